@@ -1,0 +1,58 @@
+"""Lambda REQUEST authorizer for the WebSocket ``$connect`` route.
+
+The access token comes in the ``token`` query parameter or as the
+``Sec-WebSocket-Protocol`` value ``bearer, <token>`` (browsers cannot set an
+Authorization header on a WebSocket). Built on the shared verifier.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.data_classes import event_source
+from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event import (
+    APIGatewayAuthorizerRequestEvent,
+)
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from cheese_runtime.auth.verify import InvalidToken, get_verifier
+from cheese_runtime.observability import logger
+
+
+def token_from_request(event: APIGatewayAuthorizerRequestEvent) -> str | None:
+    query = event.query_string_parameters or {}
+    if query.get("token"):
+        return query["token"]
+    protocol = event.headers.get("sec-websocket-protocol") or event.headers.get("Sec-WebSocket-Protocol")
+    if protocol:
+        parts = [p.strip() for p in protocol.split(",")]
+        if len(parts) == 2 and parts[0].lower() == "bearer":
+            return parts[1]
+    return None
+
+
+def policy(principal_id: str, effect: str, resource: str, context: dict[str, Any] | None = None) -> dict[str, Any]:
+    response: dict[str, Any] = {
+        "principalId": principal_id,
+        "policyDocument": {
+            "Version": "2012-10-17",
+            "Statement": [{"Action": "execute-api:Invoke", "Effect": effect, "Resource": resource}],
+        },
+    }
+    if context:
+        response["context"] = context
+    return response
+
+
+@logger.inject_lambda_context(clear_state=True)
+@event_source(data_class=APIGatewayAuthorizerRequestEvent)
+def handler(event: APIGatewayAuthorizerRequestEvent, context: LambdaContext) -> dict[str, Any]:
+    token = token_from_request(event)
+    try:
+        if token is None:
+            raise InvalidToken("missing token")
+        principal = get_verifier().verify(token)
+    except InvalidToken as exc:
+        logger.info("websocket connect denied", extra={"reason": exc.reason})
+        return policy("anonymous", "Deny", event.method_arn)
+    return policy(principal.user_id, "Allow", event.method_arn,
+                  {"user_id": principal.user_id, "token_expires_at": principal.expires_at})

@@ -1,0 +1,129 @@
+"""Data access for accounts: users and refresh tokens (SQL), login throttles (DynamoDB)."""
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from cheese_runtime import aws
+from cheese_runtime.db.models import RefreshToken, User
+from cheese_runtime.db.types import utcnow
+
+
+class EmailTaken(Exception):
+    pass
+
+
+class UserRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def add(self, email: str, email_normalized: str, display_name: str, password_hash: str) -> User:
+        user = User(email=email, email_normalized=email_normalized, display_name=display_name,
+                    password_hash=password_hash, status="active", roles="")
+        self._session.add(user)
+        try:
+            self._session.flush()
+        except IntegrityError as exc:
+            raise EmailTaken(email_normalized) from exc
+        return user
+
+    def by_email(self, email_normalized: str) -> User | None:
+        return self._session.scalar(select(User).where(User.email_normalized == email_normalized))
+
+    def get(self, user_id: str) -> User | None:
+        return self._session.get(User, user_id)
+
+    def delete(self, user_id: str) -> bool:
+        return self._session.execute(delete(User).where(User.id == user_id)).rowcount > 0
+
+
+class RefreshTokenRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def add(self, user_id: str, family_id: str, token_hash: str, expires_at: datetime) -> RefreshToken:
+        token = RefreshToken(user_id=user_id, family_id=family_id, token_hash=token_hash, expires_at=expires_at)
+        self._session.add(token)
+        self._session.flush()
+        return token
+
+    def by_hash(self, token_hash: str) -> RefreshToken | None:
+        return self._session.scalar(select(RefreshToken).where(RefreshToken.token_hash == token_hash))
+
+    def mark_used(self, token_id: str) -> bool:
+        """Use a token once: the conditional update makes two racing refreshes yield one winner."""
+        result = self._session.execute(
+            update(RefreshToken)
+            .where(RefreshToken.id == token_id, RefreshToken.used_at.is_(None), RefreshToken.revoked_at.is_(None))
+            .values(used_at=utcnow())
+        )
+        return result.rowcount == 1
+
+    def revoke_family(self, family_id: str) -> None:
+        self._session.execute(
+            update(RefreshToken)
+            .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
+            .values(revoked_at=utcnow())
+        )
+
+    def revoke_user(self, user_id: str) -> None:
+        self._session.execute(
+            update(RefreshToken)
+            .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
+            .values(revoked_at=utcnow())
+        )
+
+
+@dataclass(frozen=True)
+class ThrottleRule:
+    scope: str  # "account" or "ip"
+    limit: int
+    window_seconds: int
+
+
+class LoginThrottle:
+    """Failure counters in fixed windows, one DynamoDB item per (scope, key, window).
+
+    Keys are hashed: the table holds no email addresses or IPs.
+    """
+
+    def __init__(self, table_name: str) -> None:
+        self._table_name = table_name
+
+    @staticmethod
+    def _item_key(rule: ThrottleRule, key: str, now: float) -> tuple[str, int]:
+        window = int(now // rule.window_seconds)
+        digest = hashlib.sha256(f"{rule.scope}:{key}".encode()).hexdigest()
+        return f"{rule.scope}#{digest}#{window}", (window + 1) * rule.window_seconds
+
+    def retry_after(self, rule: ThrottleRule, key: str, now: float | None = None) -> int | None:
+        """Seconds until another attempt is allowed, or None when not throttled."""
+        now = time.time() if now is None else now
+        pk, window_end = self._item_key(rule, key, now)
+        item = aws.client("dynamodb").get_item(
+            TableName=self._table_name, Key={"pk": {"S": pk}}, ConsistentRead=True
+        ).get("Item")
+        if item and int(item["failures"]["N"]) >= rule.limit:
+            return max(1, int(window_end - now))
+        return None
+
+    def record_failure(self, rule: ThrottleRule, key: str, now: float | None = None) -> None:
+        now = time.time() if now is None else now
+        pk, window_end = self._item_key(rule, key, now)
+        aws.client("dynamodb").update_item(
+            TableName=self._table_name,
+            Key={"pk": {"S": pk}},
+            UpdateExpression="ADD failures :one SET expires_at = :expires",
+            ExpressionAttributeValues={":one": {"N": "1"}, ":expires": {"N": str(window_end + 3600)}},
+        )
+
+    def clear(self, rule: ThrottleRule, key: str, now: float | None = None) -> None:
+        now = time.time() if now is None else now
+        pk, _ = self._item_key(rule, key, now)
+        aws.client("dynamodb").delete_item(TableName=self._table_name, Key={"pk": {"S": pk}})

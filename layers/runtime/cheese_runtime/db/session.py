@@ -1,0 +1,80 @@
+"""Engine and sessions, created once per process (reused across Lambda invocations)."""
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cache
+from urllib.parse import quote
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+from cheese_runtime.settings import Settings, get_settings
+
+
+def database_url(settings: Settings) -> str:
+    """The URL from settings, or built from the RDS secret in AWS."""
+    if settings.database_url or not settings.database_secret_arn:
+        return settings.sqlalchemy_url
+    from aws_lambda_powertools.utilities.parameters import get_secret
+
+    secret = get_secret(settings.database_secret_arn, transform="json", max_age=3600)
+    assert isinstance(secret, dict)
+    host = settings.database_proxy_host or secret["host"]
+    return (
+        f"postgresql+psycopg://{quote(secret['username'])}:{quote(secret['password'])}"
+        f"@{host}:{secret.get('port', 5432)}/{secret.get('dbname', 'cheese')}?sslmode=require"
+    )
+
+
+def build_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.close()
+
+        return engine
+    # One Lambda handles one request at a time: a small pool; RDS Proxy multiplexes.
+    return create_engine(
+        url, pool_size=2, max_overflow=8, pool_pre_ping=True, pool_recycle=300,
+        json_serializer=json.dumps,
+    )
+
+
+@cache
+def get_engine() -> Engine:
+    return build_engine(database_url(get_settings()))
+
+
+@cache
+def _session_factory() -> sessionmaker[Session]:
+    return sessionmaker(get_engine(), expire_on_commit=False)
+
+
+@contextmanager
+def session_scope() -> Iterator[Session]:
+    """A unit of work: committed on success, rolled back on any error."""
+    session = _session_factory()()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def reset_engine() -> None:
+    """Drop the cached engine (tests and the local stack switch databases)."""
+    if get_engine.cache_info().currsize:
+        get_engine().dispose()
+    get_engine.cache_clear()
+    _session_factory.cache_clear()

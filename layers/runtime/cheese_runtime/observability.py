@@ -1,0 +1,18 @@
+"""Powertools Logger, Tracer and Metrics, configured once per process.
+
+The service name comes from ``POWERTOOLS_SERVICE_NAME`` (set per function by
+the stack); metrics go to the ``Cheese`` namespace.
+"""
+from __future__ import annotations
+
+import os
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+
+METRICS_NAMESPACE = "Cheese"
+
+os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", METRICS_NAMESPACE)
+
+logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME", "cheese"))
+tracer = Tracer()
+metrics = Metrics(namespace=METRICS_NAMESPACE)

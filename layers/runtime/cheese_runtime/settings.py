@@ -1,0 +1,80 @@
+"""Settings shared by every function, the local stack and the CDK app.
+
+Every value comes from the environment (prefix ``CHEESE_``) so that the same
+code reads its configuration in Lambda (set by the CDK stack) and locally
+(set by the local stack). Defaults are the local ones.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from cheese_runtime import resources
+
+
+def default_data_dir() -> Path:
+    return Path.cwd() / ".cheese"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CHEESE_", extra="ignore")
+
+    stage: str = "local"
+    region: str = "us-east-1"
+    data_dir: Path = Field(default_factory=default_data_dir)
+    # SQLAlchemy URL. Unset: a SQLite file in the data directory. In AWS the
+    # stack sets DATABASE_SECRET_ARN instead and the URL is built from it.
+    database_url: str | None = Field(default=None, validation_alias="DATABASE_URL")
+    database_secret_arn: str | None = None
+    database_proxy_host: str | None = None
+
+    # Names of AWS resources; the CDK stack passes the deployed names.
+    throttle_table: str = resources.THROTTLE_TABLE.name
+    idempotency_table: str = resources.IDEMPOTENCY_TABLE.name
+    event_bus_name: str = resources.EVENT_BUS
+    signing_keys_secret: str = resources.SIGNING_KEYS_SECRET
+    jwks_parameter: str = resources.JWKS_PARAMETER
+    photos_bucket: str = resources.PHOTOS_BUCKET
+
+    # Tokens.
+    jwt_issuer: str = "https://auth.cheese.local"
+    jwt_audience: str = "cheese-app"
+    access_token_ttl_seconds: int = Field(default=900, ge=60, le=3600)
+    refresh_token_ttl_seconds: int = Field(default=30 * 24 * 3600, ge=3600)
+    # Clock skew tolerated when checking exp/nbf/iat.
+    jwt_leeway_seconds: int = Field(default=30, ge=0, le=300)
+    # How long the verifier caches the published public keys.
+    jwks_cache_seconds: int = Field(default=300, ge=0)
+
+    # argon2id (RFC 9106 second recommended option: t=3, m=64 MiB, p=4).
+    argon2_time_cost: int = Field(default=3, ge=1)
+    argon2_memory_kib: int = Field(default=65536, ge=8192)
+    argon2_parallelism: int = Field(default=4, ge=1)
+
+    # Login throttling: failures allowed per fixed window.
+    login_window_seconds: int = Field(default=900, ge=60)
+    login_max_failures_per_account: int = Field(default=5, ge=1)
+    login_max_failures_per_ip: int = Field(default=50, ge=1)
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        if self.database_url:
+            return normalise_database_url(self.database_url)
+        return f"sqlite:///{self.data_dir / 'cheese.db'}"
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the libpq-style ``postgresql://`` URL and pick the psycopg 3 driver."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

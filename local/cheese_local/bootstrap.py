@@ -1,0 +1,109 @@
+"""Create the AWS resources of ``cheese_runtime.resources`` in moto, as the CDK stack does in AWS."""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from cheese_runtime import aws, resources
+from cheese_runtime.auth.keys import KeySet
+from cheese_runtime.settings import Settings
+from functions.auth.rotation import publish_key_set
+
+
+def create_tables() -> None:
+    dynamodb = aws.client("dynamodb")
+    existing = set(dynamodb.list_tables()["TableNames"])
+    for table in resources.TABLES:
+        if table.name in existing:
+            continue
+        keys = [(table.partition_key, "HASH")] + ([(table.sort_key, "RANGE")] if table.sort_key else [])
+        attributes = {name for name, _ in keys}
+        gsis = []
+        for index in table.global_indexes:
+            index_keys = [(index.partition_key, "HASH")] + ([(index.sort_key, "RANGE")] if index.sort_key else [])
+            attributes |= {name for name, _ in index_keys}
+            gsis.append({
+                "IndexName": index.name,
+                "KeySchema": [{"AttributeName": n, "KeyType": t} for n, t in index_keys],
+                "Projection": {"ProjectionType": "ALL"},
+            })
+        kwargs = {"GlobalSecondaryIndexes": gsis} if gsis else {}
+        dynamodb.create_table(
+            TableName=table.name,
+            KeySchema=[{"AttributeName": n, "KeyType": t} for n, t in keys],
+            AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"} for n in sorted(attributes)],
+            BillingMode="PAY_PER_REQUEST",
+            **kwargs,
+        )
+        if table.ttl_attribute:
+            dynamodb.update_time_to_live(
+                TableName=table.name,
+                TimeToLiveSpecification={"Enabled": True, "AttributeName": table.ttl_attribute},
+            )
+
+
+def create_queue(queue: resources.Queue) -> tuple[str, str]:
+    """Create a queue with its DLQ; return (url, arn)."""
+    sqs = aws.client("sqs")
+    dlq_url = sqs.create_queue(QueueName=queue.dead_letter_name)["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    url = sqs.create_queue(
+        QueueName=queue.name,
+        Attributes={
+            "VisibilityTimeout": str(queue.visibility_timeout_seconds),
+            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": queue.max_receive_count}),
+        },
+    )["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    return url, arn
+
+
+def create_event_routing(settings: Settings) -> dict[str, tuple[str, str]]:
+    """The bus, and one rule → queue per subscription; returns consumer → (queue url, arn)."""
+    events = aws.client("events")
+    if settings.event_bus_name not in {b["Name"] for b in events.list_event_buses()["EventBuses"]}:
+        events.create_event_bus(Name=settings.event_bus_name)
+    queues = {}
+    for sub in resources.EVENT_SUBSCRIPTIONS:
+        url, arn = create_queue(resources.subscription_queue(sub))
+        rule = f"cheese-{sub.consumer}"
+        events.put_rule(
+            Name=rule,
+            EventBusName=settings.event_bus_name,
+            EventPattern=json.dumps({"source": [resources.EVENT_SOURCE], "detail-type": list(sub.detail_types)}),
+        )
+        events.put_targets(Rule=rule, EventBusName=settings.event_bus_name, Targets=[{"Id": "queue", "Arn": arn}])
+        queues[sub.consumer] = (url, arn)
+    return queues
+
+
+def local_key_set(data_dir: Path) -> KeySet:
+    """The signing keys generated once into the data directory (owner-only file)."""
+    path = data_dir / "keys" / "signing-keys.json"
+    if path.exists():
+        return KeySet.from_json(path.read_text())
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    key_set = KeySet()
+    key_set.rotate(token_lifetime_seconds=0)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key_set.to_json())
+    return key_set
+
+
+def create_secrets(settings: Settings) -> None:
+    key_set = local_key_set(settings.data_dir)
+    secrets = aws.client("secretsmanager")
+    try:
+        secrets.create_secret(Name=settings.signing_keys_secret, SecretString=key_set.to_json())
+    except secrets.exceptions.ResourceExistsException:
+        pass
+    publish_key_set(key_set, settings)
+
+
+def bootstrap(settings: Settings) -> dict[str, tuple[str, str]]:
+    create_tables()
+    create_secrets(settings)
+    aws.client("s3").create_bucket(Bucket=settings.photos_bucket)
+    return create_event_routing(settings)

@@ -1,0 +1,77 @@
+"""``cheese``: the developer's command line (local stack, migrations, models)."""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+
+def _run(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from cheese_local.stack import LocalStack
+
+    stack = LocalStack(data_dir=Path(args.data_dir).resolve(), host=args.host, port=args.port,
+                       database_url=os.environ.get("DATABASE_URL"))
+    settings = stack.start()
+    base = f"http://{args.host}:{args.port}"
+    print(
+        "Cheese local stack\n"
+        f"  API        {base}/v1/...\n"
+        f"  OpenAPI    {base}/docs  ({base}/openapi.json)\n"
+        f"  WebSocket  ws://{args.host}:{args.port}/ws\n"
+        f"  Health     {base}/healthz\n"
+        f"  AWS (moto) {os.environ['AWS_ENDPOINT_URL']}\n"
+        f"  Database   {settings.sqlalchemy_url.split('@')[-1]}\n"
+        f"  Data dir   {settings.data_dir}\n",
+        flush=True,
+    )
+    try:
+        uvicorn.run(stack.app(), host=args.host, port=args.port, log_level="warning", ws="websockets")
+    finally:
+        stack.stop()
+    return 0
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    from cheese_runtime.db import migrate
+    from cheese_runtime.settings import get_settings
+
+    migrate.upgrade(get_settings().sqlalchemy_url)
+    print("database at head")
+    return 0
+
+
+def _models_fetch(args: argparse.Namespace) -> int:
+    from cheese_ml import models
+
+    models.fetch(Path(args.cache_dir) if args.cache_dir else None, progress=True)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="cheese", description="Cheese developer tools")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="start the whole backend locally")
+    run.add_argument("--host", default=os.environ.get("CHEESE_HOST", "127.0.0.1"))
+    run.add_argument("--port", type=int, default=int(os.environ.get("CHEESE_PORT", "8000")))
+    run.add_argument("--data-dir", default=os.environ.get("CHEESE_DATA_DIR", ".cheese"))
+    run.set_defaults(func=_run)
+
+    migrate = commands.add_parser("migrate", help="upgrade the database to the latest schema")
+    migrate.set_defaults(func=_migrate)
+
+    models = commands.add_parser("models", help="model weights")
+    models_commands = models.add_subparsers(dest="models_command", required=True)
+    fetch = models_commands.add_parser("fetch", help="download, convert and verify every model")
+    fetch.add_argument("--cache-dir", default=None)
+    fetch.set_defaults(func=_models_fetch)
+
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,101 @@
+"""The whole backend on one machine: moto's server, the database, the gateway, the workers."""
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from moto.server import ThreadedMotoServer
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from cheese_local.bootstrap import bootstrap
+from cheese_local.gateway import HttpGateway, docs_html, merged_openapi
+from cheese_local.workers import SqsPoller
+from cheese_runtime import aws, resources
+from cheese_runtime.db import migrate
+from cheese_runtime.db.session import reset_engine
+from cheese_runtime.settings import Settings, get_settings
+
+LOCAL_ENVIRONMENT = {
+    "AWS_ACCESS_KEY_ID": "local",
+    "AWS_SECRET_ACCESS_KEY": "local",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "POWERTOOLS_METRICS_DISABLED": "true",
+    "POWERTOOLS_LOG_LEVEL": "WARNING",
+}
+
+
+@dataclass
+class LocalStack:
+    data_dir: Path
+    host: str = "127.0.0.1"
+    port: int = 8000
+    database_url: str | None = None
+    pollers: list[SqsPoller] = field(default_factory=list)
+    moto: ThreadedMotoServer | None = None
+
+    def start(self) -> Settings:
+        """Start moto, point boto3 at it, migrate the database, create resources, start workers."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        self.moto.start()
+        moto_host, moto_port = self.moto.get_host_and_port()
+        for key, value in LOCAL_ENVIRONMENT.items():
+            os.environ.setdefault(key, value)
+        os.environ["AWS_ENDPOINT_URL"] = f"http://{moto_host}:{moto_port}"
+        os.environ["CHEESE_DATA_DIR"] = str(self.data_dir)
+        os.environ["CHEESE_STAGE"] = "local"
+        if self.database_url:
+            os.environ["DATABASE_URL"] = self.database_url
+        get_settings.cache_clear()
+        aws.reset_clients()
+        reset_engine()
+        settings = get_settings()
+        migrate.upgrade(settings.sqlalchemy_url)
+        queues = bootstrap(settings)
+        for sub in resources.EVENT_SUBSCRIPTIONS:
+            url, arn = queues[sub.consumer]
+            poller = SqsPoller(sub.consumer, url, arn, sub.module)
+            poller.start()
+            self.pollers.append(poller)
+        return settings
+
+    def stop(self) -> None:
+        for poller in self.pollers:
+            poller.stop()
+        for poller in self.pollers:
+            poller.join(timeout=5)
+        self.pollers.clear()
+        reset_engine()
+        if self.moto is not None:
+            self.moto.stop()
+            self.moto = None
+
+    def app(self) -> Starlette:
+        gateway = HttpGateway()
+        methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"]
+
+        async def healthz(_: Request) -> Response:
+            return JSONResponse({"status": "ok"})
+
+        async def openapi(_: Request) -> Response:
+            return JSONResponse(merged_openapi())
+
+        async def docs(_: Request) -> Response:
+            return docs_html()
+
+        async def api(request: Request) -> Response:
+            return await gateway(request)
+
+        return Starlette(routes=[
+            Route("/healthz", healthz, methods=["GET"]),
+            Route("/openapi.json", openapi, methods=["GET"]),
+            Route("/docs", docs, methods=["GET"]),
+            Route("/{path:path}", api, methods=methods),
+        ])

@@ -1,0 +1,70 @@
+"""SQS event-source mappings: poll a moto queue and invoke a handler with SQS events.
+
+Behaves like Lambda's SQS trigger: batches of up to 10, partial batch
+responses (only reported failures are retried), failed messages come back
+after their visibility timeout and move to the DLQ after maxReceiveCount.
+"""
+from __future__ import annotations
+
+import importlib
+import threading
+from typing import Any
+
+from cheese_local.events import sqs_event
+from cheese_local.gateway import invoke
+from cheese_runtime import aws
+from cheese_runtime.observability import logger
+
+# Locally a failed message comes back after this many seconds, not the queue's full timeout.
+RETRY_DELAY_SECONDS = 1
+
+
+class SqsPoller(threading.Thread):
+    def __init__(self, name: str, queue_url: str, queue_arn: str, module: str, batch_size: int = 10) -> None:
+        super().__init__(name=f"sqs-{name}", daemon=True)
+        self.function_name = name
+        self.queue_url = queue_url
+        self.queue_arn = queue_arn
+        self.module = module
+        self.batch_size = batch_size
+        self._stopping = threading.Event()
+        self.idle = threading.Event()
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    def run(self) -> None:
+        handler = importlib.import_module(self.module).handler
+        sqs = aws.client("sqs")
+        while not self._stopping.is_set():
+            try:
+                messages = sqs.receive_message(
+                    QueueUrl=self.queue_url, MaxNumberOfMessages=self.batch_size, WaitTimeSeconds=1,
+                    AttributeNames=["All"], MessageAttributeNames=["All"],
+                ).get("Messages", [])
+            except Exception:  # moto going away at shutdown
+                if self._stopping.is_set():
+                    return
+                logger.exception("polling failed", extra={"queue": self.queue_url})
+                self._stopping.wait(1)
+                continue
+            if not messages:
+                self.idle.set()
+                continue
+            self.idle.clear()
+            self.process(sqs, handler, messages)
+
+    def process(self, sqs: Any, handler: Any, messages: list[dict[str, Any]]) -> None:
+        event = sqs_event(messages, self.queue_arn)
+        try:
+            result = invoke(handler, event, self.function_name) or {}
+            failed = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
+        except Exception:
+            logger.exception("consumer failed a whole batch", extra={"function": self.function_name})
+            failed = {m["MessageId"] for m in messages}
+        for message in messages:
+            if message["MessageId"] in failed:
+                sqs.change_message_visibility(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"],
+                                              VisibilityTimeout=RETRY_DELAY_SECONDS)
+            else:
+                sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
