@@ -25,12 +25,17 @@ class Table:
     sort_key: str | None = None
     ttl_attribute: str | None = None
     global_indexes: tuple[Index, ...] = ()
+    # The Settings field carrying the deployed table name; a function that
+    # declares this name in its ``grants`` gets item read/write on the table.
+    setting: str | None = None
 
 
 # Login failure counters per account and per IP, in fixed windows (expire by TTL).
-THROTTLE_TABLE = Table(name="cheese-auth-throttle", partition_key="pk", ttl_attribute="expires_at")
+THROTTLE_TABLE = Table(name="cheese-auth-throttle", partition_key="pk", ttl_attribute="expires_at",
+                       setting="throttle_table")
 # Powertools Idempotency records for event consumers.
-IDEMPOTENCY_TABLE = Table(name="cheese-idempotency", partition_key="id", ttl_attribute="expiration")
+IDEMPOTENCY_TABLE = Table(name="cheese-idempotency", partition_key="id", ttl_attribute="expiration",
+                          setting="idempotency_table")
 
 TABLES: tuple[Table, ...] = (THROTTLE_TABLE, IDEMPOTENCY_TABLE)
 
@@ -48,6 +53,13 @@ class Route:
     authorized: bool = True
 
 
+# What a function may reach, named in ``grants`` (the CDK app turns each into
+# least-privilege IAM, the CHEESE_* environment variable and, for "database",
+# a place in the VPC): "database", a Table's ``setting`` ("throttle_table",
+# "idempotency_table"), "event_bus", "signing_keys_read", "signing_keys_write",
+# "jwks", "jwks_write", "photos_bucket".
+
+
 @dataclass(frozen=True)
 class ApiFunction:
     """A deployable HTTP function and the API Gateway routes it owns."""
@@ -55,6 +67,10 @@ class ApiFunction:
     name: str
     module: str  # the Python module whose ``handler`` Lambda invokes
     routes: tuple[Route, ...]
+    grants: tuple[str, ...] = ()
+    # The HTTP API gives up on an integration after 30 s.
+    timeout_seconds: int = 15
+    memory_mb: int = 512
 
 
 @dataclass(frozen=True)
@@ -65,6 +81,10 @@ class EventSubscription:
     detail_types: tuple[str, ...]
     module: str  # module whose ``handler`` consumes the SQS batch
     max_receive_count: int = 5
+    grants: tuple[str, ...] = ()
+    timeout_seconds: int = 30
+    memory_mb: int = 512
+    batch_size: int = 10
 
 
 AUTH = ApiFunction(
@@ -79,6 +99,9 @@ AUTH = ApiFunction(
         Route("DELETE", "/v1/auth/me"),
         Route("GET", "/.well-known/jwks.json", authorized=False),
     ),
+    grants=("database", "throttle_table", "event_bus", "signing_keys_read", "jwks"),
+    # argon2id hashes with 64 MiB and 4 lanes: Lambda's CPU share grows with memory.
+    memory_mb=1024,
 )
 
 API_FUNCTIONS: tuple[ApiFunction, ...] = (AUTH,)
@@ -90,6 +113,7 @@ EVENT_SUBSCRIPTIONS: tuple[EventSubscription, ...] = (
         consumer="auth-erasure",
         detail_types=(USER_DELETION_REQUESTED,),
         module="functions.auth.erasure",
+        grants=("database",),
     ),
 )
 

@@ -1,0 +1,57 @@
+"""Alembic migrations run on SQLite and PostgreSQL and match the models."""
+from __future__ import annotations
+
+import os
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import create_engine, inspect, text
+
+from cheese_runtime.db import migrate
+from cheese_runtime.db.models import Base
+from cheese_runtime.settings import normalise_database_url
+
+
+
+
+@pytest.fixture
+def scratch_postgres() -> str:
+    """A throwaway schema on the test server, so the session's schema is untouched."""
+    base = normalise_database_url(os.environ["TEST_DATABASE_URL"])
+    engine = create_engine(base)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA IF EXISTS migration_check CASCADE"))
+        conn.execute(text("CREATE SCHEMA migration_check"))
+    engine.dispose()
+    separator = "&" if "?" in base else "?"
+    yield f"{base}{separator}options=-csearch_path%3Dmigration_check"
+    engine = create_engine(base)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA IF EXISTS migration_check CASCADE"))
+    engine.dispose()
+
+
+def check_round_trip(url: str) -> None:
+    migrate.upgrade(url)
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert diff == [], f"models and migrations disagree: {diff}"
+    assert "users" in inspect(engine).get_table_names()
+    engine.dispose()
+    migrate.downgrade(url, "base")
+    engine = create_engine(url)
+    assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
+    engine.dispose()
+    migrate.upgrade(url)
+
+
+def test_migrations_round_trip_on_sqlite(tmp_path) -> None:  # noqa: ANN001
+    check_round_trip(f"sqlite:///{tmp_path / 'migrations.db'}")
+
+
+@pytest.mark.database
+@pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL"), reason="TEST_DATABASE_URL not set")
+def test_migrations_round_trip_on_postgresql(scratch_postgres: str) -> None:
+    check_round_trip(scratch_postgres)
