@@ -45,3 +45,32 @@ def eventbridge_detail(sqs_body: str) -> tuple[str, dict[str, Any]]:
 class UserDeletionRequested(BaseModel):
     user_id: str
     requested_at: str
+
+
+class AnalyzedFace(BaseModel):
+    """A face of an analysed photo, as other functions see it (no embedding: biometric data stays in photos)."""
+
+    face_id: str
+    # 0–100; None when the owner has not consented to expression analysis.
+    smile: float | None
+    person_id: str | None
+    # The face belongs to the person the owner marked as "me".
+    is_me: bool
+    # Large and sharp enough to count (see cheese_ml quality).
+    usable: bool
+
+
+class PhotoAnalyzed(BaseModel):
+    photo_id: str
+    user_id: str
+    sha256: str
+    # 64-bit difference hash of the image, hex: near-duplicates differ in few bits.
+    perceptual_hash: str
+    analyzed_at: str
+    faces: list[AnalyzedFace]
+
+
+class PhotoDeleted(BaseModel):
+    photo_id: str
+    user_id: str
+    deleted_at: str

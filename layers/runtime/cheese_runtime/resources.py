@@ -107,6 +107,8 @@ AUTH = ApiFunction(
 API_FUNCTIONS: tuple[ApiFunction, ...] = (AUTH,)
 
 USER_DELETION_REQUESTED = "UserDeletionRequested"
+PHOTO_ANALYZED = "PhotoAnalyzed"
+PHOTO_DELETED = "PhotoDeleted"
 
 EVENT_SUBSCRIPTIONS: tuple[EventSubscription, ...] = (
     EventSubscription(

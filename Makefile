@@ -1,0 +1,35 @@
+# The developer's entry points. `make run` and `make test` set everything up
+# (virtualenv, pinned dependencies, models) and are safe to re-run.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+INSTALLED := $(VENV)/.installed
+EXTRAS := ml,convert,local,infra,dev
+
+.PHONY: install models run test test-fast bench synth clean
+
+install: $(INSTALLED)
+
+$(INSTALLED): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[$(EXTRAS)]'
+	touch $@
+
+models: install
+	$(VENV)/bin/cheese models fetch
+
+run: models
+	$(VENV)/bin/cheese run
+
+test: models
+	$(PY) -m pytest -q -rs $(PYTEST_ARGS)
+
+bench: models
+	$(PY) bench/run.py
+
+synth: install
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m infra.synth_check
+
+clean:
+	rm -rf $(VENV) cdk.out .pytest_cache .hypothesis
