@@ -31,6 +31,12 @@ class ImageError(ValueError):
         self.message = message
 
 
+def _has_supported_signature(data: bytes) -> bool:
+    """True if the bytes start like a JPEG, PNG or WebP file (so a failure means damage)."""
+    return (data.startswith(b"\xff\xd8\xff") or data.startswith(b"\x89PNG\r\n\x1a\n")
+            or (data[:4] == b"RIFF" and data[8:12] == b"WEBP"))
+
+
 def _to_rgb(image: Image.Image) -> np.ndarray:
     """Convert any Pillow mode we accept to RGB uint8.
 
@@ -69,6 +75,8 @@ def decode_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarra
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data))
     except UnidentifiedImageError as error:
+        if _has_supported_signature(data):
+            raise ImageError("corrupt", "the header of this image is damaged") from error
         raise ImageError("unsupported_format", "not a recognised image format") from error
     except Image.DecompressionBombError as error:
         raise ImageError("too_many_pixels", str(error)) from error
