@@ -1,0 +1,67 @@
+"""The manifest and the fetch: pinned, verified, idempotent, clear on mismatch."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from cheese_ml import models
+from cheese_ml.registry import ChecksumError, sha256_of
+
+
+def test_every_model_is_pinned_at_both_ends() -> None:
+    for spec in models.manifest().values():
+        assert spec.source.registry in ("pypi", "npm")
+        assert spec.source.sha256 and len(spec.source.sha256) == 64
+        assert spec.sha256 and len(spec.sha256) == 64
+        assert spec.licence and spec.contract["input"] and spec.contract["outputs"]
+
+
+def test_fetched_files_match_the_manifest(model_paths: dict[str, Path]) -> None:
+    assert set(model_paths) == set(models.manifest())
+    for name, path in model_paths.items():
+        assert sha256_of(path) == models.manifest()[name].sha256
+
+
+def test_fetch_is_idempotent(model_paths: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    before = {name: path.stat().st_mtime_ns for name, path in model_paths.items()}
+    models.fetch(progress=True)
+    log = capsys.readouterr().err
+    assert log.count("already verified") == len(model_paths) and "downloading" not in log
+    assert {name: path.stat().st_mtime_ns for name, path in model_paths.items()} == before
+
+
+def copy_cache(model_paths: dict[str, Path], target: Path) -> Path:
+    source_dir = next(iter(model_paths.values())).parent
+    shutil.copytree(source_dir, target)
+    return target
+
+
+def test_a_damaged_model_is_rebuilt_from_the_verified_source(model_paths: dict[str, Path], tmp_path: Path,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    cache = copy_cache(model_paths, tmp_path / "models")
+    damaged = cache / models.manifest()["fer_mini_xception"].file
+    damaged.write_bytes(b"not a model")
+    paths = models.fetch(cache, progress=True)
+    log = capsys.readouterr().err
+    assert "downloading" not in log and "converting with keras_hdf5_to_onnx" in log
+    assert sha256_of(paths["fer_mini_xception"]) == models.manifest()["fer_mini_xception"].sha256
+
+
+def test_verify_reports_a_checksum_mismatch_clearly(model_paths: dict[str, Path], tmp_path: Path) -> None:
+    cache = copy_cache(model_paths, tmp_path / "models")
+    target = cache / models.manifest()["centerface"].file
+    target.write_bytes(target.read_bytes()[:-1] + b"\x00")
+    with pytest.raises(ChecksumError) as error:
+        models.verify_cache(cache, progress=False)
+    message = str(error.value)
+    assert "centerface" in message and models.manifest()["centerface"].sha256 in message
+    assert sha256_of(target) in message
+    assert models.main(["verify", "--cache-dir", str(cache), "--quiet"]) == 1
+
+
+def test_missing_models_name_the_fix(tmp_path: Path) -> None:
+    with pytest.raises(models.ModelsMissingError, match="cheese models fetch"):
+        models.model_path("centerface", tmp_path)
