@@ -1,0 +1,140 @@
+"""Zip Lambda functions built from a declaration: code, layer, grants, observability."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aws_cdk import Duration, IgnoreMode, RemovalPolicy, Stack
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from cheese_runtime import resources
+from cheese_runtime.observability import METRICS_NAMESPACE
+from constructs import Construct
+
+from infra.bundling import ARCHITECTURE, RUNTIME, runtime_layer
+from infra.components.monitoring import ALARM_PERIOD, Monitoring
+from infra.config import REPO_ROOT, StageConfig
+from infra.grants import GRANTS
+from infra.nag import acknowledge
+from infra.settings_env import setting_env
+from infra.stacks.data import DataStack
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    """One Lambda function: ``<module>.handler`` with the dependencies named in ``grants``."""
+
+    name: str
+    module: str  # functions.<package>.<module>
+    grants: tuple[str, ...] = ()
+    timeout_seconds: int = 15
+    memory_mb: int = 512
+
+    @classmethod
+    def of_api(cls, function: resources.ApiFunction) -> FunctionSpec:
+        return cls(function.name, function.module, function.grants, function.timeout_seconds, function.memory_mb)
+
+    @classmethod
+    def of_subscription(cls, subscription: resources.EventSubscription) -> FunctionSpec:
+        return cls(subscription.consumer, subscription.module, subscription.grants,
+                   subscription.timeout_seconds, subscription.memory_mb)
+
+    @property
+    def package(self) -> str:
+        parts = self.module.split(".")
+        if len(parts) < 3 or parts[0] != "functions":
+            raise ValueError(f"{self.module!r} is not a module of a functions/<package>/")
+        return parts[1]
+
+
+def package_code(package: str) -> lambda_.Code:
+    """The repository root reduced to ``functions/__init__.py`` and ``functions/<package>/``.
+
+    Everything else (the runtime package, dependencies) comes from the layer.
+    """
+    return lambda_.Code.from_asset(
+        str(REPO_ROOT),
+        ignore_mode=IgnoreMode.GLOB,
+        # Later patterns win; "!" re-includes. A directory left excluded is not
+        # even walked, so the virtualenv and cdk.out cost nothing.
+        exclude=["*", "!functions", "!functions/__init__.py", f"!functions/{package}", f"!functions/{package}/**",
+                 "__pycache__", "*.pyc"],
+    )
+
+
+class FunctionFactory(Construct):
+    """Creates every zip function of the service stack the same way."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, data: DataStack, config: StageConfig,
+                 monitoring: Monitoring) -> None:
+        super().__init__(scope, construct_id)
+        self._data = data
+        self._config = config
+        self._monitoring = monitoring
+        self.layer = runtime_layer(self, "RuntimeLayer")
+        self._code: dict[str, lambda_.Code] = {}
+        self.functions: list[lambda_.Function] = []
+
+    def _code_of(self, package: str) -> lambda_.Code:
+        if package not in self._code:
+            self._code[package] = package_code(package)
+        return self._code[package]
+
+    def create(self, scope: Construct, construct_id: str, spec: FunctionSpec) -> lambda_.Function:
+        unknown = set(spec.grants) - GRANTS.keys()
+        if unknown:
+            raise ValueError(f"function {spec.name!r} declares unknown grants {sorted(unknown)}; "
+                             f"known: {sorted(GRANTS)}")
+        in_vpc = any(GRANTS[name].in_vpc for name in spec.grants)
+        function = lambda_.Function(
+            scope, construct_id,
+            description=f"{spec.name}: {spec.module}.handler",
+            runtime=RUNTIME,
+            architecture=ARCHITECTURE,
+            handler=f"{spec.module}.handler",
+            code=self._code_of(spec.package),
+            layers=[self.layer],
+            timeout=Duration.seconds(spec.timeout_seconds),
+            memory_size=spec.memory_mb,
+            tracing=lambda_.Tracing.ACTIVE,
+            log_group=logs.LogGroup(scope, f"{construct_id}Logs", retention=self._config.log_retention,
+                                    removal_policy=RemovalPolicy.DESTROY),
+            environment={
+                setting_env("stage"): self._config.stage,
+                setting_env("region"): Stack.of(scope).region,
+                "POWERTOOLS_SERVICE_NAME": spec.name,
+                "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
+            },
+            vpc=self._data.network.vpc if in_vpc else None,
+            vpc_subnets=self._data.network.isolated_subnets if in_vpc else None,
+        )
+        for name in spec.grants:
+            GRANTS[name].apply(function, self._data)
+        self._acknowledge_managed_permissions(function, in_vpc)
+        self._alarm(function, spec)
+        self.functions.append(function)
+        return function
+
+    @staticmethod
+    def _acknowledge_managed_permissions(function: lambda_.Function, in_vpc: bool) -> None:
+        acknowledge(function, "AwsSolutions-L1",
+                    "Python 3.11 on purpose: the project pins requires-python <3.12 and the layer's "
+                    "wheels are built for cp311.")
+        acknowledge(function, "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+                              "AWSLambdaBasicExecutionRole]",
+                    "AWS's minimal policy for a function to write its own CloudWatch logs.")
+        if in_vpc:
+            acknowledge(function, "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+                                  "AWSLambdaVPCAccessExecutionRole]",
+                        "Needed for Lambda to attach the function's network interfaces in the VPC.")
+        acknowledge(function, "AwsSolutions-IAM5[Resource::*]",
+                    "X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions.")
+
+    def _alarm(self, function: lambda_.Function, spec: FunctionSpec) -> None:
+        self._monitoring.alarm(
+            function, "ErrorsAlarm", function.metric_errors(period=ALARM_PERIOD, statistic=cloudwatch.Stats.SUM),
+            threshold=1, description=f"{spec.name}: invocations failed (unhandled errors or timeouts)")
+        self._monitoring.alarm(
+            function, "ThrottlesAlarm",
+            function.metric_throttles(period=ALARM_PERIOD, statistic=cloudwatch.Stats.SUM),
+            threshold=1, description=f"{spec.name}: invocations throttled (concurrency limit reached)")

@@ -1,0 +1,63 @@
+"""Per-deployment settings, read from CDK context (``cdk.json`` or ``-c key=value``)."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from aws_cdk import aws_logs as logs
+from constructs import Node
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+CDK_JSON = REPO_ROOT / "cdk.json"
+
+
+def cdk_json_context() -> dict:
+    """The context of ``cdk.json`` (feature flags, defaults) for in-process synths.
+
+    The CDK CLI passes it to ``python -m infra.app`` itself; the tests and the
+    synth check build the app without the CLI and must read it themselves.
+    """
+    return json.loads(CDK_JSON.read_text())["context"]
+
+
+def _flag(value: object) -> bool:
+    # ``-c key=false`` arrives as the string "false".
+    return value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes")
+
+
+@dataclass(frozen=True)
+class StageConfig:
+    stage: str = "dev"
+    # Aurora cluster deletion protection; off only for throwaway stages.
+    deletion_protection: bool = True
+    alarm_email: str | None = None
+    log_retention: logs.RetentionDays = logs.RetentionDays.ONE_MONTH
+    backup_retention_days: int = 7
+    aurora_min_acu: float = 0.5
+    aurora_max_acu: float = 4.0
+    # A reader in a second AZ that takes over if the writer fails.
+    aurora_reader: bool = False
+
+    @classmethod
+    def from_context(cls, node: Node) -> StageConfig:
+        def get(key: str, default: object) -> object:
+            value = node.try_get_context(key)
+            return default if value is None else value
+
+        defaults = cls()
+        return cls(
+            stage=str(get("stage", defaults.stage)),
+            deletion_protection=_flag(get("deletionProtection", defaults.deletion_protection)),
+            alarm_email=node.try_get_context("alarmEmail"),
+            # A RetentionDays member name, e.g. "THREE_MONTHS".
+            log_retention=logs.RetentionDays[str(get("logRetention", defaults.log_retention.name))],
+            backup_retention_days=int(get("backupRetentionDays", defaults.backup_retention_days)),
+            aurora_min_acu=float(get("auroraMinAcu", defaults.aurora_min_acu)),
+            aurora_max_acu=float(get("auroraMaxAcu", defaults.aurora_max_acu)),
+            aurora_reader=_flag(get("auroraReader", defaults.aurora_reader)),
+        )
+
+    def physical_name(self, base: str) -> str:
+        """A resource name from ``resources`` made unique per stage (several stages share an account)."""
+        return f"{base}-{self.stage}"
