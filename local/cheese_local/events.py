@@ -26,6 +26,12 @@ def http_api_event(
     headers = {k.lower(): v for k, v in (headers or {}).items()}
     content_type = headers.get("content-type", "")
     is_text = not body or any(content_type.startswith(t) for t in TEXT_TYPES)
+    if is_text:
+        try:
+            text_body = body.decode()
+        except UnicodeDecodeError:
+            # Not valid text whatever its content type says: API Gateway passes it base64-encoded.
+            is_text = False
     now = datetime.now(UTC)
     query: dict[str, str] = {}
     for key, value in parse_qsl(query_string, keep_blank_values=True):
@@ -64,7 +70,7 @@ def http_api_event(
     if path_parameters:
         event["pathParameters"] = path_parameters
     if body:
-        event["body"] = body.decode() if is_text else base64.b64encode(body).decode()
+        event["body"] = text_body if is_text else base64.b64encode(body).decode()
     return event
 
 
