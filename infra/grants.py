@@ -47,7 +47,7 @@ def _event_bus(function: lambda_.Function, data: DataStack) -> None:
 
 def _signing_keys_read(function: lambda_.Function, data: DataStack) -> None:
     data.signing_keys_secret.grant_read(function)
-    function.add_environment(setting_env("signing_keys_secret"), data.signing_keys_secret.secret_name)
+    function.add_environment(setting_env("signing_keys_secret"), data.signing_keys_secret.secret_arn)
 
 
 def _signing_keys_write(function: lambda_.Function, data: DataStack) -> None:

@@ -57,7 +57,7 @@ def package_code(package: str) -> lambda_.Code:
         ignore_mode=IgnoreMode.GLOB,
         # Later patterns win; "!" re-includes. A directory left excluded is not
         # even walked, so the virtualenv and cdk.out cost nothing.
-        exclude=["*", "!functions", "!functions/__init__.py", f"!functions/{package}", f"!functions/{package}/**",
+        exclude=["*", ".*", "!functions", "!functions/__init__.py", f"!functions/{package}", f"!functions/{package}/**",
                  "__pycache__", "*.pyc"],
     )
 
