@@ -9,13 +9,12 @@ import onnxruntime as ort
 import pytest
 
 from cheese_ml.analysis import Analyzer
-from cheese_ml.models import default_cache_dir, manifest
+from cheese_ml.models import default_cache_dir, manifest, source_path
 from tests.ml import keras_reference
 
 
 def source_file(name: str) -> Path:
-    spec = manifest()[name]
-    path = default_cache_dir() / "sources" / f"{spec.source.package}-{spec.source.version}" / Path(spec.source.member).name
+    path = source_path(default_cache_dir(), manifest()[name])
     assert path.is_file()
     return path
 

@@ -14,7 +14,7 @@ from cheese_ml.registry import ChecksumError, sha256_of
 def test_every_model_is_pinned_at_both_ends() -> None:
     for spec in models.manifest().values():
         assert spec.source.registry in ("pypi", "npm")
-        assert spec.source.sha256 and len(spec.source.sha256) == 64
+        assert all(f.sha256 and len(f.sha256) == 64 for f in spec.source.files())
         assert spec.sha256 and len(spec.sha256) == 64
         assert spec.licence and spec.contract["input"] and spec.contract["outputs"]
 

@@ -190,7 +190,8 @@ class Analyzer:
         self._sessions: dict[str, ort.InferenceSession] = {}
         self._lock = threading.Lock()
 
-    def _session(self, name: str) -> ort.InferenceSession:
+    def session(self, name: str) -> ort.InferenceSession:
+        """The onnxruntime session of manifest model `name`, created on first use."""
         session = self._sessions.get(name)
         if session is None:
             with self._lock:
@@ -211,7 +212,7 @@ class Analyzer:
     def load(self) -> None:
         """Create every session now (to move the cost out of the first request)."""
         for name in ("centerface", "mobilefacenet", "fer_mini_xception"):
-            self._session(name)
+            self.session(name)
 
     # -- stages -----------------------------------------------------------------
 
@@ -224,7 +225,7 @@ class Analyzer:
         padded_h, padded_w = -(-scaled_h // 32) * 32, -(-scaled_w // 32) * 32
         blob = np.zeros((1, 3, padded_h, padded_w), dtype=np.float32)
         blob[0, :, :scaled_h, :scaled_w] = small.transpose(2, 0, 1)
-        heatmap, log_scale, offset, landmark = self._session("centerface").run(None, {"input.1": blob})
+        heatmap, log_scale, offset, landmark = self.session("centerface").run(None, {"input.1": blob})
 
         rows, cols = np.nonzero(heatmap[0, 0] > threshold)
         if len(rows) == 0:
@@ -277,13 +278,13 @@ class Analyzer:
     def embed(self, aligned_rgb: np.ndarray) -> np.ndarray:
         """(n,112,112,3) uint8 -> (n,192) float32, L2-normalised."""
         batch = (aligned_rgb.astype(np.float32).transpose(0, 3, 1, 2) - 127.5) / 128.0
-        raw = self._session("mobilefacenet").run(None, {"input": batch})[0]
+        raw = self.session("mobilefacenet").run(None, {"input": batch})[0]
         return (raw / np.linalg.norm(raw, axis=1, keepdims=True).clip(min=1e-12)).astype(np.float32)
 
     def expressions(self, aligned_grey: np.ndarray) -> np.ndarray:
         """(n,64,64) uint8 -> (n,7) probabilities in EXPRESSION_LABELS order."""
         batch = (aligned_grey.astype(np.float32)[:, None] / 255.0 - 0.5) * 2.0
-        return self._session("fer_mini_xception").run(None, {"input_1": batch})[0]
+        return self.session("fer_mini_xception").run(None, {"input_1": batch})[0]
 
     @staticmethod
     def quality(detection: Detection, aligned_rgb: np.ndarray) -> FaceQuality:

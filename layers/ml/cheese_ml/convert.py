@@ -311,8 +311,182 @@ def keras_hdf5_to_onnx(source: Path, target: Path) -> None:
     target.write_bytes(_canonical_bytes(model))
 
 
+def _tfjs_weights(model_json: dict[str, Any], weights_dir: Path) -> dict[str, np.ndarray]:
+    """Every constant of a TF.js graph model, dequantised to its original dtype."""
+    arrays: dict[str, np.ndarray] = {}
+    for group in model_json["weightsManifest"]:
+        blob = b"".join((weights_dir / name).read_bytes() for name in group["paths"])
+        offset = 0
+        for entry in group["weights"]:
+            stored = entry.get("quantization", {}).get("dtype", entry["dtype"])
+            dtype = np.dtype({"float32": "<f4", "float16": "<f2", "int32": "<i4"}[stored])
+            count = int(np.prod(entry["shape"], dtype=np.int64))
+            raw = np.frombuffer(blob, dtype=dtype, count=count, offset=offset).reshape(entry["shape"])
+            offset += count * dtype.itemsize
+            arrays[entry["name"]] = raw.astype(np.float32 if entry["dtype"] == "float32" else np.int32)
+        if offset != len(blob):
+            raise ValueError(f"weights file size {len(blob)} != {offset} bytes described by the manifest")
+    return arrays
+
+
+def tfjs_graph_to_onnx(source: Path, target: Path) -> None:
+    """Convert a TF.js graph model (MoveNet) to ONNX op by op, without TensorFlow.
+
+    Tensors keep TensorFlow's NHWC layout; each convolution is wrapped in
+    NHWC->NCHW->NHWC transposes, which onnxruntime's transpose optimiser
+    cancels between consecutive convolutions. Only the ops MoveNet uses are
+    mapped (an unknown op is an error, not a silent skip). Integer tensors
+    stay int32 as in TensorFlow; GatherND indices and Reshape shapes are
+    cast to the int64 ONNX requires. FloorDiv is mapped to integer Div,
+    which truncates: equal to floor here because its inputs are ArgMax
+    indices (non-negative).
+    """
+    import base64
+
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    model_json = json.loads(source.read_text())
+    constants = _tfjs_weights(model_json, source.parent)
+    nodes: list[Any] = []
+    initializers: list[Any] = []
+
+    def ref(name: str) -> str:
+        """TF input reference -> ONNX tensor name ('x' and 'x:0' are the same tensor)."""
+        return name[:-2] if name.endswith(":0") else name
+
+    def const(name: str, array: np.ndarray) -> str:
+        initializers.append(numpy_helper.from_array(np.ascontiguousarray(array), name))
+        return name
+
+    def add(op: str, inputs: list[str], outputs: list[str], **attrs: Any) -> None:
+        nodes.append(helper.make_node(op, inputs, outputs, name=outputs[0], **attrs))
+
+    def decoded(attr: dict[str, Any], key: str) -> str:
+        return base64.b64decode(attr[key]["s"]).decode() if key in attr else ""
+
+    graph_input = graph_output = ""
+    input_shape: list[int] = []
+    for node in model_json["modelTopology"]["node"]:
+        op, name, attr = node["op"], node["name"], node.get("attr", {})
+        inputs = [ref(i) for i in node.get("input", [])]
+        if op == "Const":
+            const(name, constants[name])
+        elif op == "Placeholder":
+            graph_input = name
+            signature = next(iter(model_json["signature"]["inputs"].values()))
+            input_shape = [int(d["size"]) for d in signature["tensorShape"]["dim"]]
+        elif op == "Cast":
+            target_type = {"DT_FLOAT": TensorProto.FLOAT, "DT_INT32": TensorProto.INT32}[attr["DstT"]["type"]]
+            add("Cast", inputs, [name], to=target_type)
+        elif op in ("_FusedConv2D", "FusedDepthwiseConv2dNative", "DepthwiseConv2dNative"):
+            kernel = constants[node["input"][1]]
+            if op == "_FusedConv2D":
+                weight, group = kernel.transpose(3, 2, 0, 1), 1
+            else:
+                height, width, channels, multiplier = kernel.shape
+                weight = kernel.transpose(2, 3, 0, 1).reshape(channels * multiplier, 1, height, width)
+                group = channels
+            fused = [base64.b64decode(x).decode() for x in attr.get("fused_ops", {}).get("list", {}).get("s", [])]
+            if [f for f in fused if f not in ("BiasAdd", "Relu", "Relu6")]:
+                raise ValueError(f"unsupported fused ops {fused} in {name}")
+            strides = [int(x) for x in attr["strides"]["list"]["i"]][1:3]
+            dilations = [int(x) for x in attr.get("dilations", {}).get("list", {}).get("i", ["1"] * 4)][1:3]
+            padding = decoded(attr, "padding")
+            conv_inputs = [f"{name}/nchw", const(f"{name}/W", weight.astype(np.float32))]
+            if "BiasAdd" in fused:
+                conv_inputs.append(ref(node["input"][2]))
+            add("Transpose", [inputs[0]], [f"{name}/nchw"], perm=[0, 3, 1, 2])
+            add("Conv", conv_inputs, [f"{name}/conv"], group=group, strides=strides, dilations=dilations,
+                kernel_shape=list(weight.shape[2:]), auto_pad="SAME_UPPER" if padding == "SAME" else "VALID")
+            last = f"{name}/conv"
+            if "Relu" in fused:
+                add("Relu", [last], [f"{name}/relu"])
+                last = f"{name}/relu"
+            if "Relu6" in fused:
+                add("Clip", [last, const(f"{name}/zero", np.array(0, np.float32)),
+                             const(f"{name}/six", np.array(6, np.float32))], [f"{name}/relu6"])
+                last = f"{name}/relu6"
+            add("Transpose", [last], [name], perm=[0, 2, 3, 1])
+        elif op == "ResizeBilinear":
+            if not attr.get("half_pixel_centers", {}).get("b") or attr.get("align_corners", {}).get("b"):
+                raise ValueError(f"only half-pixel-centre bilinear resize is supported ({name})")
+            out_h, out_w = (int(v) for v in constants[node["input"][1]])
+            add("Transpose", [inputs[0]], [f"{name}/nchw"], perm=[0, 3, 1, 2])
+            add("Shape", [f"{name}/nchw"], [f"{name}/shape"])
+            add("Slice", [f"{name}/shape", const(f"{name}/s0", np.array([0], np.int64)),
+                          const(f"{name}/s2", np.array([2], np.int64))], [f"{name}/nc"])
+            add("Concat", [f"{name}/nc", const(f"{name}/hw", np.array([out_h, out_w], np.int64))],
+                [f"{name}/sizes"], axis=0)
+            add("Resize", [f"{name}/nchw", "", "", f"{name}/sizes"], [f"{name}/resized"], mode="linear",
+                coordinate_transformation_mode="half_pixel")
+            add("Transpose", [f"{name}/resized"], [name], perm=[0, 2, 3, 1])
+        elif op in ("AddV2", "Sub", "Mul", "RealDiv"):
+            add({"AddV2": "Add", "Sub": "Sub", "Mul": "Mul", "RealDiv": "Div"}[op], inputs, [name])
+        elif op == "FloorDiv":
+            add("Div", inputs, [name])
+        elif op == "SquaredDifference":
+            add("Sub", inputs, [f"{name}/diff"])
+            add("Mul", [f"{name}/diff", f"{name}/diff"], [name])
+        elif op in ("Sigmoid", "Sqrt", "Identity"):
+            add(op, inputs, [name])
+        elif op == "ExpandDims":
+            axis = int(constants[node["input"][1]])
+            add("Unsqueeze", [inputs[0], const(f"{name}/axes", np.array([axis], np.int64))], [name])
+        elif op == "Squeeze":
+            axes = [int(x) for x in attr["squeeze_dims"]["list"]["i"]]
+            add("Squeeze", [inputs[0], const(f"{name}/axes", np.array(axes, np.int64))], [name])
+        elif op == "Reshape":
+            shape = constants[node["input"][1]].astype(np.int64)
+            add("Reshape", [inputs[0], const(f"{name}/shape64", shape)], [name])
+        elif op == "ArgMax":
+            axis = int(constants[node["input"][1]])
+            add("ArgMax", [inputs[0]], [f"{name}/i64"], axis=axis, keepdims=0)
+            add("Cast", [f"{name}/i64"], [name], to=TensorProto.INT32)
+        elif op == "Unpack":
+            axis, count = int(attr["axis"]["i"]), int(attr["num"]["i"])
+            parts = [f"{name}/part{k}" for k in range(count)]
+            if count == 1:
+                parts = [inputs[0]]
+            else:
+                add("Split", [inputs[0], const(f"{name}/sizes", np.ones(count, np.int64))], parts, axis=axis)
+            axes = const(f"{name}/axes", np.array([axis], np.int64))
+            for k, part in enumerate(parts):
+                add("Squeeze", [part, axes], [name if k == 0 else f"{name}:{k}"])
+        elif op == "Pack":
+            axis = int(attr["axis"]["i"]) if "axis" in attr else 0
+            axes = const(f"{name}/axes", np.array([axis], np.int64))
+            for k, source_name in enumerate(inputs):
+                add("Unsqueeze", [source_name, axes], [f"{name}/in{k}"])
+            add("Concat", [f"{name}/in{k}" for k in range(len(inputs))], [name], axis=axis)
+        elif op == "ConcatV2":
+            axis = int(constants[node["input"][-1]])
+            add("Concat", inputs[:-1], [name], axis=axis)
+        elif op == "GatherNd":
+            add("Cast", [inputs[1]], [f"{name}/indices64"], to=TensorProto.INT64)
+            add("GatherND", [inputs[0], f"{name}/indices64"], [name])
+        else:
+            raise ValueError(f"TF.js op {op} ({name}) is not supported")
+        graph_output = name
+
+    output_signature = next(iter(model_json["signature"]["outputs"].values()))
+    output_shape = [int(d["size"]) for d in output_signature["tensorShape"]["dim"]]
+    used = {i for n in nodes for i in n.input}
+    graph = helper.make_graph(
+        nodes, "movenet",
+        [helper.make_tensor_value_info(graph_input, TensorProto.INT32, input_shape)],
+        [helper.make_tensor_value_info(graph_output, TensorProto.FLOAT, output_shape)],
+        [tensor for tensor in initializers if tensor.name in used],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    target.write_bytes(_canonical_bytes(model))
+
+
 CONVERTERS = {
     "centerface_dynamic": centerface_dynamic,
     "tflite_to_onnx": tflite_to_onnx,
     "keras_hdf5_to_onnx": keras_hdf5_to_onnx,
+    "tfjs_graph_to_onnx": tfjs_graph_to_onnx,
 }

@@ -34,12 +34,23 @@ class ModelsMissingError(RuntimeError):
 
 
 @dataclass(frozen=True)
+class SourceFile:
+    member: str  # path inside the package archive
+    sha256: str | None
+
+
+@dataclass(frozen=True)
 class ModelSource:
     registry: str
     package: str
     version: str
     member: str
     sha256: str | None
+    # Files the converter reads next to the main one (e.g. a TF.js model's weights .bin).
+    sidecars: tuple[SourceFile, ...] = ()
+
+    def files(self) -> tuple[SourceFile, ...]:
+        return (SourceFile(self.member, self.sha256), *self.sidecars)
 
 
 @dataclass(frozen=True)
@@ -61,7 +72,10 @@ def manifest() -> dict[str, ModelSpec]:
         name: ModelSpec(
             name=name,
             file=entry["file"],
-            source=ModelSource(**entry["source"]),
+            source=ModelSource(
+                **{key: value for key, value in entry["source"].items() if key != "sidecars"},
+                sidecars=tuple(SourceFile(**sidecar) for sidecar in entry["source"].get("sidecars", [])),
+            ),
             conversion=entry.get("conversion"),
             sha256=entry.get("sha256"),
             licence=entry["licence"],
@@ -87,9 +101,11 @@ def model_path(name: str, cache_dir: Path | None = None) -> Path:
     return path
 
 
-def _source_path(cache_dir: Path, spec: ModelSpec) -> Path:
+def source_path(cache_dir: Path, spec: ModelSpec, member: str | None = None) -> Path:
+    """Where an extracted source file lives (default: the model's main file)."""
     source = spec.source
-    return cache_dir / "sources" / f"{source.package}-{source.version}" / Path(source.member).name
+    package_dir = f"{source.package.replace('@', '').replace('/', '-')}-{source.version}"
+    return cache_dir / "sources" / package_dir / Path(member or source.member).name
 
 
 def _is_verified(path: Path, expected: str | None) -> bool:
@@ -105,22 +121,24 @@ def _is_verified(path: Path, expected: str | None) -> bool:
 
 def _obtain_source(spec: ModelSpec, cache_dir: Path, archives: dict[tuple[str, str, str], Path],
                    work_dir: Path, progress: bool) -> Path:
+    """The verified extracted source file (and its sidecars), downloading only if needed."""
     source = spec.source
-    source_file = _source_path(cache_dir, spec)
-    if _is_verified(source_file, source.sha256):
-        log(f"{spec.name}: source {source_file.name} already verified", progress)
-        return source_file
+    files = source.files()
+    if all(_is_verified(source_path(cache_dir, spec, f.member), f.sha256) for f in files):
+        log(f"{spec.name}: source {Path(source.member).name} already verified", progress)
+        return source_path(cache_dir, spec)
     key = (source.registry, source.package, source.version)
     if key not in archives:
         log(f"{spec.name}: downloading {source.registry} {source.package} {source.version}", progress)
         archives[key] = download(source.registry, source.package, source.version,  # type: ignore[arg-type]
-                                 work_dir / f"{source.package}-{source.version}")
-    log(f"{spec.name}: extracting {source.member}", progress)
-    extract_member(archives[key], source.member, source_file)
-    actual = verify(source_file, source.sha256, f"{spec.name} source {source.member}")
-    if source.sha256 is None:
-        log(f"{spec.name}: WARNING source is not pinned; sha256 {actual}", progress)
-    return source_file
+                                 work_dir / f"{len(archives)}")
+    for source_file in files:
+        log(f"{spec.name}: extracting {source_file.member}", progress)
+        path = extract_member(archives[key], source_file.member, source_path(cache_dir, spec, source_file.member))
+        actual = verify(path, source_file.sha256, f"{spec.name} source {source_file.member}")
+        if source_file.sha256 is None:
+            log(f"{spec.name}: WARNING {source_file.member} is not pinned; sha256 {actual}", progress)
+    return source_path(cache_dir, spec)
 
 
 def fetch(cache_dir: Path | None = None, progress: bool = True) -> dict[str, Path]:
