@@ -23,7 +23,6 @@ os.environ["CHEESE_ML_THREADS"] = "1"
 
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
-
 from cheese_ml.analysis import Analyzer  # noqa: E402
 from cheese_ml.anonymise import anonymise  # noqa: E402
 from cheese_ml.fixtures import fixture_path  # noqa: E402
@@ -60,11 +59,12 @@ def compose_four_cut(analyzer: Analyzer) -> np.ndarray:
         centre_x, top = box.x + box.w / 2, box.y - 0.35 * crop_h + box.h * 0.2
         x1, y1 = int(centre_x - crop_w / 2), int(top)
         padded = cv2.copyMakeBorder(rgb, 2000, 2000, 2000, 2000, cv2.BORDER_REFLECT)
-        crop = padded[y1 + 2000:y1 + 2000 + int(crop_h), x1 + 2000:x1 + 2000 + int(crop_w)]
+        crop = padded[y1 + 2000 : y1 + 2000 + int(crop_h), x1 + 2000 : x1 + 2000 + int(crop_w)]
         row, column = divmod(slot, 2)
         top_px, left_px = BORDER + row * (cell_h + BORDER), BORDER + column * (cell_w + BORDER)
-        canvas[top_px:top_px + cell_h, left_px:left_px + cell_w] = cv2.resize(
-            crop, (cell_w, cell_h), interpolation=cv2.INTER_AREA)
+        canvas[top_px : top_px + cell_h, left_px : left_px + cell_w] = cv2.resize(
+            crop, (cell_w, cell_h), interpolation=cv2.INTER_AREA
+        )
     return canvas
 
 
@@ -78,10 +78,15 @@ def cold_load_seconds() -> dict[str, float]:
     )
     runs = []
     for _ in range(3):
-        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        ).stdout
         runs.append([float(value) for value in out.split()])
     imports, sessions = zip(*runs, strict=True)
-    return {"import_s": round(statistics.median(imports), 3), "sessions_s": round(statistics.median(sessions), 3)}
+    return {
+        "import_s": round(statistics.median(imports), 3),
+        "sessions_s": round(statistics.median(sessions), 3),
+    }
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -123,28 +128,44 @@ def main() -> None:
     lambda_cost = 1000 * (p50 * LAMBDA_MEMORY_GB * LAMBDA_PRICE_PER_GB_S + LAMBDA_PRICE_PER_REQUEST)
     rekognition_cost = 1000 * REKOGNITION_CALLS_PER_PHOTO * REKOGNITION_PRICE_PER_IMAGE_CALL
     result = {
-        "image": {"width": PRINT_W, "height": PRINT_H, "faces_found": len(faces), "jpeg_bytes": len(jpeg)},
+        "image": {
+            "width": PRINT_W,
+            "height": PRINT_H,
+            "faces_found": len(faces),
+            "jpeg_bytes": len(jpeg),
+        },
         "threads": 1,
         "runs": args.runs,
-        "analyze_ms": {"p50": round(p50 * 1000, 1), "p95": round(percentile(totals, 95) * 1000, 1),
-                       "min": round(min(totals) * 1000, 1),
-                       "cpu_time_p50": round(percentile(cpu_totals, 50) * 1000, 1)},
+        "analyze_ms": {
+            "p50": round(p50 * 1000, 1),
+            "p95": round(percentile(totals, 95) * 1000, 1),
+            "min": round(min(totals) * 1000, 1),
+            "cpu_time_p50": round(percentile(cpu_totals, 50) * 1000, 1),
+        },
         "machine": {"cpus": os.cpu_count(), "load_average_1min": round(os.getloadavg()[0], 2)},
-        "stages_ms_p50": {stage: round(percentile(values, 50) * 1000, 2) for stage, values in stages.items()},
+        "stages_ms_p50": {
+            stage: round(percentile(values, 50) * 1000, 2) for stage, values in stages.items()
+        },
         "cold_load": cold,
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "cartoon_anonymise_ms_p50": round(percentile(cartoon_times, 50) * 1000, 1),
         "cost_per_1000_photos_usd": {
             "lambda": round(lambda_cost, 4),
-            "lambda_assumptions": f"x86, {LAMBDA_MEMORY_GB * 1024:.0f} MB, ${LAMBDA_PRICE_PER_GB_S}/GB-s, "
-                                  "$0.20 per 1M requests, billed duration = analyze p50 "
-                                  "(excludes S3 transfer and cold starts)",
+            "lambda_assumptions": f"x86, {LAMBDA_MEMORY_GB * 1024:.0f} MB, "
+            f"${LAMBDA_PRICE_PER_GB_S}/GB-s, "
+            "$0.20 per 1M requests, billed duration = analyze p50 "
+            "(excludes S3 transfer and cold starts)",
             "rekognition": round(rekognition_cost, 2),
             "rekognition_assumptions": "$1 per 1,000 images per call x 3 calls "
-                                       "(DetectFaces + IndexFaces + SearchFaces)",
+            "(DetectFaces + IndexFaces + SearchFaces)",
             "rekognition_over_lambda": round(rekognition_cost / lambda_cost, 1),
         },
-        "goals": {"analyze_p50_ms": 150, "cold_load_s": 1.0, "peak_rss_mb": 600, "cartoon_ms": 1000},
+        "goals": {
+            "analyze_p50_ms": 150,
+            "cold_load_s": 1.0,
+            "peak_rss_mb": 600,
+            "cartoon_ms": 1000,
+        },
     }
     print(json.dumps(result, indent=2))
 

@@ -7,19 +7,37 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from cheese_ml.analysis import Analyzer, Face
 from cheese_ml.fixtures import fetch_fixtures
 from cheese_ml.images import decode_image
 from cheese_ml.models import fetch
 
 # Face counts of the @vladmandic/face-api demo photos (MODELS.md): 22 in all.
-GROUP_PHOTO_FACES = {"sample1.jpg": 3, "sample2.jpg": 3, "sample3.jpg": 3,
-                     "sample4.jpg": 4, "sample5.jpg": 5, "sample6.jpg": 4}
+GROUP_PHOTO_FACES = {
+    "sample1.jpg": 3,
+    "sample2.jpg": 3,
+    "sample3.jpg": 3,
+    "sample4.jpg": 4,
+    "sample5.jpg": 5,
+    "sample6.jpg": 4,
+}
 
-PHOTOS = [*GROUP_PHOTO_FACES, "multi_face.jpg", "single_face.jpg", "0-f1-su-ph.jpg", "0-f15-hao-ph.jpg",
-          "15-f13-anc-ph.jpg", "45-m7-di-ph.jpg", "obama.jpg", "obama2.jpg", "obama3.jpg", "biden.jpg",
-          "32bit.png", "obama_partial_face.jpg", "free-mountain-vector-01.jpg"]
+PHOTOS = [
+    *GROUP_PHOTO_FACES,
+    "multi_face.jpg",
+    "single_face.jpg",
+    "0-f1-su-ph.jpg",
+    "0-f15-hao-ph.jpg",
+    "15-f13-anc-ph.jpg",
+    "45-m7-di-ph.jpg",
+    "obama.jpg",
+    "obama2.jpg",
+    "obama3.jpg",
+    "biden.jpg",
+    "32bit.png",
+    "obama_partial_face.jpg",
+    "free-mountain-vector-01.jpg",
+]
 
 
 @pytest.fixture(scope="session")
@@ -51,6 +69,8 @@ def analysed(analyzer: Analyzer, photos: dict[str, np.ndarray]) -> dict[str, lis
 
 def face_at(faces: list[Face], x: float, y: float) -> Face:
     """The one detected face whose box contains the point (fails if none or several do)."""
-    hits = [f for f in faces if f.box.x <= x < f.box.x + f.box.w and f.box.y <= y < f.box.y + f.box.h]
+    hits = [
+        f for f in faces if f.box.x <= x < f.box.x + f.box.w and f.box.y <= y < f.box.y + f.box.h
+    ]
     assert len(hits) == 1, f"{len(hits)} detected faces contain ({x}, {y})"
     return hits[0]

@@ -57,7 +57,9 @@ def forward(hdf5_path: Path, grey: np.ndarray) -> np.ndarray:
         last = ""
         for layer in layers:
             kind, name, cfg = layer["class_name"], layer["name"], layer["config"]
-            sources = [entry[0] for entry in layer["inbound_nodes"][0]] if layer["inbound_nodes"] else []
+            sources = (
+                [entry[0] for entry in layer["inbound_nodes"][0]] if layer["inbound_nodes"] else []
+            )
             x = out[sources[0]] if sources else None
             if kind == "InputLayer":
                 y = grey[..., None].astype(np.float64)

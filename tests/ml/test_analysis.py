@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-
 from cheese_ml.analysis import EXPRESSION_LABELS, Analyzer, Face, head_pose
+
 from tests.ml.conftest import GROUP_PHOTO_FACES, face_at
 from tests.ml.labels import FACES, SAME_PERSON
 
@@ -20,7 +20,7 @@ def test_every_face_of_the_group_photos_is_found(analysed: dict[str, list[Face]]
     for photo, expected in GROUP_PHOTO_FACES.items():
         faces = analysed[photo]
         assert len(faces) == expected, photo
-        # One-to-one: each labelled face is inside exactly one box, each box holds one labelled face.
+        # One-to-one: each labelled face lies in exactly one box, each box holds one labelled face.
         matched = {id(face_at(faces, x, y)) for x, y, _ in FACES[photo]}
         assert len(matched) == expected, photo
         found += len(matched)
@@ -41,7 +41,9 @@ def test_no_face_in_a_landscape(analysed: dict[str, list[Face]]) -> None:
 def test_no_face_in_textures_and_flat_images(analyzer: Analyzer) -> None:
     rng = np.random.default_rng(7)
     noise = rng.integers(0, 256, (900, 1200, 3), dtype=np.uint8)
-    gradient = np.broadcast_to(np.linspace(0, 255, 1200, dtype=np.uint8)[None, :, None], (900, 1200, 3))
+    gradient = np.broadcast_to(
+        np.linspace(0, 255, 1200, dtype=np.uint8)[None, :, None], (900, 1200, 3)
+    )
     flat = np.full((480, 640, 3), 128, dtype=np.uint8)
     for image in (noise, np.ascontiguousarray(gradient), flat):
         assert analyzer.analyze(image) == []
@@ -60,24 +62,33 @@ def test_landmarks_lie_inside_their_boxes(analysed: dict[str, list[Face]]) -> No
     assert count >= 36
 
 
-def test_boxes_are_clipped_integer_pixels(analysed: dict[str, list[Face]], photos: dict[str, np.ndarray]) -> None:
+def test_boxes_are_clipped_integer_pixels(
+    analysed: dict[str, list[Face]], photos: dict[str, np.ndarray]
+) -> None:
     for photo, faces in analysed.items():
         height, width = photos[photo].shape[:2]
         for face in faces:
             box = face.box
             assert all(isinstance(v, int) for v in (box.x, box.y, box.w, box.h))
-            assert 0 <= box.x and 0 <= box.y and box.w > 0 and box.h > 0
+            assert box.x >= 0 and box.y >= 0 and box.w > 0 and box.h > 0
             assert box.x + box.w <= width and box.y + box.h <= height
 
 
 def test_same_person_is_closer_than_anyone_else(analysed: dict[str, list[Face]]) -> None:
     same = [analysed[photo][0].embedding for photo in SAME_PERSON]
-    others = [face_at(analysed[photo], x, y).embedding
-              for photo, labelled in FACES.items() if photo not in SAME_PERSON for x, y, _ in labelled]
+    others = [
+        face_at(analysed[photo], x, y).embedding
+        for photo, labelled in FACES.items()
+        if photo not in SAME_PERSON
+        for x, y, _ in labelled
+    ]
     assert len(others) == 33
     same_similarities = [float(same[i] @ same[j]) for i in range(3) for j in range(i + 1, 3)]
     cross_similarities = [float(s @ o) for s in same for o in others]
-    assert min(same_similarities) > max(cross_similarities) + 0.2, (same_similarities, max(cross_similarities))
+    assert min(same_similarities) > max(cross_similarities) + 0.2, (
+        same_similarities,
+        max(cross_similarities),
+    )
 
 
 def test_embeddings_are_unit_192d_float32(analysed: dict[str, list[Face]]) -> None:
@@ -91,7 +102,10 @@ def test_embeddings_are_unit_192d_float32(analysed: dict[str, list[Face]]) -> No
 def test_rgba_and_crop_of_the_same_photo_match(analysed: dict[str, list[Face]]) -> None:
     # 32bit.png is obama2.jpg as RGBA; obama_partial_face.jpg is a crop of obama.jpg.
     assert float(analysed["32bit.png"][0].embedding @ analysed["obama2.jpg"][0].embedding) > 0.95
-    assert float(analysed["obama_partial_face.jpg"][0].embedding @ analysed["obama.jpg"][0].embedding) > 0.7
+    assert (
+        float(analysed["obama_partial_face.jpg"][0].embedding @ analysed["obama.jpg"][0].embedding)
+        > 0.7
+    )
 
 
 def test_smiling_faces_score_higher(analysed: dict[str, list[Face]]) -> None:
@@ -111,12 +125,20 @@ def test_smiling_faces_score_higher(analysed: dict[str, list[Face]]) -> None:
 
 
 def test_posed_expressions(analysed: dict[str, list[Face]]) -> None:
-    top = {photo: max(analysed[photo][0].expression.items(), key=lambda kv: kv[1])[0]
-           for photo in ("0-f1-su-ph.jpg", "0-f15-hao-ph.jpg", "15-f13-anc-ph.jpg")}
-    assert top == {"0-f1-su-ph.jpg": "surprise", "0-f15-hao-ph.jpg": "happy", "15-f13-anc-ph.jpg": "angry"}
+    top = {
+        photo: max(analysed[photo][0].expression.items(), key=lambda kv: kv[1])[0]
+        for photo in ("0-f1-su-ph.jpg", "0-f15-hao-ph.jpg", "15-f13-anc-ph.jpg")
+    }
+    assert top == {
+        "0-f1-su-ph.jpg": "surprise",
+        "0-f15-hao-ph.jpg": "happy",
+        "15-f13-anc-ph.jpg": "angry",
+    }
 
 
-def test_expression_is_a_distribution_and_smile_follows_happy(analysed: dict[str, list[Face]]) -> None:
+def test_expression_is_a_distribution_and_smile_follows_happy(
+    analysed: dict[str, list[Face]],
+) -> None:
     for faces in analysed.values():
         for face in faces:
             assert face.expression is not None and tuple(face.expression) == EXPRESSION_LABELS
@@ -129,7 +151,10 @@ def test_heads_can_be_skipped(analyzer: Analyzer, photos: dict[str, np.ndarray])
     assert len(without_embeddings) == 4
     assert all(f.embedding is None and f.expression is not None for f in without_embeddings)
     without_expressions = analyzer.analyze(photos["sample4.jpg"], expressions=False)
-    assert all(f.expression is None and f.smile is None and f.embedding is not None for f in without_expressions)
+    assert all(
+        f.expression is None and f.smile is None and f.embedding is not None
+        for f in without_expressions
+    )
 
 
 def test_bytes_and_array_input_agree(analyzer: Analyzer, photo_paths, photos) -> None:  # noqa: ANN001
@@ -139,17 +164,25 @@ def test_bytes_and_array_input_agree(analyzer: Analyzer, photo_paths, photos) ->
     assert np.allclose(from_bytes[0].embedding, from_array[0].embedding)
 
 
-def test_batched_heads_match_single_face_runs(analyzer: Analyzer, photos: dict[str, np.ndarray]) -> None:
+def test_batched_heads_match_single_face_runs(
+    analyzer: Analyzer, photos: dict[str, np.ndarray]
+) -> None:
     rgb = photos["sample5.jpg"]
     detections = analyzer.detect(rgb)
     identity, grey = analyzer.align(rgb, detections)
     batched_embeddings, batched_expressions = analyzer.embed(identity), analyzer.expressions(grey)
     for index in range(len(detections)):
-        assert np.allclose(analyzer.embed(identity[index:index + 1])[0], batched_embeddings[index], atol=1e-5)
-        assert np.allclose(analyzer.expressions(grey[index:index + 1])[0], batched_expressions[index], atol=1e-5)
+        assert np.allclose(
+            analyzer.embed(identity[index : index + 1])[0], batched_embeddings[index], atol=1e-5
+        )
+        assert np.allclose(
+            analyzer.expressions(grey[index : index + 1])[0], batched_expressions[index], atol=1e-5
+        )
 
 
-def test_quality_flags(analyzer: Analyzer, analysed: dict[str, list[Face]], photos: dict[str, np.ndarray]) -> None:
+def test_quality_flags(
+    analyzer: Analyzer, analysed: dict[str, list[Face]], photos: dict[str, np.ndarray]
+) -> None:
     sharp = analysed["obama.jpg"][0].quality
     assert sharp.usable_for_clustering and sharp.face_size > 100
     # The same face blurred hard and shrunk is no longer usable for clustering.

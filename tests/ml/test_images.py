@@ -9,9 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
-
 from cheese_ml.images import ImageError, decode_image, encode_jpeg, thumbnail
+from PIL import Image
 
 
 def png_bytes(image: Image.Image, **params: object) -> bytes:
@@ -23,12 +22,17 @@ def png_bytes(image: Image.Image, **params: object) -> bytes:
 def bomb_png(width: int, height: int) -> bytes:
     """A tiny PNG whose header declares width x height grey pixels: the IDAT is a
     few kB of zlib-compressed zero rows, so decoding it would allocate width*height bytes."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
 
     header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
     rows = zlib.compress(b"\x00" * (width + 1) * 16, 9)  # only 16 rows: the header is what matters
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", rows) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", rows) + chunk(b"IEND", b"")
+    )
 
 
 def test_decompression_bomb_is_refused_from_the_header() -> None:
@@ -120,11 +124,15 @@ def test_grey_16bit_palette_and_webp() -> None:
     decoded16 = decode_image(png_bytes(Image.fromarray(deep)))
     assert np.abs(decoded16[:, :, 0].astype(int) - grey).max() <= 1  # scaled, not clipped to white
 
-    palette = Image.fromarray(np.full((6, 6, 3), (10, 120, 240), dtype=np.uint8)).convert("P", palette=Image.Palette.ADAPTIVE)
+    palette = Image.fromarray(np.full((6, 6, 3), (10, 120, 240), dtype=np.uint8)).convert(
+        "P", palette=Image.Palette.ADAPTIVE
+    )
     assert tuple(decode_image(png_bytes(palette))[3, 3]) == (10, 120, 240)
 
     buffer = io.BytesIO()
-    Image.fromarray(np.full((16, 16, 3), (30, 60, 90), dtype=np.uint8)).save(buffer, format="WEBP", lossless=True)
+    Image.fromarray(np.full((16, 16, 3), (30, 60, 90), dtype=np.uint8)).save(
+        buffer, format="WEBP", lossless=True
+    )
     assert tuple(decode_image(buffer.getvalue())[8, 8]) == (30, 60, 90)
 
 

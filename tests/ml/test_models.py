@@ -6,7 +6,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from cheese_ml import models
 from cheese_ml.registry import ChecksumError, sha256_of
 
@@ -25,7 +24,9 @@ def test_fetched_files_match_the_manifest(model_paths: dict[str, Path]) -> None:
         assert sha256_of(path) == models.manifest()[name].sha256
 
 
-def test_fetch_is_idempotent(model_paths: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+def test_fetch_is_idempotent(
+    model_paths: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
     before = {name: path.stat().st_mtime_ns for name, path in model_paths.items()}
     models.fetch(progress=True)
     log = capsys.readouterr().err
@@ -39,8 +40,9 @@ def copy_cache(model_paths: dict[str, Path], target: Path) -> Path:
     return target
 
 
-def test_a_damaged_model_is_rebuilt_from_the_verified_source(model_paths: dict[str, Path], tmp_path: Path,
-                                                             capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_damaged_model_is_rebuilt_from_the_verified_source(
+    model_paths: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     cache = copy_cache(model_paths, tmp_path / "models")
     damaged = cache / models.manifest()["fer_mini_xception"].file
     damaged.write_bytes(b"not a model")
@@ -50,7 +52,9 @@ def test_a_damaged_model_is_rebuilt_from_the_verified_source(model_paths: dict[s
     assert sha256_of(paths["fer_mini_xception"]) == models.manifest()["fer_mini_xception"].sha256
 
 
-def test_verify_reports_a_checksum_mismatch_clearly(model_paths: dict[str, Path], tmp_path: Path) -> None:
+def test_verify_reports_a_checksum_mismatch_clearly(
+    model_paths: dict[str, Path], tmp_path: Path
+) -> None:
     cache = copy_cache(model_paths, tmp_path / "models")
     target = cache / models.manifest()["centerface"].file
     target.write_bytes(target.read_bytes()[:-1] + b"\x00")

@@ -6,14 +6,20 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from cheese_ml.analysis import Analyzer, Box, Face
 from cheese_ml.pose import KEYPOINT_NAMES, body_box, pose
 
 # One person per photo (the single-person model is also fine in group photos when the
 # body box holds one person mostly; sample1's three faces are far enough apart).
-CASES = [("obama.jpg", 0), ("obama2.jpg", 0), ("single_face.jpg", 0), ("sample1.jpg", 0), ("sample1.jpg", 1),
-         ("sample1.jpg", 2), ("sample6.jpg", 0)]
+CASES = [
+    ("obama.jpg", 0),
+    ("obama2.jpg", 0),
+    ("single_face.jpg", 0),
+    ("sample1.jpg", 0),
+    ("sample1.jpg", 1),
+    ("sample1.jpg", 2),
+    ("sample6.jpg", 0),
+]
 
 
 def distance_in_face_widths(face: Face, point: tuple[float, float], landmark: int) -> float:
@@ -22,8 +28,13 @@ def distance_in_face_widths(face: Face, point: tuple[float, float], landmark: in
 
 
 @pytest.mark.parametrize(("photo", "face_index"), CASES)
-def test_face_keypoints_agree_with_centerface(photo: str, face_index: int, analyzer: Analyzer,
-                                               analysed: dict[str, list[Face]], photos: dict[str, np.ndarray]) -> None:
+def test_face_keypoints_agree_with_centerface(
+    photo: str,
+    face_index: int,
+    analyzer: Analyzer,
+    analysed: dict[str, list[Face]],
+    photos: dict[str, np.ndarray],
+) -> None:
     face = sorted(analysed[photo], key=lambda f: f.box.x)[face_index]
     keypoints = pose(photos[photo], body_box(face.box, photos[photo].shape), analyzer)
     assert [k.name for k in keypoints] == list(KEYPOINT_NAMES)
@@ -35,8 +46,9 @@ def test_face_keypoints_agree_with_centerface(photo: str, face_index: int, analy
     assert min(by_name[n].score for n in ("nose", "left_eye", "right_eye")) > 0.3
 
 
-def test_body_keypoints_of_a_portrait(analyzer: Analyzer, analysed: dict[str, list[Face]],
-                                      photos: dict[str, np.ndarray]) -> None:
+def test_body_keypoints_of_a_portrait(
+    analyzer: Analyzer, analysed: dict[str, list[Face]], photos: dict[str, np.ndarray]
+) -> None:
     rgb, face = photos["obama.jpg"], analysed["obama.jpg"][0]
     points = {k.name: k for k in pose(rgb, body_box(face.box, rgb.shape), analyzer)}
     face_bottom = face.box.y + face.box.h
@@ -44,7 +56,12 @@ def test_body_keypoints_of_a_portrait(analyzer: Analyzer, analysed: dict[str, li
         shoulder = points[f"{side}_shoulder"]
         assert shoulder.score > 0.5 and shoulder.y > face_bottom  # shoulders below the chin
     # The person's left shoulder is on the image right for someone facing the camera.
-    assert points["left_shoulder"].x > face.box.x + face.box.w > face.box.x > points["right_shoulder"].x
+    assert (
+        points["left_shoulder"].x
+        > face.box.x + face.box.w
+        > face.box.x
+        > points["right_shoulder"].x
+    )
 
 
 def test_body_box_is_clipped() -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from cheese_ml.analysis import EXPRESSION_LABELS, Analyzer
 from cheese_ml.video import VideoError, emotion_timeline
 
@@ -28,8 +27,10 @@ def test_sampling_rate(photo_paths: dict[str, Path], analyzer: Analyzer) -> None
 def test_no_face_gives_empty_samples(photo_paths: dict[str, Path], analyzer: Analyzer) -> None:
     timeline = emotion_timeline(photo_paths["no_face.mp4"], fps=1.0, analyzer=analyzer)
     assert len(timeline) >= 3 and all(sample.expression is None for sample in timeline)
-    gaps = [b.t_seconds - a.t_seconds for a, b in zip(timeline, timeline[1:])]
-    assert all(1.0 <= gap < 1.0 + 1 / 23 for gap in gaps)  # 23.67 fps: first frame at or after each second
+    gaps = [b.t_seconds - a.t_seconds for a, b in zip(timeline, timeline[1:], strict=False)]
+    assert all(
+        1.0 <= gap < 1.0 + 1 / 23 for gap in gaps
+    )  # 23.67 fps: first frame at or after each second
 
 
 def test_not_a_video(tmp_path: Path, analyzer: Analyzer) -> None:

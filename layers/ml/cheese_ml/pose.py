@@ -20,9 +20,23 @@ from cheese_ml.analysis import Analyzer, Box, as_rgb, default_analyzer
 from cheese_ml.images import decode_image
 
 KEYPOINT_NAMES = (
-    "nose", "left_eye", "right_eye", "left_ear", "right_ear", "left_shoulder", "right_shoulder",
-    "left_elbow", "right_elbow", "left_wrist", "right_wrist", "left_hip", "right_hip",
-    "left_knee", "right_knee", "left_ankle", "right_ankle",
+    "nose",
+    "left_eye",
+    "right_eye",
+    "left_ear",
+    "right_ear",
+    "left_shoulder",
+    "right_shoulder",
+    "left_elbow",
+    "right_elbow",
+    "left_wrist",
+    "right_wrist",
+    "left_hip",
+    "right_hip",
+    "left_knee",
+    "right_knee",
+    "left_ankle",
+    "right_ankle",
 )  # "left" is the person's left (the image right for someone facing the camera)
 
 # A standing adult is ~7.5 head heights tall and ~3 head widths across the shoulders;
@@ -62,8 +76,14 @@ def pose(image: bytes | np.ndarray, box: Box, analyzer: Analyzer | None = None) 
     # Affine map photo -> square model input; pixels outside the photo become black.
     scale = input_size / side
     matrix = np.array([[scale, 0, -left * scale], [0, scale, -top * scale]])
-    square = cv2.warpAffine(rgb, matrix, (input_size, input_size), flags=cv2.INTER_AREA,
-                            borderMode=cv2.BORDER_CONSTANT, borderValue=(0, 0, 0))
+    square = cv2.warpAffine(
+        rgb,
+        matrix,
+        (input_size, input_size),
+        flags=cv2.INTER_AREA,
+        borderMode=cv2.BORDER_CONSTANT,
+        borderValue=(0, 0, 0),
+    )
     output = session.run(None, {model_input.name: square[None].astype(np.int32)})[0][0, 0]
     return [
         Keypoint(name, float(left + x * side), float(top + y * side), float(score))

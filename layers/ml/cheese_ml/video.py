@@ -21,8 +21,9 @@ class TimelineSample:
     expression: dict[str, float] | None  # None when no face is visible in that frame
 
 
-def emotion_timeline(video_path: str | Path, fps: float = 2.0,
-                     analyzer: Analyzer | None = None) -> list[TimelineSample]:
+def emotion_timeline(
+    video_path: str | Path, fps: float = 2.0, analyzer: Analyzer | None = None
+) -> list[TimelineSample]:
     """Sample the video at `fps` and classify the expression of its largest face.
 
     Frames are read sequentially (grab() skips the decode-to-RGB of frames
