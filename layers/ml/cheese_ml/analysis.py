@@ -199,6 +199,9 @@ class Analyzer:
         self.models_dir = models_dir
         self.detect_max_side = detect_max_side
         self.threads = threads if threads is not None else _threads()
+        # OpenCV's resize/warp thread pool is process-wide; size it like onnxruntime's so
+        # that "one thread" (as on a 1-vCPU Lambda) really is one.
+        cv2.setNumThreads(self.threads)
         self._sessions: dict[str, ort.InferenceSession] = {}
         self._lock = threading.Lock()
 
