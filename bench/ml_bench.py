@@ -167,7 +167,7 @@ def main() -> None:
             "cartoon_ms": 1000,
         },
     }
-    print(json.dumps(result, indent=2))
+    print(json.dumps(result))  # one line: bench/run.py reads the last line of stdout
 
 
 if __name__ == "__main__":
