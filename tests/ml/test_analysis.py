@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 from cheese_ml.analysis import EXPRESSION_LABELS, Analyzer, Face, head_pose
 
@@ -206,3 +208,12 @@ def test_head_pose_from_landmarks() -> None:
     angle = np.radians(30)
     rotation = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
     assert abs(head_pose(frontal @ rotation.T)[2] - 30) < 1
+
+
+def test_without_consent_the_identity_model_is_never_loaded(
+    model_paths: dict[str, Path], photos: dict[str, np.ndarray]
+) -> None:
+    fresh = Analyzer()
+    faces = fresh.analyze(photos["sample2.jpg"], embeddings=False)
+    assert len(faces) == 3 and all(face.embedding is None for face in faces)
+    assert "mobilefacenet" not in fresh._sessions

@@ -69,3 +69,18 @@ def test_verify_reports_a_checksum_mismatch_clearly(
 def test_missing_models_name_the_fix(tmp_path: Path) -> None:
     with pytest.raises(models.ModelsMissingError, match="cheese models fetch"):
         models.model_path("centerface", tmp_path)
+
+
+def test_command_line_fetch_and_verify(model_paths: dict[str, Path]) -> None:
+    import subprocess
+    import sys
+
+    for command in ("fetch", "verify"):
+        result = subprocess.run(
+            [sys.executable, "-m", "cheese_ml.models", command],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+        assert result.stderr.count("verified") == len(model_paths)
