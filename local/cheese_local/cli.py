@@ -28,7 +28,7 @@ def _run(args: argparse.Namespace) -> int:
         flush=True,
     )
     try:
-        uvicorn.run(stack.app(), host=args.host, port=args.port, log_level="warning", ws="websockets")
+        uvicorn.run(stack.app(), host=args.host, port=args.port, log_level="warning", ws="websockets-sansio")
     finally:
         stack.stop()
     return 0
