@@ -104,7 +104,31 @@ AUTH = ApiFunction(
     memory_mb=1024,
 )
 
-API_FUNCTIONS: tuple[ApiFunction, ...] = (AUTH,)
+# Smile points, ranking, charities and the donation ledger (functions/smile_rank/README.md).
+SMILE_RANK = ApiFunction(
+    name="smile-rank",
+    module="functions.smile_rank.handler",
+    routes=(
+        Route("GET", "/v1/smiles/me"),
+        Route("GET", "/v1/smiles/ranking"),
+        Route("GET", "/v1/photos/{photo_id}/smiles"),
+        Route("GET", "/v1/charities"),
+        Route("GET", "/v1/me/charity"),
+        Route("PUT", "/v1/me/charity"),
+        Route("GET", "/v1/donations/summary"),
+        Route("GET", "/v1/donations/statement"),
+        Route("POST", "/v1/admin/charities"),
+        Route("GET", "/v1/admin/periods/{period_id}"),
+        Route("PUT", "/v1/admin/periods/{period_id}"),
+        Route("POST", "/v1/admin/periods/{period_id}/close"),
+    ),
+    grants=("database", "jwks"),
+    # An admin close posts for up to 20 s, then answers; the HTTP API gives up at 30 s.
+    timeout_seconds=29,
+    memory_mb=1024,
+)
+
+API_FUNCTIONS: tuple[ApiFunction, ...] = (AUTH, SMILE_RANK)
 
 USER_DELETION_REQUESTED = "UserDeletionRequested"
 PHOTO_ANALYZED = "PhotoAnalyzed"
@@ -115,6 +139,13 @@ EVENT_SUBSCRIPTIONS: tuple[EventSubscription, ...] = (
         consumer="auth-erasure",
         detail_types=(USER_DELETION_REQUESTED,),
         module="functions.auth.erasure",
+        grants=("database",),
+    ),
+    # Smile points of analysed photos, reversals of deleted ones, erasure of a leaving user's smiles.
+    EventSubscription(
+        consumer="smile-rank",
+        detail_types=(PHOTO_ANALYZED, PHOTO_DELETED, USER_DELETION_REQUESTED),
+        module="functions.smile_rank.consumer",
         grants=("database",),
     ),
 )

@@ -1,0 +1,59 @@
+"""Consumer of PhotoAnalyzed, PhotoDeleted and UserDeletionRequested (SQS, partial batch failures).
+
+Idempotent: a photo earns once (its id is the key of ``smile_photos``), a
+deletion reverses once (the photo's status), an erasure finds nothing the
+second time. A malformed event is logged and dropped (retrying cannot fix
+it); a database error fails the record, which SQS redelivers and finally
+parks in the dead-letter queue.
+"""
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import ValidationError
+
+from cheese_runtime.events import PhotoAnalyzed, PhotoDeleted, UserDeletionRequested, eventbridge_detail
+from cheese_runtime.observability import logger, metrics, tracer
+from cheese_runtime.resources import PHOTO_ANALYZED, PHOTO_DELETED, USER_DELETION_REQUESTED
+from functions.smile_rank.config import get_smile_settings
+from functions.smile_rank.service import SmileService
+
+processor = BatchProcessor(event_type=EventType.SQS)
+
+
+@cache
+def service() -> SmileService:
+    return SmileService(get_smile_settings())
+
+
+def consume(record: SQSRecord) -> None:
+    detail_type, detail = eventbridge_detail(record.body)
+    try:
+        if detail_type == PHOTO_ANALYZED:
+            photo = service().award(PhotoAnalyzed.model_validate(detail))
+            logger.info("photo scored", extra={"photo_id": photo.photo_id, "status": photo.status,
+                                               "points": photo.points})
+        elif detail_type == PHOTO_DELETED:
+            event = PhotoDeleted.model_validate(detail)
+            status = service().reverse(event)
+            logger.info("photo deletion applied", extra={"photo_id": event.photo_id, "status": status})
+        elif detail_type == USER_DELETION_REQUESTED:
+            event = UserDeletionRequested.model_validate(detail)
+            erased = service().erase_user(event.user_id)
+            logger.info("smile records erased", extra={"user_id": event.user_id, "photos": erased})
+        else:
+            logger.warning("ignoring unexpected event", extra={"detail_type": detail_type})
+    except ValidationError as exc:
+        logger.error("malformed event dropped", extra={"detail_type": detail_type, "errors": exc.errors(
+            include_url=False, include_input=False)})
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return process_partial_response(event=event, record_handler=consume, processor=processor, context=context)

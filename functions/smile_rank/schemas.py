@@ -1,0 +1,182 @@
+"""Request and response models of the smile ranking and donations API."""
+from __future__ import annotations
+
+import unicodedata
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+class StrictModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class PeriodOut(BaseModel):
+    id: str
+    starts_at: datetime
+    ends_at: datetime
+
+
+class ScopeStanding(BaseModel):
+    key: str
+    points: int
+    # Competition rank ("1224"): 1 + the users with more points; None without points.
+    rank: int | None
+
+
+class MySmiles(BaseModel):
+    period: PeriodOut
+    # Points and rank this period (ISO week), this month and all time.
+    week: ScopeStanding
+    month: ScopeStanding
+    all: ScopeStanding
+    today_points: int
+    daily_cap: int
+
+
+class RankingEntry(BaseModel):
+    rank: int
+    display_name: str
+    points: int
+    is_me: bool
+
+
+class RankingPage(BaseModel):
+    period: Literal["week", "month", "all"]
+    key: str
+    items: list[RankingEntry]
+    next_cursor: str | None = None
+
+
+class FaceSmile(BaseModel):
+    face_id: str
+    smile: float | None
+    is_me: bool
+    usable: bool
+    points: int
+
+
+class PhotoSmiles(BaseModel):
+    photo_id: str
+    status: Literal["counted", "capped", "no_smiles", "duplicate", "reversed", "deleted"]
+    # Points the photo earned (after the photo and daily caps); 0 once reversed.
+    points: int
+    period_id: str | None
+    duplicate_of: str | None = None
+    faces: list[FaceSmile]
+
+
+def _clean_text(value: str) -> str:
+    value = unicodedata.normalize("NFC", value).strip()
+    if any(unicodedata.category(ch) == "Cc" and ch not in "\n\t" for ch in value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
+class CharityIn(StrictModel):
+    name: str = Field(min_length=1, max_length=128)
+    description: str = Field(default="", max_length=2000)
+
+    @field_validator("name", "description")
+    @classmethod
+    def _text(cls, value: str) -> str:
+        return _clean_text(value)
+
+    @field_validator("name")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value:
+            raise ValueError("name must not be blank")
+        return value
+
+
+class CharityOut(BaseModel):
+    id: str
+    name: str
+    description: str
+
+
+class CharityPage(BaseModel):
+    items: list[CharityOut]
+    next_cursor: str | None = None
+
+
+class CharityChoiceIn(StrictModel):
+    charity_id: str = Field(min_length=1, max_length=64)
+
+
+class MyCharity(BaseModel):
+    # The charity of the current period (None: my points this period donate nothing).
+    current: CharityOut | None
+    current_period: str
+    # The latest choice and the period it applies from.
+    chosen: CharityOut | None
+    effective_from: str | None
+
+
+class Amount(BaseModel):
+    currency: str
+    amount_minor: int
+
+
+class CharityTotal(BaseModel):
+    charity_id: str
+    name: str
+    currency: str
+    amount_minor: int
+
+
+class DonationSummary(BaseModel):
+    charities: list[CharityTotal]
+    # What my smiles gave, per charity, and in total per currency.
+    mine: list[CharityTotal]
+    my_totals: list[Amount]
+
+
+class StatementEntry(BaseModel):
+    transaction_id: str
+    period_id: str | None
+    posted_at: datetime
+    entry_no: int
+    # On my pledge account: + pledged by the sponsor for my points, − paid to my charity.
+    amount_minor: int
+    currency: str
+    counterparty_kind: Literal["sponsor_pool", "charity"]
+    counterparty_id: str
+    counterparty_name: str
+    memo: str
+
+
+class Statement(BaseModel):
+    items: list[StatementEntry]
+    next_cursor: str | None = None
+
+
+class PeriodSettingsIn(StrictModel):
+    budget_minor: int = Field(ge=0, le=10**15)
+    rate_minor_per_point: int = Field(ge=0, le=10**9)
+    currency: str = Field(default="KRW", pattern=r"^[A-Z]{3}$")
+
+
+class PeriodAdminOut(BaseModel):
+    id: str
+    starts_at: datetime
+    ends_at: datetime
+    status: Literal["open", "closing", "closed"]
+    currency: str
+    budget_minor: int
+    rate_minor_per_point: int
+    participants: int | None
+    total_points: int | None
+    allocated_minor: int | None
+    budget_bound: bool | None
+    closed_at: datetime | None
+
+
+class CloseResult(BaseModel):
+    period: PeriodAdminOut
+    # Ledger transactions this run posted (0 on a re-run of a closed period).
+    posted_now: int
+    # False when the run stopped at its time budget: call again to continue.
+    complete: bool
