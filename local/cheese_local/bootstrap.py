@@ -102,8 +102,30 @@ def create_secrets(settings: Settings) -> None:
     publish_key_set(key_set, settings)
 
 
+def create_bucket_notifications(settings: Settings) -> dict[str, tuple[str, str]]:
+    """One queue per ``resources.BUCKET_NOTIFICATIONS`` entry and the buckets' notification
+    configurations (prefix → queue); returns consumer → (queue url, arn)."""
+    queues: dict[str, tuple[str, str]] = {}
+    per_bucket: dict[str, list[dict]] = {}
+    for notification in resources.BUCKET_NOTIFICATIONS:
+        url, arn = create_queue(resources.notification_queue(notification))
+        queues[notification.consumer] = (url, arn)
+        bucket = getattr(settings, notification.bucket_setting)
+        per_bucket.setdefault(bucket, []).append({
+            "Id": notification.consumer, "QueueArn": arn, "Events": list(notification.events),
+            "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": notification.prefix}]}},
+        })
+    s3 = aws.client("s3")
+    for bucket, configurations in per_bucket.items():
+        s3.put_bucket_notification_configuration(Bucket=bucket,
+                                                 NotificationConfiguration={"QueueConfigurations": configurations})
+    return queues
+
+
 def bootstrap(settings: Settings) -> dict[str, tuple[str, str]]:
     create_tables()
     create_secrets(settings)
     aws.client("s3").create_bucket(Bucket=settings.photos_bucket)
-    return create_event_routing(settings)
+    queues = create_event_routing(settings)
+    queues.update(create_bucket_notifications(settings))
+    return queues

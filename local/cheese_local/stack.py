@@ -10,11 +10,12 @@ from moto.server import ThreadedMotoServer
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 
 from cheese_local.bootstrap import bootstrap
 from cheese_local.gateway import HttpGateway, docs_html, merged_openapi
-from cheese_local.workers import SqsPoller
+from cheese_local.websocket import WebSocketGateway
+from cheese_local.workers import ScheduledRunner, SqsPoller
 from cheese_runtime import aws, resources
 from cheese_runtime.db import migrate
 from cheese_runtime.db.session import reset_engine
@@ -51,6 +52,8 @@ class LocalStack:
         os.environ["AWS_ENDPOINT_URL"] = f"http://{moto_host}:{moto_port}"
         os.environ["CHEESE_DATA_DIR"] = str(self.data_dir)
         os.environ["CHEESE_STAGE"] = "local"
+        # The @connections endpoint of the local WebSocket API (served by app() below).
+        os.environ["CHEESE_WEBSOCKET_ENDPOINT"] = f"http://{self.host}:{self.port}"
         if self.database_url:
             os.environ["DATABASE_URL"] = self.database_url
         get_settings.cache_clear()
@@ -64,6 +67,15 @@ class LocalStack:
             poller = SqsPoller(sub.consumer, url, arn, sub.module)
             poller.start()
             self.pollers.append(poller)
+        for notification in resources.BUCKET_NOTIFICATIONS:
+            url, arn = queues[notification.consumer]
+            poller = SqsPoller(notification.consumer, url, arn, notification.module, notification.batch_size)
+            poller.start()
+            self.pollers.append(poller)
+        for job in resources.SCHEDULED_JOBS:
+            runner = ScheduledRunner(job)
+            runner.start()
+            self.pollers.append(runner)
         return settings
 
     def stop(self) -> None:
@@ -93,7 +105,16 @@ class LocalStack:
         async def api(request: Request) -> Response:
             return await gateway(request)
 
+        # WebSocket APIs: the socket at /ws, @connections at the base URL (boto3's
+        # apigatewaymanagementapi client with endpoint_url=<base URL>).
+        sockets = [WebSocketGateway(definition) for definition in resources.WEBSOCKET_APIS]
+        websocket_routes = [r for ws in sockets[:1] for r in (
+            WebSocketRoute("/ws", ws.endpoint),
+            Route("/@connections/{connection_id}", ws.management, methods=["GET", "POST", "DELETE"]),
+        )]
+
         return Starlette(routes=[
+            *websocket_routes,
             Route("/healthz", healthz, methods=["GET"]),
             Route("/openapi.json", openapi, methods=["GET"]),
             Route("/docs", docs, methods=["GET"]),

@@ -68,3 +68,46 @@ class SqsPoller(threading.Thread):
                                               VisibilityTimeout=RETRY_DELAY_SECONDS)
             else:
                 sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+
+class ScheduledRunner(threading.Thread):
+    """An EventBridge schedule: invokes a ``resources.ScheduledJob`` handler every ``rate(...)``.
+
+    ``CHEESE_LOCAL_SCHEDULE_SECONDS`` overrides every interval locally (0: no
+    schedules; tests invoke jobs themselves). ``cron(...)`` schedules are not run.
+    """
+
+    def __init__(self, job: Any) -> None:
+        super().__init__(name=f"schedule-{job.name}", daemon=True)
+        self.job = job
+        self._stopping = threading.Event()
+
+    @staticmethod
+    def interval(schedule: str) -> float | None:
+        import os
+        import re
+
+        match = re.fullmatch(r"rate\((\d+) (minute|minutes|hour|hours|day|days)\)", schedule.strip())
+        if not match:
+            return None
+        override = os.environ.get("CHEESE_LOCAL_SCHEDULE_SECONDS")
+        if override is not None:
+            return float(override) or None
+        unit = {"minute": 60, "hour": 3600, "day": 86400}[match.group(2).rstrip("s")]
+        return int(match.group(1)) * unit
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    def run(self) -> None:
+        every = self.interval(self.job.schedule)
+        if not every:
+            return
+        handler = importlib.import_module(self.job.module).handler
+        event = {"version": "0", "id": "local", "detail-type": "Scheduled Event", "source": "aws.events",
+                 "account": "000000000000", "region": "us-east-1", "resources": [], "detail": {}}
+        while not self._stopping.wait(every):
+            try:
+                invoke(handler, dict(event), self.job.name)
+            except Exception:
+                logger.exception("scheduled job failed", extra={"job": self.job.name})

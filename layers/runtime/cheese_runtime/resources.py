@@ -37,7 +37,28 @@ THROTTLE_TABLE = Table(name="cheese-auth-throttle", partition_key="pk", ttl_attr
 IDEMPOTENCY_TABLE = Table(name="cheese-idempotency", partition_key="id", ttl_attribute="expiration",
                           setting="idempotency_table")
 
-TABLES: tuple[Table, ...] = (THROTTLE_TABLE, IDEMPOTENCY_TABLE)
+# Focus pools (functions/pool, see functions/pool/README.md). One partition per
+# pool: "#META" (name, capacity, member_count, seq), "M#<user>" (presence and
+# the open focus stretch), "X#<user>" (access grant); "USER#<id>"/"#POOL" is
+# the one-pool-per-user lock. Sparse GSIs list public pools, pools with
+# members (the sweep's worklist, sharded) and a user's granted pools.
+POOLS_TABLE = Table(name="cheese-pools", partition_key="pk", sort_key="sk", ttl_attribute="expires_at",
+                    global_indexes=(Index("public-pools", "public_pk", "public_sk"),
+                                    Index("live-pools", "live_shard", "pk"),
+                                    Index("by-grantee", "grantee", "pk")),
+                    setting="pools_table")
+# WebSocket connections (user, token expiry, rate-limit window); TTL past API
+# Gateway's 2-hour connection limit, the sweep deletes the ones left behind.
+POOL_CONNECTIONS_TABLE = Table(name="cheese-pool-connections", partition_key="connection_id",
+                               ttl_attribute="expires_at",
+                               global_indexes=(Index("by-age", "age_shard", "connected_at"),),
+                               setting="pool_connections_table")
+# Focus history: "USER#<id>"/"S#<start>#<session>" sessions and
+# "POOL#<id>#D#<day>"/"U#<user>" focused seconds per day (leaderboards).
+FOCUS_TABLE = Table(name="cheese-pool-focus", partition_key="pk", sort_key="sk", ttl_attribute="expires_at",
+                    setting="focus_table")
+
+TABLES: tuple[Table, ...] = (THROTTLE_TABLE, IDEMPOTENCY_TABLE, POOLS_TABLE, POOL_CONNECTIONS_TABLE, FOCUS_TABLE)
 
 EVENT_BUS = "cheese-events"
 EVENT_SOURCE = "cheese"
@@ -104,6 +125,21 @@ AUTH = ApiFunction(
     memory_mb=1024,
 )
 
+POOL = ApiFunction(
+    name="pool",
+    module="functions.pool.handler",
+    routes=(
+        Route("GET", "/v1/pools"),
+        Route("POST", "/v1/pools"),
+        Route("GET", "/v1/pools/{pool_id}"),
+        Route("GET", "/v1/pools/{pool_id}/leaderboard"),
+        Route("POST", "/v1/pools/{pool_id}/invites"),
+        Route("POST", "/v1/pools/{pool_id}/avatar"),
+        Route("GET", "/v1/me/focus"),
+    ),
+    grants=("pools_table", "focus_table", "photos_bucket", "websocket_management"),
+)
+
 # Smile points, ranking, charities and the donation ledger (functions/smile_rank/README.md).
 SMILE_RANK = ApiFunction(
     name="smile-rank",
@@ -128,7 +164,7 @@ SMILE_RANK = ApiFunction(
     memory_mb=1024,
 )
 
-API_FUNCTIONS: tuple[ApiFunction, ...] = (AUTH, SMILE_RANK)
+API_FUNCTIONS: tuple[ApiFunction, ...] = (AUTH, POOL, SMILE_RANK)
 
 USER_DELETION_REQUESTED = "UserDeletionRequested"
 PHOTO_ANALYZED = "PhotoAnalyzed"
@@ -192,3 +228,119 @@ def _match(template_parts: list[str], path_parts: list[str]) -> dict[str, str] |
         elif t != p:
             return None
     return params
+
+
+# --- WebSocket APIs ----------------------------------------------------------
+
+@dataclass(frozen=True)
+class WebSocketApi:
+    """An API Gateway WebSocket API: one Lambda for every route, a REQUEST authorizer on ``$connect``.
+
+    Functions that post to its connections declare the grant
+    "websocket_management" (execute-api:ManageConnections on this API, and the
+    ``CHEESE_WEBSOCKET_ENDPOINT`` = ``https://{api-id}.execute-api.{region}.amazonaws.com/{stage}``).
+    """
+
+    name: str
+    module: str  # handler of every route below
+    authorizer_module: str
+    # Custom route keys (values of the selection expression); $connect,
+    # $disconnect and $default are always routed to ``module``.
+    routes: tuple[str, ...]
+    route_selection_expression: str = "$request.body.action"
+    # No identity source: the token may be in the query or the subprotocol
+    # header, so the authorizer runs (uncached) on every $connect.
+    authorizer_identity_sources: tuple[str, ...] = ()
+    stage: str = "live"
+    grants: tuple[str, ...] = ()
+    timeout_seconds: int = 10
+    memory_mb: int = 512
+
+
+POOL_WEBSOCKET = WebSocketApi(
+    name="pool",
+    module="functions.pool.ws",
+    authorizer_module="functions.auth.authorizer",
+    routes=("enter", "away", "back", "exit", "focus", "ping"),
+    grants=("pools_table", "pool_connections_table", "focus_table", "websocket_management", "jwks"),
+)
+
+WEBSOCKET_APIS: tuple[WebSocketApi, ...] = (POOL_WEBSOCKET,)
+
+
+# --- S3 object notifications -------------------------------------------------
+
+@dataclass(frozen=True)
+class BucketNotification:
+    """S3 events of a key prefix in a bucket → SQS queue (+ DLQ) → consumer module.
+
+    S3 delivers at least once: consumers are idempotent.
+    """
+
+    consumer: str  # queue base name
+    bucket_setting: str  # the Settings field naming the bucket ("photos_bucket")
+    prefix: str
+    module: str
+    events: tuple[str, ...] = ("s3:ObjectCreated:*",)
+    max_receive_count: int = 5
+    grants: tuple[str, ...] = ()
+    timeout_seconds: int = 30
+    memory_mb: int = 512
+    batch_size: int = 10
+
+
+BUCKET_NOTIFICATIONS: tuple[BucketNotification, ...] = (
+    BucketNotification(
+        consumer="pool-avatars",
+        bucket_setting="photos_bucket",
+        prefix="avatars/",
+        module="functions.pool.avatars",
+        grants=("pools_table", "photos_bucket", "websocket_management"),
+    ),
+)
+
+
+def notification_queue(notification: BucketNotification) -> Queue:
+    return Queue(
+        name=f"cheese-{notification.consumer}",
+        dead_letter_name=f"cheese-{notification.consumer}-dlq",
+        max_receive_count=notification.max_receive_count,
+    )
+
+
+# --- scheduled jobs ----------------------------------------------------------
+
+@dataclass(frozen=True)
+class ScheduledJob:
+    """A function invoked on an EventBridge schedule (``rate(...)`` or ``cron(...)``)."""
+
+    name: str
+    module: str  # module whose ``handler`` the schedule invokes
+    schedule: str
+    grants: tuple[str, ...] = ()
+    timeout_seconds: int = 60
+    memory_mb: int = 512
+
+
+# Marks silent members away, ends expired reconnect grace periods, removes
+# connections API Gateway no longer knows (410) and records past their TTL.
+POOL_SWEEP = ScheduledJob(
+    name="pool-sweep",
+    module="functions.pool.sweep",
+    schedule="rate(1 minute)",
+    grants=("pools_table", "pool_connections_table", "focus_table", "websocket_management"),
+)
+
+# Closes the donation period (ISO week, UTC) that just ended, and finishes any
+# earlier close left half done; idempotent, so retries and re-runs are safe.
+SMILE_PERIOD_CLOSE = ScheduledJob(
+    name="smile-period-close",
+    module="functions.smile_rank.close",
+    schedule="cron(5 0 ? * MON *)",
+    grants=("database",),
+    # Measured ≤ 60 s for 100,000 participants (functions/smile_rank/README.md).
+    timeout_seconds=900,
+    memory_mb=1024,
+)
+
+SCHEDULED_JOBS: tuple[ScheduledJob, ...] = (POOL_SWEEP, SMILE_PERIOD_CLOSE)

@@ -38,6 +38,13 @@ class Settings(BaseSettings):
     signing_keys_secret: str = resources.SIGNING_KEYS_SECRET
     jwks_parameter: str = resources.JWKS_PARAMETER
     photos_bucket: str = resources.PHOTOS_BUCKET
+    # Focus pools (functions/pool/README.md).
+    pools_table: str = resources.POOLS_TABLE.name
+    pool_connections_table: str = resources.POOL_CONNECTIONS_TABLE.name
+    focus_table: str = resources.FOCUS_TABLE.name
+    # The WebSocket API's @connections endpoint:
+    # https://{api-id}.execute-api.{region}.amazonaws.com/{stage} (locally the stack's base URL).
+    websocket_endpoint: str | None = None
 
     # Tokens.
     jwt_issuer: str = "https://auth.cheese.local"
@@ -58,6 +65,20 @@ class Settings(BaseSettings):
     login_window_seconds: int = Field(default=900, ge=60)
     login_max_failures_per_account: int = Field(default=5, ge=1)
     login_max_failures_per_ip: int = Field(default=50, ge=1)
+
+    # Focus pools: presence timings, focus scoring and limits.
+    pool_away_after_seconds: float = Field(default=30, gt=0)  # no heartbeat for this long: away
+    pool_grace_seconds: float = Field(default=60, ge=0)  # a dropped member keeps the seat this long
+    pool_stale_after_seconds: float = Field(default=600, gt=0)  # idle this long: connection checked (410)
+    pool_focus_min_interval_seconds: float = Field(default=1.0, ge=0)  # faster heartbeats: rate_limited
+    pool_focus_threshold: int = Field(default=60, ge=0, le=100)  # score counted as focused
+    pool_max_message_bytes: int = Field(default=4096, ge=256, le=131072)
+    pool_rate_limit_messages: int = Field(default=30, ge=1)  # non-heartbeat frames per window
+    pool_rate_limit_window_seconds: int = Field(default=10, ge=1)
+    pool_max_capacity: int = Field(default=200, ge=2)
+    pool_avatar_max_bytes: int = Field(default=256 * 1024, ge=1024)
+    pool_avatar_url_seconds: int = Field(default=300, ge=10)
+    pool_broadcast_threads: int = Field(default=16, ge=1, le=128)
 
     @property
     def sqlalchemy_url(self) -> str:

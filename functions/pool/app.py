@@ -1,0 +1,97 @@
+"""Routes of the pool REST API (mounted by API Gateway under the same paths)."""
+from __future__ import annotations
+
+from functools import cache
+from typing import Annotated, Literal
+
+from fastapi import Path, Query, status
+
+from cheese_runtime.errors import PROBLEM_CONTENT_TYPE
+from cheese_runtime.http import CurrentPrincipal, create_app
+from cheese_runtime.pagination import Page
+from cheese_runtime.settings import get_settings
+from functions.pool.schemas import (
+    AvatarUpload,
+    AvatarUploadRequest,
+    FocusSession,
+    InviteOut,
+    InviteRequest,
+    Leaderboard,
+    PoolCreate,
+    PoolDetail,
+    PoolOut,
+)
+from functions.pool.service import PoolService
+
+app = create_app("Cheese pools", "Focus pools: rooms, presence snapshots, leaderboards, focus history, avatars. "
+                                 "Live presence is on the WebSocket API (functions/pool/README.md).")
+
+PROBLEMS = {
+    code: {"description": description, "content": {PROBLEM_CONTENT_TYPE: {}}}
+    for code, description in {
+        400: "Invalid cursor", 401: "Not authenticated", 403: "Not allowed", 404: "No such pool (or not visible)",
+        409: "Conflict", 422: "Validation failed",
+    }.items()
+}
+PoolId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+Limit = Annotated[int, Query(ge=1, le=100)]
+Cursor = Annotated[str | None, Query(max_length=512)]
+
+
+@cache
+def _service(_settings_id: int) -> PoolService:
+    return PoolService(get_settings())
+
+
+def service() -> PoolService:
+    return _service(id(get_settings()))
+
+
+@app.get("/v1/pools", response_model=Page[PoolOut], responses=PROBLEMS, tags=["pools"])
+def list_pools(principal: CurrentPrincipal, scope: Literal["public", "mine"] = "public", limit: Limit = 20,
+               cursor: Cursor = None) -> Page[PoolOut]:
+    """Public pools (newest first), or the pools I own or was invited to, with live member counts."""
+    if scope == "mine":
+        return service().list_mine(principal.user_id, limit, cursor)
+    return service().list_public(limit, cursor)
+
+
+@app.post("/v1/pools", status_code=status.HTTP_201_CREATED, response_model=PoolOut, responses=PROBLEMS,
+          tags=["pools"])
+def create_pool(body: PoolCreate, principal: CurrentPrincipal) -> PoolOut:
+    return service().create(principal.user_id, body)
+
+
+@app.get("/v1/pools/{pool_id}", response_model=PoolDetail, responses=PROBLEMS, tags=["pools"])
+def get_pool(pool_id: PoolId, principal: CurrentPrincipal) -> PoolDetail:
+    """Members, status, focus and avatar URLs, with the sequence number to re-sync the event stream."""
+    return service().detail(principal.user_id, pool_id)
+
+
+@app.post("/v1/pools/{pool_id}/invites", status_code=status.HTTP_201_CREATED, response_model=InviteOut,
+          responses=PROBLEMS, tags=["pools"])
+def invite(pool_id: PoolId, body: InviteRequest, principal: CurrentPrincipal) -> InviteOut:
+    """Let a user see and enter a private pool (owner only)."""
+    return service().invite(principal.user_id, pool_id, body.user_id)
+
+
+@app.get("/v1/pools/{pool_id}/leaderboard", response_model=Leaderboard, responses=PROBLEMS, tags=["pools"])
+def leaderboard(pool_id: PoolId, principal: CurrentPrincipal,
+                period: Literal["day", "week"] = "day") -> Leaderboard:
+    """Focused minutes per member, from the heartbeats: today, or this ISO week (UTC)."""
+    return service().leaderboard(principal.user_id, pool_id, period)
+
+
+@app.post("/v1/pools/{pool_id}/avatar", status_code=status.HTTP_201_CREATED, response_model=AvatarUpload,
+          responses=PROBLEMS, tags=["pools"])
+def avatar_upload(pool_id: PoolId, principal: CurrentPrincipal,
+                  body: AvatarUploadRequest | None = None) -> AvatarUpload:
+    """A presigned S3 POST for my avatar thumbnail in this pool; its arrival broadcasts avatar_updated."""
+    content_type = body.content_type if body else "image/jpeg"
+    return service().avatar_upload(principal.user_id, pool_id, content_type)
+
+
+@app.get("/v1/me/focus", response_model=Page[FocusSession], responses=PROBLEMS, tags=["pools"])
+def my_focus(principal: CurrentPrincipal, limit: Limit = 20, cursor: Cursor = None) -> Page[FocusSession]:
+    """My focus sessions, newest first (the one in progress first)."""
+    return service().my_focus(principal.user_id, limit, cursor)

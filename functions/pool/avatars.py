@@ -1,0 +1,104 @@
+"""Consumer of S3 ObjectCreated notifications under ``avatars/`` (S3 → SQS → this handler).
+
+An avatar thumbnail lands at ``avatars/{pool_id}/{user_id}/{ms-timestamp}-{rand}.{ext}``
+through the presigned POST of ``POST /v1/pools/{id}/avatar``. Its arrival
+updates the member's avatar (newest upload wins, in one sequenced
+transaction) and broadcasts ``avatar_updated`` with a short-lived GET URL.
+Deliveries are at least once: a repeated or older upload changes nothing.
+"""
+from __future__ import annotations
+
+import json
+import re
+from functools import cache
+from typing import Any
+from urllib.parse import unquote_plus
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from cheese_runtime import aws
+from cheese_runtime.observability import logger, metrics, tracer
+from cheese_runtime.settings import get_settings
+from functions.pool.dal import Busy, OpFailed, PoolMissing, update_op
+from functions.pool.service import PoolService
+
+KEY = re.compile(r"^avatars/(?P<pool>[A-Za-z0-9_-]{1,64})/(?P<user>[A-Za-z0-9_-]{1,64})/(?P<ver>\d{13,15})-[0-9a-f]{8}"
+                 r"\.(jpg|png|webp)$")
+
+processor = BatchProcessor(event_type=EventType.SQS)
+
+
+@cache
+def _service(_settings_id: int) -> PoolService:
+    return PoolService(get_settings())
+
+
+def service() -> PoolService:
+    return _service(id(get_settings()))
+
+
+def _discard(bucket: str, key: str, why: str) -> None:
+    logger.warning("avatar upload discarded", extra={"key": key, "reason": why})
+    aws.client("s3").delete_object(Bucket=bucket, Key=key)
+
+
+def avatar_arrived(bucket: str, key: str, size: int) -> bool:
+    """Apply one uploaded avatar; True when it became the member's avatar."""
+    svc = service()
+    match = KEY.match(key)
+    if not match:
+        _discard(bucket, key, "unexpected key")
+        return False
+    if size > svc.settings.pool_avatar_max_bytes or size <= 0:
+        _discard(bucket, key, "size")
+        return False
+    pool_id, user_id, version = match["pool"], match["user"], int(match["ver"])
+    member = svc.store.member(pool_id, user_id)
+    if member is None:
+        _discard(bucket, key, "not a member")
+        return False
+    if member.get("avatar_key") == key or int(member.get("avatar_ver", 0)) >= version:
+        return False  # a repeated delivery, or an older upload arriving late
+    op = update_op(svc.store.pools, svc.store.member_key(pool_id, user_id),
+                   "SET avatar_key = :k, avatar_ver = :v",
+                   {":k": key, ":v": version},
+                   "attribute_exists(pk) AND (attribute_not_exists(avatar_ver) OR avatar_ver < :v)")
+    try:
+        seq = svc.store.sequenced(pool_id, [op])
+    except OpFailed:
+        return False
+    except PoolMissing:
+        _discard(bucket, key, "pool gone")
+        return False
+    previous = member.get("avatar_key")
+    if previous and previous != key:
+        aws.client("s3").delete_object(Bucket=bucket, Key=previous)
+    url = svc.avatar_url({"avatar_key": key})
+    svc.presence._emit(pool_id, {"type": "avatar_updated", "pool_id": pool_id, "seq": seq, "user_id": user_id,
+                                 "url": url, "expires_in": svc.settings.pool_avatar_url_seconds})
+    metrics.add_metric(name="AvatarsUpdated", unit=MetricUnit.Count, value=1)
+    return True
+
+
+def record_handler(record: SQSRecord) -> None:
+    body = json.loads(record.body)
+    if body.get("Event") == "s3:TestEvent":
+        return
+    for entry in body.get("Records", []):
+        if not str(entry.get("eventName", "")).startswith("ObjectCreated"):
+            continue
+        s3 = entry["s3"]
+        try:
+            avatar_arrived(s3["bucket"]["name"], unquote_plus(s3["object"]["key"]), int(s3["object"].get("size", 0)))
+        except Busy:
+            raise  # retried by SQS
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
