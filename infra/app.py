@@ -4,6 +4,7 @@ Context keys (``-c key=value`` or cdk.json): stage, deletionProtection,
 alarmEmail, logRetention, backupRetentionDays, auroraMinAcu, auroraMaxAcu,
 auroraReader.
 """
+
 from __future__ import annotations
 
 import os
@@ -32,11 +33,22 @@ def deployment_environment() -> Environment | None:
 def build(app: App, config: StageConfig) -> CheeseApp:
     env = deployment_environment()
     prefix = f"Cheese-{config.stage}"
-    data = DataStack(app, f"{prefix}-Data", config=config, env=env,
-                     termination_protection=config.deletion_protection,
-                     description="Cheese: network, Aurora PostgreSQL, DynamoDB, S3, EventBridge, keys")
-    service = ServiceStack(app, f"{prefix}-Service", data=data, config=config, env=env,
-                           description="Cheese: HTTP API, event consumers, key rotation, migrations, alarms")
+    data = DataStack(
+        app,
+        f"{prefix}-Data",
+        config=config,
+        env=env,
+        termination_protection=config.deletion_protection,
+        description="Cheese: network, Aurora PostgreSQL, DynamoDB, S3, EventBridge, keys",
+    )
+    service = ServiceStack(
+        app,
+        f"{prefix}-Service",
+        data=data,
+        config=config,
+        env=env,
+        description="Cheese: HTTP API, event consumers, key rotation, migrations, alarms",
+    )
     for key, value in (("project", "cheese"), ("stage", config.stage)):
         # CloudFormation rejects Tags on a proxy target group that CDK would propagate.
         Tags.of(app).add(key, value, exclude_resource_types=["AWS::RDS::DBProxyTargetGroup"])

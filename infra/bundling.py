@@ -4,6 +4,7 @@ Built by a local bundling step (pip downloading manylinux wheels for the Lambda
 platform) so that neither deploying nor testing ever needs Docker. Tests skip
 bundling altogether through the ``aws:cdk:bundling-stacks`` context key.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -12,7 +13,6 @@ import subprocess
 import sys
 import tomllib
 from pathlib import Path
-from typing import Any
 
 import jsii
 from aws_cdk import AssetHashType, BundlingOptions, FileSystem, ILocalBundling
@@ -47,16 +47,34 @@ class PipLayerBundling:
     def __init__(self, requirements: list[str]) -> None:
         self._requirements = requirements
 
-    def try_bundle(self, output_dir: str, **_options: Any) -> bool:
+    def try_bundle(self, output_dir: str, options: BundlingOptions) -> bool:  # noqa: ARG002
         target = Path(output_dir) / "python"
         subprocess.run(
-            [sys.executable, "-m", "pip", "install", "--quiet", "--no-compile",
-             "--platform", PIP_PLATFORM, "--implementation", "cp", "--python-version", PYTHON_VERSION,
-             "--only-binary=:all:", "--target", str(target), *self._requirements],
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--no-compile",
+                "--platform",
+                PIP_PLATFORM,
+                "--implementation",
+                "cp",
+                "--python-version",
+                PYTHON_VERSION,
+                "--only-binary=:all:",
+                "--target",
+                str(target),
+                *self._requirements,
+            ],
             check=True,
         )
-        shutil.copytree(RUNTIME_SOURCE / "cheese_runtime", target / "cheese_runtime",
-                        ignore=shutil.ignore_patterns(*BYTECODE_IGNORES))
+        shutil.copytree(
+            RUNTIME_SOURCE / "cheese_runtime",
+            target / "cheese_runtime",
+            ignore=shutil.ignore_patterns(*BYTECODE_IGNORES),
+        )
         return True
 
 
@@ -69,7 +87,8 @@ def runtime_layer(scope: Construct, construct_id: str) -> lambda_.LayerVersion:
         "\n".join([source_hash, PIP_PLATFORM, PYTHON_VERSION, *requirements]).encode()
     ).hexdigest()
     return lambda_.LayerVersion(
-        scope, construct_id,
+        scope,
+        construct_id,
         description="cheese_runtime and the pinned dependencies of every function",
         compatible_runtimes=[RUNTIME],
         compatible_architectures=[ARCHITECTURE],

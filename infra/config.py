@@ -1,4 +1,5 @@
 """Per-deployment settings, read from CDK context (``cdk.json`` or ``-c key=value``)."""
+
 from __future__ import annotations
 
 import json
@@ -59,5 +60,5 @@ class StageConfig:
         )
 
     def physical_name(self, base: str) -> str:
-        """A resource name from ``resources`` made unique per stage (several stages share an account)."""
+        """A name from ``resources`` made unique per stage (stages may share an account)."""
         return f"{base}-{self.stage}"

@@ -4,84 +4,141 @@ A grant is the least privilege for one dependency plus the ``CHEESE_*``
 variable that tells the function where that dependency is; "database" also
 places the function in the VPC.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_s3 as s3
 from cheese_runtime import resources
 
+from infra.components.websocket_api import WebSocketApi
 from infra.nag import acknowledge
 from infra.settings_env import setting_env
 from infra.stacks.data import DataStack
 
 # Item-level access only: no Scan, no table management.
-TABLE_ITEM_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
-                      "dynamodb:Query")
+TABLE_ITEM_ACTIONS = (
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:Query",
+    "dynamodb:BatchGetItem",
+    "dynamodb:BatchWriteItem",
+    "dynamodb:ConditionCheckItem",
+)
+
+
+@dataclass
+class GrantTargets:
+    """The resources grants point at."""
+
+    data: DataStack
+    # The WebSocket API whose connections "websocket_management" may post to.
+    websocket_api: WebSocketApi | None = None
 
 
 @dataclass(frozen=True)
 class Grant:
-    apply: Callable[[lambda_.Function, DataStack], None]
+    apply: Callable[[lambda_.Function, GrantTargets], None]
     in_vpc: bool = False
 
 
-def _database(function: lambda_.Function, data: DataStack) -> None:
-    data.database.grant_connect(function)
+def _database(function: lambda_.Function, targets: GrantTargets) -> None:
+    targets.data.database.grant_connect(function)
 
 
-def _table(setting: str) -> Grant:
-    def apply(function: lambda_.Function, data: DataStack) -> None:
-        table = data.tables[setting]
+def _table(definition: resources.Table) -> Grant:
+    assert definition.setting is not None
+    setting = definition.setting
+
+    def apply(function: lambda_.Function, targets: GrantTargets) -> None:
+        # Referenced by its declared name from the function's stack, so the
+        # policy names the table (and the nag finding below is predictable).
+        table_name = targets.data.config.physical_name(definition.name)
+        table = dynamodb.Table.from_table_attributes(
+            function,
+            f"{setting}Table",
+            table_name=table_name,
+            global_indexes=[index.name for index in definition.global_indexes],
+        )
         table.grant(function, *TABLE_ITEM_ACTIONS)
-        function.add_environment(setting_env(setting), table.table_name)
+        function.add_environment(setting_env(setting), table_name)
+        if definition.global_indexes:
+            acknowledge(
+                function,
+                "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:dynamodb:<AWS::Region>:"
+                f"<AWS::AccountId>:table/{table_name}/index/*]",
+                f"Queries on the indexes of {table_name}, declared for its access patterns.",
+            )
 
     return Grant(apply)
 
 
-def _event_bus(function: lambda_.Function, data: DataStack) -> None:
-    data.event_bus.grant_put_events_to(function)
-    function.add_environment(setting_env("event_bus_name"), data.event_bus.event_bus_name)
+def _event_bus(function: lambda_.Function, targets: GrantTargets) -> None:
+    targets.data.event_bus.grant_put_events_to(function)
+    function.add_environment(setting_env("event_bus_name"), targets.data.event_bus.event_bus_name)
 
 
-def _signing_keys_read(function: lambda_.Function, data: DataStack) -> None:
-    data.signing_keys_secret.grant_read(function)
-    function.add_environment(setting_env("signing_keys_secret"), data.signing_keys_secret.secret_arn)
+def _signing_keys_read(function: lambda_.Function, targets: GrantTargets) -> None:
+    targets.data.signing_keys_secret.grant_read(function)
+    function.add_environment(
+        setting_env("signing_keys_secret"), targets.data.signing_keys_secret.secret_arn
+    )
 
 
-def _signing_keys_write(function: lambda_.Function, data: DataStack) -> None:
+def _signing_keys_write(function: lambda_.Function, targets: GrantTargets) -> None:
     # The rotation reads the current key set before adding a key to it.
-    _signing_keys_read(function, data)
-    data.signing_keys_secret.grant_write(function)
+    _signing_keys_read(function, targets)
+    targets.data.signing_keys_secret.grant_write(function)
 
 
-def _jwks(function: lambda_.Function, data: DataStack) -> None:
-    data.jwks_parameter.grant_read(function)
-    function.add_environment(setting_env("jwks_parameter"), data.jwks_parameter.parameter_name)
+def _jwks(function: lambda_.Function, targets: GrantTargets) -> None:
+    targets.data.jwks_parameter.grant_read(function)
+    function.add_environment(
+        setting_env("jwks_parameter"), targets.data.jwks_parameter.parameter_name
+    )
 
 
-def _jwks_write(function: lambda_.Function, data: DataStack) -> None:
-    data.jwks_parameter.grant_write(function)
-    function.add_environment(setting_env("jwks_parameter"), data.jwks_parameter.parameter_name)
+def _jwks_write(function: lambda_.Function, targets: GrantTargets) -> None:
+    targets.data.jwks_parameter.grant_write(function)
+    function.add_environment(
+        setting_env("jwks_parameter"), targets.data.jwks_parameter.parameter_name
+    )
 
 
-def _photos_bucket(function: lambda_.Function, data: DataStack) -> None:
-    data.photos_bucket.grant_read_write(function)
-    function.add_environment(setting_env("photos_bucket"), data.photos_bucket.bucket_name)
-    assert function.role is not None
-    bucket = data.photos_bucket.node.default_child
-    bucket_arn = f"Resource::<{data.stack.get_logical_id(bucket)}.Arn>/*"  # type: ignore[arg-type]
-    for finding in ("Action::s3:GetObject*", "Action::s3:GetBucket*", "Action::s3:List*",
-                    "Action::s3:DeleteObject*", "Action::s3:Abort*", bucket_arn):
-        acknowledge(function.role, f"AwsSolutions-IAM5[{finding}]",
-                    "Object-level access to the photos bucket: object keys are per user and per photo, "
-                    "so the resource is the bucket's objects, and the s3:*Object* action families are "
-                    "what CDK's read/write grant names.")
+def _photos_bucket(function: lambda_.Function, targets: GrantTargets) -> None:
+    bucket = s3.Bucket.from_bucket_name(function, "PhotosBucket", targets.data.photos_bucket_name)
+    bucket.grant_read_write(function)
+    function.add_environment(setting_env("photos_bucket"), bucket.bucket_name)
+    for finding in (
+        "Action::s3:GetObject*",
+        "Action::s3:GetBucket*",
+        "Action::s3:List*",
+        "Action::s3:DeleteObject*",
+        "Action::s3:Abort*",
+        f"Resource::arn:<AWS::Partition>:s3:::{targets.data.photos_bucket_name_pattern}/*",
+    ):
+        acknowledge(
+            function,
+            f"AwsSolutions-IAM5[{finding}]",
+            "Object-level access to the photos bucket: keys are per user and per photo, so the "
+            "resource is the bucket's objects, with CDK's read/write action families.",
+        )
+
+
+def _websocket_management(function: lambda_.Function, targets: GrantTargets) -> None:
+    if targets.websocket_api is None:
+        raise ValueError("'websocket_management' needs exactly one declared WebSocket API")
+    targets.websocket_api.grant_manage_connections(function)
 
 
 GRANTS: dict[str, Grant] = {
-    **{table.setting: _table(table.setting) for table in resources.TABLES if table.setting},
+    **{table.setting: _table(table) for table in resources.TABLES if table.setting},
     "database": Grant(_database, in_vpc=True),
     "event_bus": Grant(_event_bus),
     "signing_keys_read": Grant(_signing_keys_read),
@@ -89,4 +146,5 @@ GRANTS: dict[str, Grant] = {
     "jwks": Grant(_jwks),
     "jwks_write": Grant(_jwks_write),
     "photos_bucket": Grant(_photos_bucket),
+    "websocket_management": Grant(_websocket_management),
 }

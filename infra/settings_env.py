@@ -1,4 +1,5 @@
 """Environment variable names of the runtime settings (``cheese_runtime.settings``)."""
+
 from __future__ import annotations
 
 from cheese_runtime.settings import Settings

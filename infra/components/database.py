@@ -8,6 +8,7 @@ of cold starts does not exhaust the database's connection slots. The Data API
 would need a different SQLAlchemy dialect (so different code in AWS than
 locally) and adds ~10-30 ms of HTTPS round trip to every query.
 """
+
 from __future__ import annotations
 
 from aws_cdk import Duration, RemovalPolicy
@@ -17,8 +18,8 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_rds as rds
 from constructs import Construct
 
-from infra.config import StageConfig
 from infra.components.network import Network
+from infra.config import StageConfig
 from infra.nag import acknowledge
 from infra.settings_env import setting_env
 
@@ -30,22 +31,33 @@ POSTGRES_PORT = 5432
 
 
 class Database(Construct):
-    def __init__(self, scope: Construct, construct_id: str, *, network: Network, config: StageConfig) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, network: Network, config: StageConfig
+    ) -> None:
         super().__init__(scope, construct_id)
         cluster_identifier = f"cheese-{config.stage}"
         # Created here with its retention (rather than through the cluster's
         # cloudwatch_logs_retention, which deploys a log-retention Lambda).
-        postgres_logs = logs.LogGroup(self, "PostgresLogs",
-                                      log_group_name=f"/aws/rds/cluster/{cluster_identifier}/postgresql",
-                                      retention=config.log_retention, removal_policy=RemovalPolicy.DESTROY)
+        postgres_logs = logs.LogGroup(
+            self,
+            "PostgresLogs",
+            log_group_name=f"/aws/rds/cluster/{cluster_identifier}/postgresql",
+            retention=config.log_retention,
+            removal_policy=RemovalPolicy.DESTROY,
+        )
         self.cluster = rds.DatabaseCluster(
-            self, "Cluster",
+            self,
+            "Cluster",
             cluster_identifier=cluster_identifier,
             engine=rds.DatabaseClusterEngine.aurora_postgres(version=ENGINE_VERSION),
             writer=rds.ClusterInstance.serverless_v2("Writer", enable_performance_insights=True),
-            readers=[rds.ClusterInstance.serverless_v2("Reader", scale_with_writer=True,
-                                                       enable_performance_insights=True)]
-            if config.aurora_reader else None,
+            readers=[
+                rds.ClusterInstance.serverless_v2(
+                    "Reader", scale_with_writer=True, enable_performance_insights=True
+                )
+            ]
+            if config.aurora_reader
+            else None,
             serverless_v2_min_capacity=config.aurora_min_acu,
             serverless_v2_max_capacity=config.aurora_max_acu,
             vpc=network.vpc,
@@ -60,19 +72,29 @@ class Database(Construct):
             cloudwatch_logs_exports=["postgresql"],
         )
         self.cluster.node.add_dependency(postgres_logs)
-        acknowledge(self.cluster, "AwsSolutions-RDS11",
-                    "Default port 5432 kept: a non-default port hides nothing from a client already inside "
-                    "the isolated VPC, and the functions reach the cluster through RDS Proxy on 5432.")
+        acknowledge(
+            self.cluster,
+            "AwsSolutions-RDS11",
+            "Default port 5432 kept: a non-default port hides nothing from a client already inside "
+            "the isolated VPC, and the functions reach the cluster through RDS Proxy on 5432.",
+        )
         if not config.deletion_protection:
-            acknowledge(self.cluster, "AwsSolutions-RDS10",
-                        f"Deletion protection switched off by context for the throwaway stage '{config.stage}'.")
+            acknowledge(
+                self.cluster,
+                "AwsSolutions-RDS10",
+                f"Deletion protection switched off by context for the throwaway stage "
+                f"'{config.stage}'.",
+            )
         assert self.cluster.secret is not None
         self.secret = self.cluster.secret
         # The secret construct itself (``cluster.secret`` is its attachment).
-        acknowledge(self.cluster.node.find_child("Secret"), "AwsSolutions-SMG4",
-                    "Not rotated yet: the functions cache the credentials for an hour (db/session.py) and "
-                    "have no re-read-on-authentication-failure path, so a rotation would fail requests "
-                    "until the cache expires. Rotation comes with that retry.")
+        acknowledge(
+            self.cluster.node.find_child("Secret"),
+            "AwsSolutions-SMG4",
+            "Not rotated yet: the functions cache the credentials for an hour (db/session.py) and "
+            "have no re-read-on-authentication-failure path, so a rotation would fail requests "
+            "until the cache expires. Rotation comes with that retry.",
+        )
         self.proxy = self.cluster.add_proxy(
             "Proxy",
             secrets=[self.secret],
@@ -80,16 +102,18 @@ class Database(Construct):
             vpc_subnets=network.isolated_subnets,
             require_tls=True,
         )
-        self.vpc = network.vpc
-        self.vpc_subnets = network.isolated_subnets
 
     def grant_connect(self, function: lambda_.Function) -> None:
         """Network path to the proxy, the credentials, and where to find them."""
         # A "remote" rule lives in the peer's (the function's) stack, so the data
         # stack never depends on a compute stack.
         for proxy_group in self.proxy.connections.security_groups:
-            proxy_group.add_ingress_rule(function.connections.security_groups[0], ec2.Port.tcp(POSTGRES_PORT),
-                                         "function to RDS Proxy", True)
+            proxy_group.add_ingress_rule(
+                function.connections.security_groups[0],
+                ec2.Port.tcp(POSTGRES_PORT),
+                "function to RDS Proxy",
+                True,
+            )
         self.secret.grant_read(function)
         function.add_environment(setting_env("database_secret_arn"), self.secret.secret_arn)
         function.add_environment(setting_env("database_proxy_host"), self.proxy.endpoint)

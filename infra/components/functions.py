@@ -1,23 +1,32 @@
 """Zip Lambda functions built from a declaration: code, layer, grants, observability."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 from aws_cdk import Duration, IgnoreMode, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
-from cheese_runtime import resources
 from cheese_runtime.observability import METRICS_NAMESPACE
 from constructs import Construct
 
 from infra.bundling import ARCHITECTURE, RUNTIME, runtime_layer
 from infra.components.monitoring import ALARM_PERIOD, Monitoring
 from infra.config import REPO_ROOT, StageConfig
-from infra.grants import GRANTS
+from infra.grants import GRANTS, GrantTargets
 from infra.nag import acknowledge
 from infra.settings_env import setting_env
-from infra.stacks.data import DataStack
+
+
+class Declaration(Protocol):
+    """What every function declaration of ``resources`` has in common."""
+
+    module: str
+    grants: tuple[str, ...]
+    timeout_seconds: int
+    memory_mb: int
 
 
 @dataclass(frozen=True)
@@ -31,13 +40,14 @@ class FunctionSpec:
     memory_mb: int = 512
 
     @classmethod
-    def of_api(cls, function: resources.ApiFunction) -> FunctionSpec:
-        return cls(function.name, function.module, function.grants, function.timeout_seconds, function.memory_mb)
-
-    @classmethod
-    def of_subscription(cls, subscription: resources.EventSubscription) -> FunctionSpec:
-        return cls(subscription.consumer, subscription.module, subscription.grants,
-                   subscription.timeout_seconds, subscription.memory_mb)
+    def declared(cls, name: str, declaration: Declaration) -> FunctionSpec:
+        return cls(
+            name,
+            declaration.module,
+            declaration.grants,
+            declaration.timeout_seconds,
+            declaration.memory_mb,
+        )
 
     @property
     def package(self) -> str:
@@ -57,23 +67,38 @@ def package_code(package: str) -> lambda_.Code:
         ignore_mode=IgnoreMode.GLOB,
         # Later patterns win; "!" re-includes. A directory left excluded is not
         # even walked, so the virtualenv and cdk.out cost nothing.
-        exclude=["*", ".*", "!functions", "!functions/__init__.py", f"!functions/{package}", f"!functions/{package}/**",
-                 "__pycache__", "*.pyc"],
+        exclude=[
+            "*",
+            ".*",
+            "!functions",
+            "!functions/__init__.py",
+            f"!functions/{package}",
+            f"!functions/{package}/**",
+            "__pycache__",
+            "*.pyc",
+        ],
     )
 
 
 class FunctionFactory(Construct):
     """Creates every zip function of the service stack the same way."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, data: DataStack, config: StageConfig,
-                 monitoring: Monitoring) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        targets: GrantTargets,
+        config: StageConfig,
+        monitoring: Monitoring,
+    ) -> None:
         super().__init__(scope, construct_id)
-        self._data = data
+        self._targets = targets
+        self._network = targets.data.network
         self._config = config
         self._monitoring = monitoring
         self.layer = runtime_layer(self, "RuntimeLayer")
         self._code: dict[str, lambda_.Code] = {}
-        self.functions: list[lambda_.Function] = []
 
     def _code_of(self, package: str) -> lambda_.Code:
         if package not in self._code:
@@ -83,11 +108,14 @@ class FunctionFactory(Construct):
     def create(self, scope: Construct, construct_id: str, spec: FunctionSpec) -> lambda_.Function:
         unknown = set(spec.grants) - GRANTS.keys()
         if unknown:
-            raise ValueError(f"function {spec.name!r} declares unknown grants {sorted(unknown)}; "
-                             f"known: {sorted(GRANTS)}")
+            raise ValueError(
+                f"function {spec.name!r} declares unknown grants {sorted(unknown)}; "
+                f"known: {sorted(GRANTS)}"
+            )
         in_vpc = any(GRANTS[name].in_vpc for name in spec.grants)
         function = lambda_.Function(
-            scope, construct_id,
+            scope,
+            construct_id,
             description=f"{spec.name}: {spec.module}.handler",
             runtime=RUNTIME,
             architecture=ARCHITECTURE,
@@ -97,44 +125,66 @@ class FunctionFactory(Construct):
             timeout=Duration.seconds(spec.timeout_seconds),
             memory_size=spec.memory_mb,
             tracing=lambda_.Tracing.ACTIVE,
-            log_group=logs.LogGroup(scope, f"{construct_id}Logs", retention=self._config.log_retention,
-                                    removal_policy=RemovalPolicy.DESTROY),
+            log_group=logs.LogGroup(
+                scope,
+                f"{construct_id}Logs",
+                retention=self._config.log_retention,
+                removal_policy=RemovalPolicy.DESTROY,
+            ),
             environment={
                 setting_env("stage"): self._config.stage,
                 setting_env("region"): Stack.of(scope).region,
                 "POWERTOOLS_SERVICE_NAME": spec.name,
                 "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
             },
-            vpc=self._data.network.vpc if in_vpc else None,
-            vpc_subnets=self._data.network.isolated_subnets if in_vpc else None,
+            vpc=self._network.vpc if in_vpc else None,
+            vpc_subnets=self._network.isolated_subnets if in_vpc else None,
         )
         for name in spec.grants:
-            GRANTS[name].apply(function, self._data)
+            GRANTS[name].apply(function, self._targets)
         self._acknowledge_managed_permissions(function, in_vpc)
         self._alarm(function, spec)
-        self.functions.append(function)
         return function
 
     @staticmethod
     def _acknowledge_managed_permissions(function: lambda_.Function, in_vpc: bool) -> None:
-        acknowledge(function, "AwsSolutions-L1",
-                    "Python 3.11 on purpose: the project pins requires-python <3.12 and the layer's "
-                    "wheels are built for cp311.")
-        acknowledge(function, "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
-                              "AWSLambdaBasicExecutionRole]",
-                    "AWS's minimal policy for a function to write its own CloudWatch logs.")
+        acknowledge(
+            function,
+            "AwsSolutions-L1",
+            "Python 3.11 on purpose: the project pins requires-python <3.12 and the layer's "
+            "wheels are built for cp311.",
+        )
+        acknowledge(
+            function,
+            "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+            "AWSLambdaBasicExecutionRole]",
+            "AWS's minimal policy for a function to write its own CloudWatch logs.",
+        )
         if in_vpc:
-            acknowledge(function, "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
-                                  "AWSLambdaVPCAccessExecutionRole]",
-                        "Needed for Lambda to attach the function's network interfaces in the VPC.")
-        acknowledge(function, "AwsSolutions-IAM5[Resource::*]",
-                    "X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions.")
+            acknowledge(
+                function,
+                "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+                "AWSLambdaVPCAccessExecutionRole]",
+                "Needed for Lambda to attach the function's network interfaces in the VPC.",
+            )
+        acknowledge(
+            function,
+            "AwsSolutions-IAM5[Resource::*]",
+            "X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions.",
+        )
 
     def _alarm(self, function: lambda_.Function, spec: FunctionSpec) -> None:
         self._monitoring.alarm(
-            function, "ErrorsAlarm", function.metric_errors(period=ALARM_PERIOD, statistic=cloudwatch.Stats.SUM),
-            threshold=1, description=f"{spec.name}: invocations failed (unhandled errors or timeouts)")
+            function,
+            "ErrorsAlarm",
+            function.metric_errors(period=ALARM_PERIOD, statistic=cloudwatch.Stats.SUM),
+            threshold=1,
+            description=f"{spec.name}: invocations failed (unhandled errors or timeouts)",
+        )
         self._monitoring.alarm(
-            function, "ThrottlesAlarm",
+            function,
+            "ThrottlesAlarm",
             function.metric_throttles(period=ALARM_PERIOD, statistic=cloudwatch.Stats.SUM),
-            threshold=1, description=f"{spec.name}: invocations throttled (concurrency limit reached)")
+            threshold=1,
+            description=f"{spec.name}: invocations throttled (concurrency limit reached)",
+        )

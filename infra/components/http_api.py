@@ -4,6 +4,7 @@ Authorization happens inside the functions, with the shared EdDSA verifier
 (``cheese_runtime.auth.verify``): API Gateway's JWT authorizer accepts only
 RSA-signed tokens, and our access tokens are Ed25519.
 """
+
 from __future__ import annotations
 
 import jsii
@@ -21,6 +22,7 @@ from infra.components.monitoring import ALARM_PERIOD, Monitoring
 from infra.config import StageConfig
 from infra.nag import acknowledge
 
+
 @jsii.implements(apigwv2.IAccessLogSettings)
 class JsonAccessLogs:
     """One JSON line per request (with the request id) into a log group."""
@@ -35,8 +37,16 @@ class JsonAccessLogs:
     @property
     def format(self) -> apigateway.AccessLogFormat:
         return apigateway.AccessLogFormat.json_with_standard_fields(
-            caller=False, http_method=True, ip=True, protocol=True, request_time=True,
-            resource_path=True, response_length=True, status=True, user=False)
+            caller=False,
+            http_method=True,
+            ip=True,
+            protocol=True,
+            request_time=True,
+            resource_path=True,
+            response_length=True,
+            status=True,
+            user=False,
+        )
 
 
 # Stage-wide defaults; a route that needs tighter limits gets its own settings.
@@ -45,31 +55,49 @@ THROTTLE_BURST = 200
 
 
 class HttpApi(Construct):
-    def __init__(self, scope: Construct, construct_id: str, *, config: StageConfig,
-                 monitoring: Monitoring) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, config: StageConfig, monitoring: Monitoring
+    ) -> None:
         super().__init__(scope, construct_id)
-        self.api = apigwv2.HttpApi(self, "Api", api_name=f"cheese-{config.stage}", create_default_stage=False)
-        access_logs = logs.LogGroup(self, "AccessLogs", retention=config.log_retention,
-                                    removal_policy=RemovalPolicy.DESTROY)
+        self.api = apigwv2.HttpApi(
+            self, "Api", api_name=f"cheese-{config.stage}", create_default_stage=False
+        )
+        access_logs = logs.LogGroup(
+            self, "AccessLogs", retention=config.log_retention, removal_policy=RemovalPolicy.DESTROY
+        )
         self.stage = apigwv2.HttpStage(
-            self, "DefaultStage",
+            self,
+            "DefaultStage",
             http_api=self.api,
             stage_name="$default",
             auto_deploy=True,
-            throttle=apigwv2.ThrottleSettings(rate_limit=THROTTLE_RATE_PER_SECOND, burst_limit=THROTTLE_BURST),
+            throttle=apigwv2.ThrottleSettings(
+                rate_limit=THROTTLE_RATE_PER_SECOND, burst_limit=THROTTLE_BURST
+            ),
             access_log_settings=JsonAccessLogs(access_logs),
         )
-        monitoring.alarm(self, "ServerErrorsAlarm",
-                         self.api.metric_server_error(period=ALARM_PERIOD, statistic=cloudwatch.Stats.SUM),
-                         threshold=1, description="HTTP API answered 5xx")
+        monitoring.alarm(
+            self,
+            "ServerErrorsAlarm",
+            self.api.metric_server_error(period=ALARM_PERIOD, statistic=cloudwatch.Stats.SUM),
+            threshold=1,
+            description="HTTP API answered 5xx",
+        )
 
-    def add_function_routes(self, definition: resources.ApiFunction, function: lambda_.IFunction) -> None:
+    def add_function_routes(
+        self, definition: resources.ApiFunction, function: lambda_.IFunction
+    ) -> None:
         integration = integrations.HttpLambdaIntegration(f"{definition.name}Integration", function)
         for route in definition.routes:
-            routes = self.api.add_routes(path=route.path, methods=[apigwv2.HttpMethod(route.method)],
-                                         integration=integration)
+            routes = self.api.add_routes(
+                path=route.path, methods=[apigwv2.HttpMethod(route.method)], integration=integration
+            )
             for http_route in routes:
-                acknowledge(http_route, "AwsSolutions-APIG4",
-                            "Tokens are verified in the function with our EdDSA verifier; API Gateway's "
-                            "JWT authorizer supports only RSA keys."
-                            if route.authorized else "Public route by design (sign-up, login, JWKS...).")
+                acknowledge(
+                    http_route,
+                    "AwsSolutions-APIG4",
+                    "Tokens are verified in the function with our EdDSA verifier; API Gateway's "
+                    "JWT authorizer supports only RSA keys."
+                    if route.authorized
+                    else "Public route by design (sign-up, login, JWKS...).",
+                )

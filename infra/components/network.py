@@ -1,4 +1,5 @@
 """The VPC of the database and of the functions that talk to it."""
+
 from __future__ import annotations
 
 from aws_cdk import RemovalPolicy
@@ -32,25 +33,39 @@ class Network(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, config: StageConfig) -> None:
         super().__init__(scope, construct_id)
         self.vpc = ec2.Vpc(
-            self, "Vpc",
+            self,
+            "Vpc",
             max_azs=2,
             nat_gateways=0,
             subnet_configuration=[
-                ec2.SubnetConfiguration(name="isolated", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED, cidr_mask=22),
+                ec2.SubnetConfiguration(
+                    name="isolated", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED, cidr_mask=22
+                ),
             ],
             # Gateway endpoints are free and cover S3 (photos) and DynamoDB (tables).
             gateway_endpoints={
                 "S3": ec2.GatewayVpcEndpointOptions(service=ec2.GatewayVpcEndpointAwsService.S3),
-                "DynamoDB": ec2.GatewayVpcEndpointOptions(service=ec2.GatewayVpcEndpointAwsService.DYNAMODB),
+                "DynamoDB": ec2.GatewayVpcEndpointOptions(
+                    service=ec2.GatewayVpcEndpointAwsService.DYNAMODB
+                ),
             },
         )
         for endpoint_id, service in INTERFACE_ENDPOINTS.items():
-            endpoint = self.vpc.add_interface_endpoint(endpoint_id, service=service, private_dns_enabled=True)
-            acknowledge(endpoint, "AwsSolutions-EC23",
-                        "The endpoint's security group admits HTTPS from the VPC's own CIDR only (an "
-                        "intrinsic cdk-nag cannot resolve), not from 0.0.0.0/0.")
-        flow_logs = logs.LogGroup(self, "FlowLogs", retention=config.log_retention,
-                                  removal_policy=RemovalPolicy.DESTROY)
-        self.vpc.add_flow_log("FlowLog", destination=ec2.FlowLogDestination.to_cloud_watch_logs(flow_logs),
-                              traffic_type=ec2.FlowLogTrafficType.REJECT)
+            endpoint = self.vpc.add_interface_endpoint(
+                endpoint_id, service=service, private_dns_enabled=True
+            )
+            acknowledge(
+                endpoint,
+                "AwsSolutions-EC23",
+                "The endpoint's security group admits HTTPS from the VPC's own CIDR only (an "
+                "intrinsic cdk-nag cannot resolve), not from 0.0.0.0/0.",
+            )
+        flow_logs = logs.LogGroup(
+            self, "FlowLogs", retention=config.log_retention, removal_policy=RemovalPolicy.DESTROY
+        )
+        self.vpc.add_flow_log(
+            "FlowLog",
+            destination=ec2.FlowLogDestination.to_cloud_watch_logs(flow_logs),
+            traffic_type=ec2.FlowLogTrafficType.REJECT,
+        )
         self.isolated_subnets = ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)

@@ -1,0 +1,110 @@
+"""Synthesise the app offline (no bundling, no Docker, no AWS account) and fail
+on any finding that is not acknowledged: cdk-nag AwsSolutions errors and
+warnings, CloudFormation validation errors, construct warnings.
+
+    python -m infra.synth_check [-c key=value ...]
+
+Exit status 0 when clean; 1 with the findings listed otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from aws_cdk import App
+from aws_cdk.cx_api import CloudAssembly
+
+# Synthesis without the CDK CLI: skip asset bundling (pip) for every stack.
+NO_BUNDLING = {"aws:cdk:bundling-stacks": []}
+REPORT_FILE = "validation-report.json"
+
+
+@dataclass(frozen=True)
+class Finding:
+    plugin: str
+    rule: str
+    severity: str
+    description: str
+    construct_paths: tuple[str, ...]
+
+    def __str__(self) -> str:
+        paths = "\n".join(f"    {path}" for path in self.construct_paths)
+        return f"[{self.severity}] {self.rule} ({self.plugin}): {self.description}\n{paths}"
+
+
+def read_findings(outdir: str) -> list[Finding]:
+    report_path = Path(outdir) / REPORT_FILE
+    if not report_path.exists():
+        return []
+    report = json.loads(report_path.read_text())
+    return [
+        Finding(
+            plugin["pluginName"],
+            violation["ruleName"],
+            violation["severity"],
+            violation["description"].strip(),
+            tuple(c["constructPath"] for c in violation["violatingConstructs"]),
+        )
+        for plugin in report["pluginReports"]
+        for violation in plugin["violations"]
+    ]
+
+
+def synthesize(app: App) -> tuple[CloudAssembly | None, list[Finding]]:
+    """The assembly (None when validation stopped synthesis) and every unacknowledged finding."""
+    try:
+        assembly = app.synth()
+    except RuntimeError as error:
+        if "ValidationFailed" not in str(error):
+            raise
+        assembly = None
+    return assembly, read_findings(app.outdir)
+
+
+def offline_app(outdir: str, extra_context: dict[str, str] | None = None) -> App:
+    from infra.config import cdk_json_context
+
+    return App(
+        outdir=outdir, context={**cdk_json_context(), **NO_BUNDLING, **(extra_context or {})}
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "-c",
+        "--context",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="context value, as for cdk synth",
+    )
+    args = parser.parse_args(argv)
+    context = dict(item.split("=", 1) for item in args.context)
+
+    from infra.app import build
+    from infra.config import StageConfig
+
+    with tempfile.TemporaryDirectory(prefix="cheese-synth-") as outdir:
+        app = offline_app(outdir, context)
+        build(app, StageConfig.from_context(app.node))
+        assembly, findings = synthesize(app)
+    for finding in findings:
+        print(finding)
+    if findings:
+        print(f"synth check: {len(findings)} unacknowledged finding(s)", file=sys.stderr)
+        return 1
+    assert assembly is not None
+    print(f"synth check: clean ({', '.join(stack.stack_name for stack in assembly.stacks)})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,612 @@
+"""The CDK app, synthesised once, offline: no Docker, no bundling, no AWS account.
+
+The assertions tie the templates to ``cheese_runtime.resources``: every
+declared table, route, subscription and function is there, with the security
+and reliability settings the stacks promise, and cdk-nag finds nothing.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
+
+from aws_cdk.assertions import Match, Template  # noqa: E402
+from cheese_runtime import resources  # noqa: E402
+from cheese_runtime.settings import Settings  # noqa: E402
+
+from infra.app import build  # noqa: E402
+from infra.components.queues import VISIBILITY_TO_TIMEOUT_RATIO  # noqa: E402
+from infra.config import StageConfig  # noqa: E402
+from infra.grants import GRANTS  # noqa: E402
+from infra.synth_check import Finding, offline_app, synthesize  # noqa: E402
+
+STAGE = "test"
+
+
+@dataclass(frozen=True)
+class Synth:
+    data: Template
+    service: Template
+    findings: list[Finding]
+    outdir: Path
+
+
+@pytest.fixture(scope="module")
+def synth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synth]:
+    outdir = tmp_path_factory.mktemp("cdk.out")
+    app = offline_app(str(outdir), {"stage": STAGE})
+    stacks = build(app, StageConfig.from_context(app.node))
+    assembly, findings = synthesize(app)
+    assert assembly is not None, "\n".join(map(str, findings))
+    yield Synth(
+        data=Template.from_json(assembly.get_stack_by_name(stacks.data.stack_name).template),
+        service=Template.from_json(assembly.get_stack_by_name(stacks.service.stack_name).template),
+        findings=findings,
+        outdir=outdir,
+    )
+
+
+def physical(name: str) -> str:
+    return f"{name}-{STAGE}"
+
+
+def resources_of(
+    template: Template, resource_type: str, properties: dict | None = None
+) -> dict[str, Any]:
+    return template.find_resources(
+        resource_type, {"Properties": properties} if properties else None
+    )
+
+
+def functions_by_handler(template: Template) -> dict[str, tuple[str, dict]]:
+    """Our functions (not CDK's own helpers), by handler: (logical id, properties)."""
+    return {
+        props["Handler"]: (logical_id, props)
+        for logical_id, resource in resources_of(template, "AWS::Lambda::Function").items()
+        if (props := resource["Properties"]).get("Handler", "").startswith("functions.")
+    }
+
+
+def declared_modules() -> set[str]:
+    declarations = (
+        *resources.API_FUNCTIONS,
+        *resources.EVENT_SUBSCRIPTIONS,
+        *resources.WEBSOCKET_APIS,
+        *resources.BUCKET_NOTIFICATIONS,
+        *resources.SCHEDULED_JOBS,
+    )
+    return {d.module for d in declarations}
+
+
+# --- cdk-nag ---------------------------------------------------------------
+
+
+def test_cdk_nag_and_validation_find_nothing_unacknowledged(synth: Synth) -> None:
+    assert synth.findings == []
+
+
+# --- data ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("table", resources.TABLES, ids=lambda t: t.name)
+def test_tables_match_their_declaration(synth: Synth, table: resources.Table) -> None:
+    key_schema = [{"AttributeName": table.partition_key, "KeyType": "HASH"}]
+    if table.sort_key:
+        key_schema.append({"AttributeName": table.sort_key, "KeyType": "RANGE"})
+    expected: dict[str, Any] = {
+        "TableName": physical(table.name),
+        "KeySchema": key_schema,
+        "BillingMode": "PAY_PER_REQUEST",
+        "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+        "SSESpecification": {"SSEEnabled": True},
+    }
+    if table.ttl_attribute:
+        expected["TimeToLiveSpecification"] = {
+            "AttributeName": table.ttl_attribute,
+            "Enabled": True,
+        }
+    found = resources_of(synth.data, "AWS::DynamoDB::Table", expected)
+    assert len(found) == 1, f"{table.name} missing or not as declared"
+    indexes = next(iter(found.values()))["Properties"].get("GlobalSecondaryIndexes", [])
+    assert {
+        (i["IndexName"], tuple(k["AttributeName"] for k in i["KeySchema"])) for i in indexes
+    } == {
+        (i.name, (i.partition_key, *((i.sort_key,) if i.sort_key else ())))
+        for i in table.global_indexes
+    }
+
+
+def test_photos_bucket_is_encrypted_private_versioned_logged_and_tls_only(synth: Synth) -> None:
+    buckets = resources_of(
+        synth.data,
+        "AWS::S3::Bucket",
+        {
+            "BucketName": {
+                "Fn::Join": [
+                    "",
+                    [
+                        physical(resources.PHOTOS_BUCKET) + "-",
+                        {"Ref": "AWS::AccountId"},
+                        "-",
+                        {"Ref": "AWS::Region"},
+                    ],
+                ]
+            },
+            "BucketEncryption": {
+                "ServerSideEncryptionConfiguration": [
+                    {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}
+                ]
+            },
+            "PublicAccessBlockConfiguration": {
+                "BlockPublicAcls": True,
+                "BlockPublicPolicy": True,
+                "IgnorePublicAcls": True,
+                "RestrictPublicBuckets": True,
+            },
+            "VersioningConfiguration": {"Status": "Enabled"},
+            "LoggingConfiguration": {"DestinationBucketName": Match.any_value()},
+        },
+    )
+    assert len(buckets) == 1
+    (photos_id,) = buckets
+    synth.data.has_resource_properties(
+        "AWS::S3::BucketPolicy",
+        {
+            "Bucket": {"Ref": photos_id},
+            "PolicyDocument": {
+                "Statement": Match.array_with(
+                    [
+                        Match.object_like(
+                            {
+                                "Effect": "Deny",
+                                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                            }
+                        )
+                    ]
+                )
+            },
+        },
+    )
+
+
+def test_aurora_serverless_v2_behind_rds_proxy(synth: Synth) -> None:
+    synth.data.has_resource_properties(
+        "AWS::RDS::DBCluster",
+        {
+            "Engine": "aurora-postgresql",
+            "StorageEncrypted": True,
+            "EnableIAMDatabaseAuthentication": True,
+            "DeletionProtection": True,
+            "BackupRetentionPeriod": Match.any_value(),
+            "ServerlessV2ScalingConfiguration": {
+                "MinCapacity": Match.any_value(),
+                "MaxCapacity": Match.any_value(),
+            },
+        },
+    )
+    synth.data.has_resource_properties(
+        "AWS::RDS::DBInstance",
+        {
+            "DBInstanceClass": "db.serverless",
+            "EnablePerformanceInsights": True,
+            "PubliclyAccessible": False,
+        },
+    )
+    synth.data.has_resource_properties(
+        "AWS::RDS::DBProxy", {"EngineFamily": "POSTGRESQL", "RequireTLS": True}
+    )
+    synth.data.resource_count_is("AWS::RDS::DBProxyTargetGroup", 1)
+
+
+def test_vpc_has_no_internet_route_and_reaches_aws_through_endpoints(synth: Synth) -> None:
+    synth.data.resource_count_is("AWS::EC2::NatGateway", 0)
+    synth.data.resource_count_is("AWS::EC2::InternetGateway", 0)
+    endpoints = resources_of(synth.data, "AWS::EC2::VPCEndpoint")
+    types = sorted(e["Properties"].get("VpcEndpointType", "Gateway") for e in endpoints.values())
+    assert types.count("Gateway") == 2 and types.count("Interface") >= 3
+
+
+def test_bus_secret_and_jwks_parameter_exist(synth: Synth) -> None:
+    synth.data.has_resource_properties(
+        "AWS::Events::EventBus", {"Name": physical(resources.EVENT_BUS)}
+    )
+    synth.data.has_resource_properties(
+        "AWS::SecretsManager::Secret", {"Name": physical(resources.SIGNING_KEYS_SECRET)}
+    )
+    synth.data.has_resource_properties(
+        "AWS::SSM::Parameter", {"Name": physical(resources.JWKS_PARAMETER)}
+    )
+
+
+# --- HTTP API --------------------------------------------------------------
+
+
+def test_http_api_routes_are_exactly_the_declared_ones(synth: Synth) -> None:
+    http_api_id = next(
+        iter(resources_of(synth.service, "AWS::ApiGatewayV2::Api", {"ProtocolType": "HTTP"}))
+    )
+    routes = resources_of(
+        synth.service, "AWS::ApiGatewayV2::Route", {"ApiId": {"Ref": http_api_id}}
+    )
+    assert sorted(r["Properties"]["RouteKey"] for r in routes.values()) == sorted(
+        f"{route.method} {route.path}"
+        for function in resources.API_FUNCTIONS
+        for route in function.routes
+    )
+
+
+def test_each_route_invokes_its_declared_function(synth: Synth) -> None:
+    functions = functions_by_handler(synth.service)
+    integrations = resources_of(synth.service, "AWS::ApiGatewayV2::Integration")
+    routes = resources_of(synth.service, "AWS::ApiGatewayV2::Route")
+    for function in resources.API_FUNCTIONS:
+        function_id = functions[f"{function.module}.handler"][0]
+        for route in function.routes:
+            (route_resource,) = [
+                r
+                for r in routes.values()
+                if r["Properties"]["RouteKey"] == f"{route.method} {route.path}"
+            ]
+            integration_id = route_resource["Properties"]["Target"]["Fn::Join"][1][1]["Ref"]
+            assert integrations[integration_id]["Properties"]["IntegrationUri"] == {
+                "Fn::GetAtt": [function_id, "Arn"]
+            }
+
+
+def test_http_stage_has_access_logs_and_throttling(synth: Synth) -> None:
+    synth.service.has_resource_properties(
+        "AWS::ApiGatewayV2::Stage",
+        {
+            "StageName": "$default",
+            "AutoDeploy": True,
+            "AccessLogSettings": {
+                "DestinationArn": Match.any_value(),
+                "Format": Match.string_like_regexp("requestId"),
+            },
+            "DefaultRouteSettings": {
+                "ThrottlingRateLimit": Match.any_value(),
+                "ThrottlingBurstLimit": Match.any_value(),
+            },
+        },
+    )
+
+
+# --- functions -------------------------------------------------------------
+
+
+def test_every_declared_module_is_a_function(synth: Synth) -> None:
+    handlers = functions_by_handler(synth.service)
+    assert {f"{m}.handler" for m in declared_modules()} <= handlers.keys()
+    assert {
+        "functions.auth.rotation.handler",
+        "functions.auth.migrations.handler",
+        "functions.auth.authorizer.handler",
+    } <= handlers.keys()
+
+
+def test_functions_are_traced_python_311_with_the_layer_and_powertools_env(synth: Synth) -> None:
+    for handler, (_, props) in functions_by_handler(synth.service).items():
+        assert props["Runtime"] == "python3.11", handler
+        assert props["Architectures"] == ["x86_64"], handler
+        assert props["TracingConfig"] == {"Mode": "Active"}, handler
+        assert len(props["Layers"]) == 1, handler
+        variables = props["Environment"]["Variables"]
+        assert variables["POWERTOOLS_METRICS_NAMESPACE"] == "Cheese", handler
+        assert variables["POWERTOOLS_SERVICE_NAME"], handler
+        assert variables["CHEESE_STAGE"] == STAGE, handler
+
+
+def test_function_environment_names_only_real_settings(synth: Synth) -> None:
+    for handler, (_, props) in functions_by_handler(synth.service).items():
+        for name in props["Environment"]["Variables"]:
+            if name.startswith("CHEESE_"):
+                assert name.removeprefix("CHEESE_").lower() in Settings.model_fields, (
+                    handler,
+                    name,
+                )
+
+
+def test_database_functions_run_in_the_vpc_and_others_do_not(synth: Synth) -> None:
+    for handler, (_, props) in functions_by_handler(synth.service).items():
+        uses_database = "CHEESE_DATABASE_SECRET_ARN" in props["Environment"]["Variables"]
+        assert ("VpcConfig" in props) == uses_database, handler
+        if uses_database:
+            assert "CHEESE_DATABASE_PROXY_HOST" in props["Environment"]["Variables"], handler
+
+
+def test_log_groups_have_retention(synth: Synth) -> None:
+    for template in (synth.data, synth.service):
+        for logical_id, group in resources_of(template, "AWS::Logs::LogGroup").items():
+            assert group["Properties"].get("RetentionInDays"), logical_id
+
+
+def test_code_assets_ship_only_their_functions_package(synth: Synth) -> None:
+    handlers = functions_by_handler(synth.service)
+    _, props = handlers["functions.auth.handler.handler"]
+    asset_hash = props["Code"]["S3Key"].split(".")[0]
+    asset_dir = synth.outdir / f"asset.{asset_hash}"
+    shipped = {str(p.relative_to(asset_dir)) for p in asset_dir.rglob("*") if p.is_file()}
+    assert "functions/__init__.py" in shipped and "functions/auth/handler.py" in shipped
+    assert all(p == "functions/__init__.py" or p.startswith("functions/auth/") for p in shipped), (
+        shipped
+    )
+    assert not any("__pycache__" in p for p in shipped)
+
+
+def test_every_declared_grant_is_known() -> None:
+    declarations = (
+        *resources.API_FUNCTIONS,
+        *resources.EVENT_SUBSCRIPTIONS,
+        *resources.WEBSOCKET_APIS,
+        *resources.BUCKET_NOTIFICATIONS,
+        *resources.SCHEDULED_JOBS,
+    )
+    assert {g for d in declarations for g in d.grants} <= GRANTS.keys()
+
+
+# --- event consumers -------------------------------------------------------
+
+
+def _consumer_queue(synth: Synth, template: Template, queue: resources.Queue) -> tuple[str, dict]:
+    found = resources_of(template, "AWS::SQS::Queue", {"QueueName": physical(queue.name)})
+    assert len(found) == 1, queue.name
+    ((logical_id, resource),) = found.items()
+    return logical_id, resource["Properties"]
+
+
+@pytest.mark.parametrize("subscription", resources.EVENT_SUBSCRIPTIONS, ids=lambda s: s.consumer)
+def test_subscription_rule_queue_dlq_and_consumer(
+    synth: Synth, subscription: resources.EventSubscription
+) -> None:
+    definition = resources.subscription_queue(subscription)
+    queue_id, queue = _consumer_queue(synth, synth.service, definition)
+    dlq_id, _ = _consumer_queue(
+        synth,
+        synth.service,
+        resources.Queue(definition.dead_letter_name, definition.dead_letter_name, 0),
+    )
+    assert queue["RedrivePolicy"] == {
+        "deadLetterTargetArn": {"Fn::GetAtt": [dlq_id, "Arn"]},
+        "maxReceiveCount": definition.max_receive_count,
+    }
+    assert queue["SqsManagedSseEnabled"] is True
+    function_id, function = functions_by_handler(synth.service)[f"{subscription.module}.handler"]
+    assert queue["VisibilityTimeout"] >= VISIBILITY_TO_TIMEOUT_RATIO * function["Timeout"]
+    synth.service.has_resource_properties(
+        "AWS::Lambda::EventSourceMapping",
+        {
+            "EventSourceArn": {"Fn::GetAtt": [queue_id, "Arn"]},
+            "FunctionName": {"Ref": function_id},
+            "FunctionResponseTypes": ["ReportBatchItemFailures"],
+        },
+    )
+    synth.service.has_resource_properties(
+        "AWS::Events::Rule",
+        {
+            "EventPattern": {
+                "source": [resources.EVENT_SOURCE],
+                "detail-type": list(subscription.detail_types),
+            },
+            "Targets": [Match.object_like({"Arn": {"Fn::GetAtt": [queue_id, "Arn"]}})],
+        },
+    )
+    for queue_logical_id in (queue_id, dlq_id):
+        synth.service.has_resource_properties(
+            "AWS::SQS::QueuePolicy",
+            {
+                "Queues": [{"Ref": queue_logical_id}],
+                "PolicyDocument": {
+                    "Statement": Match.array_with(
+                        [
+                            Match.object_like(
+                                {
+                                    "Effect": "Deny",
+                                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                                }
+                            )
+                        ]
+                    )
+                },
+            },
+        )
+
+
+@pytest.mark.parametrize("notification", resources.BUCKET_NOTIFICATIONS, ids=lambda n: n.consumer)
+def test_bucket_notification_queue_dlq_and_consumer(
+    synth: Synth, notification: resources.BucketNotification
+) -> None:
+    definition = resources.notification_queue(notification)
+    _, queue = _consumer_queue(synth, synth.data, definition)
+    assert queue["RedrivePolicy"]["maxReceiveCount"] == definition.max_receive_count
+    _, function = functions_by_handler(synth.service)[f"{notification.module}.handler"]
+    assert queue["VisibilityTimeout"] >= VISIBILITY_TO_TIMEOUT_RATIO * function["Timeout"]
+    synth.service.has_resource_properties(
+        "AWS::Lambda::EventSourceMapping",
+        {
+            "FunctionResponseTypes": ["ReportBatchItemFailures"],
+            "BatchSize": notification.batch_size,
+        },
+    )
+    synth.data.has_resource_properties(
+        "Custom::S3BucketNotifications",
+        {
+            "NotificationConfiguration": {
+                "QueueConfigurations": Match.array_with(
+                    [
+                        Match.object_like(
+                            {
+                                "Events": list(notification.events),
+                                "Filter": {
+                                    "Key": {
+                                        "FilterRules": [
+                                            {"Name": "prefix", "Value": notification.prefix}
+                                        ]
+                                    }
+                                },
+                            }
+                        )
+                    ]
+                )
+            },
+        },
+    )
+
+
+# --- WebSocket APIs and schedules -------------------------------------------
+
+
+@pytest.mark.parametrize("websocket", resources.WEBSOCKET_APIS, ids=lambda w: w.name)
+def test_websocket_api_routes_and_connect_authorizer(
+    synth: Synth, websocket: resources.WebSocketApi
+) -> None:
+    api_id = next(
+        iter(resources_of(synth.service, "AWS::ApiGatewayV2::Api", {"ProtocolType": "WEBSOCKET"}))
+    )
+    routes = resources_of(synth.service, "AWS::ApiGatewayV2::Route", {"ApiId": {"Ref": api_id}})
+    keys = {r["Properties"]["RouteKey"]: r["Properties"] for r in routes.values()}
+    assert set(keys) == {"$connect", "$disconnect", "$default", *websocket.routes}
+    assert keys["$connect"]["AuthorizationType"] == "CUSTOM"
+    authorizer_id = functions_by_handler(synth.service)[f"{websocket.authorizer_module}.handler"][0]
+    synth.service.has_resource_properties(
+        "AWS::ApiGatewayV2::Authorizer",
+        {
+            "ApiId": {"Ref": api_id},
+            "AuthorizerType": "REQUEST",
+            "AuthorizerUri": {
+                "Fn::Join": ["", Match.array_with([{"Fn::GetAtt": [authorizer_id, "Arn"]}])]
+            },
+        },
+    )
+    synth.service.has_resource_properties(
+        "AWS::ApiGatewayV2::Stage",
+        {
+            "ApiId": {"Ref": api_id},
+            "StageName": websocket.stage,
+            "AccessLogSettings": Match.object_like({"DestinationArn": Match.any_value()}),
+        },
+    )
+
+
+@pytest.mark.parametrize("job", resources.SCHEDULED_JOBS, ids=lambda j: j.name)
+def test_scheduled_jobs_run_on_their_schedule(synth: Synth, job: resources.ScheduledJob) -> None:
+    function_id, _ = functions_by_handler(synth.service)[f"{job.module}.handler"]
+    synth.service.has_resource_properties(
+        "AWS::Events::Rule",
+        {
+            "ScheduleExpression": job.schedule,
+            "Targets": [Match.object_like({"Arn": {"Fn::GetAtt": [function_id, "Arn"]}})],
+        },
+    )
+
+
+def test_key_rotation_is_scheduled_and_runs_once_at_deploy(synth: Synth) -> None:
+    rotation_id, _ = functions_by_handler(synth.service)["functions.auth.rotation.handler"]
+    synth.service.has_resource_properties(
+        "AWS::Events::Rule",
+        {
+            "ScheduleExpression": "rate(30 days)",
+            "Targets": [Match.object_like({"Arn": {"Fn::GetAtt": [rotation_id, "Arn"]}})],
+        },
+    )
+    synth.service.resource_count_is("Custom::Trigger", 2)
+
+
+# --- observability ---------------------------------------------------------
+
+
+def _alarms(synth: Synth) -> list[dict]:
+    return [a["Properties"] for a in resources_of(synth.service, "AWS::CloudWatch::Alarm").values()]
+
+
+def test_every_function_alarms_on_errors_and_throttles(synth: Synth) -> None:
+    alarms = _alarms(synth)
+    for handler, (function_id, _) in functions_by_handler(synth.service).items():
+        for metric in ("Errors", "Throttles"):
+            assert any(
+                a["MetricName"] == metric
+                and a["Namespace"] == "AWS/Lambda"
+                and a["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": function_id}}]
+                and a["AlarmActions"]
+                for a in alarms
+            ), (handler, metric)
+
+
+def test_http_5xx_and_every_dlq_alarm(synth: Synth) -> None:
+    alarms = _alarms(synth)
+    assert any(a["MetricName"] == "5xx" and a["Namespace"] == "AWS/ApiGateway" for a in alarms)
+    dlq_alarms = [a for a in alarms if a["MetricName"] == "ApproximateNumberOfMessagesVisible"]
+    assert len(dlq_alarms) == len(resources.EVENT_SUBSCRIPTIONS) + len(
+        resources.BUCKET_NOTIFICATIONS
+    )
+    assert all(
+        a["Threshold"] == 1 and a["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+        for a in dlq_alarms
+    )
+
+
+def test_alarm_topic_is_encrypted_and_tls_only(synth: Synth) -> None:
+    synth.service.has_resource_properties("AWS::SNS::Topic", {"KmsMasterKeyId": Match.any_value()})
+    synth.service.has_resource_properties(
+        "AWS::SNS::TopicPolicy",
+        {
+            "PolicyDocument": {
+                "Statement": Match.array_with(
+                    [
+                        Match.object_like(
+                            {
+                                "Effect": "Deny",
+                                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                            }
+                        )
+                    ]
+                )
+            },
+        },
+    )
+
+
+def test_synth_check_reports_what_cdk_nag_finds(tmp_path: Path) -> None:
+    from aws_cdk import Stack, Validations
+    from aws_cdk import aws_s3 as s3
+    from cdk_nag import AwsSolutionsChecks
+
+    app = offline_app(str(tmp_path))
+    s3.Bucket(Stack(app, "Probe"), "UnloggedBucket")
+    Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    assembly, findings = synthesize(app)
+    assert assembly is None
+    assert {"AwsSolutions-S1", "AwsSolutions-S10"} <= {finding.rule for finding in findings}
+
+
+def test_layer_bundles_locally_with_pip(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """CDK calls the local bundling (never Docker); pip itself is replaced by a stub here."""
+    import subprocess
+
+    from aws_cdk import App, Stack
+
+    from infra import bundling
+
+    pip_calls: list[list[str]] = []
+
+    def fake_pip(command: list[str], check: bool) -> subprocess.CompletedProcess:
+        pip_calls.append(command)
+        Path(command[command.index("--target") + 1]).mkdir(parents=True)
+        return subprocess.CompletedProcess(command, 0)
+
+    monkeypatch.setattr(bundling.subprocess, "run", fake_pip)
+    app = App(outdir=str(tmp_path))
+    bundling.runtime_layer(Stack(app, "LayerProbe"), "RuntimeLayer")
+    app.synth()
+    (command,) = pip_calls
+    assert command[command.index("--platform") + 1] == bundling.PIP_PLATFORM
+    assert "--only-binary=:all:" in command and set(bundling.main_dependencies()) <= set(command)
+    (layer_dir,) = [p for p in tmp_path.glob("asset.*") if p.is_dir()]
+    assert (layer_dir / "python" / "cheese_runtime" / "resources.py").is_file()
+    assert not list((layer_dir / "python").rglob("__pycache__"))
