@@ -186,8 +186,9 @@ class Analyzer:
 
     Sessions are created lazily on first use (or all at once with `load()`)
     with the CPU provider and explicit thread counts (env CHEESE_ML_THREADS,
-    default 1: Lambda bills per core-ms and several photos can run in parallel
-    invocations instead).
+    default 1: a 2 GB Lambda has little more than one vCPU, throughput comes
+    from concurrent invocations, and an explicit count avoids onnxruntime probing
+    the CPU topology, which has crashed it at start on arm64 Lambda).
     """
 
     def __init__(
