@@ -4,7 +4,7 @@ from __future__ import annotations
 import unicodedata
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, field_validator
 
 
 class StrictModel(BaseModel):
@@ -13,8 +13,8 @@ class StrictModel(BaseModel):
 
 class PoolCreate(StrictModel):
     name: str = Field(min_length=1, max_length=80)
-    capacity: int = Field(ge=2, le=200)
-    public: bool = True
+    capacity: StrictInt = Field(ge=2, le=200)
+    public: StrictBool = True
 
     @field_validator("name")
     @classmethod

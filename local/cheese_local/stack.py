@@ -31,6 +31,34 @@ LOCAL_ENVIRONMENT = {
 }
 
 
+def make_dynamodb_atomic() -> None:
+    """Serialize moto's DynamoDB item operations, as DynamoDB makes each conditional write atomic.
+
+    moto's server handles requests on threads and checks conditions before
+    applying writes without a lock, so two racing conditional writes (the
+    last seat of a pool) could both succeed locally, which DynamoDB never allows.
+    """
+    import functools
+    import threading
+
+    from moto.dynamodb.models import DynamoDBBackend
+
+    if getattr(DynamoDBBackend, "_cheese_atomic", False):
+        return
+    lock = threading.RLock()
+    for name in ("put_item", "get_item", "update_item", "delete_item", "transact_write_items",
+                 "transact_get_items", "batch_write_item"):
+        original = getattr(DynamoDBBackend, name)
+
+        @functools.wraps(original)
+        def locked(self, *args, __original=original, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+            with lock:
+                return __original(self, *args, **kwargs)
+
+        setattr(DynamoDBBackend, name, locked)
+    DynamoDBBackend._cheese_atomic = True
+
+
 @dataclass
 class LocalStack:
     data_dir: Path
@@ -44,6 +72,7 @@ class LocalStack:
         """Start moto, point boto3 at it, migrate the database, create resources, start workers."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        make_dynamodb_atomic()
         self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         self.moto.start()
         moto_host, moto_port = self.moto.get_host_and_port()

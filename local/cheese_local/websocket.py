@@ -238,7 +238,7 @@ class WebSocketGateway:
                 await connection.websocket.send_text(payload)
             return True
         except Exception:
-            logger.exception("DEBUG send failed")
+            logger.debug("send to a closing socket failed", exc_info=True)
             connection.open = False
             return False
 
@@ -271,9 +271,9 @@ class WebSocketGateway:
             return Response(status_code=200)
         if request.method == "GET":
             return JSONResponse({
-                "ConnectedAt": _iso(connection.connected_at),
-                "Identity": {"SourceIp": connection.source_ip, "UserAgent": connection.user_agent},
-                "LastActiveAt": _iso(connection.last_active),
+                "connectedAt": _iso(connection.connected_at),
+                "identity": {"sourceIp": connection.source_ip, "userAgent": connection.user_agent},
+                "lastActiveAt": _iso(connection.last_active),
             })
         await self._close(connection, 1000, "Closed by the server")
         return Response(status_code=204)
