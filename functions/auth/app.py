@@ -46,39 +46,39 @@ def client_ip(request: Request) -> str:
 
 @app.post("/v1/auth/signup", status_code=status.HTTP_201_CREATED, response_model=TokenResponse,
           responses=PROBLEMS, tags=["auth"])
-def signup(body: SignupRequest) -> TokenResponse:
+async def signup(body: SignupRequest) -> TokenResponse:
     return service().signup(body)
 
 
 @app.post("/v1/auth/login", response_model=TokenResponse, responses=PROBLEMS, tags=["auth"])
-def login(body: LoginRequest, request: Request) -> TokenResponse:
+async def login(body: LoginRequest, request: Request) -> TokenResponse:
     return service().login(body, client_ip(request))
 
 
 @app.post("/v1/auth/refresh", response_model=TokenResponse, responses=PROBLEMS, tags=["auth"])
-def refresh(body: RefreshRequest) -> TokenResponse:
+async def refresh(body: RefreshRequest) -> TokenResponse:
     return service().refresh(body.refresh_token)
 
 
 @app.post("/v1/auth/logout", status_code=status.HTTP_204_NO_CONTENT, responses=PROBLEMS, tags=["auth"])
-def logout(body: LogoutRequest) -> Response:
+async def logout(body: LogoutRequest) -> Response:
     service().logout(body.refresh_token)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @app.get("/v1/auth/me", response_model=UserOut, responses=PROBLEMS, tags=["auth"])
-def me(principal: CurrentPrincipal) -> UserOut:
+async def me(principal: CurrentPrincipal) -> UserOut:
     return service().me(principal.user_id)
 
 
 @app.delete("/v1/auth/me", status_code=status.HTTP_202_ACCEPTED, response_model=DeletionAccepted,
             responses=PROBLEMS, tags=["auth"])
-def delete_me(principal: CurrentPrincipal) -> DeletionAccepted:
+async def delete_me(principal: CurrentPrincipal) -> DeletionAccepted:
     service().request_deletion(principal.user_id)
     return DeletionAccepted()
 
 
 @app.get("/.well-known/jwks.json", tags=["auth"])
-def jwks(response: Response) -> dict:
+async def jwks(response: Response) -> dict:
     response.headers["Cache-Control"] = "public, max-age=300"
     return load_key_set().jwks()
