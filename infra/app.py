@@ -2,7 +2,7 @@
 
 Context keys (``-c key=value`` or cdk.json): stage, deletionProtection,
 alarmEmail, logRetention, backupRetentionDays, auroraMinAcu, auroraMaxAcu,
-auroraReader.
+auroraReader, faceIndexBackend.
 """
 
 from __future__ import annotations

@@ -39,6 +39,9 @@ class StageConfig:
     aurora_max_acu: float = 4.0
     # A reader in a second AZ that takes over if the writer fails.
     aurora_reader: bool = False
+    # Where face embeddings are searched: "local" (our index in the database,
+    # ~100x cheaper per photo) or "rekognition" (a Rekognition collection).
+    face_index_backend: str = "local"
 
     @classmethod
     def from_context(cls, node: Node) -> StageConfig:
@@ -57,6 +60,7 @@ class StageConfig:
             aurora_min_acu=float(get("auroraMinAcu", defaults.aurora_min_acu)),
             aurora_max_acu=float(get("auroraMaxAcu", defaults.aurora_max_acu)),
             aurora_reader=_flag(get("auroraReader", defaults.aurora_reader)),
+            face_index_backend=str(get("faceIndexBackend", defaults.face_index_backend)),
         )
 
     def physical_name(self, base: str) -> str:

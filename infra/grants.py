@@ -10,7 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from aws_cdk import Stack
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from cheese_runtime import resources
@@ -131,6 +133,37 @@ def _photos_bucket(function: lambda_.Function, targets: GrantTargets) -> None:
         )
 
 
+# The face-index calls of functions/photos/face_index.py, on one collection.
+REKOGNITION_COLLECTION_ACTIONS = (
+    "rekognition:IndexFaces",
+    "rekognition:SearchFaces",
+    "rekognition:CreateUser",
+    "rekognition:AssociateFaces",
+    "rekognition:DeleteFaces",
+    "rekognition:ListFaces",
+)
+
+
+def _rekognition(function: lambda_.Function, targets: GrantTargets) -> None:
+    backend = targets.data.config.face_index_backend
+    function.add_environment(setting_env("face_index_backend"), backend)
+    if backend != "rekognition":
+        return  # the local index lives in the database: nothing to grant
+    assert targets.data.face_collection is not None
+    collection_id = targets.data.face_collection.collection_id
+    function.add_environment(setting_env("rekognition_collection_id"), collection_id)
+    function.add_to_role_policy(
+        iam.PolicyStatement(
+            actions=list(REKOGNITION_COLLECTION_ACTIONS),
+            resources=[
+                Stack.of(function).format_arn(
+                    service="rekognition", resource="collection", resource_name=collection_id
+                )
+            ],
+        )
+    )
+
+
 def _websocket_management(function: lambda_.Function, targets: GrantTargets) -> None:
     if targets.websocket_api is None:
         raise ValueError("'websocket_management' needs exactly one declared WebSocket API")
@@ -147,4 +180,5 @@ GRANTS: dict[str, Grant] = {
     "jwks_write": Grant(_jwks_write),
     "photos_bucket": Grant(_photos_bucket),
     "websocket_management": Grant(_websocket_management),
+    "rekognition": Grant(_rekognition),
 }

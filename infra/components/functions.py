@@ -7,6 +7,7 @@ from typing import Protocol
 
 from aws_cdk import Duration, IgnoreMode, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_ecr_assets as ecr_assets
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from cheese_runtime.observability import METRICS_NAMESPACE
@@ -19,6 +20,8 @@ from infra.grants import GRANTS, GrantTargets
 from infra.nag import acknowledge
 from infra.settings_env import setting_env
 
+ML_DOCKERFILE = "layers/ml/Dockerfile"
+
 
 class Declaration(Protocol):
     """What every function declaration of ``resources`` has in common."""
@@ -27,6 +30,7 @@ class Declaration(Protocol):
     grants: tuple[str, ...]
     timeout_seconds: int
     memory_mb: int
+    ml_image: bool
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,8 @@ class FunctionSpec:
     grants: tuple[str, ...] = ()
     timeout_seconds: int = 15
     memory_mb: int = 512
+    # In the ML container image rather than a zip with the runtime layer.
+    ml_image: bool = False
 
     @classmethod
     def declared(cls, name: str, declaration: Declaration) -> FunctionSpec:
@@ -47,6 +53,7 @@ class FunctionSpec:
             declaration.grants,
             declaration.timeout_seconds,
             declaration.memory_mb,
+            declaration.ml_image,
         )
 
     @property
@@ -74,6 +81,37 @@ def package_code(package: str) -> lambda_.Code:
             "!functions/__init__.py",
             f"!functions/{package}",
             f"!functions/{package}/**",
+            "__pycache__",
+            "*.pyc",
+        ],
+    )
+
+
+def ml_image_code(handler: str) -> lambda_.DockerImageCode:
+    """The ML image (layers/ml/Dockerfile: every function package, cheese_ml, the models)
+    running ``handler``.
+
+    Synthesis only stages the build context; Docker builds it when ``cdk deploy``
+    publishes the asset. One image serves every ML function: only the command differs.
+    """
+    return lambda_.DockerImageCode.from_image_asset(
+        str(REPO_ROOT),
+        file=ML_DOCKERFILE,
+        cmd=[handler],
+        platform=ecr_assets.Platform.LINUX_AMD64,
+        ignore_mode=IgnoreMode.GLOB,
+        # What the Dockerfile copies, nothing else.
+        exclude=[
+            "*",
+            ".*",
+            "!pyproject.toml",
+            "!layers",
+            "!layers/runtime",
+            "!layers/runtime/**",
+            "!layers/ml",
+            "!layers/ml/**",
+            "!functions",
+            "!functions/**",
             "__pycache__",
             "*.pyc",
         ],
@@ -113,15 +151,10 @@ class FunctionFactory(Construct):
                 f"known: {sorted(GRANTS)}"
             )
         in_vpc = any(GRANTS[name].in_vpc for name in spec.grants)
-        function = lambda_.Function(
-            scope,
-            construct_id,
-            description=f"{spec.name}: {spec.module}.handler",
-            runtime=RUNTIME,
+        handler = f"{spec.module}.handler"
+        common = dict(
+            description=f"{spec.name}: {handler}",
             architecture=ARCHITECTURE,
-            handler=f"{spec.module}.handler",
-            code=self._code_of(spec.package),
-            layers=[self.layer],
             timeout=Duration.seconds(spec.timeout_seconds),
             memory_size=spec.memory_mb,
             tracing=lambda_.Tracing.ACTIVE,
@@ -140,6 +173,26 @@ class FunctionFactory(Construct):
             vpc=self._network.vpc if in_vpc else None,
             vpc_subnets=self._network.isolated_subnets if in_vpc else None,
         )
+        if spec.ml_image:
+            function: lambda_.Function = lambda_.DockerImageFunction(
+                scope, construct_id, code=ml_image_code(handler), **common
+            )
+        else:
+            function = lambda_.Function(
+                scope,
+                construct_id,
+                runtime=RUNTIME,
+                handler=handler,
+                code=self._code_of(spec.package),
+                layers=[self.layer],
+                **common,
+            )
+            acknowledge(
+                function,
+                "AwsSolutions-L1",
+                "Python 3.11 on purpose: the project pins requires-python <3.12 and the layer's "
+                "wheels are built for cp311.",
+            )
         for name in spec.grants:
             GRANTS[name].apply(function, self._targets)
         self._acknowledge_managed_permissions(function, in_vpc)
@@ -148,12 +201,6 @@ class FunctionFactory(Construct):
 
     @staticmethod
     def _acknowledge_managed_permissions(function: lambda_.Function, in_vpc: bool) -> None:
-        acknowledge(
-            function,
-            "AwsSolutions-L1",
-            "Python 3.11 on purpose: the project pins requires-python <3.12 and the layer's "
-            "wheels are built for cp311.",
-        )
         acknowledge(
             function,
             "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"

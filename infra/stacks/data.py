@@ -10,6 +10,7 @@ import re
 from aws_cdk import Aws, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
+from aws_cdk import aws_rekognition as rekognition
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_notifications as s3_notifications
 from aws_cdk import aws_secretsmanager as secretsmanager
@@ -22,6 +23,7 @@ from infra.components.network import Network
 from infra.components.queues import ConsumerQueue
 from infra.config import StageConfig
 from infra.nag import acknowledge
+from infra.settings_env import default_setting
 
 # The singleton Lambda that CDK deploys to configure S3 notifications.
 BUCKET_NOTIFICATIONS_HANDLER = "BucketNotificationsHandler050a0587b7544547bf325f094a3db834"
@@ -97,6 +99,15 @@ class DataStack(Stack):
         self.event_bus = events.EventBus(
             self, "EventBus", event_bus_name=config.physical_name(resources.EVENT_BUS)
         )
+
+        # The external face index, only when the deployment chooses it.
+        self.face_collection: rekognition.CfnCollection | None = None
+        if config.face_index_backend == "rekognition":
+            self.face_collection = rekognition.CfnCollection(
+                self,
+                "FaceCollection",
+                collection_id=config.physical_name(default_setting("rekognition_collection_id")),
+            )
 
         # Filled by the key-rotation function (run once at deploy, then on a
         # schedule); the generated placeholder is replaced on the first run.

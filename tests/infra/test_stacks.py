@@ -65,12 +65,17 @@ def resources_of(
     )
 
 
+def handler_of(props: dict) -> str:
+    """The handler of a zip function, or the command of an image function."""
+    return props.get("Handler") or props.get("ImageConfig", {}).get("Command", [""])[0]
+
+
 def functions_by_handler(template: Template) -> dict[str, tuple[str, dict]]:
     """Our functions (not CDK's own helpers), by handler: (logical id, properties)."""
     return {
-        props["Handler"]: (logical_id, props)
+        handler_of(props): (logical_id, props)
         for logical_id, resource in resources_of(template, "AWS::Lambda::Function").items()
-        if (props := resource["Properties"]).get("Handler", "").startswith("functions.")
+        if handler_of(props := resource["Properties"]).startswith("functions.")
     }
 
 
@@ -293,10 +298,13 @@ def test_every_declared_module_is_a_function(synth: Synth) -> None:
 
 def test_functions_are_traced_python_311_with_the_layer_and_powertools_env(synth: Synth) -> None:
     for handler, (_, props) in functions_by_handler(synth.service).items():
-        assert props["Runtime"] == "python3.11", handler
+        if props.get("PackageType") == "Image":
+            assert "Runtime" not in props and "Layers" not in props, handler
+        else:
+            assert props["Runtime"] == "python3.11", handler
+            assert len(props["Layers"]) == 1, handler
         assert props["Architectures"] == ["x86_64"], handler
         assert props["TracingConfig"] == {"Mode": "Active"}, handler
-        assert len(props["Layers"]) == 1, handler
         variables = props["Environment"]["Variables"]
         assert variables["POWERTOOLS_METRICS_NAMESPACE"] == "Cheese", handler
         assert variables["POWERTOOLS_SERVICE_NAME"], handler
@@ -338,6 +346,36 @@ def test_code_assets_ship_only_their_functions_package(synth: Synth) -> None:
         shipped
     )
     assert not any("__pycache__" in p for p in shipped)
+
+
+def test_ml_functions_are_images_of_the_ml_dockerfile(synth: Synth) -> None:
+    declarations = (*resources.API_FUNCTIONS, *resources.EVENT_SUBSCRIPTIONS, *resources.WEBSOCKET_APIS,
+                    *resources.BUCKET_NOTIFICATIONS, *resources.SCHEDULED_JOBS)
+    handlers = functions_by_handler(synth.service)
+    for declaration in declarations:
+        _, props = handlers[f"{declaration.module}.handler"]
+        assert (props.get("PackageType") == "Image") == declaration.ml_image, declaration.module
+
+
+def test_ml_image_code_stages_what_the_dockerfile_copies(tmp_path: Path) -> None:
+    from aws_cdk import App, Stack
+    from aws_cdk import aws_lambda as lambda_
+
+    from infra.components.functions import ML_DOCKERFILE, ml_image_code
+
+    app = App(outdir=str(tmp_path))
+    lambda_.DockerImageFunction(Stack(app, "ImageProbe"), "Analyzer",
+                                code=ml_image_code("functions.photos.analyzer.handler"))
+    assembly = app.synth()
+    props = next(iter(Template.from_json(assembly.get_stack_by_name("ImageProbe").template)
+                      .find_resources("AWS::Lambda::Function").values()))["Properties"]
+    assert props["ImageConfig"] == {"Command": ["functions.photos.analyzer.handler"]}
+    (context,) = [p for p in tmp_path.glob("asset.*") if p.is_dir()]
+    staged = {str(p.relative_to(context)) for p in context.rglob("*") if p.is_file()}
+    assert {"pyproject.toml", ML_DOCKERFILE, "functions/__init__.py",
+            "layers/runtime/cheese_runtime/resources.py"} <= staged
+    assert all(p == "pyproject.toml" or p.split("/")[0] in ("layers", "functions") for p in staged)
+    assert not any("__pycache__" in p for p in staged)
 
 
 def test_every_declared_grant_is_known() -> None:

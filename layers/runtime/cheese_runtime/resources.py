@@ -77,8 +77,12 @@ class Route:
 # What a function may reach, named in ``grants`` (the CDK app turns each into
 # least-privilege IAM, the CHEESE_* environment variable and, for "database",
 # a place in the VPC): "database", a Table's ``setting`` ("throttle_table",
-# "idempotency_table"), "event_bus", "signing_keys_read", "signing_keys_write",
-# "jwks", "jwks_write", "photos_bucket".
+# "idempotency_table", ...), "event_bus", "signing_keys_read",
+# "signing_keys_write", "jwks", "jwks_write", "photos_bucket",
+# "websocket_management", "rekognition" (see infra/grants.py).
+# ``ml_image=True`` on any function declaration: the function runs in the ML
+# container image (layers/ml/Dockerfile, ``<module>.handler`` as the image
+# command) instead of a zip with the runtime layer.
 
 
 @dataclass(frozen=True)
@@ -92,6 +96,7 @@ class ApiFunction:
     # The HTTP API gives up on an integration after 30 s.
     timeout_seconds: int = 15
     memory_mb: int = 512
+    ml_image: bool = False
 
 
 @dataclass(frozen=True)
@@ -105,6 +110,7 @@ class EventSubscription:
     grants: tuple[str, ...] = ()
     timeout_seconds: int = 30
     memory_mb: int = 512
+    ml_image: bool = False
     batch_size: int = 10
 
 
@@ -255,6 +261,7 @@ class WebSocketApi:
     grants: tuple[str, ...] = ()
     timeout_seconds: int = 10
     memory_mb: int = 512
+    ml_image: bool = False
 
 
 POOL_WEBSOCKET = WebSocketApi(
@@ -286,6 +293,7 @@ class BucketNotification:
     grants: tuple[str, ...] = ()
     timeout_seconds: int = 30
     memory_mb: int = 512
+    ml_image: bool = False
     batch_size: int = 10
 
 
@@ -320,6 +328,7 @@ class ScheduledJob:
     grants: tuple[str, ...] = ()
     timeout_seconds: int = 60
     memory_mb: int = 512
+    ml_image: bool = False
 
 
 # Marks silent members away, ends expired reconnect grace periods, removes
