@@ -563,6 +563,25 @@ def test_default_settings_refuse_the_local_server(env: Env) -> None:
     assert env.server.requests == []
 
 
+def test_local_stack_recipe_ip_literal_listed(env: Env) -> None:
+    """What the local stack does: 127.0.0.1 listed, http and loopback allowed, the real resolver."""
+    env.server.image("127.0.0.1", "/booth/photo.jpg")
+    fetcher = default_fetcher(ImportSettings(allow_http=True, allow_private_addresses=True,
+                                             allowed_hosts=["127.0.0.1"]))
+    images = resolve(f"http://127.0.0.1:{env.server.port}/booth/photo.jpg", fetcher=fetcher)
+    assert [i.body for i in images] == [PHOTO]
+    with pytest.raises(ImportRefused) as refused:  # listing the literal does not lift the address policy
+        default_fetcher(ImportSettings(allow_http=True, allowed_hosts=["127.0.0.1"])).fetch(
+            "http://127.0.0.1/booth/photo.jpg")
+    assert refused.value.slug == "address-not-allowed"
+
+
+def test_non_ascii_paths_are_percent_encoded(env: Env) -> None:
+    env.server.image("cdn.booth.example", "/%EC%82%AC%EC%A7%84.jpg")
+    fetched = env.fetcher.fetch(env.server.url("cdn.booth.example", "/사진.jpg"), accept="image")
+    assert fetched.body == PHOTO
+
+
 def test_dns_is_resolved_once_per_hop_and_the_checked_address_is_dialled(env: Env) -> None:
     """A rebinding resolver (public first, then private) never gets a second question."""
     env.server.image("cdn.booth.example", "/photo.jpg")

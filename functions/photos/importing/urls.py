@@ -5,7 +5,7 @@ import ipaddress
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from urllib.parse import SplitResult, urlsplit, urlunsplit
+from urllib.parse import SplitResult, quote, urlsplit, urlunsplit
 
 from functions.photos.importing.errors import ImportRefused
 
@@ -90,7 +90,8 @@ def parse_url(url: str, *, max_length: int = 2048, base: str | None = None) -> T
     if parts.hostname is None:
         raise ImportRefused("url-not-allowed", "The link has no host name.")
     host, is_ip = normalise_host(parts.hostname)
-    target = urlunsplit(("", "", parts.path or "/", parts.query, ""))
+    # Non-ASCII in the path or query is percent-encoded (existing escapes are kept).
+    target = quote(urlunsplit(("", "", parts.path or "/", parts.query, "")), safe="/:@!$&'()*+,;=?%~")
     return TargetURL(scheme, host, port if port is not None else DEFAULT_PORTS[scheme], target, is_ip)
 
 
