@@ -74,3 +74,18 @@ class PhotoDeleted(BaseModel):
     photo_id: str
     user_id: str
     deleted_at: str
+
+
+class ReclusterRequested(BaseModel):
+    user_id: str
+
+
+class AnonymisedViewRequested(BaseModel):
+    user_id: str
+    photo_id: str
+    # Person ids whose faces stay visible; every other face is hidden.
+    keep_person_ids: list[str]
+    style: str
+    # Where the rendered JPEG is cached.
+    object_key: str
+

@@ -170,13 +170,69 @@ SMILE_RANK = ApiFunction(
     memory_mb=1024,
 )
 
-API_FUNCTIONS: tuple[ApiFunction, ...] = (AUTH, POOL, SMILE_RANK)
+PHOTOS = ApiFunction(
+    name="photos",
+    module="functions.photos.handler",
+    routes=(
+        Route("POST", "/v1/photos/uploads"),
+        Route("POST", "/v1/photos/import"),
+        Route("POST", "/v1/photos/import/qr"),
+        Route("GET", "/v1/photos"),
+        Route("GET", "/v1/photos/{id}"),
+        Route("DELETE", "/v1/photos/{id}"),
+        Route("GET", "/v1/photos/{id}/anonymised"),
+        Route("PUT", "/v1/me/consent"),
+        Route("GET", "/v1/me/consent"),
+        Route("GET", "/v1/people"),
+        Route("PATCH", "/v1/people/{id}"),
+        Route("POST", "/v1/people/{id}/merge"),
+        Route("GET", "/v1/people/{id}/suggestions"),
+        Route("GET", "/v1/people/{id}/photos"),
+        Route("POST", "/v1/people/recluster"),
+        Route("POST", "/v1/faces/{id}/assign"),
+    ),
+    grants=("database", "photos_bucket", "event_bus", "jwks", "rekognition"),
+    timeout_seconds=29,
+    memory_mb=1024,
+)
+
+API_FUNCTIONS: tuple[ApiFunction, ...] = (AUTH, POOL, SMILE_RANK, PHOTOS)
 
 USER_DELETION_REQUESTED = "UserDeletionRequested"
 PHOTO_ANALYZED = "PhotoAnalyzed"
 PHOTO_DELETED = "PhotoDeleted"
+RECLUSTER_REQUESTED = "ReclusterRequested"
+ANONYMISED_VIEW_REQUESTED = "AnonymisedViewRequested"
 
 EVENT_SUBSCRIPTIONS: tuple[EventSubscription, ...] = (
+    # A leaving user's photos, faces, people, objects and face-index entries.
+    EventSubscription(
+        consumer="photos-erasure",
+        detail_types=(USER_DELETION_REQUESTED,),
+        module="functions.photos.erasure",
+        grants=("database", "photos_bucket", "rekognition"),
+        timeout_seconds=300,
+    ),
+    # Full re-clustering of one user's faces (user request or the nightly job).
+    EventSubscription(
+        consumer="photos-recluster",
+        detail_types=(RECLUSTER_REQUESTED,),
+        module="functions.photos.recluster",
+        grants=("database", "rekognition"),
+        timeout_seconds=300,
+        memory_mb=2048,
+        batch_size=1,
+    ),
+    # Anonymised views are rendered by the ML image and cached in S3.
+    EventSubscription(
+        consumer="photos-render",
+        detail_types=(ANONYMISED_VIEW_REQUESTED,),
+        module="functions.photos.renderer",
+        grants=("database", "photos_bucket"),
+        timeout_seconds=60,
+        memory_mb=2048,
+        batch_size=1,
+    ),
     EventSubscription(
         consumer="auth-erasure",
         detail_types=(USER_DELETION_REQUESTED,),
@@ -297,7 +353,23 @@ class BucketNotification:
     batch_size: int = 10
 
 
+# Uploaded and imported originals: analysed by the ML image (faces, people,
+# smiles), which writes its outputs under "derived/" so they never re-trigger it.
+PHOTOS_ORIGINALS_PREFIX = "originals/"
+PHOTOS_DERIVED_PREFIX = "derived/"
+
 BUCKET_NOTIFICATIONS: tuple[BucketNotification, ...] = (
+    BucketNotification(
+        consumer="photos-analysis",
+        bucket_setting="photos_bucket",
+        prefix=PHOTOS_ORIGINALS_PREFIX,
+        module="functions.photos.analyzer",
+        grants=("database", "photos_bucket", "event_bus", "rekognition"),
+        # Six times this is the queue's visibility timeout.
+        timeout_seconds=120,
+        memory_mb=2048,
+        batch_size=4,
+    ),
     BucketNotification(
         consumer="pool-avatars",
         bucket_setting="photos_bucket",
@@ -352,4 +424,13 @@ SMILE_PERIOD_CLOSE = ScheduledJob(
     memory_mb=1024,
 )
 
-SCHEDULED_JOBS: tuple[ScheduledJob, ...] = (POOL_SWEEP, SMILE_PERIOD_CLOSE)
+# Nightly: asks for a re-cluster of every user with faces still waiting for a person.
+PHOTOS_NIGHTLY_RECLUSTER = ScheduledJob(
+    name="photos-nightly-recluster",
+    module="functions.photos.recluster_schedule",
+    schedule="cron(30 3 * * ? *)",
+    grants=("database", "event_bus"),
+    timeout_seconds=300,
+)
+
+SCHEDULED_JOBS: tuple[ScheduledJob, ...] = (POOL_SWEEP, SMILE_PERIOD_CLOSE, PHOTOS_NIGHTLY_RECLUSTER)

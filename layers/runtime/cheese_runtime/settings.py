@@ -80,6 +80,14 @@ class Settings(BaseSettings):
     pool_avatar_url_seconds: int = Field(default=300, ge=10)
     pool_broadcast_threads: int = Field(default=16, ge=1, le=128)
 
+    # Photos and people.
+    max_upload_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
+    upload_url_seconds: int = Field(default=900, ge=60, le=3600)
+    download_url_seconds: int = Field(default=300, ge=30, le=3600)
+    # "local" (our embeddings in the database) or "rekognition" (one collection per deployment).
+    face_index_backend: str = Field(default="local", pattern="^(local|rekognition)$")
+    rekognition_collection_id: str = "cheese-faces"
+
     @property
     def sqlalchemy_url(self) -> str:
         if self.database_url:

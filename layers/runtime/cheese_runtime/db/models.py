@@ -12,9 +12,11 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Date,
+    Float,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -247,3 +249,87 @@ class LedgerEntry(Base):
     amount_minor: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
     posted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# --- photos and people (functions/photos) -------------------------------------
+
+class Consent(Base):
+    """Explicit, timestamped consent to biometric processing (GDPR art. 9, BIPA)."""
+
+    __tablename__ = "consents"
+
+    user_id: Mapped[str] = mapped_column(UUIDString, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    face_grouping: Mapped[bool] = mapped_column(Boolean, default=False)
+    face_grouping_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    expression_analysis: Mapped[bool] = mapped_column(Boolean, default=False)
+    expression_analysis_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class Person(Base):
+    """A group of one user's faces believed to be one human."""
+
+    __tablename__ = "people"
+
+    id: Mapped[str] = mapped_column(UUIDString, primary_key=True, default=new_id)
+    user_id: Mapped[str] = mapped_column(UUIDString, ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    hidden: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_me: Mapped[bool] = mapped_column(Boolean, default=False)
+    cover_face_id: Mapped[str | None] = mapped_column(UUIDString, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class Photo(Base):
+    __tablename__ = "photos"
+    __table_args__ = (
+        UniqueConstraint("user_id", "sha256", name="uq_photos_user_sha256"),
+        Index("ix_photos_user_taken", "user_id", "taken_at", "id"),
+    )
+
+    id: Mapped[str] = mapped_column(UUIDString, primary_key=True, default=new_id)
+    user_id: Mapped[str] = mapped_column(UUIDString, ForeignKey("users.id", ondelete="CASCADE"))
+    # pending -> processing -> analyzed | failed
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    failure_reason: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # upload | url | qr
+    source: Mapped[str] = mapped_column(String(8))
+    source_url: Mapped[str | None] = mapped_column(Text, nullable=True)
+    content_type: Mapped[str] = mapped_column(String(32))
+    size_bytes: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    width: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    height: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    perceptual_hash: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    taken_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    analyzed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class Face(Base):
+    __tablename__ = "faces"
+    __table_args__ = (Index("ix_faces_user_person", "user_id", "person_id"),)
+
+    id: Mapped[str] = mapped_column(UUIDString, primary_key=True, default=new_id)
+    photo_id: Mapped[str] = mapped_column(UUIDString, ForeignKey("photos.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[str] = mapped_column(UUIDString, ForeignKey("users.id", ondelete="CASCADE"))
+    box_x: Mapped[int] = mapped_column(Integer)
+    box_y: Mapped[int] = mapped_column(Integer)
+    box_w: Mapped[int] = mapped_column(Integer)
+    box_h: Mapped[int] = mapped_column(Integer)
+    landmarks: Mapped[list] = mapped_column(JSON)
+    detection_score: Mapped[float] = mapped_column(Float)
+    quality: Mapped[dict] = mapped_column(JSON)
+    # Large and sharp enough to cluster (faces below the bar are kept, not clustered).
+    usable: Mapped[bool] = mapped_column(Boolean)
+    # float32 L2-normalised identity embedding; NULL without face-grouping consent.
+    embedding: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    expression: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    smile: Mapped[float | None] = mapped_column(Float, nullable=True)
+    person_id: Mapped[str | None] = mapped_column(UUIDString, ForeignKey("people.id", ondelete="SET NULL"),
+                                                  nullable=True)
+    assigned_manually: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The face's id in the external face index (Rekognition FaceId), when that backend is used.
+    index_face_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+

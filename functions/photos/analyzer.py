@@ -1,0 +1,197 @@
+"""The analysis consumer: S3 ObjectCreated (originals/) → SQS → this handler.
+
+Runs ``cheese_ml.analyze`` once per photo and stores faces (box, landmarks,
+quality, embedding and expression only with the owner's consent), the
+thumbnail, face crops and the photo's dimensions, groups the new faces into
+people and publishes ``PhotoAnalyzed``.
+
+At least once: a photo already analysed is not analysed again (its event is
+re-published, which consumers handle idempotently); re-analysis after a crash
+replaces the photo's faces instead of adding more. A photo that cannot be
+analysed ends ``failed`` with a reason the app shows, and its message is
+reported failed on every delivery until SQS moves it to the DLQ.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+import cv2
+import numpy as np
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from cheese_ml.analysis import analyze
+from cheese_ml.images import ImageError, decode_image, encode_jpeg, thumbnail
+from cheese_ml.render import crop_face
+from cheese_runtime import aws, events, resources
+from cheese_runtime.db.models import Face, Photo
+from cheese_runtime.db.session import session_scope
+from cheese_runtime.db.types import utcnow
+from cheese_runtime.observability import logger, metrics, tracer
+from cheese_runtime.settings import get_settings
+from functions.photos import storage
+from functions.photos.dal import (
+    ConsentRepository,
+    FaceRepository,
+    PersonRepository,
+    PhotoRepository,
+    embedding_to_bytes,
+)
+from functions.photos.face_index import PixelBox, external_index
+from functions.photos.grouping import group_new_faces
+
+THUMBNAIL_SIDE = 512
+FACE_CROP_SIDE = 160
+MAX_RECEIVES = next(n.max_receive_count for n in resources.BUCKET_NOTIFICATIONS if n.consumer == "photos-analysis")
+
+processor = BatchProcessor(event_type=EventType.SQS)
+
+
+class PhotoFailed(Exception):
+    """The photo cannot be analysed; its status says why."""
+
+
+def difference_hash(rgb: np.ndarray) -> str:
+    """64-bit dHash: near-duplicate photos (re-encoded, resized) differ in only a few bits."""
+    grey = cv2.resize(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), (9, 8), interpolation=cv2.INTER_AREA)
+    bits = (grey[:, 1:] > grey[:, :-1]).flatten()
+    return f"{int(''.join('1' if b else '0' for b in bits), 2):016x}"
+
+
+def _mark_failed(photo_id: str, reason: str) -> None:
+    with session_scope() as session:
+        photo = session.get(Photo, photo_id)
+        if photo is not None and photo.status != "analyzed":
+            photo.status, photo.failure_reason = "failed", reason
+    metrics.add_metric(name="PhotosFailed", unit=MetricUnit.Count, value=1)
+    logger.warning("photo failed", extra={"photo_id": photo_id, "reason": reason})
+
+
+def _publish_analyzed(photo_id: str) -> None:
+    with session_scope() as session:
+        photo = session.get(Photo, photo_id)
+        if photo is None:
+            return
+        people_me = {p.id for p in PersonRepository(session).for_user(photo.user_id) if p.is_me}
+        faces = FaceRepository(session).for_photo(photo_id)
+        event = events.PhotoAnalyzed(
+            photo_id=photo.id, user_id=photo.user_id, sha256=photo.sha256 or "",
+            perceptual_hash=photo.perceptual_hash or "", analyzed_at=(photo.analyzed_at or utcnow()).isoformat(),
+            faces=[events.AnalyzedFace(face_id=f.id, smile=f.smile, person_id=f.person_id,
+                                       is_me=f.person_id in people_me, usable=f.usable) for f in faces])
+    events.publish(resources.PHOTO_ANALYZED, event)
+
+
+@tracer.capture_method(capture_response=False)
+def analyse_photo(user_id: str, photo_id: str) -> None:
+    settings = get_settings()
+    with session_scope() as session:
+        photo = PhotoRepository(session).get_for_update(photo_id)
+        if photo is None or photo.user_id != user_id:
+            # Deleted before its upload arrived (or a key nobody issued): drop the orphan object.
+            storage.delete_keys([storage.original_key(user_id, photo_id)])
+            logger.info("object without photo removed", extra={"photo_id": photo_id})
+            return
+        if photo.status == "analyzed":
+            already_done = True
+        elif photo.status == "failed":
+            raise PhotoFailed(photo.failure_reason or "failed")
+        else:
+            already_done = False
+            photo.status = "processing"
+        consent = ConsentRepository(session).get(user_id)
+        with_embeddings, with_expressions = consent.face_grouping, consent.expression_analysis
+    if already_done:
+        _publish_analyzed(photo_id)
+        return
+
+    s3 = aws.client("s3")
+    head = s3.head_object(Bucket=storage.bucket(), Key=storage.original_key(user_id, photo_id))
+    if head["ContentLength"] > settings.max_upload_bytes:
+        _mark_failed(photo_id, "too-large")
+        raise PhotoFailed("too-large")
+    data = s3.get_object(Bucket=storage.bucket(), Key=storage.original_key(user_id, photo_id))["Body"].read()
+    try:
+        rgb = decode_image(data)
+    except ImageError as exc:
+        _mark_failed(photo_id, f"image-{exc.code}")
+        raise PhotoFailed(exc.code) from exc
+    faces = analyze(rgb, embeddings=with_embeddings, expressions=with_expressions)
+    height, width = rgb.shape[:2]
+    storage.put_jpeg(storage.thumbnail_key(user_id, photo_id), encode_jpeg(thumbnail(rgb, THUMBNAIL_SIDE), 80))
+
+    with session_scope() as session:
+        photos, face_rows = PhotoRepository(session), FaceRepository(session)
+        photo = photos.get_for_update(photo_id)
+        if photo is None or photo.status == "analyzed":
+            return
+        face_rows.delete_for_photo(photo_id)
+        stored: list[Face] = []
+        for face in faces:
+            row = Face(
+                photo_id=photo_id, user_id=user_id, box_x=face.box.x, box_y=face.box.y, box_w=face.box.w,
+                box_h=face.box.h, landmarks=[list(p) for p in face.landmarks],
+                detection_score=float(face.detection_score),
+                quality={"face_size": face.quality.face_size, "sharpness": round(face.quality.sharpness, 2),
+                         "yaw": round(face.quality.yaw, 1), "pitch": round(face.quality.pitch, 1),
+                         "roll": round(face.quality.roll, 1)},
+                usable=face.quality.usable_for_clustering,
+                embedding=embedding_to_bytes(face.embedding) if face.embedding is not None else None,
+                expression=face.expression, smile=face.smile, assigned_manually=False,
+            )
+            session.add(row)
+            stored.append(row)
+        session.flush()
+        for row, face in zip(stored, faces):
+            storage.put_jpeg(storage.face_crop_key(user_id, photo_id, row.id),
+                             encode_jpeg(crop_face(rgb, face.box, size=FACE_CROP_SIDE), 85))
+        index = external_index()
+        if index is not None and with_embeddings:
+            matched = index.index_photo(user_id, data, width, height,
+                                        [(r.id, PixelBox(r.box_x, r.box_y, r.box_w, r.box_h)) for r in stored])
+            for row in stored:
+                row.index_face_id = matched.get(row.id)
+        photo.sha256 = photo.sha256 or hashlib.sha256(data).hexdigest()
+        photo.width, photo.height = width, height
+        photo.size_bytes = len(data)
+        photo.perceptual_hash = difference_hash(rgb)
+        photo.status, photo.failure_reason, photo.analyzed_at = "analyzed", None, utcnow()
+        if with_embeddings:
+            group_new_faces(session, user_id, stored)
+    metrics.add_metric(name="PhotosAnalyzed", unit=MetricUnit.Count, value=1)
+    metrics.add_metric(name="FacesFound", unit=MetricUnit.Count, value=len(faces))
+    _publish_analyzed(photo_id)
+
+
+def handle_record(record: SQSRecord) -> None:
+    body = json.loads(record.body)
+    if body.get("Event") == "s3:TestEvent":
+        return
+    for s3_record in body.get("Records", []):
+        parsed = storage.parse_original_key(s3_record["s3"]["object"]["key"])
+        if parsed is None:
+            logger.warning("ignoring object outside originals/", extra={"key": s3_record["s3"]["object"]["key"]})
+            continue
+        user_id, photo_id = parsed
+        logger.append_keys(photo_id=photo_id)
+        try:
+            analyse_photo(user_id, photo_id)
+        except PhotoFailed:
+            raise
+        except Exception:
+            # Transient (S3, database...) unless it keeps failing: on the last delivery
+            # the photo shows as failed before the message moves to the DLQ.
+            if int(record.attributes.approximate_receive_count or 1) >= MAX_RECEIVES:
+                _mark_failed(photo_id, "analysis-error")
+            raise
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return process_partial_response(event=event, record_handler=handle_record, processor=processor, context=context)

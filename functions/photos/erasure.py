@@ -1,0 +1,54 @@
+"""Erases a leaving user's photos (``UserDeletionRequested``): objects, rows, face-index entries.
+
+Idempotent and order-independent: objects are found by the user's prefixes,
+so it works even when the account row (and with it, by cascade, the photo
+rows) is already gone.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from sqlalchemy import delete
+
+from cheese_runtime import events
+from cheese_runtime.db.models import Consent, Person, Photo
+from cheese_runtime.db.session import session_scope
+from cheese_runtime.observability import logger, metrics, tracer
+from cheese_runtime.resources import PHOTOS_DERIVED_PREFIX, PHOTOS_ORIGINALS_PREFIX, USER_DELETION_REQUESTED
+from functions.photos import storage
+from functions.photos.face_index import external_index
+
+processor = BatchProcessor(event_type=EventType.SQS)
+
+
+def erase_user_photos(user_id: str) -> int:
+    index = external_index()
+    if index is not None:
+        index.delete_user_faces(user_id)
+    with session_scope() as session:
+        session.execute(delete(Photo).where(Photo.user_id == user_id))  # faces go with them
+        session.execute(delete(Person).where(Person.user_id == user_id))
+        session.execute(delete(Consent).where(Consent.user_id == user_id))
+    removed = storage.delete_prefix(f"{PHOTOS_ORIGINALS_PREFIX}{user_id}/")
+    removed += storage.delete_prefix(f"{PHOTOS_DERIVED_PREFIX}{user_id}/")
+    return removed
+
+
+def handle_record(record: SQSRecord) -> None:
+    detail_type, detail = events.eventbridge_detail(record.body)
+    if detail_type != USER_DELETION_REQUESTED:
+        return
+    removed = erase_user_photos(detail["user_id"])
+    metrics.add_metric(name="PhotoAccountsErased", unit=MetricUnit.Count, value=1)
+    logger.info("photos erased", extra={"user_id": detail["user_id"], "objects": removed})
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return process_partial_response(event=event, record_handler=handle_record, processor=processor, context=context)

@@ -1,0 +1,145 @@
+"""Request and response models of the photos and people API."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator
+
+from functions.photos.storage import ALLOWED_CONTENT_TYPES
+
+PhotoStatus = Literal["pending", "processing", "analyzed", "failed"]
+PhotoSource = Literal["upload", "url", "qr"]
+AnonymiseStyle = Literal["mosaic", "blur", "cartoon"]
+
+
+class StrictModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class UploadRequest(StrictModel):
+    content_type: str
+    size_bytes: int = Field(gt=0)
+    sha256: str | None = Field(default=None, pattern="^[0-9a-fA-F]{64}$")
+
+    @field_validator("content_type")
+    @classmethod
+    def _content_type(cls, value: str) -> str:
+        value = value.lower().strip()
+        if value not in ALLOWED_CONTENT_TYPES:
+            raise ValueError(f"content_type must be one of {', '.join(ALLOWED_CONTENT_TYPES)}")
+        return value
+
+
+class PresignedPost(BaseModel):
+    url: str
+    fields: dict[str, str]
+
+
+class UploadResponse(BaseModel):
+    photo_id: str
+    # None when the same content was uploaded before: that photo is returned.
+    upload: PresignedPost | None
+    duplicate: bool = False
+
+
+class ImportRequest(StrictModel):
+    url: HttpUrl = Field(description="The URL read from the booth's QR code")
+
+
+class ImportResponse(BaseModel):
+    photo_ids: list[str]
+
+
+class FaceBox(BaseModel):
+    x: int
+    y: int
+    w: int
+    h: int
+
+
+class FaceOut(BaseModel):
+    id: str
+    box: FaceBox
+    quality: float
+    usable: bool
+    person_id: str | None
+    smile: float | None
+    expression: dict[str, float] | None
+
+
+class PhotoOut(BaseModel):
+    id: str
+    status: PhotoStatus
+    failure_reason: str | None
+    source: PhotoSource
+    content_type: str
+    width: int | None
+    height: int | None
+    created_at: datetime
+    taken_at: datetime
+    analyzed_at: datetime | None
+    image_url: str | None
+    thumbnail_url: str | None
+    faces: list[FaceOut]
+
+
+class PhotoPage(BaseModel):
+    items: list[PhotoOut]
+    next_cursor: str | None
+
+
+class ConsentIn(StrictModel):
+    face_grouping: bool
+    expression_analysis: bool
+
+
+class ConsentOut(BaseModel):
+    face_grouping: bool
+    face_grouping_changed_at: datetime | None
+    expression_analysis: bool
+    expression_analysis_changed_at: datetime | None
+
+
+class PersonOut(BaseModel):
+    id: str
+    name: str | None
+    hidden: bool
+    is_me: bool
+    photo_count: int
+    face_count: int
+    cover_face_url: str | None
+
+
+class PersonPage(BaseModel):
+    items: list[PersonOut]
+    next_cursor: str | None
+
+
+class PersonPatch(StrictModel):
+    name: str | None = Field(default=None, max_length=64)
+    hidden: bool | None = None
+    is_me: bool | None = None
+
+
+class MergeRequest(StrictModel):
+    person_ids: list[str] = Field(min_length=1, max_length=50)
+
+
+class AssignRequest(StrictModel):
+    # None: the face becomes a person of its own.
+    person_id: str | None
+
+
+class Suggestion(BaseModel):
+    person: PersonOut
+    similarity: float
+
+
+class AnonymisedOut(BaseModel):
+    status: Literal["ready", "rendering"]
+    url: str | None = None
+
+
+class Accepted(BaseModel):
+    status: Literal["accepted"] = "accepted"
