@@ -20,6 +20,7 @@ ImageErrorCode = Literal["empty", "unsupported_format", "too_many_pixels", "corr
 
 SUPPORTED_FORMATS = frozenset({"JPEG", "PNG", "WEBP"})
 DEFAULT_MAX_PIXELS = 40_000_000
+EXIF_ORIENTATION = 0x0112
 
 
 class ImageError(ValueError):
@@ -66,7 +67,7 @@ def _to_rgb(image: Image.Image) -> np.ndarray:
         rgba = image.convert("RGBA")
         background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         return np.asarray(Image.alpha_composite(background, rgba).convert("RGB"))
-    return np.asarray(image.convert("RGB"))
+    return np.asarray(image if mode == "RGB" else image.convert("RGB"))
 
 
 def decode_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
@@ -100,7 +101,9 @@ def decode_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarra
             )
         try:
             image.load()
-            upright = ImageOps.exif_transpose(image)
+            # exif_transpose copies the image even when there is nothing to do.
+            needs_turn = image.getexif().get(EXIF_ORIENTATION, 1) not in (0, 1)
+            upright = ImageOps.exif_transpose(image) if needs_turn else image
             return np.ascontiguousarray(_to_rgb(upright))
         except (OSError, ValueError, SyntaxError, EOFError) as error:
             raise ImageError("corrupt", f"image data is damaged or truncated: {error}") from error
