@@ -24,6 +24,9 @@ from typing import Any
 import cv2
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from functions.photos.importing import (
     Fetched,
@@ -39,7 +42,7 @@ from functions.photos.importing.addresses import refusal_reason
 from functions.photos.importing.adapters import harufilm, life4cut, photogray, photoism, photosignature
 from functions.photos.importing.fetcher import Deadline
 from functions.photos.importing.sniff import sniff
-from functions.photos.importing.urls import HostPatterns
+from functions.photos.importing.urls import HostPatterns, parse_url
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -341,6 +344,42 @@ def test_urls_refused_before_any_network_access(url: str, slug: str) -> None:
         fetcher.fetch(url)
     assert refused.value.slug == slug
     assert lookups == []
+
+
+_URLISH = st.one_of(
+    st.text(max_size=120),
+    st.from_regex(r"(https?|ftp|file|HTTP)://[a-zA-Z0-9.:@\[\]%\\/?#&=_~ -]{0,80}", fullmatch=True),
+    st.builds(lambda host, rest: f"https://{host}{rest}",
+              st.sampled_from(["cdn.booth.example", "CDN.booth.example.", "qr.seobuk.kr", "[::1]", "127.1",
+                               "user@cdn.booth.example", "cdn.booth.example:443", "xn--950b411a62enti.kr"]),
+              st.text(max_size=60)),
+)
+
+
+_STRICT = default_fetcher(ImportSettings(allowed_hosts=["cdn.booth.example"]))
+
+
+@given(_URLISH)
+@hypothesis_settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_check_url_refuses_or_returns_an_allowed_stable_url(url: str) -> None:
+    fetcher = _STRICT
+    try:
+        target = fetcher.check_url(url)
+    except ImportRefused:
+        return
+    assert target.scheme == "https" and target.port == 443
+    assert fetcher.allowed.matches(target.host) and not target.is_ip_literal
+    assert parse_url(target.url) == target
+    assert not any(ch in target.target for ch in " \t\r\n\\")
+
+
+@given(st.text(max_size=400))
+@hypothesis_settings(max_examples=100, deadline=None)
+def test_page_reading_never_crashes(text: str) -> None:
+    fetched = page("https://cdn.booth.example/p/", "<html><body>" + text)
+    for adapter in (*registry.adapters(), registry.GENERIC):
+        for url in adapter.image_urls(fetched):
+            assert url.startswith(("http://", "https://"))
 
 
 def test_plain_http_is_upgraded_unless_allowed() -> None:
