@@ -814,6 +814,19 @@ def test_decode_qr_small_code_is_upscaled() -> None:
     assert decode_qr(encoded.tobytes()) == [url]
 
 
+def test_decode_qr_several_codes_booth_first() -> None:
+    import zxingcpp
+
+    canvas = np.full((400, 800), 255, np.uint8)
+    for x, text in ((20, "https://instagram.com/some.booth"), (420, "https://qr.seobuk.kr/s/IMfkz6")):
+        code = np.asarray(zxingcpp.write_barcode_to_image(
+            zxingcpp.create_barcode(text, zxingcpp.BarcodeFormat.QRCode), scale=8))
+        canvas[20:20 + code.shape[0], x:x + code.shape[1]] = code
+    ok, encoded = cv2.imencode(".png", canvas)
+    assert ok
+    assert decode_qr(encoded.tobytes()) == ["https://qr.seobuk.kr/s/IMfkz6", "https://instagram.com/some.booth"]
+
+
 def test_decode_qr_refusals() -> None:
     with pytest.raises(ImportRefused) as refused:
         decode_qr(_qr_photo("WIFI:S:booth;T:WPA;P:secret;;"))

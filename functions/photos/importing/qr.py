@@ -15,6 +15,17 @@ from functions.photos.importing.settings import get_import_settings
 _MAX_TEXT = 4096
 
 
+def _booth_first(urls: list[str]) -> list[str]:
+    """Links to a known booth vendor first (a print may also carry an Instagram code)."""
+    from functions.photos.importing.adapters import adapter_for
+
+    def known(url: str) -> bool:
+        host = (urlsplit(url).hostname or "").lower()
+        return adapter_for(host) is not None
+
+    return sorted(urls, key=lambda url: not known(url))
+
+
 def _web_addresses(texts: list[str]) -> list[str]:
     found: dict[str, None] = {}
     for text in texts:
@@ -27,11 +38,11 @@ def _web_addresses(texts: list[str]) -> list[str]:
             continue
         if parts.scheme.lower() in ("http", "https") and parts.netloc:
             found.setdefault(text, None)
-    return list(found)
+    return _booth_first(list(found))
 
 
 def decode_qr(image_bytes: bytes, *, max_pixels: int | None = None) -> list[str]:
-    """The http(s) URLs of the QR codes in a picture, or ``qr-not-found``."""
+    """The http(s) URLs of the QR codes in a picture (known booths first), or ``qr-not-found``."""
     import cv2
     import zxingcpp
     from cheese_ml.images import ImageError, decode_image
