@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import cv2
@@ -30,7 +31,7 @@ from cheese_ml.render import crop_face
 from cheese_runtime import aws, events, resources
 from cheese_runtime.db.models import Face, Photo
 from cheese_runtime.db.session import session_scope
-from cheese_runtime.db.types import utcnow
+from cheese_runtime.db.types import new_id, utcnow
 from cheese_runtime.observability import logger, metrics, tracer
 from cheese_runtime.settings import get_settings
 from functions.photos import storage
@@ -122,7 +123,14 @@ def analyse_photo(user_id: str, photo_id: str) -> None:
         raise PhotoFailed(exc.code) from exc
     faces = analyze(rgb, embeddings=with_embeddings, expressions=with_expressions)
     height, width = rgb.shape[:2]
-    storage.put_jpeg(storage.thumbnail_key(user_id, photo_id), encode_jpeg(thumbnail(rgb, THUMBNAIL_SIDE), 80))
+    face_ids = [new_id() for _ in faces]
+    # Derived objects go up together: they are independent, and S3 round trips dominate otherwise.
+    derived = {storage.thumbnail_key(user_id, photo_id): encode_jpeg(thumbnail(rgb, THUMBNAIL_SIDE), 80)}
+    for face_id, face in zip(face_ids, faces):
+        derived[storage.face_crop_key(user_id, photo_id, face_id)] = encode_jpeg(
+            crop_face(rgb, face.box, size=FACE_CROP_SIDE), 85)
+    with ThreadPoolExecutor(max_workers=8) as uploads:
+        list(uploads.map(lambda item: storage.put_jpeg(*item), derived.items()))
 
     with session_scope() as session:
         photos, face_rows = PhotoRepository(session), FaceRepository(session)
@@ -131,9 +139,9 @@ def analyse_photo(user_id: str, photo_id: str) -> None:
             return
         face_rows.delete_for_photo(photo_id)
         stored: list[Face] = []
-        for face in faces:
+        for face_id, face in zip(face_ids, faces):
             row = Face(
-                photo_id=photo_id, user_id=user_id, box_x=face.box.x, box_y=face.box.y, box_w=face.box.w,
+                id=face_id, photo_id=photo_id, user_id=user_id, box_x=face.box.x, box_y=face.box.y, box_w=face.box.w,
                 box_h=face.box.h, landmarks=[list(p) for p in face.landmarks],
                 detection_score=float(face.detection_score),
                 quality={"face_size": face.quality.face_size, "sharpness": round(face.quality.sharpness, 2),
@@ -146,9 +154,6 @@ def analyse_photo(user_id: str, photo_id: str) -> None:
             session.add(row)
             stored.append(row)
         session.flush()
-        for row, face in zip(stored, faces):
-            storage.put_jpeg(storage.face_crop_key(user_id, photo_id, row.id),
-                             encode_jpeg(crop_face(rgb, face.box, size=FACE_CROP_SIDE), 85))
         index = external_index()
         if index is not None and with_embeddings:
             matched = index.index_photo(user_id, data, width, height,
