@@ -69,14 +69,18 @@ def periods() -> PeriodAdminService:
     return PeriodAdminService(get_smile_settings())
 
 
+# The two hot reads are ``async def`` on purpose: a Lambda container serves one
+# request at a time, so running their short blocking queries on the event loop
+# costs nothing, while a sync route is handed to a worker thread (which, with
+# Mangum's per-invocation loop, is a new thread per request).
 @app.get("/v1/smiles/me", response_model=MySmiles, responses=PROBLEMS, tags=["smiles"])
-def my_smiles(principal: CurrentPrincipal) -> MySmiles:
+async def my_smiles(principal: CurrentPrincipal) -> MySmiles:
     return smiles().me(principal.user_id)
 
 
 @app.get("/v1/smiles/ranking", response_model=RankingPage, responses=PROBLEMS, tags=["smiles"])
-def ranking(principal: CurrentPrincipal, period: Literal["week", "month", "all"] = "week",
-            limit: Limit = 20, cursor: Cursor = None) -> RankingPage:
+async def ranking(principal: CurrentPrincipal, period: Literal["week", "month", "all"] = "week",
+                  limit: Limit = 20, cursor: Cursor = None) -> RankingPage:
     return smiles().ranking(principal.user_id, period, limit, cursor)
 
 

@@ -72,11 +72,12 @@ class PeriodCloser:
         posted, last_user, batch = 0, "", 0
         while True:
             with session_scope() as session:
+                # The period row's lock serialises closers of the same period, batch by batch.
+                period = PeriodRepository(session).get(pid, for_update=True)
+                if period.status == "closed":
+                    break
                 rows = PeriodRepository(session).allocations(pid, last_user, self._settings.close_batch_size)
                 if not rows:
-                    break
-                period = PeriodRepository(session).get(pid)
-                if period.status == "closed":
                     break
                 names = CharityRepository(session).names(r.charity_id for r in rows)
                 postings = [self._posting(pid, period.currency, r.user_id, r.charity_id, names.get(r.charity_id, ""),
@@ -134,9 +135,9 @@ class PeriodCloser:
             periods = PeriodRepository(session)
             period = periods.get(pid, for_update=True)
             if period.status == "closing":
-                transactions, credited = LedgerRepository(session).period_totals(pid)
+                transactions, credited, balance = LedgerRepository(session).period_totals(pid)
                 expected = session.scalar(_count_paid(pid))
-                if credited != period.allocated_minor or transactions != expected:
+                if credited != period.allocated_minor or transactions != expected or balance != 0:
                     raise LedgerMismatch(f"{pid}: posted {transactions} transactions / {credited}, "
                                          f"allocated {expected} / {period.allocated_minor}")
                 period.status, period.closed_at = "closed", now

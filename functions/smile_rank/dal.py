@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select, tuple_, update
+from sqlalchemy import and_, delete, func, literal, or_, select, text, tuple_, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -39,6 +39,28 @@ ALL = ("all", "all")
 def dialect_insert(session: Session, table: Any) -> Any:
     name = session.get_bind().dialect.name
     return (postgresql.insert if name == "postgresql" else sqlite.insert)(table)
+
+
+def bulk_insert(session: Session, table: Any, rows: list[dict[str, Any]], *, skip_conflicts: bool = False) -> None:
+    """Insert many rows in ONE statement on PostgreSQL (``unnest`` of one array per column), or executemany.
+
+    One statement per call matters twice: statement-level triggers see the
+    whole set at once, and the SQL is compiled once, whatever the row count.
+    """
+    if not rows:
+        return
+    table = getattr(table, "__table__", table)
+    columns = list(rows[0])
+    dialect = session.get_bind().dialect
+    if dialect.name == "postgresql":
+        arrays = ", ".join(f"CAST(:{c} AS {table.c[c].type.compile(dialect=dialect)}[])" for c in columns)
+        sql = f"INSERT INTO {table.name} ({', '.join(columns)}) SELECT * FROM unnest({arrays})"
+        if skip_conflicts:
+            sql += " ON CONFLICT DO NOTHING"
+        session.execute(text(sql), {c: [row[c] for row in rows] for c in columns})
+        return
+    stmt = sqlite.insert(table)
+    session.execute(stmt.on_conflict_do_nothing() if skip_conflicts else stmt, rows)
 
 
 def stable_id(text: str) -> str:
@@ -153,24 +175,29 @@ class SmileRepository:
         return self._session.execute(delete(SmilePhoto).where(SmilePhoto.user_id == user_id)).rowcount
 
     # --- reads for the API ----------------------------------------------------
-    def users_above(self, scope: str, period_key: str, points: int) -> int:
-        return self._session.scalar(select(func.coalesce(func.sum(SmileScoreCount.users), 0)).where(
-            SmileScoreCount.scope == scope, SmileScoreCount.period_key == period_key,
-            SmileScoreCount.points > points)) or 0
+    def standing(self, user_id: str, keys: list[tuple[str, str]], day: date) -> tuple[dict, dict, int]:
+        """(points, competition rank, today's points) of a user, in one statement.
 
-    def ranks(self, user_id: str, keys: list[tuple[str, str]]) -> tuple[dict, dict]:
-        """(points, competition rank) per (scope, key) for one user; rank None without points."""
-        points = self.totals(user_id, keys)
-        conditions = [and_(SmileScoreCount.scope == s, SmileScoreCount.period_key == k, SmileScoreCount.points > p)
-                      for (s, k), p in points.items() if p > 0]
-        above: dict[tuple[str, str], int] = {}
-        if conditions:
-            rows = self._session.execute(select(
-                SmileScoreCount.scope, SmileScoreCount.period_key, func.sum(SmileScoreCount.users),
-            ).where(or_(*conditions)).group_by(SmileScoreCount.scope, SmileScoreCount.period_key)).all()
-            above = {(s, k): int(n) for s, k, n in rows}
-        ranks = {key: (1 + above.get(key, 0) if points.get(key, 0) > 0 else None) for key in keys}
-        return {key: points.get(key, 0) for key in keys}, ranks
+        Points come from the user's rows of ``smile_totals`` (primary key), ranks
+        from ``smile_score_counts`` (1 + users with more points: a short range of
+        the primary key, never a scan of the users).
+        """
+        t, c = SmileTotal, SmileScoreCount
+        above = (select(func.coalesce(func.sum(c.users), 0))
+                 .where(c.scope == t.scope, c.period_key == t.period_key, c.points > t.points).scalar_subquery())
+        totals = select(t.scope, t.period_key, t.points, above.label("above")).where(
+            t.user_id == user_id, or_(*(and_(t.scope == s, t.period_key == k) for s, k in keys)))
+        today = select(literal("day"), literal(""), func.coalesce(select(SmileDaily.points).where(
+            SmileDaily.user_id == user_id, SmileDaily.day == day).scalar_subquery(), 0), literal(0))
+        points: dict[tuple[str, str], int] = {key: 0 for key in keys}
+        ranks: dict[tuple[str, str], int | None] = {key: None for key in keys}
+        today_points = 0
+        for scope, key, p, n in self._session.execute(union_all(totals, today)):
+            if scope == "day":
+                today_points = int(p)
+            elif p > 0:
+                points[(scope, key)], ranks[(scope, key)] = int(p), 1 + int(n)
+        return points, ranks, today_points
 
     def ranking_page(self, scope: str, period_key: str, limit: int,
                      after: tuple[int, str] | None) -> list[tuple[str, str, int]]:
@@ -183,11 +210,20 @@ class SmileRepository:
         query = query.order_by(SmileTotal.points.desc(), SmileTotal.user_id.desc()).limit(limit)
         return [tuple(r) for r in self._session.execute(query).all()]
 
-    def score_counts_between(self, scope: str, period_key: str, low: int, high: int) -> dict[int, int]:
-        rows = self._session.execute(select(SmileScoreCount.points, SmileScoreCount.users).where(
-            SmileScoreCount.scope == scope, SmileScoreCount.period_key == period_key,
-            SmileScoreCount.points >= low, SmileScoreCount.points <= high)).all()
-        return {p: n for p, n in rows}
+    def score_counts(self, scope: str, period_key: str, low: int, high: int) -> tuple[int, dict[int, int]]:
+        """(users with more than ``high`` points, users per score in [low, high]), in one statement."""
+        c = SmileScoreCount
+        in_page = select(c.points, c.users).where(c.scope == scope, c.period_key == period_key,
+                                                  c.points >= low, c.points <= high)
+        above = select(literal(-1), func.coalesce(func.sum(c.users), 0)).where(
+            c.scope == scope, c.period_key == period_key, c.points > high)
+        counts, users_above = {}, 0
+        for points, users in self._session.execute(union_all(in_page, above)):
+            if points == -1:
+                users_above = int(users)
+            else:
+                counts[int(points)] = int(users)
+        return users_above, counts
 
 
 # --- charities ------------------------------------------------------------------
@@ -280,8 +316,7 @@ class PeriodRepository:
             SmileTotal.scope == "week", SmileTotal.period_key == period_id, SmileTotal.points > 0))}
 
     def add_allocations(self, rows: list[dict[str, Any]]) -> None:
-        for start in range(0, len(rows), 2000):
-            self._session.execute(dialect_insert(self._session, PeriodAllocation).values(rows[start:start + 2000]))
+        bulk_insert(self._session, PeriodAllocation, rows)
 
     def allocations(self, period_id: str, after_user: str, limit: int) -> list[PeriodAllocation]:
         return list(self._session.scalars(select(PeriodAllocation).where(
@@ -315,45 +350,52 @@ class LedgerRepository:
     def post(self, postings: Sequence[Posting]) -> int:
         """Post each transaction at most once (by idempotency key); returns how many were new.
 
-        The transaction rows go first with ``on conflict do nothing``; entries are
-        written for the new ones only, all in one statement, in the caller's
-        database transaction: a transaction row exists if and only if all its
-        entries do.
+        The caller holds a lock that serialises posters of these keys (the
+        period row, for a close). Transactions already in the ledger are
+        skipped; the new ones and all their entries are written in the
+        caller's database transaction, entries in one statement: a transaction
+        row exists if and only if all its entries do. A racing poster without
+        the lock would hit the unique key and roll back, never post twice.
         """
         if not postings:
             return 0
         for posting in postings:
             if sum(amount for _, _, amount in posting.entries) != 0:
                 raise UnbalancedTransaction(posting.idempotency_key)
+        ids = {transaction_id(p.idempotency_key): p for p in postings}
+        existing = set(self._session.scalars(select(LedgerTransaction.id).where(LedgerTransaction.id.in_(list(ids)))))
+        new = [(tid, p) for tid, p in ids.items() if tid not in existing]
+        if not new:
+            return 0
         now = utcnow()
-        accounts = {(kind, owner, p.currency) for p in postings for kind, owner, _ in p.entries}
-        self._session.execute(dialect_insert(self._session, LedgerAccount).values([
+        accounts = sorted({(kind, owner, p.currency) for _, p in new for kind, owner, _ in p.entries})
+        bulk_insert(self._session, LedgerAccount, [
             {"id": account_id(*a), "kind": a[0], "owner_id": a[1], "currency": a[2], "created_at": now}
-            for a in sorted(accounts)]).on_conflict_do_nothing())
-        inserted = set(self._session.scalars(dialect_insert(self._session, LedgerTransaction).values([
-            {"id": transaction_id(p.idempotency_key), "idempotency_key": p.idempotency_key, "kind": p.kind,
-             "period_id": p.period_id, "user_id": p.user_id, "memo": p.memo, "posted_at": now}
-            for p in postings]).on_conflict_do_nothing().returning(LedgerTransaction.id)))
-        entries = [
+            for a in accounts], skip_conflicts=True)
+        bulk_insert(self._session, LedgerTransaction, [
+            {"id": tid, "idempotency_key": p.idempotency_key, "kind": p.kind, "period_id": p.period_id,
+             "user_id": p.user_id, "memo": p.memo, "posted_at": now} for tid, p in new])
+        bulk_insert(self._session, LedgerEntry, [
             {"transaction_id": tid, "entry_no": n, "account_id": account_id(kind, owner, p.currency),
              "amount_minor": amount, "currency": p.currency, "posted_at": now}
-            for p in postings if (tid := transaction_id(p.idempotency_key)) in inserted
-            for n, (kind, owner, amount) in enumerate(p.entries, start=1)
-        ]
-        if entries:
-            self._session.execute(dialect_insert(self._session, LedgerEntry).values(entries))
-        return len(inserted)
+            for tid, p in new for n, (kind, owner, amount) in enumerate(p.entries, start=1)])
+        return len(new)
 
-    def period_totals(self, period_id: str) -> tuple[int, int]:
-        """(transactions, amount credited to charities) posted for a period's close."""
+    def period_totals(self, period_id: str) -> tuple[int, int, int]:
+        """(donation transactions, amount credited to charities, sum of all their entries) of a period.
+
+        Shaped for an index-driven plan even before statistics know the
+        freshly posted rows: the period's transactions by index, each one's
+        entries by primary key (the charity leg is entry 4).
+        """
         row = self._session.execute(
-            select(func.count(func.distinct(LedgerTransaction.id)), func.coalesce(func.sum(LedgerEntry.amount_minor), 0))
+            select(func.count().filter(LedgerEntry.entry_no == 1),
+                   func.coalesce(func.sum(LedgerEntry.amount_minor).filter(LedgerEntry.entry_no == 4), 0),
+                   func.coalesce(func.sum(LedgerEntry.amount_minor), 0))
             .select_from(LedgerTransaction)
             .join(LedgerEntry, LedgerEntry.transaction_id == LedgerTransaction.id)
-            .join(LedgerAccount, LedgerAccount.id == LedgerEntry.account_id)
-            .where(LedgerTransaction.period_id == period_id, LedgerTransaction.kind == "donation",
-                   LedgerAccount.kind == "charity")).one()
-        return int(row[0]), int(row[1])
+            .where(LedgerTransaction.period_id == period_id, LedgerTransaction.kind == "donation")).one()
+        return int(row[0]), int(row[1]), int(row[2])
 
     def charity_totals(self) -> list[tuple[str, str, int]]:
         """(charity id, currency, total credited) for every charity account."""

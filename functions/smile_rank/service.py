@@ -188,9 +188,7 @@ class SmileService:
         pid, mkey = period_id(now), month_key(now)
         keys = [("week", pid), ("month", mkey), ALL]
         with session_scope() as session:
-            smiles = SmileRepository(session)
-            points, ranks = smiles.ranks(user_id, keys)
-            today = smiles.daily_points(user_id, now.date())
+            points, ranks, today = SmileRepository(session).standing(user_id, keys, now.date())
         start, end = parse_period(pid)
         standing = {k[0]: ScopeStanding(key=k[1], points=points[k], rank=ranks[k]) for k in keys}
         return MySmiles(period=PeriodOut(id=pid, starts_at=start, ends_at=end), week=standing["week"],
@@ -217,8 +215,7 @@ class SmileService:
             items: list[RankingEntry] = []
             if page:
                 high, low = page[0][2], page[-1][2]
-                above = smiles.users_above(scope, key, high)
-                counts = smiles.score_counts_between(scope, key, low, high)
+                above, counts = smiles.score_counts(scope, key, low, high)
                 # Competition rank of a score p: 1 + users above p (kept in smile_score_counts).
                 rank_of: dict[int, int] = {}
                 running = above

@@ -198,10 +198,12 @@ class PeriodAllocation(Base):
 
     __tablename__ = "period_allocations"
 
-    period_id: Mapped[str] = mapped_column(String(8), ForeignKey("donation_periods.id"), primary_key=True)
+    # No foreign keys: 100,000 rows written in the close's snapshot would each
+    # key-share-lock the same period row and a few charity rows (see README).
+    period_id: Mapped[str] = mapped_column(String(8), primary_key=True)
     user_id: Mapped[str] = mapped_column(UUIDString, primary_key=True)
     points: Mapped[int] = mapped_column(BigInteger)
-    charity_id: Mapped[str] = mapped_column(UUIDString, ForeignKey("charities.id"))
+    charity_id: Mapped[str] = mapped_column(UUIDString)
     amount_minor: Mapped[int] = mapped_column(BigInteger)
     # 1 when the largest-remainder rule gave this user one of the leftover units.
     remainder_unit: Mapped[int] = mapped_column(Integer, default=0)
@@ -225,7 +227,8 @@ class LedgerTransaction(Base):
     """A balanced set of entries, posted once per ``idempotency_key`` (append-only)."""
 
     __tablename__ = "ledger_transactions"
-    __table_args__ = (Index("ix_ledger_transactions_user", "user_id", "period_id"),)
+    __table_args__ = (Index("ix_ledger_transactions_user", "user_id", "period_id"),
+                      Index("ix_ledger_transactions_period", "period_id", "kind"))
 
     # uuid5 of the idempotency key.
     id: Mapped[str] = mapped_column(UUIDString, primary_key=True)
@@ -245,7 +248,11 @@ class LedgerEntry(Base):
 
     transaction_id: Mapped[str] = mapped_column(UUIDString, ForeignKey("ledger_transactions.id"), primary_key=True)
     entry_no: Mapped[int] = mapped_column(Integer, primary_key=True)
-    account_id: Mapped[str] = mapped_column(UUIDString, ForeignKey("ledger_accounts.id"))
+    # Not a foreign key: every entry would key-share-lock the one sponsor-pool
+    # row, doubling a close's posting time. Accounts are created, with ids
+    # derived from (kind, owner, currency), in the same database transaction
+    # just before their entries (LedgerRepository.post).
+    account_id: Mapped[str] = mapped_column(UUIDString)
     amount_minor: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
     posted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
