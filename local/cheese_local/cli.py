@@ -50,6 +50,14 @@ def _models_fetch(args: argparse.Namespace) -> int:
     return 0
 
 
+def _people(args: argparse.Namespace) -> int:
+    from cheese_local.people_render import render_people
+
+    summary = render_people(Path(args.photo_dir), Path(args.out))
+    print(f"{summary['photos']} photos, {summary['faces']} faces, {summary['people']} people -> {args.out}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="cheese", description="Cheese developer tools")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -68,6 +76,11 @@ def main(argv: list[str] | None = None) -> int:
     fetch = models_commands.add_parser("fetch", help="download, convert and verify every model")
     fetch.add_argument("--cache-dir", default=None)
     fetch.set_defaults(func=_models_fetch)
+
+    people = commands.add_parser("people", help="group the faces of a folder of photos and draw the people")
+    people.add_argument("photo_dir")
+    people.add_argument("--out", default="people.png")
+    people.set_defaults(func=_people)
 
     args = parser.parse_args(argv)
     return args.func(args)
