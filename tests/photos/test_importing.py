@@ -517,6 +517,22 @@ def test_harufilm_and_photosignature_pages_end_to_end(env: Env) -> None:
     assert [i.body for i in resolve(env.server.url("photoqr3.kr", "/q/9"), fetcher=env.fetcher)] == [PHOTO_2]
 
 
+def test_meta_refresh_short_links_are_followed_and_counted(env: Env) -> None:
+    env.server.html("cdn.booth.example", "/short", '<html><head><meta http-equiv="Refresh" '
+                    'content="0; URL=\'/long/page.html\'"></head></html>')
+    env.server.html("cdn.booth.example", "/long/page.html", '<html><body><img src="photo.jpg"></body></html>')
+    env.server.image("cdn.booth.example", "/long/photo.jpg")
+    assert [i.body for i in resolve(env.server.url("cdn.booth.example", "/short"), fetcher=env.fetcher)] == [PHOTO]
+    env.server.html("cdn.booth.example", "/loop", '<html><head><meta http-equiv="refresh" content="0;url=/loop">')
+    with pytest.raises(ImportRefused) as refused:
+        resolve(env.server.url("cdn.booth.example", "/loop"), fetcher=env.fetcher)
+    assert refused.value.slug == "too-many-redirects"
+    env.server.html("cdn.booth.example", "/away", '<meta http-equiv="refresh" content="0;url=http://10.0.0.7/">')
+    with pytest.raises(ImportRefused) as refused:
+        resolve(env.server.url("cdn.booth.example", "/away"), fetcher=env.fetcher)
+    assert refused.value.slug == "address-not-allowed"
+
+
 def test_several_photos_on_one_page_deduplicated_and_capped(env: Env) -> None:
     links = "".join(f'<a href="/s/{n}.jpg" download>{n}</a>' for n in range(12))
     env.server.html("cdn.booth.example", "/multi", f"<html><body>{links}<a href='/s/0.jpg' download></a></body></html>")

@@ -6,8 +6,11 @@ each with its attributes. Nothing is executed, nothing else is fetched.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from html.parser import HTMLParser
+
+_REFRESH = re.compile(r"^\s*\d*(?:\.\d*)?\s*[;,]\s*url\s*=\s*(['\"]?)(?P<url>[^'\"]+)\1", re.IGNORECASE)
 
 _KEPT_TAGS = frozenset({"meta", "img", "a", "link", "source", "base"})
 _MAX_ELEMENTS = 5000
@@ -55,6 +58,16 @@ class Page:
         wanted = {name.lower() for name in names}
         return [element.get("content") for element in self.find("meta")
                 if (element.get("property") or element.get("name")).lower() in wanted and element.get("content")]
+
+
+def refresh_target(page: Page) -> str | None:
+    """The URL of a ``<meta http-equiv="refresh" content="0; url=...">`` (short-link pages use it)."""
+    for element in page.find("meta"):
+        if element.get("http-equiv").lower() == "refresh":
+            match = _REFRESH.match(element.get("content"))
+            if match:
+                return match.group("url").strip()
+    return None
 
 
 def parse_page(text: str) -> Page:

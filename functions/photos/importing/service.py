@@ -9,6 +9,7 @@ from functions.photos.importing import adapters as registry
 from functions.photos.importing.adapters import GENERIC, BoothAdapter
 from functions.photos.importing.errors import ImportRefused
 from functions.photos.importing.fetcher import Deadline, Fetched, Resolver, SafeFetcher
+from functions.photos.importing.pages import parse_page, refresh_target
 from functions.photos.importing.settings import ImportSettings, get_import_settings
 
 # Pictures smaller than this on both sides are icons and logos, not photos.
@@ -76,10 +77,25 @@ def resolve(url: str, *, fetcher: SafeFetcher | None = None,
     deadline = Deadline(limits.import_timeout)
     fetcher.check_url(url)  # clear errors before any network access
     page = fetcher.fetch(url, accept="page", deadline=deadline)
-    if page.is_image:
-        return [page]
-    adapter = registry.adapter_for(page.host) or adapter_for_url(fetcher, url)
-    tiers = adapter.extract(page, fetcher, deadline)
+    hops = len(page.redirects)
+    while True:
+        if page.is_image:
+            return [page]
+        adapter = registry.adapter_for(page.host) or adapter_for_url(fetcher, url)
+        tiers = adapter.extract(page, fetcher, deadline)
+        if any(tiers):
+            break
+        # A short-link page that forwards with <meta http-equiv=refresh> counts
+        # as one more redirect (same limit, same checks).
+        target = refresh_target(parse_page(page.text()))
+        if target is None:
+            break
+        if hops >= limits.max_redirects:
+            raise ImportRefused("too-many-redirects",
+                                f"The link redirects more than {limits.max_redirects} times.")
+        next_url = fetcher.check_url(target, base=page.final_url).url
+        page = fetcher.fetch(next_url, accept="page", deadline=deadline)
+        hops += 1 + len(page.redirects)
     referer = adapter.referer(page)
     last_error: ImportRefused | None = None
     tried = 0
