@@ -1,0 +1,455 @@
+"""Face grouping engine (functions/photos/clustering.py): behaviour a user would notice.
+
+Real-photo tests run the real models on the MODELS.md fixtures (pinned, sha256-checked) and
+the hand labels of tests/ml/labels.py; the others use small hand-built embeddings.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import Counter
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from functions.photos.clustering import (
+    Assignment,
+    ClusterParams,
+    FaceRecord,
+    Gallery,
+    assign,
+    centroid,
+    neighbour_graph,
+    pairwise_precision_recall,
+    recluster,
+    suggestions,
+)
+
+DIM = 192
+PARAMS = ClusterParams()
+
+
+def ids(prefix: str = "person"):
+    counter = itertools.count(1)
+    return lambda: f"{prefix}{next(counter)}"
+
+
+def unit(vector: np.ndarray) -> np.ndarray:
+    return (vector / np.linalg.norm(vector)).astype(np.float32)
+
+
+def random_unit(rng: np.random.Generator) -> np.ndarray:
+    return unit(rng.standard_normal(DIM))
+
+
+def around(centre: np.ndarray, distance: float, rng: np.random.Generator) -> np.ndarray:
+    """A unit vector at exactly `distance` (cosine) from `centre`, in a random direction."""
+    noise = rng.standard_normal(DIM)
+    noise -= (noise @ centre) * centre
+    noise /= np.linalg.norm(noise)
+    cos = 1.0 - distance
+    return unit(cos * centre + np.sqrt(1 - cos**2) * noise)
+
+
+def person_faces(prefix: str, centre: np.ndarray, count: int, rng, spread: float = 0.15):
+    return [
+        FaceRecord(f"{prefix}{k}", f"{prefix}-photo{k}", around(centre, spread, rng), None)
+        for k in range(count)
+    ]
+
+
+def groups(persons: dict[str, str | None]) -> dict[str | None, set[str]]:
+    out: dict[str | None, set[str]] = {}
+    for face_id, person in persons.items():
+        out.setdefault(person, set()).add(face_id)
+    return out
+
+
+# -- real photos -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def real():
+    from cheese_ml.analysis import Analyzer
+    from cheese_ml.models import fetch
+
+    from bench.clustering_bench import real_faces
+
+    fetch(progress=False)
+    faces = real_faces(video_step=3, analyzer=Analyzer())
+    return [f for f in faces if f.usable]
+
+
+def real_records(faces) -> list[FaceRecord]:
+    return [FaceRecord(f.face_id, f.photo_id, f.embedding, None) for f in faces]
+
+
+def test_obama_photos_end_in_one_person_and_nobody_else_joins_it(real) -> None:
+    persons = recluster(real_records(real), PARAMS, ids())
+    obama = {persons[f"{name}#0"] for name in ("obama.jpg", "obama2.jpg", "obama3.jpg")}
+    assert len(obama) == 1 and None not in obama
+    (person,) = obama
+    assert {f for f, p in persons.items() if p == person} == {
+        "obama.jpg#0",
+        "obama2.jpg#0",
+        "obama3.jpg#0",
+    }
+
+
+def test_the_man_of_the_video_and_his_photo_are_one_person_alone(real) -> None:
+    persons = recluster(real_records(real), PARAMS, ids())
+    his = {persons[f.face_id] for f in real if f.identity == "single_face_man"}
+    assert len(his) == 1 and None not in his
+    assert all(persons[f.face_id] not in his for f in real if f.identity != "single_face_man")
+
+
+def test_real_photos_pairwise_precision_and_recall_meet_the_goals(real) -> None:
+    persons = recluster(real_records(real), PARAMS, ids())
+    truth = {f.face_id: f.identity for f in real}
+    precision, recall, true_pairs, _ = pairwise_precision_recall(persons, truth)
+    assert len(real) >= 50 and true_pairs >= 100  # the sample the figures are about
+    assert precision >= 0.98
+    assert recall >= 0.9
+
+
+def test_strangers_of_the_group_photos_stay_unclustered(real) -> None:
+    """Each face-api / posed / multi_face / biden face is (per the labels) the only photo of its
+    person: nobody forms a person out of them (junk and stranger suppression)."""
+    persons = recluster(real_records(real), PARAMS, ids())
+    singles = [f for f in real if f.identity not in ("obama", "single_face_man")]
+    assert len(singles) >= 25
+    assert all(persons[f.face_id] is None for f in singles)
+
+
+def test_incremental_obama_deferred_twice_then_a_person_of_three(real) -> None:
+    """The user uploads the three obama photos one by one into a gallery of everything else."""
+    others = [f for f in real if f.identity != "obama"]
+    gallery = Gallery(real_records(others))
+    obama = {f.face_id: f for f in real if f.identity == "obama"}
+    decisions = []
+    for name in ("obama.jpg#0", "obama2.jpg#0", "obama3.jpg#0"):
+        record = FaceRecord(name, name.split("#")[0], obama[name].embedding, None)
+        decisions.append(assign(record, gallery, PARAMS))
+        gallery.add(record)
+    assert decisions[0].deferred and decisions[1].deferred  # not core yet: waits, not forced
+    assert decisions[2].person_id is None
+    assert set(decisions[2].new_person_faces) == set(obama)
+    assert decisions[2].new_person_faces[0] == "obama3.jpg#0"
+
+
+def test_a_new_frame_of_the_man_joins_his_person(real) -> None:
+    records = real_records(real)
+    persons = recluster(records, PARAMS, ids())
+    for record in records:
+        record.person_id = persons[record.face_id]
+    frame = next(r for r in records if r.face_id.startswith("single_face.mp4@"))
+    gallery = Gallery([r for r in records if r is not frame])
+    decision = assign(FaceRecord("new", "new-photo", frame.embedding, None), gallery, PARAMS)
+    assert decision == Assignment(persons[frame.face_id], ())
+
+
+# -- constraints -------------------------------------------------------------------------------
+
+
+def test_two_faces_of_one_photo_never_share_a_person() -> None:
+    rng = np.random.default_rng(1)
+    centre = random_unit(rng)
+    faces = person_faces("a", centre, 8, rng)
+    # a twin in the same photos as a's faces, nearly identical embeddings
+    faces += [
+        FaceRecord(f"twin{k}", f"a-photo{k}", around(centre, 0.05, rng), None) for k in range(8)
+    ]
+    persons = recluster(faces, PARAMS, ids())
+    photo_of = {f.face_id: f.photo_id for f in faces}
+    for person, members in groups(persons).items():
+        if person is not None:
+            photos = [photo_of[m] for m in members]
+            assert len(photos) == len(set(photos)), person
+
+
+def test_assign_never_joins_a_person_already_in_the_photo() -> None:
+    rng = np.random.default_rng(2)
+    centre = random_unit(rng)
+    faces = person_faces("a", centre, 6, rng)
+    for face in faces:
+        face.person_id = "alice"
+    gallery = Gallery(faces)
+    # a new face in a photo where alice already is: may not join alice
+    decision = assign(FaceRecord("new", "a-photo0", around(centre, 0.1, rng), None), gallery, PARAMS)
+    assert decision.person_id != "alice"
+    assert "a0" not in decision.new_person_faces
+    # the same face in a new photo joins her
+    decision = assign(FaceRecord("new", "elsewhere", around(centre, 0.1, rng), None), gallery, PARAMS)
+    assert decision == Assignment("alice", ())
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    seed=st.integers(0, 10_000),
+    people=st.integers(1, 6),
+    photos=st.integers(2, 12),
+)
+def test_cannot_link_holds_on_random_galleries(seed: int, people: int, photos: int) -> None:
+    rng = np.random.default_rng(seed)
+    centres = [random_unit(rng) for _ in range(people)]
+    faces = []
+    for k in range(60):
+        centre = centres[int(rng.integers(people))]
+        faces.append(
+            FaceRecord(f"f{k}", f"p{int(rng.integers(photos))}", around(centre, rng.uniform(0.05, 0.4), rng), None)
+        )
+    persons = recluster(faces, ClusterParams(max_distance=0.5, min_faces=2), ids())
+    seen: set[tuple[str, str]] = set()
+    for face in faces:
+        person = persons[face.face_id]
+        if person is not None:
+            assert (person, face.photo_id) not in seen
+            seen.add((person, face.photo_id))
+
+
+def test_a_manual_assignment_survives_recluster() -> None:
+    rng = np.random.default_rng(3)
+    a, b = random_unit(rng), random_unit(rng)
+    faces = person_faces("a", a, 6, rng) + person_faces("b", b, 6, rng)
+    first = recluster(faces, PARAMS, ids())
+    for face in faces:
+        face.person_id = first[face.face_id]
+    # the user moves a0 (which looks like a) to b's person, and marks b0 as "nobody"
+    faces[0].person_id, faces[0].manual = first["b0"], True
+    faces[6].person_id, faces[6].manual = None, True
+    again = recluster(faces, PARAMS, ids("new"))
+    assert again["a0"] == first["b0"]
+    assert again["b0"] is None
+    assert all(again[f"a{k}"] == first["a1"] for k in range(1, 6))
+    assert all(again[f"b{k}"] == first["b1"] for k in range(1, 6))
+
+
+def test_two_manual_persons_never_merge() -> None:
+    rng = np.random.default_rng(4)
+    centre = random_unit(rng)
+    faces = person_faces("x", centre, 10, rng, spread=0.1)
+    faces[0].person_id, faces[0].manual = "mum", True
+    faces[1].person_id, faces[1].manual = "aunt", True
+    persons = recluster(faces, PARAMS, ids())
+    assert persons["x0"] == "mum" and persons["x1"] == "aunt"
+    assert len({persons[f.face_id] for f in faces} - {None}) >= 2
+
+
+def test_assign_leaves_a_manual_face_where_the_user_put_it() -> None:
+    rng = np.random.default_rng(5)
+    centre = random_unit(rng)
+    gallery = Gallery(person_faces("a", centre, 5, rng))
+    face = FaceRecord("m", "m-photo", around(centre, 0.05, rng), "chosen", manual=True)
+    assert assign(face, gallery, PARAMS) == Assignment("chosen", ())
+
+
+# -- stability ---------------------------------------------------------------------------------
+
+
+def test_person_ids_stay_stable_across_reclusters() -> None:
+    rng = np.random.default_rng(6)
+    centres = [random_unit(rng) for _ in range(5)]
+    faces = [f for i, c in enumerate(centres) for f in person_faces(f"p{i}-", c, 6, rng)]
+    first = recluster(faces, PARAMS, ids("first"))
+    for face in faces:
+        face.person_id = first[face.face_id]
+    # more photos of each person arrive, input order shuffled: same ids, no new ones
+    more = [f for i, c in enumerate(centres) for f in person_faces(f"q{i}-", c, 3, rng)]
+    order = rng.permutation(len(faces) + len(more))
+    everything = [(faces + more)[k] for k in order]
+    second = recluster(everything, PARAMS, ids("second"))
+    assert {second[f.face_id] for f in faces} == set(first.values()) - {None}
+    assert all(second[f.face_id] == first[f.face_id] for f in faces)
+    for i in range(5):
+        assert all(second[f"q{i}-{k}"] == first[f"p{i}-0"] for k in range(3))
+
+
+def test_a_split_person_keeps_its_id_on_the_bigger_part_and_ties_are_deterministic() -> None:
+    rng = np.random.default_rng(7)
+    a, b = random_unit(rng), random_unit(rng)
+    faces = person_faces("a", a, 6, rng) + person_faces("b", b, 4, rng)
+    for face in faces:
+        face.person_id = "merged"  # a wrong merge made earlier
+    persons = recluster(faces, PARAMS, ids("new"))
+    assert {persons[f"a{k}"] for k in range(6)} == {"merged"}
+    assert {persons[f"b{k}"] for k in range(4)} == {"new1"}
+    # two equal parts: the same answer whatever the input order
+    faces = person_faces("a", a, 4, rng) + person_faces("b", b, 4, rng)
+    for face in faces:
+        face.person_id = "merged"
+    one = recluster(faces, PARAMS, ids("new"))
+    two = recluster(list(reversed(faces)), PARAMS, ids("new"))
+    assert one == two
+
+
+# -- deferral, junk, chaining ------------------------------------------------------------------
+
+
+def test_non_core_faces_are_deferred_not_forced() -> None:
+    rng = np.random.default_rng(8)
+    centre = random_unit(rng)
+    # a person with a dense core, and one outlying face of hers (a border face)
+    core = person_faces("a", centre, 6, rng, spread=0.1)
+    for face in core:
+        face.person_id = "alice"
+    gallery = Gallery(core)
+    # far from everyone: deferred
+    lonely = FaceRecord("lonely", "x", random_unit(rng), None)
+    assert assign(lonely, gallery, PARAMS).deferred
+    # one unassigned neighbour only: not core (2 < min_faces): deferred, no new person
+    stranger = random_unit(rng)
+    gallery.add(FaceRecord("s0", "s-photo0", around(stranger, 0.1, rng), None))
+    decision = assign(FaceRecord("s1", "s-photo1", around(stranger, 0.1, rng), None), gallery, PARAMS)
+    assert decision.deferred
+    # a face whose only assigned neighbour is itself not core: deferred
+    border_centre = around(centre, 0.55, rng)
+    border = FaceRecord("b", "b-photo", around(border_centre, 0.05, rng), "alice")
+    lone_gallery = Gallery([border])
+    decision = assign(FaceRecord("n", "n-photo", around(border_centre, 0.05, rng), None), lone_gallery, PARAMS)
+    assert decision.deferred
+
+
+def test_junk_and_pairs_stay_unclustered() -> None:
+    rng = np.random.default_rng(9)
+    junk = [FaceRecord(f"j{k}", f"jp{k}", random_unit(rng), None) for k in range(40)]
+    pair_centre = random_unit(rng)
+    pair = person_faces("pair", pair_centre, 2, rng)
+    persons = recluster(junk + pair, PARAMS, ids())
+    assert set(persons.values()) == {None}
+
+
+def test_look_alike_bridge_faces_do_not_glue_two_people() -> None:
+    """Two people (siblings: faces ~0.65 apart) and a few ambiguous faces between them, each
+    within max_distance of both: plain single linkage over the core graph makes one person
+    (Immich's top complaint); the average-linkage guard keeps two."""
+    rng = np.random.default_rng(10)
+    a = random_unit(rng)
+    b = around(a, 0.6, rng)
+    faces = person_faces("a", a, 12, rng, spread=0.12) + person_faces("b", b, 12, rng, spread=0.12)
+    middle = unit(a + b)
+    faces += [FaceRecord(f"m{k}", f"m-photo{k}", around(middle, 0.05, rng), None) for k in range(4)]
+    guarded = recluster(faces, PARAMS, ids())
+    assert {guarded[f"a{k}"] for k in range(12)} == {guarded["a0"]} != {None}
+    assert {guarded[f"b{k}"] for k in range(12)} == {guarded["b0"]} != {None}
+    assert guarded["a0"] != guarded["b0"]
+    unguarded = recluster(
+        faces, ClusterParams(max_distance=PARAMS.max_distance, max_mean_distance=2.0), ids()
+    )
+    assert unguarded["a0"] == unguarded["b0"]  # the bridge really would merge them
+
+
+def test_recluster_is_deterministic_whatever_the_input_order() -> None:
+    rng = np.random.default_rng(11)
+    centres = [random_unit(rng) for _ in range(4)]
+    faces = [f for i, c in enumerate(centres) for f in person_faces(f"p{i}-", c, 5, rng, spread=0.3)]
+    one = recluster(faces, PARAMS, ids())
+    two = recluster(list(reversed(faces)), PARAMS, ids())
+    assert one == two
+
+
+# -- gallery, graph, helpers -------------------------------------------------------------------
+
+
+def test_gallery_neighbours_match_brute_force_after_adds_and_removes() -> None:
+    rng = np.random.default_rng(12)
+    centre = random_unit(rng)
+    faces = [FaceRecord(f"f{k}", f"p{k}", around(centre, rng.uniform(0, 0.8), rng), None) for k in range(3000)]
+    gallery = Gallery(faces[:2000])
+    for face in faces[2000:]:
+        gallery.add(face)
+    for face_id in (f"f{k}" for k in range(0, 3000, 7)):
+        gallery.remove(face_id)
+    kept = [f for f in faces if f.face_id in gallery]
+    assert len(gallery) == len(kept)
+    query = around(centre, 0.2, rng)
+    expected = sorted(
+        (float(1 - f.embedding @ query), f.face_id) for f in kept if 1 - f.embedding @ query <= 0.4
+    )
+    got = gallery.neighbours(query, 0.4)
+    assert [face_id for face_id, _ in got] == [face_id for _, face_id in expected]
+    assert [d for _, d in got] == sorted(d for _, d in got)
+    assert np.allclose([d for _, d in got], [d for d, _ in expected], atol=1e-5)
+
+
+def test_assign_core_cache_stays_right_after_removals() -> None:
+    rng = np.random.default_rng(13)
+    centre = random_unit(rng)
+    faces = person_faces("a", centre, 3, rng, spread=0.1)
+    for face in faces:
+        face.person_id = "alice"
+    gallery = Gallery(faces)
+    probe = FaceRecord("n", "n-photo", around(centre, 0.1, rng), None)
+    assert assign(probe, gallery, PARAMS) == Assignment("alice", ())
+    gallery.remove("a1")
+    gallery.remove("a2")
+    # a0 is alone now: with the new face it has 2 < 3 faces around: not core
+    assert assign(probe, gallery, PARAMS).deferred
+
+
+def test_neighbour_graph_counts_are_exact_and_links_cover_each_faces_nearest() -> None:
+    rng = np.random.default_rng(14)
+    centre = random_unit(rng)
+    matrix = np.stack([around(centre, rng.uniform(0, 0.6), rng) for _ in range(1500)])
+    counts, rows, cols, sims, pairs = neighbour_graph(matrix, 0.4, max_links=5)
+    full = matrix @ matrix.T >= np.float32(0.6)
+    assert np.array_equal(counts, full.sum(axis=1))
+    assert pairs == (full.sum() - len(matrix)) // 2
+    kept = set(zip(rows.tolist(), cols.tolist(), strict=True))
+    similarity = matrix @ matrix.T
+    np.fill_diagonal(similarity, -2)
+    for i in range(0, 1500, 50):
+        nearest = np.argsort(-similarity[i])[:5]
+        for j in nearest:
+            if similarity[i, j] >= np.float32(0.6):
+                assert (min(i, j), max(i, j)) in kept
+
+
+def test_suggestions_are_ordered_by_similarity() -> None:
+    rng = np.random.default_rng(15)
+    me = random_unit(rng)
+    centroids = {
+        "me": me,
+        "close": around(me, 0.3, rng),
+        "closer": around(me, 0.1, rng),
+        "far": around(me, 0.9, rng),
+    }
+    ranked = suggestions(centroids, "me")
+    assert [p for p, _ in ranked] == ["closer", "close", "far"]
+    assert ranked[0][1] == pytest.approx(0.9, abs=1e-4)
+    assert suggestions(centroids, "me", limit=1) == ranked[:1]
+    assert suggestions(centroids, "unknown") == []
+
+
+def test_centroid_is_the_normalised_mean() -> None:
+    vectors = np.eye(DIM, dtype=np.float32)[:2]
+    assert np.allclose(centroid(vectors)[:2], [2**-0.5, 2**-0.5])
+    with pytest.raises(ValueError):
+        centroid(np.empty((0, DIM), dtype=np.float32))
+
+
+def test_pairwise_precision_recall_by_hand() -> None:
+    truth = {"a": "x", "b": "x", "c": "x", "d": "y", "e": "y"}
+    predicted = {"a": "1", "b": "1", "c": None, "d": "1", "e": "2"}
+    precision, recall, true_pairs, predicted_pairs = pairwise_precision_recall(predicted, truth)
+    # true pairs ab ac bc de = 4; predicted pairs ab ad bd = 3, of which ab is right
+    assert (true_pairs, predicted_pairs) == (4, 3)
+    assert precision == pytest.approx(1 / 3)
+    assert recall == pytest.approx(1 / 4)
+    assert pairwise_precision_recall({}, {"a": "x"}) == (1.0, 1.0, 0, 0)
+
+
+def test_params_are_validated() -> None:
+    with pytest.raises(ValueError):
+        ClusterParams(max_distance=0)
+    with pytest.raises(ValueError):
+        ClusterParams(min_faces=0)
+
+
+def test_recluster_of_nothing_and_duplicate_ids() -> None:
+    assert recluster([], PARAMS, ids()) == {}
+    face = FaceRecord("a", "p", np.ones(DIM, dtype=np.float32) / DIM**0.5, None)
+    with pytest.raises(ValueError):
+        recluster([face, face], PARAMS, ids())
+    assert Counter(recluster([face], PARAMS, ids()).values()) == Counter({None: 1})
