@@ -23,7 +23,7 @@ from functions.photos.importing.errors import ImportRefused
 from functions.photos.importing.fetcher import Deadline, Fetched, SafeFetcher
 
 API_URL = "https://cmsapi.seobuk.kr/v1/etc/seq/resource"
-_UID = re.compile(r"^[A-Za-z0-9_-]{4,128}$")
+_UID = re.compile(r"^[A-Za-z0-9_.~=-]{4,256}$")
 
 
 class Photoism(HtmlAdapter):
