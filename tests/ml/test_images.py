@@ -145,3 +145,31 @@ def test_encode_jpeg_round_trip_and_thumbnail(photos: dict[str, np.ndarray]) -> 
     assert max(small.shape[:2]) == 256
     assert abs(small.shape[1] / small.shape[0] - rgb.shape[1] / rgb.shape[0]) < 0.01
     assert thumbnail(small, 1000).shape == small.shape  # never upscales
+
+
+def test_mutated_files_decode_or_raise_image_error(photos: dict[str, np.ndarray]) -> None:
+    """Never a crash: random damage to real JPEG, PNG and WebP files either still
+    decodes to an RGB image or raises ImageError, nothing else."""
+    small = thumbnail(photos["obama.jpg"], 96)
+    originals = [encode_jpeg(small, 80), png_bytes(Image.fromarray(small))]
+    buffer = io.BytesIO()
+    Image.fromarray(small).save(buffer, format="WEBP", quality=80)
+    originals.append(buffer.getvalue())
+    rng = np.random.default_rng(3)
+    outcomes = {"decoded": 0, "error": 0}
+    for _ in range(300):
+        data = bytearray(originals[rng.integers(len(originals))])
+        for _ in range(rng.integers(1, 6)):
+            # Half the damage hits the first 80 bytes, where the headers are.
+            limit = 80 if rng.random() < 0.5 else len(data)
+            data[rng.integers(limit)] = rng.integers(256)
+        if rng.random() < 0.3:
+            data = data[: rng.integers(1, len(data))]
+        try:
+            image = decode_image(bytes(data))
+        except ImageError:
+            outcomes["error"] += 1
+        else:
+            assert image.dtype == np.uint8 and image.ndim == 3 and image.shape[2] == 3
+            outcomes["decoded"] += 1
+    assert outcomes["error"] > 0 and outcomes["decoded"] > 0
