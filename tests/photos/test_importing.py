@@ -201,8 +201,6 @@ def booth_settings(**overrides: Any) -> ImportSettings:
     return ImportSettings(**values)
 
 
-
-
 @pytest.fixture(scope="module")
 def server() -> Iterator[BoothServer]:
     booth = BoothServer().start()
