@@ -1,26 +1,41 @@
 """What each grant name a function declares (``resources`` ``grants``) gives it.
 
 A grant is the least privilege for one dependency plus the ``CHEESE_*``
-variable that tells the function where that dependency is; "database" also
-places the function in the VPC.
+variable that tells the function where that dependency is. "database" also
+places the function in the VPC, whose endpoints (and NAT, for "internet")
+follow from what the functions placed there declare.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from aws_cdk import Stack
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from cheese_runtime import resources
 
 from infra.components.websocket_api import WebSocketApi
+from infra.config import StageConfig
+from infra.declarations import FunctionSpec
 from infra.nag import acknowledge
 from infra.settings_env import setting_env
-from infra.stacks.data import DataStack
+
+if TYPE_CHECKING:
+    from infra.stacks.data import DataStack
+
+# Interface endpoints by construct id. Gateway endpoints (S3, DynamoDB) are
+# free and always there.
+SECRETS_MANAGER = ("SecretsManager", ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER)
+SSM = ("Ssm", ec2.InterfaceVpcEndpointAwsService.SSM)
+EVENTBRIDGE = ("EventBridge", ec2.InterfaceVpcEndpointAwsService.EVENTBRIDGE)
+REKOGNITION = ("Rekognition", ec2.InterfaceVpcEndpointAwsService.REKOGNITION)
+Endpoint = tuple[str, ec2.InterfaceVpcEndpointAwsService]
 
 # Item-level access only: no Scan, no table management.
 TABLE_ITEM_ACTIONS = (
@@ -44,10 +59,18 @@ class GrantTargets:
     websocket_api: WebSocketApi | None = None
 
 
+def _no_endpoints(_config: StageConfig) -> tuple[Endpoint, ...]:
+    return ()
+
+
 @dataclass(frozen=True)
 class Grant:
     apply: Callable[[lambda_.Function, GrantTargets], None]
     in_vpc: bool = False
+    # The interface endpoints a function in the VPC needs to use the grant.
+    endpoints: Callable[[StageConfig], tuple[Endpoint, ...]] = _no_endpoints
+    # False: no private path from the VPC; a VPC function also needs "internet".
+    reachable_from_vpc: bool = True
 
 
 def _database(function: lambda_.Function, targets: GrantTargets) -> None:
@@ -170,15 +193,70 @@ def _websocket_management(function: lambda_.Function, targets: GrantTargets) -> 
     targets.websocket_api.grant_manage_connections(function)
 
 
+def _internet(_function: lambda_.Function, _targets: GrantTargets) -> None:
+    """Outbound internet (e.g. fetching booth vendors' pages): nothing to grant. Outside
+    the VPC a function has it anyway; inside, it runs in the subnets behind the NAT."""
+
+
+def _always(*endpoints: Endpoint) -> Callable[[StageConfig], tuple[Endpoint, ...]]:
+    return lambda _config: endpoints
+
+
+def _rekognition_endpoints(config: StageConfig) -> tuple[Endpoint, ...]:
+    return (REKOGNITION,) if config.face_index_backend == "rekognition" else ()
+
+
 GRANTS: dict[str, Grant] = {
     **{table.setting: _table(table) for table in resources.TABLES if table.setting},
-    "database": Grant(_database, in_vpc=True),
-    "event_bus": Grant(_event_bus),
-    "signing_keys_read": Grant(_signing_keys_read),
-    "signing_keys_write": Grant(_signing_keys_write),
-    "jwks": Grant(_jwks),
-    "jwks_write": Grant(_jwks_write),
+    "database": Grant(_database, in_vpc=True, endpoints=_always(SECRETS_MANAGER)),
+    "event_bus": Grant(_event_bus, endpoints=_always(EVENTBRIDGE)),
+    "signing_keys_read": Grant(_signing_keys_read, endpoints=_always(SECRETS_MANAGER)),
+    "signing_keys_write": Grant(_signing_keys_write, endpoints=_always(SECRETS_MANAGER)),
+    "jwks": Grant(_jwks, endpoints=_always(SSM)),
+    "jwks_write": Grant(_jwks_write, endpoints=_always(SSM)),
     "photos_bucket": Grant(_photos_bucket),
-    "websocket_management": Grant(_websocket_management),
-    "rekognition": Grant(_rekognition),
+    # The @connections endpoint is public: an execute-api interface endpoint
+    # with private DNS would serve private APIs only.
+    "websocket_management": Grant(_websocket_management, reachable_from_vpc=False),
+    "rekognition": Grant(_rekognition, endpoints=_rekognition_endpoints),
+    "internet": Grant(_internet),
 }
+
+
+def in_vpc(spec: FunctionSpec) -> bool:
+    return any(GRANTS[name].in_vpc for name in spec.grants)
+
+
+def check_grants(spec: FunctionSpec) -> None:
+    unknown = set(spec.grants) - GRANTS.keys()
+    if unknown:
+        raise ValueError(
+            f"function {spec.name!r} declares unknown grants {sorted(unknown)}; "
+            f"known: {sorted(GRANTS)}"
+        )
+    if in_vpc(spec) and "internet" not in spec.grants:
+        unreachable = [name for name in spec.grants if not GRANTS[name].reachable_from_vpc]
+        if unreachable:
+            raise ValueError(
+                f"function {spec.name!r} runs in the VPC (it declares 'database') and needs "
+                f"{unreachable}, reachable from the VPC only via the internet: declare 'internet'"
+            )
+
+
+@dataclass(frozen=True)
+class VpcNeeds:
+    """What the functions placed in the VPC need from it."""
+
+    interface_endpoints: tuple[Endpoint, ...]
+    internet: bool
+
+
+def vpc_needs(specs: list[FunctionSpec], config: StageConfig) -> VpcNeeds:
+    endpoints: dict[str, Endpoint] = {}
+    internet = False
+    for spec in filter(in_vpc, specs):
+        check_grants(spec)
+        internet = internet or "internet" in spec.grants
+        for name in spec.grants:
+            endpoints.update((endpoint[0], endpoint) for endpoint in GRANTS[name].endpoints(config))
+    return VpcNeeds(tuple(endpoints[key] for key in sorted(endpoints)), internet)

@@ -19,8 +19,9 @@ from pathlib import Path
 from aws_cdk import App
 from aws_cdk.cx_api import CloudAssembly
 
-# Synthesis without the CDK CLI: skip asset bundling (pip) for every stack.
-NO_BUNDLING = {"aws:cdk:bundling-stacks": []}
+# Synthesis without the CDK CLI: skip asset bundling (pip) for every stack, and
+# do not record a stack trace per construct (as the CLI does without --debug).
+OFFLINE_CONTEXT = {"aws:cdk:bundling-stacks": [], "aws:cdk:disable-stack-trace": True}
 REPORT_FILE = "validation-report.json"
 
 
@@ -70,7 +71,7 @@ def offline_app(outdir: str, extra_context: dict[str, str] | None = None) -> App
     from infra.config import cdk_json_context
 
     return App(
-        outdir=outdir, context={**cdk_json_context(), **NO_BUNDLING, **(extra_context or {})}
+        outdir=outdir, context={**cdk_json_context(), **OFFLINE_CONTEXT, **(extra_context or {})}
     )
 
 

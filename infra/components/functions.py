@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Protocol
-
 from aws_cdk import Duration, IgnoreMode, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ecr_assets as ecr_assets
@@ -16,52 +13,12 @@ from constructs import Construct
 from infra.bundling import ARCHITECTURE, RUNTIME, runtime_layer
 from infra.components.monitoring import ALARM_PERIOD, Monitoring
 from infra.config import REPO_ROOT, StageConfig
-from infra.grants import GRANTS, GrantTargets
+from infra.declarations import FunctionSpec
+from infra.grants import GRANTS, GrantTargets, check_grants, in_vpc
 from infra.nag import acknowledge
 from infra.settings_env import setting_env
 
 ML_DOCKERFILE = "layers/ml/Dockerfile"
-
-
-class Declaration(Protocol):
-    """What every function declaration of ``resources`` has in common."""
-
-    module: str
-    grants: tuple[str, ...]
-    timeout_seconds: int
-    memory_mb: int
-    ml_image: bool
-
-
-@dataclass(frozen=True)
-class FunctionSpec:
-    """One Lambda function: ``<module>.handler`` with the dependencies named in ``grants``."""
-
-    name: str
-    module: str  # functions.<package>.<module>
-    grants: tuple[str, ...] = ()
-    timeout_seconds: int = 15
-    memory_mb: int = 512
-    # In the ML container image rather than a zip with the runtime layer.
-    ml_image: bool = False
-
-    @classmethod
-    def declared(cls, name: str, declaration: Declaration) -> FunctionSpec:
-        return cls(
-            name,
-            declaration.module,
-            declaration.grants,
-            declaration.timeout_seconds,
-            declaration.memory_mb,
-            declaration.ml_image,
-        )
-
-    @property
-    def package(self) -> str:
-        parts = self.module.split(".")
-        if len(parts) < 3 or parts[0] != "functions":
-            raise ValueError(f"{self.module!r} is not a module of a functions/<package>/")
-        return parts[1]
 
 
 def package_code(package: str) -> lambda_.Code:
@@ -144,13 +101,8 @@ class FunctionFactory(Construct):
         return self._code[package]
 
     def create(self, scope: Construct, construct_id: str, spec: FunctionSpec) -> lambda_.Function:
-        unknown = set(spec.grants) - GRANTS.keys()
-        if unknown:
-            raise ValueError(
-                f"function {spec.name!r} declares unknown grants {sorted(unknown)}; "
-                f"known: {sorted(GRANTS)}"
-            )
-        in_vpc = any(GRANTS[name].in_vpc for name in spec.grants)
+        check_grants(spec)
+        placed_in_vpc = in_vpc(spec)
         handler = f"{spec.module}.handler"
         common = dict(
             description=f"{spec.name}: {handler}",
@@ -170,8 +122,10 @@ class FunctionFactory(Construct):
                 "POWERTOOLS_SERVICE_NAME": spec.name,
                 "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
             },
-            vpc=self._network.vpc if in_vpc else None,
-            vpc_subnets=self._network.isolated_subnets if in_vpc else None,
+            vpc=self._network.vpc if placed_in_vpc else None,
+            vpc_subnets=self._network.function_subnets(internet="internet" in spec.grants)
+            if placed_in_vpc
+            else None,
         )
         if spec.ml_image:
             function: lambda_.Function = lambda_.DockerImageFunction(
@@ -195,7 +149,7 @@ class FunctionFactory(Construct):
             )
         for name in spec.grants:
             GRANTS[name].apply(function, self._targets)
-        self._acknowledge_managed_permissions(function, in_vpc)
+        self._acknowledge_managed_permissions(function, placed_in_vpc)
         self._alarm(function, spec)
         return function
 

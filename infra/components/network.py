@@ -1,4 +1,14 @@
-"""The VPC of the database and of the functions that talk to it."""
+"""The VPC of the database and of the functions that talk to it.
+
+No NAT gateway unless a function in the VPC declares "internet": isolated
+subnets reach AWS through VPC endpoints, derived from the grants of the
+functions placed in the VPC (infra.grants.vpc_needs). A NAT gateway costs
+~$33/month plus traffic and opens an egress path nothing else needs. Not
+needed as endpoints: SQS (the Lambda service polls the queues, not the
+function), CloudWatch Logs and X-Ray (Lambda ships logs and traces outside the
+function's network), STS (the execution role's credentials come with the
+invocation).
+"""
 
 from __future__ import annotations
 
@@ -8,41 +18,37 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from infra.config import StageConfig
+from infra.grants import VpcNeeds
 from infra.nag import acknowledge
 
-# Interface endpoints for the AWS APIs the VPC functions call, so that they
-# need no NAT gateway (~$33/month per AZ plus traffic, and an egress path to
-# the internet that nothing here needs):
-#  - Secrets Manager: the database credentials and the signing keys;
-#  - SSM: the JWKS parameter the token verifier reads;
-#  - EventBridge: PutEvents of the domain events (e.g. UserDeletionRequested).
-# Not needed: SQS (the Lambda service polls the queues, not the function), CloudWatch
-# Logs/X-Ray (Lambda ships logs and traces outside the function's network), STS
-# (the execution role's credentials come with the invocation). A VPC function
-# that calls another AWS API adds its endpoint here.
-INTERFACE_ENDPOINTS: dict[str, ec2.InterfaceVpcEndpointAwsService] = {
-    "SecretsManager": ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER,
-    "Ssm": ec2.InterfaceVpcEndpointAwsService.SSM,
-    "EventBridge": ec2.InterfaceVpcEndpointAwsService.EVENTBRIDGE,
-}
+# Isolated subnets come first so that adding the egress tier later leaves
+# their address ranges (and the database's subnet group) untouched.
+ISOLATED = ec2.SubnetConfiguration(
+    name="isolated", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED, cidr_mask=22
+)
+EGRESS_TIER = [
+    ec2.SubnetConfiguration(
+        name="egress", subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS, cidr_mask=22
+    ),
+    ec2.SubnetConfiguration(name="public", subnet_type=ec2.SubnetType.PUBLIC, cidr_mask=26),
+]
 
 
 class Network(Construct):
-    """Two AZs of isolated subnets: no internet route at all, AWS reached through endpoints."""
+    """Two AZs; the database and VPC functions in isolated subnets."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, config: StageConfig) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, config: StageConfig, needs: VpcNeeds
+    ) -> None:
         super().__init__(scope, construct_id)
         self.vpc = ec2.Vpc(
             self,
             "Vpc",
             max_azs=2,
-            nat_gateways=0,
-            subnet_configuration=[
-                ec2.SubnetConfiguration(
-                    name="isolated", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED, cidr_mask=22
-                ),
-            ],
-            # Gateway endpoints are free and cover S3 (photos) and DynamoDB (tables).
+            # One NAT: it serves outbound fetches only; losing its AZ stops
+            # those, not the API.
+            nat_gateways=1 if needs.internet else 0,
+            subnet_configuration=[ISOLATED, *(EGRESS_TIER if needs.internet else [])],
             gateway_endpoints={
                 "S3": ec2.GatewayVpcEndpointOptions(service=ec2.GatewayVpcEndpointAwsService.S3),
                 "DynamoDB": ec2.GatewayVpcEndpointOptions(
@@ -50,9 +56,12 @@ class Network(Construct):
                 ),
             },
         )
-        for endpoint_id, service in INTERFACE_ENDPOINTS.items():
+        for endpoint_id, service in needs.interface_endpoints:
             endpoint = self.vpc.add_interface_endpoint(
-                endpoint_id, service=service, private_dns_enabled=True
+                endpoint_id,
+                service=service,
+                private_dns_enabled=True,
+                subnets=self.isolated_subnets,
             )
             acknowledge(
                 endpoint,
@@ -68,4 +77,12 @@ class Network(Construct):
             destination=ec2.FlowLogDestination.to_cloud_watch_logs(flow_logs),
             traffic_type=ec2.FlowLogTrafficType.REJECT,
         )
-        self.isolated_subnets = ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
+
+    @property
+    def isolated_subnets(self) -> ec2.SubnetSelection:
+        return ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
+
+    def function_subnets(self, *, internet: bool) -> ec2.SubnetSelection:
+        if internet:
+            return ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS)
+        return self.isolated_subnets

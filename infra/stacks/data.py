@@ -22,6 +22,8 @@ from infra.components.database import Database
 from infra.components.network import Network
 from infra.components.queues import ConsumerQueue
 from infra.config import StageConfig
+from infra.declarations import all_function_specs
+from infra.grants import vpc_needs
 from infra.nag import acknowledge
 from infra.settings_env import default_setting
 
@@ -48,7 +50,9 @@ class DataStack(Stack):
             RemovalPolicy.RETAIN if config.deletion_protection else RemovalPolicy.DESTROY
         )
 
-        self.network = Network(self, "Network", config=config)
+        self.network = Network(
+            self, "Network", config=config, needs=vpc_needs(all_function_specs(), config)
+        )
         self.database = Database(self, "Database", network=self.network, config=config)
 
         # Functions reach them by their declared names (see infra.grants).

@@ -14,31 +14,27 @@ from cheese_runtime import resources
 from constructs import Construct
 
 from infra.components.event_consumer import EventConsumer
-from infra.components.functions import FunctionFactory, FunctionSpec
+from infra.components.functions import FunctionFactory
 from infra.components.http_api import HttpApi
 from infra.components.monitoring import Monitoring
 from infra.components.queues import consume
 from infra.components.websocket_api import WebSocketApi
 from infra.config import StageConfig
+from infra.declarations import (
+    KEY_ROTATION,
+    MIGRATIONS,
+    WEBSOCKET_AUTHORIZER,
+    api_function_spec,
+    notification_spec,
+    scheduled_job_spec,
+    subscription_spec,
+    websocket_handler_spec,
+)
 from infra.grants import GrantTargets
 from infra.nag import acknowledge
 from infra.stacks.data import DataStack
 
-KEY_ROTATION = FunctionSpec(
-    "key-rotation",
-    "functions.auth.rotation",
-    grants=("signing_keys_write", "jwks_write"),
-    timeout_seconds=30,
-)
 KEY_ROTATION_INTERVAL = Duration.days(30)
-# Alembic on a cold cluster: Serverless v2 may first have to scale up.
-MIGRATIONS = FunctionSpec(
-    "migrations", "functions.auth.migrations", grants=("database",), timeout_seconds=300
-)
-# The $connect authorizer of every WebSocket API: it verifies access tokens.
-WEBSOCKET_AUTHORIZER = FunctionSpec(
-    "websocket-authorizer", "functions.auth.authorizer", grants=("jwks",), timeout_seconds=10
-)
 
 
 class ServiceStack(Stack):
@@ -72,7 +68,7 @@ class ServiceStack(Stack):
             function = self.functions.create(
                 self,
                 f"Api-{api_function.name}",
-                FunctionSpec.declared(api_function.name, api_function),
+                api_function_spec(api_function),
             )
             self.http_api.add_function_routes(api_function, function)
             self.api_functions[api_function.name] = function
@@ -82,7 +78,7 @@ class ServiceStack(Stack):
             function = self.functions.create(
                 self,
                 f"Consumer-{subscription.consumer}",
-                FunctionSpec.declared(subscription.consumer, subscription),
+                subscription_spec(subscription),
             )
             EventConsumer(
                 self,
@@ -100,7 +96,7 @@ class ServiceStack(Stack):
             function = self.functions.create(
                 self,
                 f"Notification-{notification.consumer}",
-                FunctionSpec.declared(notification.consumer, notification),
+                notification_spec(notification),
             )
             consume(
                 self,
@@ -125,16 +121,14 @@ class ServiceStack(Stack):
             handler = self.functions.create(
                 self,
                 f"WebSocketHandler-{name}",
-                FunctionSpec.declared(f"websocket-{name}", definition),
+                websocket_handler_spec(definition),
             )
             websocket_api.add_routes(handler, self.websocket_authorizer)
             self.websocket_handlers[name] = handler
 
         self.scheduled_jobs: dict[str, lambda_.Function] = {}
         for job in resources.SCHEDULED_JOBS:
-            function = self.functions.create(
-                self, f"Job-{job.name}", FunctionSpec.declared(job.name, job)
-            )
+            function = self.functions.create(self, f"Job-{job.name}", scheduled_job_spec(job))
             events.Rule(
                 self,
                 f"Job-{job.name}Schedule",

@@ -24,10 +24,18 @@ from cheese_runtime.settings import Settings  # noqa: E402
 from infra.app import build  # noqa: E402
 from infra.components.queues import VISIBILITY_TO_TIMEOUT_RATIO  # noqa: E402
 from infra.config import StageConfig  # noqa: E402
-from infra.grants import GRANTS  # noqa: E402
+from infra.declarations import FunctionSpec, all_function_specs  # noqa: E402
+from infra.grants import GRANTS, VpcNeeds, check_grants, vpc_needs  # noqa: E402
 from infra.synth_check import Finding, offline_app, synthesize  # noqa: E402
 
 STAGE = "test"
+DECLARATIONS = (
+    *resources.API_FUNCTIONS,
+    *resources.EVENT_SUBSCRIPTIONS,
+    *resources.WEBSOCKET_APIS,
+    *resources.BUCKET_NOTIFICATIONS,
+    *resources.SCHEDULED_JOBS,
+)
 
 
 @dataclass(frozen=True)
@@ -77,17 +85,6 @@ def functions_by_handler(template: Template) -> dict[str, tuple[str, dict]]:
         for logical_id, resource in resources_of(template, "AWS::Lambda::Function").items()
         if handler_of(props := resource["Properties"]).startswith("functions.")
     }
-
-
-def declared_modules() -> set[str]:
-    declarations = (
-        *resources.API_FUNCTIONS,
-        *resources.EVENT_SUBSCRIPTIONS,
-        *resources.WEBSOCKET_APIS,
-        *resources.BUCKET_NOTIFICATIONS,
-        *resources.SCHEDULED_JOBS,
-    )
-    return {d.module for d in declarations}
 
 
 # --- cdk-nag ---------------------------------------------------------------
@@ -210,12 +207,40 @@ def test_aurora_serverless_v2_behind_rds_proxy(synth: Synth) -> None:
     synth.data.resource_count_is("AWS::RDS::DBProxyTargetGroup", 1)
 
 
-def test_vpc_has_no_internet_route_and_reaches_aws_through_endpoints(synth: Synth) -> None:
-    synth.data.resource_count_is("AWS::EC2::NatGateway", 0)
-    synth.data.resource_count_is("AWS::EC2::InternetGateway", 0)
+def test_vpc_endpoints_and_nat_follow_the_functions_placed_in_it(synth: Synth) -> None:
+    needs = vpc_needs(all_function_specs(), StageConfig(stage=STAGE))
+    synth.data.resource_count_is("AWS::EC2::NatGateway", 1 if needs.internet else 0)
+    synth.data.resource_count_is("AWS::EC2::InternetGateway", 1 if needs.internet else 0)
     endpoints = resources_of(synth.data, "AWS::EC2::VPCEndpoint")
-    types = sorted(e["Properties"].get("VpcEndpointType", "Gateway") for e in endpoints.values())
-    assert types.count("Gateway") == 2 and types.count("Interface") >= 3
+    types = [e["Properties"].get("VpcEndpointType", "Gateway") for e in endpoints.values()]
+    assert types.count("Gateway") == 2  # S3 and DynamoDB
+    assert types.count("Interface") == len(needs.interface_endpoints)
+    assert "SecretsManager" in [name for name, _ in needs.interface_endpoints]
+
+
+def _spec(*grants: str) -> FunctionSpec:
+    return FunctionSpec("probe", "functions.probe.handler", grants=grants)
+
+
+def test_vpc_needs_come_from_the_grants_of_vpc_functions_only() -> None:
+    config = StageConfig()
+    needs = vpc_needs([_spec("database", "jwks"), _spec("event_bus")], config)
+    assert [name for name, _ in needs.interface_endpoints] == ["SecretsManager", "Ssm"]
+    assert not needs.internet
+    assert vpc_needs([_spec("database", "internet")], config).internet
+    rekognition_backend = StageConfig(face_index_backend="rekognition")
+    assert vpc_needs([_spec("rekognition")], rekognition_backend) == VpcNeeds((), False)
+    in_vpc = vpc_needs([_spec("database", "rekognition")], rekognition_backend)
+    assert "Rekognition" in [name for name, _ in in_vpc.interface_endpoints]
+
+
+def test_a_vpc_function_needs_internet_for_websocket_connections() -> None:
+    with pytest.raises(ValueError, match="declare 'internet'"):
+        check_grants(_spec("database", "websocket_management"))
+    check_grants(_spec("database", "websocket_management", "internet"))
+    check_grants(_spec("websocket_management"))
+    with pytest.raises(ValueError, match="unknown grants"):
+        check_grants(_spec("databse"))
 
 
 def test_bus_secret_and_jwks_parameter_exist(synth: Synth) -> None:
@@ -288,7 +313,7 @@ def test_http_stage_has_access_logs_and_throttling(synth: Synth) -> None:
 
 def test_every_declared_module_is_a_function(synth: Synth) -> None:
     handlers = functions_by_handler(synth.service)
-    assert {f"{m}.handler" for m in declared_modules()} <= handlers.keys()
+    assert {f"{d.module}.handler" for d in DECLARATIONS} <= handlers.keys()
     assert {
         "functions.auth.rotation.handler",
         "functions.auth.migrations.handler",
@@ -349,10 +374,8 @@ def test_code_assets_ship_only_their_functions_package(synth: Synth) -> None:
 
 
 def test_ml_functions_are_images_of_the_ml_dockerfile(synth: Synth) -> None:
-    declarations = (*resources.API_FUNCTIONS, *resources.EVENT_SUBSCRIPTIONS, *resources.WEBSOCKET_APIS,
-                    *resources.BUCKET_NOTIFICATIONS, *resources.SCHEDULED_JOBS)
     handlers = functions_by_handler(synth.service)
-    for declaration in declarations:
+    for declaration in DECLARATIONS:
         _, props = handlers[f"{declaration.module}.handler"]
         assert (props.get("PackageType") == "Image") == declaration.ml_image, declaration.module
 
@@ -364,29 +387,34 @@ def test_ml_image_code_stages_what_the_dockerfile_copies(tmp_path: Path) -> None
     from infra.components.functions import ML_DOCKERFILE, ml_image_code
 
     app = App(outdir=str(tmp_path))
-    lambda_.DockerImageFunction(Stack(app, "ImageProbe"), "Analyzer",
-                                code=ml_image_code("functions.photos.analyzer.handler"))
+    lambda_.DockerImageFunction(
+        Stack(app, "ImageProbe"),
+        "Analyzer",
+        code=ml_image_code("functions.photos.analyzer.handler"),
+    )
     assembly = app.synth()
-    props = next(iter(Template.from_json(assembly.get_stack_by_name("ImageProbe").template)
-                      .find_resources("AWS::Lambda::Function").values()))["Properties"]
+    props = next(
+        iter(
+            Template.from_json(assembly.get_stack_by_name("ImageProbe").template)
+            .find_resources("AWS::Lambda::Function")
+            .values()
+        )
+    )["Properties"]
     assert props["ImageConfig"] == {"Command": ["functions.photos.analyzer.handler"]}
     (context,) = [p for p in tmp_path.glob("asset.*") if p.is_dir()]
     staged = {str(p.relative_to(context)) for p in context.rglob("*") if p.is_file()}
-    assert {"pyproject.toml", ML_DOCKERFILE, "functions/__init__.py",
-            "layers/runtime/cheese_runtime/resources.py"} <= staged
+    assert {
+        "pyproject.toml",
+        ML_DOCKERFILE,
+        "functions/__init__.py",
+        "layers/runtime/cheese_runtime/resources.py",
+    } <= staged
     assert all(p == "pyproject.toml" or p.split("/")[0] in ("layers", "functions") for p in staged)
     assert not any("__pycache__" in p for p in staged)
 
 
 def test_every_declared_grant_is_known() -> None:
-    declarations = (
-        *resources.API_FUNCTIONS,
-        *resources.EVENT_SUBSCRIPTIONS,
-        *resources.WEBSOCKET_APIS,
-        *resources.BUCKET_NOTIFICATIONS,
-        *resources.SCHEDULED_JOBS,
-    )
-    assert {g for d in declarations for g in d.grants} <= GRANTS.keys()
+    assert {g for d in DECLARATIONS for g in d.grants} <= GRANTS.keys()
 
 
 # --- event consumers -------------------------------------------------------
