@@ -14,7 +14,9 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 MiB = 1024 * 1024
 
-DEFAULT_IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp", "image/heic")
+# What the analysis can decode: HEIC is recognised when sniffing but refused at
+# import (as not-an-image) until the decoder reads it, instead of failing later.
+DEFAULT_IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp")
 
 
 def _split_list(value: Any) -> Any:
