@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Node
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+STAGE_PATTERN = re.compile(r"[a-z][a-z0-9]{0,11}")
 CDK_JSON = REPO_ROOT / "cdk.json"
 
 
@@ -42,6 +44,13 @@ class StageConfig:
     # Where face embeddings are searched: "local" (our index in the database,
     # ~100x cheaper per photo) or "rekognition" (a Rekognition collection).
     face_index_backend: str = "local"
+
+    def __post_init__(self) -> None:
+        # The stage ends up in bucket, table, queue and cluster names.
+        if not STAGE_PATTERN.fullmatch(self.stage):
+            raise ValueError(f"stage {self.stage!r} must match {STAGE_PATTERN.pattern}")
+        if self.face_index_backend not in ("local", "rekognition"):
+            raise ValueError("faceIndexBackend must be 'local' or 'rekognition'")
 
     @classmethod
     def from_context(cls, node: Node) -> StageConfig:

@@ -676,3 +676,9 @@ def test_layer_bundles_locally_with_pip(tmp_path: Path, monkeypatch: pytest.Monk
     (layer_dir,) = [p for p in tmp_path.glob("asset.*") if p.is_dir()]
     assert (layer_dir / "python" / "cheese_runtime" / "resources.py").is_file()
     assert not list((layer_dir / "python").rglob("__pycache__"))
+
+
+@pytest.mark.parametrize("stage", ["Prod", "my_stage", "1dev", "a" * 13])
+def test_stage_names_that_would_break_resource_names_are_refused(stage: str) -> None:
+    with pytest.raises(ValueError, match="stage"):
+        StageConfig(stage=stage)
