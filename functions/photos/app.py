@@ -41,7 +41,7 @@ Limit = Annotated[int, Query(ge=1, le=100)]
 
 
 @app.post("/v1/photos/uploads", status_code=201, response_model=UploadResponse, responses=PROBLEMS, tags=["photos"])
-def create_upload(body: UploadRequest, principal: CurrentPrincipal, response: Response) -> UploadResponse:
+async def create_upload(body: UploadRequest, principal: CurrentPrincipal, response: Response) -> UploadResponse:
     result = service.create_upload(principal.user_id, body)
     if result.duplicate:
         response.status_code = status.HTTP_200_OK
@@ -59,13 +59,13 @@ def _import(principal_user: str, url: str, source: str) -> ImportResponse:
 
 
 @app.post("/v1/photos/import", status_code=202, response_model=ImportResponse, responses=PROBLEMS, tags=["photos"])
-def import_url(body: ImportRequest, principal: CurrentPrincipal) -> ImportResponse:
+async def import_url(body: ImportRequest, principal: CurrentPrincipal) -> ImportResponse:
     return _import(principal.user_id, str(body.url), "url")
 
 
 @app.post("/v1/photos/import/qr", status_code=202, response_model=ImportResponse, responses=PROBLEMS,
           tags=["photos"])
-def import_qr(principal: CurrentPrincipal, image: Annotated[UploadFile, File(description="A picture of the QR code")]
+async def import_qr(principal: CurrentPrincipal, image: Annotated[UploadFile, File(description="A picture of the QR code")]
               ) -> ImportResponse:
     from functions.photos.importing import ImportRefused, decode_qr
 
@@ -80,7 +80,7 @@ def import_qr(principal: CurrentPrincipal, image: Annotated[UploadFile, File(des
 
 
 @app.get("/v1/photos", response_model=PhotoPage, responses=PROBLEMS, tags=["photos"])
-def list_photos(
+async def list_photos(
     principal: CurrentPrincipal,
     limit: Limit = 30,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
@@ -97,18 +97,18 @@ def list_photos(
 
 
 @app.get("/v1/photos/{photo_id}", response_model=PhotoOut, responses=PROBLEMS, tags=["photos"])
-def get_photo(photo_id: str, principal: CurrentPrincipal) -> PhotoOut:
+async def get_photo(photo_id: str, principal: CurrentPrincipal) -> PhotoOut:
     return service.get_photo(principal.user_id, photo_id)
 
 
 @app.delete("/v1/photos/{photo_id}", status_code=204, responses=PROBLEMS, tags=["photos"])
-def delete_photo(photo_id: str, principal: CurrentPrincipal) -> Response:
+async def delete_photo(photo_id: str, principal: CurrentPrincipal) -> Response:
     service.delete_photo(principal.user_id, photo_id)
     return Response(status_code=204)
 
 
 @app.get("/v1/photos/{photo_id}/anonymised", response_model=AnonymisedOut, responses=PROBLEMS, tags=["photos"])
-def anonymised(photo_id: str, principal: CurrentPrincipal, response: Response,
+async def anonymised(photo_id: str, principal: CurrentPrincipal, response: Response,
                keep: Annotated[str, Query(max_length=2000, description="'me' or comma-separated person ids")] = "me",
                style: AnonymiseStyle = "cartoon") -> AnonymisedOut:
     result = service.anonymised_view(principal.user_id, photo_id, keep, style)
@@ -119,51 +119,51 @@ def anonymised(photo_id: str, principal: CurrentPrincipal, response: Response,
 
 
 @app.get("/v1/me/consent", response_model=ConsentOut, responses=PROBLEMS, tags=["consent"])
-def get_consent(principal: CurrentPrincipal) -> ConsentOut:
+async def get_consent(principal: CurrentPrincipal) -> ConsentOut:
     return service.consent_out(principal.user_id)
 
 
 @app.put("/v1/me/consent", response_model=ConsentOut, responses=PROBLEMS, tags=["consent"])
-def put_consent(body: ConsentIn, principal: CurrentPrincipal) -> ConsentOut:
+async def put_consent(body: ConsentIn, principal: CurrentPrincipal) -> ConsentOut:
     return service.set_consent(principal.user_id, body.face_grouping, body.expression_analysis)
 
 
 @app.get("/v1/people", response_model=PersonPage, responses=PROBLEMS, tags=["people"])
-def list_people(principal: CurrentPrincipal, limit: Limit = 50,
+async def list_people(principal: CurrentPrincipal, limit: Limit = 50,
                 cursor: Annotated[str | None, Query(max_length=512)] = None,
                 include_hidden: bool = False) -> PersonPage:
     return service.list_people(principal.user_id, limit=limit, cursor=cursor, include_hidden=include_hidden)
 
 
 @app.patch("/v1/people/{person_id}", response_model=PersonOut, responses=PROBLEMS, tags=["people"])
-def patch_person(person_id: str, body: PersonPatch, principal: CurrentPrincipal) -> PersonOut:
+async def patch_person(person_id: str, body: PersonPatch, principal: CurrentPrincipal) -> PersonOut:
     return service.patch_person(principal.user_id, person_id, body)
 
 
 @app.post("/v1/people/{person_id}/merge", response_model=PersonOut, responses=PROBLEMS, tags=["people"])
-def merge_people(person_id: str, body: MergeRequest, principal: CurrentPrincipal) -> PersonOut:
+async def merge_people(person_id: str, body: MergeRequest, principal: CurrentPrincipal) -> PersonOut:
     return service.merge_people(principal.user_id, person_id, body.person_ids)
 
 
 @app.get("/v1/people/{person_id}/suggestions", response_model=list[Suggestion], responses=PROBLEMS,
          tags=["people"])
-def person_suggestions(person_id: str, principal: CurrentPrincipal,
+async def person_suggestions(person_id: str, principal: CurrentPrincipal,
                        limit: Annotated[int, Query(ge=1, le=50)] = 10) -> list[Suggestion]:
     return service.person_suggestions(principal.user_id, person_id, limit)
 
 
 @app.get("/v1/people/{person_id}/photos", response_model=PhotoPage, responses=PROBLEMS, tags=["people"])
-def person_photos(person_id: str, principal: CurrentPrincipal, limit: Limit = 30,
+async def person_photos(person_id: str, principal: CurrentPrincipal, limit: Limit = 30,
                   cursor: Annotated[str | None, Query(max_length=512)] = None) -> PhotoPage:
     return service.person_photos(principal.user_id, person_id, limit=limit, cursor=cursor)
 
 
 @app.post("/v1/people/recluster", status_code=202, response_model=Accepted, responses=PROBLEMS, tags=["people"])
-def recluster(principal: CurrentPrincipal) -> Accepted:
+async def recluster(principal: CurrentPrincipal) -> Accepted:
     service.request_recluster(principal.user_id)
     return Accepted()
 
 
 @app.post("/v1/faces/{face_id}/assign", response_model=PersonOut, responses=PROBLEMS, tags=["people"])
-def assign_face(face_id: str, body: AssignRequest, principal: CurrentPrincipal) -> PersonOut:
+async def assign_face(face_id: str, body: AssignRequest, principal: CurrentPrincipal) -> PersonOut:
     return service.assign_face(principal.user_id, face_id, body.person_id)
