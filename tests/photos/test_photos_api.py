@@ -15,7 +15,20 @@ from cheese_runtime.db.models import Face, Person, Photo
 from cheese_runtime.db.session import session_scope
 from cheese_runtime.settings import get_settings
 from tests.conftest import signup, wait_until
+from tests.idor import Attempt, assert_others_get_404, assert_owner_still_sees
 from tests.photos.helpers import consent, photo_bytes, upload, wait_status
+
+
+class _AnyUrl(str):
+    """Presigned URLs differ per request; equal to any http(s) URL."""
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, str) and other.startswith("http")
+
+    __hash__ = str.__hash__
+
+
+ANY_URL = _AnyUrl("any url")
 
 
 def objects_under(prefix: str) -> list[str]:
@@ -126,28 +139,33 @@ def test_duplicate_delivery_leaves_one_set_of_faces(db) -> None:  # noqa: ANN001
 def test_others_cannot_see_or_touch_my_photos_people_and_faces(db) -> None:  # noqa: ANN001
     owner, other = signup("owner"), signup("intruder")
     consent(owner)
+    consent(other)
     photo = wait_status(owner, upload(owner, photo_bytes("sample4.jpg")))
     face_id = photo["faces"][0]["id"]
     person = owner.call("POST", f"/v1/faces/{face_id}/assign", json_body={"person_id": None}).json()
-    attempts = [
-        ("GET", f"/v1/photos/{photo['id']}", None), ("DELETE", f"/v1/photos/{photo['id']}", None),
-        ("GET", f"/v1/photos/{photo['id']}/anonymised", None),
-        ("PATCH", f"/v1/people/{person['id']}", {"name": "mine now"}),
-        ("POST", f"/v1/people/{person['id']}/merge", {"person_ids": [person["id"] + "x"]}),
-        ("GET", f"/v1/people/{person['id']}/suggestions", None),
-        ("GET", f"/v1/people/{person['id']}/photos", None),
-        ("POST", f"/v1/faces/{face_id}/assign", {"person_id": None}),
-    ]
-    for method, path, body in attempts:
-        response = other.call(method, path, json_body=body)
-        assert response.status == 404, (method, path, response.status)
-    assert other.call("GET", "/v1/photos", query=f"person_ids={person['id']}").status == 404
-    assert other.call("GET", "/v1/photos").json()["items"] == []
-    assert other.call("GET", "/v1/people").json()["items"] == []
-    # Merging someone else's person into mine is refused too.
-    mine = other.call("PUT", "/v1/me/consent", json_body={"face_grouping": True, "expression_analysis": False})
-    assert mine.status == 200
-    assert owner.call("GET", f"/v1/photos/{photo['id']}").status == 200
+    before = owner.call("GET", f"/v1/photos/{photo['id']}").json()
+    assert_others_get_404(other, [
+        Attempt("GET", f"/v1/photos/{photo['id']}"),
+        Attempt("DELETE", f"/v1/photos/{photo['id']}"),
+        Attempt("GET", f"/v1/photos/{photo['id']}/anonymised"),
+        Attempt("PATCH", f"/v1/people/{person['id']}", {"name": "mine now"}),
+        Attempt("POST", f"/v1/people/{person['id']}/merge", {"person_ids": [person["id"] + "x"]}),
+        Attempt("GET", f"/v1/people/{person['id']}/suggestions"),
+        Attempt("GET", f"/v1/people/{person['id']}/photos"),
+        Attempt("POST", f"/v1/faces/{face_id}/assign", {"person_id": None}),
+        Attempt("GET", "/v1/photos", query=f"person_ids={person['id']}"),
+    ])
+    # Pulling the owner's face into the intruder's own person is refused too.
+    theirs = wait_status(other, upload(other, photo_bytes("obama.jpg")))
+    their_person = other.call("POST", f"/v1/faces/{theirs['faces'][0]['id']}/assign",
+                              json_body={"person_id": None}).json()
+    assert_others_get_404(other, [
+        Attempt("POST", f"/v1/people/{their_person['id']}/merge", {"person_ids": [person["id"]]}),
+        Attempt("POST", f"/v1/faces/{face_id}/assign", {"person_id": their_person["id"]}),
+    ])
+    assert other.call("GET", "/v1/people").json()["items"][0]["id"] == their_person["id"]
+    assert_owner_still_sees(owner, f"/v1/photos/{photo['id']}", before | {
+        "image_url": ANY_URL, "thumbnail_url": ANY_URL})
 
 
 def test_listing_paginates_and_filters(db) -> None:  # noqa: ANN001
