@@ -87,7 +87,11 @@ class HttpApi(Construct):
     def add_function_routes(
         self, definition: resources.ApiFunction, function: lambda_.IFunction
     ) -> None:
-        integration = integrations.HttpLambdaIntegration(f"{definition.name}Integration", function)
+        # One invoke permission per function for the whole API rather than one
+        # per route: it keeps the stack well under CloudFormation's 500 resources.
+        integration = integrations.HttpLambdaIntegration(
+            f"{definition.name}Integration", function, scope_permission_to_route=False
+        )
         for route in definition.routes:
             routes = self.api.add_routes(
                 path=route.path, methods=[apigwv2.HttpMethod(route.method)], integration=integration

@@ -682,3 +682,9 @@ def test_layer_bundles_locally_with_pip(tmp_path: Path, monkeypatch: pytest.Monk
 def test_stage_names_that_would_break_resource_names_are_refused(stage: str) -> None:
     with pytest.raises(ValueError, match="stage"):
         StageConfig(stage=stage)
+
+
+def test_stacks_keep_headroom_under_cloudformations_500_resources(synth: Synth) -> None:
+    # Past this, split the service stack (e.g. one stack per functions/<package>).
+    for template in (synth.data, synth.service):
+        assert len(template.to_json()["Resources"]) < 400
