@@ -191,9 +191,12 @@ PHOTOS = ApiFunction(
         Route("POST", "/v1/people/recluster"),
         Route("POST", "/v1/faces/{id}/assign"),
     ),
-    grants=("database", "photos_bucket", "event_bus", "jwks", "rekognition"),
+    # "internet": booth imports fetch vendors' pages (through the VPC's NAT gateway).
+    grants=("database", "photos_bucket", "event_bus", "jwks", "rekognition", "internet"),
     timeout_seconds=29,
     memory_mb=1024,
+    # QR decoding (zxing-cpp, OpenCV) and people suggestions (numpy) need the ML image.
+    ml_image=True,
 )
 
 API_FUNCTIONS: tuple[ApiFunction, ...] = (AUTH, POOL, SMILE_RANK, PHOTOS)
@@ -212,6 +215,7 @@ EVENT_SUBSCRIPTIONS: tuple[EventSubscription, ...] = (
         module="functions.photos.erasure",
         grants=("database", "photos_bucket", "rekognition"),
         timeout_seconds=300,
+        ml_image=True,
     ),
     # Full re-clustering of one user's faces (user request or the nightly job).
     EventSubscription(
@@ -222,6 +226,7 @@ EVENT_SUBSCRIPTIONS: tuple[EventSubscription, ...] = (
         timeout_seconds=300,
         memory_mb=2048,
         batch_size=1,
+        ml_image=True,
     ),
     # Anonymised views are rendered by the ML image and cached in S3.
     EventSubscription(
@@ -232,6 +237,7 @@ EVENT_SUBSCRIPTIONS: tuple[EventSubscription, ...] = (
         timeout_seconds=60,
         memory_mb=2048,
         batch_size=1,
+        ml_image=True,
     ),
     EventSubscription(
         consumer="auth-erasure",
@@ -369,6 +375,7 @@ BUCKET_NOTIFICATIONS: tuple[BucketNotification, ...] = (
         timeout_seconds=120,
         memory_mb=2048,
         batch_size=4,
+        ml_image=True,
     ),
     BucketNotification(
         consumer="pool-avatars",
@@ -431,6 +438,7 @@ PHOTOS_NIGHTLY_RECLUSTER = ScheduledJob(
     schedule="cron(30 3 * * ? *)",
     grants=("database", "event_bus"),
     timeout_seconds=300,
+    ml_image=True,
 )
 
 SCHEDULED_JOBS: tuple[ScheduledJob, ...] = (POOL_SWEEP, SMILE_PERIOD_CLOSE, PHOTOS_NIGHTLY_RECLUSTER)
