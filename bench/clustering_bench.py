@@ -461,7 +461,7 @@ def time_assign(records: list[FaceRecord], params: ClusterParams, truth: dict[st
 
 
 def synthetic_recluster(records: list[FaceRecord], truth: dict[str, str], params: ClusterParams,
-                        ) -> tuple[dict[str, object], dict[str, str | None]]:
+                        siblings: int = 0) -> tuple[dict[str, object], dict[str, str | None]]:
     counter = itertools.count()
     wall = time.perf_counter()
     cpu = time.process_time()
@@ -485,6 +485,13 @@ def synthetic_recluster(records: list[FaceRecord], truth: dict[str, str], params
         1 for labels in members.values()
         if max(labels.count(x) for x in set(labels)) < 0.9 * len(labels)
     )
+    # persons holding faces of both a look-alike pair (identity k and its sibling)
+    n_identities = len({label for label in truth.values() if label.startswith("id")})
+    sibling_of = {f"id{k}": f"id{n_identities - 1 - k}" for k in range(siblings)}
+    sibling_mixed = sum(
+        1 for labels in members.values()
+        if any(sibling_of.get(label) in labels for label in set(labels))
+    )
     return {
         "faces": len(records),
         "wall_s": round(wall, 2),
@@ -494,6 +501,7 @@ def synthetic_recluster(records: list[FaceRecord], truth: dict[str, str], params
         "core_faces": len(result.core),
         "persons": len(persons),
         "mixed_persons": mixed,
+        "persons_with_both_siblings": sibling_mixed,
         "true_pairs": true_pairs,
         "predicted_pairs": predicted_pairs,
         "precision": round(precision, 4),
@@ -566,10 +574,16 @@ def main() -> int:
             "photos_and_frames": evaluate_real(photos_only, params),
             "with_augmentations": evaluate_real(faces, params),
         }
+        # Judgement call, not a label: sample1.jpg#2 and sample3.jpg#1 look like one woman
+        # (and are 0.23 apart, as close as the obama photos); labels.py says two people.
+        relabel = {"sample3.jpg#1": "sample1.jpg#2"}
+        relabelled = [replace(f, identity=relabel.get(f.identity, f.identity)) for f in faces]
+        real["with_augmentations_if_sample1#2_is_sample3#1"] = evaluate_real(relabelled, params)
         if args.sweep:
-            real["sweep_photos_and_frames"] = sweep_real(
-                photos_only, (0.30, 0.35, 0.40, 0.42, 0.45, 0.50), (2, 3, 4), (params.max_mean_distance,)
-            )
+            grid = ((0.30, 0.35, 0.38, 0.42, 0.45, 0.50), (2, 3, 4), (params.max_mean_distance,))
+            real["sweep_photos_and_frames"] = sweep_real(photos_only, *grid)
+            real["sweep_with_augmentations"] = sweep_real(faces, *grid)
+            real["sweep_with_augmentations_if_sample1#2_is_sample3#1"] = sweep_real(relabelled, *grid)
         out["real"] = real
         for key in ("photos_and_frames", "with_augmentations"):
             result = real[key]
@@ -589,7 +603,8 @@ def main() -> int:
             ),
         }
         log("synthetic: recluster ...")
-        recluster_result, persons = synthetic_recluster(records, truth, params)
+        siblings = int(spec.identities * spec.sibling_fraction)
+        recluster_result, persons = synthetic_recluster(records, truth, params, siblings)
         synthetic["recluster"] = recluster_result
         # the gallery for assign carries the recluster's persons
         clustered = [replace(r, person_id=persons[r.face_id]) for r in records]
@@ -597,23 +612,29 @@ def main() -> int:
         synthetic["assign"] = time_assign(clustered, params, truth, args.assigns)
         if args.sweep:
             rows = []
-            for max_distance, mean in itertools.product((0.35, 0.40, 0.42, 0.45), (0.5, 0.55, 0.6, 2.0)):
+            grid = ((0.32, 0.55), (0.35, 0.55), (0.38, 0.55), (0.42, 0.55), (0.35, 0.5), (0.35, 2.0))
+            for max_distance, mean in grid:
                 log(f"sweep {max_distance} {mean}")
                 result, _ = synthetic_recluster(
-                    records, truth, ClusterParams(max_distance=max_distance, max_mean_distance=mean)
+                    records, truth,
+                    ClusterParams(max_distance=max_distance, max_mean_distance=mean), siblings,
                 )
                 rows.append({"max_distance": max_distance, "max_mean_distance": mean,
                              **{k: result[k] for k in ("precision", "recall", "persons",
-                                                       "mixed_persons", "cpu_s")}})
+                                                       "mixed_persons", "persons_with_both_siblings",
+                                                       "clustered_faces", "cpu_s")}})
             synthetic["sweep"] = rows
         out["synthetic"] = synthetic
         rc, asg = synthetic["recluster"], synthetic["assign"]
-        goals["recluster_50k_cpu_s"] = {"value": rc["cpu_s"], "goal": "<= 30", "pass": rc["cpu_s"] <= 30}
-        goals["recluster_50k_wall_s"] = {"value": rc["wall_s"], "goal": "<= 30", "pass": rc["wall_s"] <= 30}
+        # CPU time of the one thread is the cost on one core; wall time also counts the time
+        # the process waited for a core (the load average is in "environment").
+        goals[f"recluster_{spec.faces}_cpu_s"] = {"value": rc["cpu_s"], "goal": "<= 30", "pass": rc["cpu_s"] <= 30}
+        goals[f"recluster_{spec.faces}_wall_s"] = {"value": rc["wall_s"], "goal": "<= 30", "pass": rc["wall_s"] <= 30}
         for cache in ("cold", "warm"):
-            for q in ("p50_ms", "p99_ms"):
-                goals[f"assign_{cache}_{q}"] = {"value": asg[cache][q], "goal": "<= 5",
-                                                "pass": asg[cache][q] <= 5}
+            for q in ("p50", "p99"):
+                for clock, key in (("cpu", f"cpu_{q}_ms"), ("wall", f"{q}_ms")):
+                    goals[f"assign_{spec.faces}_{cache}_{clock}_{q}_ms"] = {
+                        "value": asg[cache][key], "goal": "<= 5", "pass": asg[cache][key] <= 5}
         goals["synthetic_precision"] = {"value": rc["precision"], "goal": "reported", "pass": True}
         goals["synthetic_recall"] = {"value": rc["recall"], "goal": "reported", "pass": True}
 
