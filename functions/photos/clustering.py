@@ -461,7 +461,7 @@ def neighbour_graph(
             width = c1 - c0
             tile = block @ columns[:, c0:c1]
             if c0 == r0:  # diagonal tile: keep the strict upper triangle only
-                lower = np.tril_indices(height, 0, width)
+                lower = np.tri(height, width, 0, dtype=bool)
                 tile[lower] = below
             mask = tile >= threshold
             row_hits = np.count_nonzero(mask, axis=1)
@@ -599,7 +599,11 @@ def recluster_detailed(
         raise ValueError("duplicate face ids")
     if n == 0:
         return ReclusterResult({}, frozenset(), 0, 0)
-    embeddings = np.stack([_as_unit(face.embedding) for face in ordered]).astype(np.float32)
+    embeddings = np.stack([np.asarray(f.embedding, dtype=np.float32).reshape(-1) for f in ordered])
+    norms = np.linalg.norm(embeddings, axis=1, keepdims=True)
+    if not np.all(np.isfinite(norms)) or np.any(norms == 0):
+        raise ValueError("embeddings must be finite non-zero vectors")
+    embeddings /= norms
     photo_codes: dict[str, int] = {}
     photos = [photo_codes.setdefault(face.photo_id, len(photo_codes)) for face in ordered]
 
@@ -630,11 +634,18 @@ def recluster_detailed(
     both = linkable[rows] & linkable[cols]
     c_rows, c_cols, c_sims = rows[both], cols[both], sims[both]
     order = np.lexsort((c_cols, c_rows, -c_sims))
-    find, can_merge, union = groups.find, groups.can_merge, groups.union
-    for i, j in zip(c_rows[order].tolist(), c_cols[order].tolist(), strict=True):
-        a, b = find(i), find(j)
+    parent, can_merge, union = groups.parent, groups.can_merge, groups.union
+    for a, b in zip(c_rows[order].tolist(), c_cols[order].tolist(), strict=True):
+        # find with path halving, inlined: this loop runs once per kept core-core link
+        while parent[a] != a:
+            parent[a] = parent[parent[a]]
+            a = parent[a]
+        while parent[b] != b:
+            parent[b] = parent[parent[b]]
+            b = parent[b]
         if a != b and can_merge(a, b, min_mean):
             union(a, b)
+    find = groups.find
 
     # Border faces: nearest admissible core neighbour's group, best links first.
     border_links: list[tuple[float, int, int]] = []
