@@ -151,7 +151,9 @@ class Gallery:
         if faces:  # bulk load: one vectorised copy instead of n appends
             if len({face.face_id for face in faces}) != len(faces):
                 raise ValueError("duplicate face ids")
-            matrix = np.stack([np.asarray(f.embedding, dtype=np.float32).reshape(-1) for f in faces])
+            matrix = np.stack(
+                [np.asarray(face.embedding, dtype=np.float32).reshape(-1) for face in faces]
+            )
             if matrix.shape[1] != self._dim:
                 raise ValueError(f"expected {self._dim}-d embeddings, got {matrix.shape[1]}")
             norms = np.linalg.norm(matrix, axis=1, keepdims=True)
@@ -334,9 +336,8 @@ class Gallery:
         totals = np.zeros(len(indices), dtype=np.int32)
         for start in range(0, self._n, _COL_BLOCK):
             stop = min(self._n, start + _COL_BLOCK)
-            totals += np.count_nonzero(self._rows[start:stop] @ queries >= threshold, axis=0).astype(
-                np.int32
-            )
+            hits = self._rows[start:stop] @ queries >= threshold
+            totals += np.count_nonzero(hits, axis=0).astype(np.int32)
         return totals
 
 
@@ -533,7 +534,10 @@ class _Groups:
         if not self.manual_allows(a, b):
             return False
         photos_a, photos_b = self.photos[a], self.photos[b]
-        small, large = (photos_a, photos_b) if len(photos_a) <= len(photos_b) else (photos_b, photos_a)
+        if len(photos_a) <= len(photos_b):
+            small, large = photos_a, photos_b
+        else:
+            small, large = photos_b, photos_a
         if any(p in large for p in small):
             return False
         mean = float(self.sums[a] @ self.sums[b]) / (self.size[a] * self.size[b])
@@ -652,8 +656,9 @@ def recluster_detailed(
     border = ~core & ~fixed
     for src, dst in ((rows, cols), (cols, rows)):
         pick = border[src] & linkable[dst]
-        for s, i, j in zip((-sims[pick]).tolist(), src[pick].tolist(), dst[pick].tolist(), strict=True):
-            border_links.append((s, i, j))
+        border_links.extend(
+            zip((-sims[pick]).tolist(), src[pick].tolist(), dst[pick].tolist(), strict=True)
+        )
     heapq.heapify(border_links)
     placed = np.zeros(n, dtype=bool)
     while border_links:

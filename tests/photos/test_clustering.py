@@ -177,11 +177,13 @@ def test_assign_never_joins_a_person_already_in_the_photo() -> None:
         face.person_id = "alice"
     gallery = Gallery(faces)
     # a new face in a photo where alice already is: may not join alice
-    decision = assign(FaceRecord("new", "a-photo0", around(centre, 0.1, rng), None), gallery, PARAMS)
+    new_face = FaceRecord("new", "a-photo0", around(centre, 0.1, rng), None)
+    decision = assign(new_face, gallery, PARAMS)
     assert decision.person_id != "alice"
     assert "a0" not in decision.new_person_faces
     # the same face in a new photo joins her
-    decision = assign(FaceRecord("new", "elsewhere", around(centre, 0.1, rng), None), gallery, PARAMS)
+    new_face = FaceRecord("new", "elsewhere", around(centre, 0.1, rng), None)
+    decision = assign(new_face, gallery, PARAMS)
     assert decision == Assignment("alice", ())
 
 
@@ -198,7 +200,12 @@ def test_cannot_link_holds_on_random_galleries(seed: int, people: int, photos: i
     for k in range(60):
         centre = centres[int(rng.integers(people))]
         faces.append(
-            FaceRecord(f"f{k}", f"p{int(rng.integers(photos))}", around(centre, rng.uniform(0.05, 0.4), rng), None)
+            FaceRecord(
+                f"f{k}",
+                f"p{int(rng.integers(photos))}",
+                around(centre, rng.uniform(0.05, 0.4), rng),
+                None,
+            )
         )
     persons = recluster(faces, ClusterParams(max_distance=0.5, min_faces=2), ids())
     seen: set[tuple[str, str]] = set()
@@ -301,13 +308,15 @@ def test_non_core_faces_are_deferred_not_forced() -> None:
     # one unassigned neighbour only: not core (2 < min_faces): deferred, no new person
     stranger = random_unit(rng)
     gallery.add(FaceRecord("s0", "s-photo0", around(stranger, 0.1, rng), None))
-    decision = assign(FaceRecord("s1", "s-photo1", around(stranger, 0.1, rng), None), gallery, PARAMS)
+    second = FaceRecord("s1", "s-photo1", around(stranger, 0.1, rng), None)
+    decision = assign(second, gallery, PARAMS)
     assert decision.deferred
     # a face whose only assigned neighbour is itself not core: deferred
     border_centre = around(centre, 0.55, rng)
     border = FaceRecord("b", "b-photo", around(border_centre, 0.05, rng), "alice")
     lone_gallery = Gallery([border])
-    decision = assign(FaceRecord("n", "n-photo", around(border_centre, 0.05, rng), None), lone_gallery, PARAMS)
+    newcomer = FaceRecord("n", "n-photo", around(border_centre, 0.05, rng), None)
+    decision = assign(newcomer, lone_gallery, PARAMS)
     assert decision.deferred
 
 
@@ -343,7 +352,9 @@ def test_look_alike_bridge_faces_do_not_glue_two_people() -> None:
 def test_recluster_is_deterministic_whatever_the_input_order() -> None:
     rng = np.random.default_rng(11)
     centres = [random_unit(rng) for _ in range(4)]
-    faces = [f for i, c in enumerate(centres) for f in person_faces(f"p{i}-", c, 5, rng, spread=0.3)]
+    faces = [
+        f for i, c in enumerate(centres) for f in person_faces(f"p{i}-", c, 5, rng, spread=0.3)
+    ]
     one = recluster(faces, PARAMS, ids())
     two = recluster(list(reversed(faces)), PARAMS, ids())
     assert one == two
