@@ -191,14 +191,23 @@ class PoolStore:
     def lock(self, user_id: str) -> dict[str, Any] | None:
         return self.get(self.pools, lock_key(user_id))
 
-    def partition(self, pool_id: str, consistent: bool = False) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
-        """The pool's meta item and its members in one Query (no grants: they sort after "M#")."""
+    def partition(self, pool_id: str, consistent: bool = False, fields: tuple[str, ...] | None = None,
+                  ) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+        """The pool's meta item and its members in one Query (no grants: they sort after "M#").
+
+        ``fields`` projects the attributes a fan-out needs (smaller reads).
+        """
         items: list[dict[str, Any]] = []
         kwargs: dict[str, Any] = {
             "TableName": self.pools, "ConsistentRead": consistent,
-            "KeyConditionExpression": "pk = :pk AND sk < :end",
+            "KeyConditionExpression": "#pk = :pk AND #sk < :end",
+            "ExpressionAttributeNames": {"#pk": "pk", "#sk": "sk"},
             "ExpressionAttributeValues": {":pk": {"S": pool_pk(pool_id)}, ":end": {"S": "N"}},
         }
+        if fields:
+            names = {f"#f{i}": name for i, name in enumerate(fields) if name not in ("pk", "sk")}
+            kwargs["ExpressionAttributeNames"].update(names)
+            kwargs["ProjectionExpression"] = ", ".join(["#pk", "#sk", *names])
         while True:
             page = self.db.query(**kwargs)
             items.extend(de(i) for i in page.get("Items", []))

@@ -15,6 +15,7 @@ leaderboards read; an open stretch is added at read time.
 """
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -43,6 +44,11 @@ from functions.pool.dal import (
 DAY_TTL_SECONDS = 60 * 24 * 3600
 SESSION_TTL_SECONDS = 400 * 24 * 3600
 CONNECTION_TTL_SECONDS = 2 * 3600 + 15 * 60  # API Gateway closes connections after 2 hours
+_gone_state = threading.local()
+# What fan-outs read of a pool partition (projection): recipients, and the timeout checks.
+FANOUT_FIELDS = ("user_id", "connection_id", "away_reason")
+TIMEOUT_FIELDS = FANOUT_FIELDS + ("seq", "status", "last_seen", "grace_until", "ver", "focused", "streak_start",
+                                  "focus_closed")
 
 
 @dataclass
@@ -193,7 +199,7 @@ class Presence:
 
     def _emit(self, pool_id: str, event: dict[str, Any], extra: tuple[str, ...] = ()) -> None:
         """Broadcast a sequenced event to the pool's reachable members (+ ``extra`` connections)."""
-        _, members = self.store.partition(pool_id, consistent=True)
+        _, members = self.store.partition(pool_id, consistent=True, fields=FANOUT_FIELDS)
         gone = self.broadcaster.send(self._recipients(members) + list(extra), event)
         if gone:
             self.handle_gone(pool_id, members, gone)
@@ -306,26 +312,42 @@ class Presence:
         for _ in range(4):
             now = time.time()
             db = self.store.db
+            # One UpdateItem: a focused heartbeat starts (or continues) the stretch, an
+            # unfocused one ends it; ALL_OLD tells whether a stretch just closed.
+            if focused:
+                expression = ("SET last_seen = :now, score = :s, hb = hb + :one, ver = ver + :one, focused = :f, "
+                              "streak_start = if_not_exists(streak_start, :now)")
+            else:
+                expression = ("SET last_seen = :now, score = :s, hb = hb + :one, ver = ver + :one, focused = :f "
+                              "REMOVE streak_start")
             try:
-                new = dal.de(db.update_item(
+                old = dal.de(db.update_item(
                     TableName=self.store.pools, Key=self.store.member_key(pool_id, caller.user_id),
-                    UpdateExpression="SET last_seen = :now, score = :s, hb = hb + :one, ver = ver + :one",
-                    ConditionExpression=("connection_id = :c AND #st = :present AND focused = :f "
-                                         "AND last_seen BETWEEN :lo AND :hi"),
+                    UpdateExpression=expression,
+                    ConditionExpression="connection_id = :c AND #st = :present AND last_seen BETWEEN :lo AND :hi",
                     ExpressionAttributeNames={"#st": "status"},
                     ExpressionAttributeValues=dal.ser_map({
                         ":now": now, ":s": score, ":one": 1, ":c": caller.connection_id, ":present": "present",
                         ":f": focused, ":lo": now - s.pool_away_after_seconds,
                         ":hi": now - s.pool_focus_min_interval_seconds}),
-                    ReturnValues="ALL_NEW", ReturnValuesOnConditionCheckFailure="ALL_OLD")["Attributes"])
-                break
+                    ReturnValues="ALL_OLD", ReturnValuesOnConditionCheckFailure="ALL_OLD")["Attributes"])
             except db.exceptions.ConditionalCheckFailedException as exc:
                 old = dal.de(exc.response.get("Item"))
-            try:
-                new = self._slow_heartbeat(caller, pool_id, old, score, focused, now)
-                break
-            except OpFailed:
-                continue
+                try:
+                    new = self._slow_heartbeat(caller, pool_id, old, score, focused, now)
+                    break
+                except OpFailed:
+                    continue
+            new = dict(old)
+            new.update({"last_seen": now, "score": score, "hb": int(old.get("hb", 0)) + 1,
+                        "ver": int(old.get("ver", 0)) + 1, "focused": focused})
+            if focused:
+                new.setdefault("streak_start", now)
+            else:
+                new.pop("streak_start", None)
+                if old.get("focused") and old.get("streak_start") is not None:
+                    new["focus_closed"] = self._flush_closed(pool_id, old)
+            break
         else:
             raise ClientError("busy", "The pool is busy; try again.")
         self.broadcast_focus(pool_id, new)
@@ -370,6 +392,19 @@ class Presence:
         self._transact([self._member_update(pool_id, old, sets, removes)] + ops)
         return new
 
+    def _flush_closed(self, pool_id: str, old: dict[str, Any]) -> float:
+        """Record the stretch an unfocused heartbeat just closed: session total and per-day seconds."""
+        _, ops = self._close_stretch(pool_id, old)
+        start, end = open_stretch(old) or (0.0, 0.0)
+        seconds = round(max(0.0, end - start), 3)
+        member = update_op(self.store.pools, self.store.member_key(pool_id, old["user_id"]),
+                           "ADD focus_closed :s", {":s": seconds}, "attribute_exists(pk)")
+        try:
+            self._transact([member] + ops)
+        except OpFailed:
+            logger.warning("closed stretch not recorded: member gone", extra={"pool_id": pool_id})
+        return float(old.get("focus_closed", 0)) + seconds
+
     def _write_one(self, op: Op) -> None:
         self._transact([op])
 
@@ -387,7 +422,7 @@ class Presence:
             raise OpFailed(0, None) from exc
 
     def broadcast_focus(self, pool_id: str, member: dict[str, Any]) -> None:
-        meta, members = self.store.partition(pool_id)
+        meta, members = self.store.partition(pool_id, fields=TIMEOUT_FIELDS)
         if meta is None:
             return
         event = {"type": "focus_updated", "pool_id": pool_id, "seq": int(meta.get("seq", 0)),
@@ -525,15 +560,34 @@ class Presence:
             self.mark_disconnected(lock["pool_id"], caller.user_id, caller.connection_id)
 
     def handle_gone(self, pool_id: str, members: list[dict[str, Any]], gone: set[str]) -> None:
-        """Connections answered 410: forget exactly those (their members keep the seat for the grace period)."""
-        for connection_id in gone:
-            metrics.add_metric(name="StaleConnections", unit=MetricUnit.Count, value=1)
-            logger.info("stale connection removed", extra={"connection_id": connection_id, "pool_id": pool_id})
-            self.store.db.delete_item(TableName=self.store.connections,
-                                      Key={"connection_id": {"S": connection_id}})
-            for member in members:
-                if member.get("connection_id") == connection_id:
-                    self.mark_disconnected(pool_id, member["user_id"], connection_id)
+        """Connections answered 410: forget exactly those (their members keep the seat for the grace period).
+
+        Marking a member disconnected broadcasts a sequenced event, which may find
+        more dead connections: they join a work list handled here once each,
+        never recursively (a mass disconnect costs one event per dead member).
+        """
+        state = _gone_state
+        if getattr(state, "queue", None) is not None:  # called from inside this loop: queue, don't recurse
+            for connection_id in gone:
+                if connection_id not in state.seen:
+                    state.seen.add(connection_id)
+                    state.queue.append((pool_id, members, connection_id))
+            return
+        state.queue = [(pool_id, members, c) for c in gone]
+        state.seen = set(gone)
+        try:
+            while state.queue:
+                pool, known, connection_id = state.queue.pop(0)
+                metrics.add_metric(name="StaleConnections", unit=MetricUnit.Count, value=1)
+                logger.info("stale connection removed", extra={"connection_id": connection_id, "pool_id": pool})
+                self.store.db.delete_item(TableName=self.store.connections,
+                                          Key={"connection_id": {"S": connection_id}})
+                for member in known:
+                    if member.get("connection_id") == connection_id:
+                        self.mark_disconnected(pool, member["user_id"], connection_id)
+        finally:
+            state.queue = None
+            state.seen = set()
 
     def _timeout_away(self, pool_id: str, member: dict[str, Any]) -> None:
         sets, ops = self._close_stretch(pool_id, member)

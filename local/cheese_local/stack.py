@@ -45,6 +45,7 @@ def make_dynamodb_atomic() -> None:
 
     if getattr(DynamoDBBackend, "_cheese_atomic", False):
         return
+    _item_level_transaction_rollback(DynamoDBBackend)  # inside the lock below: snapshots are current
     lock = threading.RLock()
     for name in ("put_item", "get_item", "update_item", "delete_item", "transact_write_items",
                  "transact_get_items", "batch_write_item"):
@@ -57,6 +58,59 @@ def make_dynamodb_atomic() -> None:
 
         setattr(DynamoDBBackend, name, locked)
     DynamoDBBackend._cheese_atomic = True
+
+
+def _item_level_transaction_rollback(backend_class: type) -> None:
+    """moto backs up every table a transaction touches with a deep copy of the whole table
+    (O(table size) per TransactWriteItems); back up only the transaction's items instead."""
+    import copy
+
+    import moto.dynamodb.models as dynamodb_models
+    from moto.dynamodb.models.dynamo_type import DynamoType
+    from moto.dynamodb.models.table import Table
+
+    class _NoTableCopy:
+        """moto's module-level ``copy``: deep copies of whole tables become no-ops."""
+
+        def __getattr__(self, name: str):  # noqa: ANN204
+            return getattr(copy, name)
+
+        @staticmethod
+        def deepcopy(value, memo=None):  # noqa: ANN001, ANN205
+            return value if isinstance(value, Table) else copy.deepcopy(value, memo)
+
+    dynamodb_models.copy = _NoTableCopy()
+    transact = backend_class.transact_write_items
+
+    def transact_write_items(self, transact_items, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        saved = []
+        for entry in transact_items:
+            _, op = next(iter(entry.items()))
+            table = self.tables.get(op.get("TableName"))
+            if table is None:
+                continue
+            key = op.get("Key") or op.get("Item") or {}
+            if table.hash_key_attr not in key:
+                continue
+            hash_value = DynamoType(key[table.hash_key_attr])
+            range_value = DynamoType(key[table.range_key_attr]) if table.range_key_attr in key else None
+            before = table.get_item(hash_value, range_value) if (range_value or not table.has_range_key) else None
+            saved.append((table, hash_value, range_value, copy.deepcopy(before)))
+        try:
+            return transact(self, transact_items, *args, **kwargs)
+        except Exception:
+            for table, hash_value, range_value, before in reversed(saved):
+                if range_value is not None:
+                    table.items[hash_value].pop(range_value, None)
+                    if before is not None:
+                        table.items[hash_value][range_value] = before
+                else:
+                    table.items.pop(hash_value, None)
+                    if before is not None:
+                        table.items[hash_value] = before
+            raise
+
+    backend_class.transact_write_items = transact_write_items
 
 
 @dataclass
