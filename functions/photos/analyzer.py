@@ -35,6 +35,7 @@ from cheese_runtime.db.types import new_id, utcnow
 from cheese_runtime.observability import logger, metrics, tracer
 from cheese_runtime.settings import get_settings
 from functions.photos import storage
+from functions.photos.cuts import cut_of_faces
 from functions.photos.dal import (
     ConsentRepository,
     FaceRepository,
@@ -139,10 +140,11 @@ def analyse_photo(user_id: str, photo_id: str) -> None:
             return
         face_rows.delete_for_photo(photo_id)
         stored: list[Face] = []
-        for face_id, face in zip(face_ids, faces):
+        cuts = cut_of_faces(rgb, [(f.box.x + f.box.w / 2, f.box.y + f.box.h / 2) for f in faces])
+        for face_id, face, cut in zip(face_ids, faces, cuts):
             row = Face(
                 id=face_id, photo_id=photo_id, user_id=user_id, box_x=face.box.x, box_y=face.box.y, box_w=face.box.w,
-                box_h=face.box.h, landmarks=[list(p) for p in face.landmarks],
+                box_h=face.box.h, cut=cut, landmarks=[list(p) for p in face.landmarks],
                 detection_score=float(face.detection_score),
                 quality={"face_size": face.quality.face_size, "sharpness": round(face.quality.sharpness, 2),
                          "yaw": round(face.quality.yaw, 1), "pitch": round(face.quality.pitch, 1),

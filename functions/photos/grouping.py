@@ -20,7 +20,10 @@ PARAMS = ClusterParams()
 
 def _record(face: Face) -> FaceRecord:
     assert face.embedding is not None
-    return FaceRecord(face_id=face.id, photo_id=face.photo_id, embedding=embedding_from_bytes(face.embedding),
+    # The cut, not the photo, is where two faces must be two people: a four-cut
+    # print shows the same friends in every cut.
+    return FaceRecord(face_id=face.id, photo_id=f"{face.photo_id}:{face.cut}",
+                      embedding=embedding_from_bytes(face.embedding),
                       person_id=face.person_id, manual=face.assigned_manually)
 
 
@@ -60,7 +63,7 @@ def _group_with_rekognition(session: Session, user_id: str, candidates: Sequence
             continue
         matches = index.search(user_id, face.index_face_id)
         known = faces.by_index_ids(user_id, [face_id for face_id, _ in matches])
-        in_photo = {f.person_id for f in candidates if f.person_id}
+        in_photo = {f.person_id for f in candidates if f.person_id and f.cut == face.cut}
         person_id = next((known[m].person_id for m, _ in matches if m in known and known[m].person_id
                           and known[m].person_id not in in_photo), None)
         if person_id is None:

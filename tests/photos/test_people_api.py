@@ -99,3 +99,34 @@ def test_filtering_photos_by_people_needs_all_of_them(db) -> None:  # noqa: ANN0
     both = user.call("GET", "/v1/photos", query=f"person_ids={a['id']},{b['id']}").json()["items"]
     assert [p["id"] for p in both] == [photos["sample2.jpg"]["id"]]
     assert user.call("GET", "/v1/photos", query=f"person_ids={a['id']},{solo['id']}").json()["items"] == []
+
+
+def test_one_four_cut_print_with_the_same_man_in_three_cuts_makes_him_one_person(db) -> None:  # noqa: ANN001
+    import cv2
+    import numpy as np
+
+    from cheese_ml.fixtures import fixture_path
+    from cheese_ml.images import decode_image
+
+    frame_w, frame_h = 560, 840
+    canvas = np.full((1800, 1200, 3), 250, np.uint8)
+    for i, name in enumerate(("obama.jpg", "obama2.jpg", "biden.jpg", "obama3.jpg")):
+        rgb = decode_image(open(fixture_path(name), "rb").read())
+        scale = max(frame_w / rgb.shape[1], frame_h / rgb.shape[0])
+        resized = cv2.resize(rgb, (round(rgb.shape[1] * scale), round(rgb.shape[0] * scale)))
+        top, left = (resized.shape[0] - frame_h) // 2, (resized.shape[1] - frame_w) // 2
+        y, x = 40 + (i // 2) * (frame_h + 20), 30 + (i % 2) * (frame_w + 20)
+        canvas[y:y + frame_h, x:x + frame_w] = resized[top:top + frame_h, left:left + frame_w]
+    booth_print = cv2.imencode(".jpg", cv2.cvtColor(canvas, cv2.COLOR_RGB2BGR))[1].tobytes()
+
+    user = signup("four-cut")
+    consent(user)
+    photo = wait_status(user, upload(user, booth_print))
+    assert len(photo["faces"]) == 4
+    persons = [f["person_id"] for f in photo["faces"]]
+    # Biden is in the bottom-left cut.
+    biden = next(f for f in photo["faces"]
+                 if f["box"]["x"] + f["box"]["w"] / 2 < 600 and f["box"]["y"] + f["box"]["h"] / 2 > 900)
+    his = {p for f, p in zip(photo["faces"], persons) if f is not biden}
+    assert len(his) == 1 and None not in his, persons
+    assert biden["person_id"] not in his

@@ -324,6 +324,8 @@ class Face(Base):
     box_y: Mapped[int] = mapped_column(Integer)
     box_w: Mapped[int] = mapped_column(Integer)
     box_h: Mapped[int] = mapped_column(Integer)
+    # Which cut of a photo-booth print the face is in (0 for an ordinary photo).
+    cut: Mapped[int] = mapped_column(Integer, default=0)
     landmarks: Mapped[list] = mapped_column(JSON)
     detection_score: Mapped[float] = mapped_column(Float)
     quality: Mapped[dict] = mapped_column(JSON)

@@ -70,6 +70,7 @@ def upgrade() -> None:
         sa.Column("box_y", sa.Integer(), nullable=False),
         sa.Column("box_w", sa.Integer(), nullable=False),
         sa.Column("box_h", sa.Integer(), nullable=False),
+        sa.Column("cut", sa.Integer(), nullable=False),
         sa.Column("landmarks", sa.JSON(), nullable=False),
         sa.Column("detection_score", sa.Float(), nullable=False),
         sa.Column("quality", sa.JSON(), nullable=False),
