@@ -8,19 +8,21 @@ The period row is a small state machine, ``open → closing → closed``:
    open), the budget and rate are frozen, every participant's points and
    charity are read, the amounts computed (``allocation.allocate``) and
    stored in ``period_allocations``.
-2. *Batches* (one database transaction each): for ``close_batch_size``
-   allocations in user-id order, one ledger transaction per user with the
-   idempotency key ``period-close:<period>:<user>`` (its id is the uuid5 of
-   the key; the key is unique): sponsor pool −a, pledge +a, pledge −a,
-   charity +a.
+2. *Batches* (one database transaction each, the period row locked): for
+   ``close_batch_size`` allocations in user-id order, one ledger transaction
+   per user whose id is its idempotency key ``period-close:<period>:<user>``:
+   sponsor pool −a, pledge +a, pledge −a, charity +a — written by three
+   ``INSERT … SELECT`` statements from ``period_allocations`` (accounts,
+   transactions, entries), so no row travels through Python.
 3. *Finalise* (one database transaction): the posted totals are checked
    against the allocation and the period turns ``closed``.
 
 A crash anywhere rolls back the open database transaction and leaves
 committed work in place. A re-run reads the state: ``open`` → start over (the
 snapshot did not commit), ``closing`` → post every batch again (transactions
-already posted are skipped by ``on conflict do nothing``, and entries are only
-written with a new transaction row), ``closed`` → nothing to do.
+already posted are skipped by ``on conflict do nothing`` on their key, and as a
+transaction commits with all its entries, its entries are found and skipped
+too), ``closed`` → nothing to do.
 """
 from __future__ import annotations
 
@@ -38,7 +40,7 @@ from cheese_runtime.errors import Conflict
 from cheese_runtime.observability import logger, metrics, tracer
 from functions.smile_rank.allocation import allocate
 from functions.smile_rank.config import SmileSettings, get_smile_settings
-from functions.smile_rank.dal import CharityRepository, LedgerRepository, PeriodRepository, Posting
+from functions.smile_rank.dal import CharityRepository, CloseRepository, LedgerRepository, PeriodRepository
 from functions.smile_rank.periods import period_bounds, period_id, previous_period
 from functions.smile_rank.schemas import CloseResult
 from functions.smile_rank.service import ensure_period, period_admin_out
@@ -76,14 +78,13 @@ class PeriodCloser:
                 period = PeriodRepository(session).get(pid, for_update=True)
                 if period.status == "closed":
                     break
-                rows = PeriodRepository(session).allocations(pid, last_user, self._settings.close_batch_size)
-                if not rows:
+                closing = CloseRepository(session)
+                found = closing.next_batch(pid, last_user, self._settings.close_batch_size)
+                if found is None:
                     break
-                names = CharityRepository(session).names(r.charity_id for r in rows)
-                postings = [self._posting(pid, period.currency, r.user_id, r.charity_id, names.get(r.charity_id, ""),
-                                          r.points, r.amount_minor) for r in rows]
-                posted += LedgerRepository(session).post(postings)
-                last_user = rows[-1].user_id
+                _, batch_last = found
+                posted += closing.post_batch(pid, period.currency, last_user, batch_last, now)
+                last_user = batch_last
                 self._fault(f"batch:{batch}:before-commit")
             self._fault(f"batch:{batch}")
             batch += 1
@@ -93,15 +94,6 @@ class PeriodCloser:
                                        posted_now=posted, complete=False)
         result = self._finalise(pid, now, posted)
         return result
-
-    @staticmethod
-    def _posting(pid: str, currency: str, user_id: str, charity_id: str, charity_name: str, points: int,
-                 amount: int) -> Posting:
-        return Posting(
-            idempotency_key=f"period-close:{pid}:{user_id}", kind="donation", period_id=pid, user_id=user_id,
-            memo=f"{points} smile points in {pid} for {charity_name}"[:256], currency=currency,
-            entries=(("sponsor_pool", SPONSOR, -amount), ("pledge", user_id, amount),
-                     ("pledge", user_id, -amount), ("charity", charity_id, amount)))
 
     def _snapshot(self, pid: str, now: datetime) -> None:
         with session_scope() as session:

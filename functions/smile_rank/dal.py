@@ -6,13 +6,13 @@ PostgreSQL and are no-ops on SQLite, whose writers are serialised anyway.
 """
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, literal, or_, select, text, tuple_, union_all, update
+from sqlalchemy import Connection, Date, and_, bindparam, delete, func, or_, select, text, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -30,10 +30,20 @@ from cheese_runtime.db.models import (
     SmileTotal,
     User,
 )
-from cheese_runtime.db.types import utcnow
+from cheese_runtime.db.session import get_engine
+from cheese_runtime.db.types import UTCDateTime, utcnow
 
-LEDGER_NAMESPACE = uuid.UUID("5f0c3a1e-8c1b-4d7e-9a57-0c6b1e5a3f21")
 ALL = ("all", "all")
+
+
+@contextmanager
+def read_scope() -> Iterator[Connection]:
+    """A read-only connection in autocommit mode: no BEGIN and COMMIT round trips, no ORM.
+
+    For reads of one statement (or where statements need not share a snapshot).
+    """
+    with get_engine().connect() as connection:
+        yield connection.execution_options(isolation_level="AUTOCOMMIT")
 
 
 def dialect_insert(session: Session, table: Any) -> Any:
@@ -63,23 +73,16 @@ def bulk_insert(session: Session, table: Any, rows: list[dict[str, Any]], *, ski
     session.execute(stmt.on_conflict_do_nothing() if skip_conflicts else stmt, rows)
 
 
-def stable_id(text: str) -> str:
-    """A UUID derived from ``text``: re-running a job yields the same ids."""
-    return str(uuid.uuid5(LEDGER_NAMESPACE, text))
-
-
 def account_id(kind: str, owner_id: str, currency: str) -> str:
-    return stable_id(f"account:{kind}:{owner_id}:{currency}")
-
-
-def transaction_id(idempotency_key: str) -> str:
-    return stable_id(f"transaction:{idempotency_key}")
+    """Account ids are their natural key: the same on every run, and computable in SQL (see PeriodCloser)."""
+    return f"{kind}:{owner_id}:{currency}"
 
 
 # --- smiles -------------------------------------------------------------------
 
 class SmileRepository:
-    def __init__(self, session: Session) -> None:
+    # A Session for writes; the hot reads (standing, ranking_page, score_counts) also take a Connection.
+    def __init__(self, session: Session | Connection) -> None:
         self._session = session
 
     def lock_user(self, user_id: str) -> None:
@@ -175,24 +178,14 @@ class SmileRepository:
         return self._session.execute(delete(SmilePhoto).where(SmilePhoto.user_id == user_id)).rowcount
 
     # --- reads for the API ----------------------------------------------------
-    def standing(self, user_id: str, keys: list[tuple[str, str]], day: date) -> tuple[dict, dict, int]:
-        """(points, competition rank, today's points) of a user, in one statement.
-
-        Points come from the user's rows of ``smile_totals`` (primary key), ranks
-        from ``smile_score_counts`` (1 + users with more points: a short range of
-        the primary key, never a scan of the users).
-        """
-        t, c = SmileTotal, SmileScoreCount
-        above = (select(func.coalesce(func.sum(c.users), 0))
-                 .where(c.scope == t.scope, c.period_key == t.period_key, c.points > t.points).scalar_subquery())
-        totals = select(t.scope, t.period_key, t.points, above.label("above")).where(
-            t.user_id == user_id, or_(*(and_(t.scope == s, t.period_key == k) for s, k in keys)))
-        today = select(literal("day"), literal(""), func.coalesce(select(SmileDaily.points).where(
-            SmileDaily.user_id == user_id, SmileDaily.day == day).scalar_subquery(), 0), literal(0))
+    def standing(self, user_id: str, week: str, month: str, day: date) -> tuple[dict, dict, int]:
+        """(points, competition rank, today's points) of a user, in one statement (``_STANDING``)."""
+        keys = [("week", week), ("month", month), ("all", "all")]
         points: dict[tuple[str, str], int] = {key: 0 for key in keys}
         ranks: dict[tuple[str, str], int | None] = {key: None for key in keys}
         today_points = 0
-        for scope, key, p, n in self._session.execute(union_all(totals, today)):
+        rows = self._session.execute(_STANDING, {"user": user_id, "week": week, "month": month, "day": day})
+        for scope, key, p, n in rows:
             if scope == "day":
                 today_points = int(p)
             elif p > 0:
@@ -202,28 +195,55 @@ class SmileRepository:
     def ranking_page(self, scope: str, period_key: str, limit: int,
                      after: tuple[int, str] | None) -> list[tuple[str, str, int]]:
         """(user id, display name, points) by points descending, ties by user id descending."""
-        query = (select(SmileTotal.user_id, User.display_name, SmileTotal.points)
-                 .join(User, User.id == SmileTotal.user_id)
-                 .where(SmileTotal.scope == scope, SmileTotal.period_key == period_key, SmileTotal.points > 0))
-        if after is not None:
-            query = query.where(tuple_(SmileTotal.points, SmileTotal.user_id) < tuple_(*after))
-        query = query.order_by(SmileTotal.points.desc(), SmileTotal.user_id.desc()).limit(limit)
-        return [tuple(r) for r in self._session.execute(query).all()]
+        params = {"scope": scope, "key": period_key, "limit": limit}
+        if after is None:
+            return [tuple(r) for r in self._session.execute(_RANKING_FIRST, params)]
+        params |= {"points": after[0], "user": after[1]}
+        return [tuple(r) for r in self._session.execute(_RANKING_AFTER, params)]
 
     def score_counts(self, scope: str, period_key: str, low: int, high: int) -> tuple[int, dict[int, int]]:
         """(users with more than ``high`` points, users per score in [low, high]), in one statement."""
-        c = SmileScoreCount
-        in_page = select(c.points, c.users).where(c.scope == scope, c.period_key == period_key,
-                                                  c.points >= low, c.points <= high)
-        above = select(literal(-1), func.coalesce(func.sum(c.users), 0)).where(
-            c.scope == scope, c.period_key == period_key, c.points > high)
         counts, users_above = {}, 0
-        for points, users in self._session.execute(union_all(in_page, above)):
+        rows = self._session.execute(_SCORE_COUNTS, {"scope": scope, "key": period_key, "low": low, "high": high})
+        for points, users in rows:
             if points == -1:
                 users_above = int(users)
             else:
                 counts[int(points)] = int(users)
         return users_above, counts
+
+
+# The hot reads, written once as SQL (no statement building per request). Ranks:
+# 1 + the users above, summed over smile_score_counts (a short primary-key range).
+_STANDING = text("""
+SELECT t.scope, t.period_key, t.points,
+       (SELECT COALESCE(SUM(c.users), 0) FROM smile_score_counts c
+        WHERE c.scope = t.scope AND c.period_key = t.period_key AND c.points > t.points) AS above
+FROM smile_totals t
+WHERE t.user_id = :user
+  AND ((t.scope = 'week' AND t.period_key = :week) OR (t.scope = 'month' AND t.period_key = :month)
+       OR (t.scope = 'all' AND t.period_key = 'all'))
+UNION ALL
+SELECT 'day', '', COALESCE((SELECT d.points FROM smile_daily d WHERE d.user_id = :user AND d.day = :day), 0), 0
+""").bindparams(bindparam("day", type_=Date))
+
+_RANKING = """
+SELECT t.user_id, u.display_name, t.points
+FROM smile_totals t JOIN users u ON u.id = t.user_id
+WHERE t.scope = :scope AND t.period_key = :key AND t.points > 0 {after}
+ORDER BY t.points DESC, t.user_id DESC
+LIMIT :limit
+"""
+_RANKING_FIRST = text(_RANKING.format(after=""))
+_RANKING_AFTER = text(_RANKING.format(after="AND (t.points < :points OR (t.points = :points AND t.user_id < :user))"))
+
+_SCORE_COUNTS = text("""
+SELECT c.points, c.users FROM smile_score_counts c
+WHERE c.scope = :scope AND c.period_key = :key AND c.points BETWEEN :low AND :high
+UNION ALL
+SELECT -1, COALESCE(SUM(c.users), 0) FROM smile_score_counts c
+WHERE c.scope = :scope AND c.period_key = :key AND c.points > :high
+""")
 
 
 # --- charities ------------------------------------------------------------------
@@ -362,7 +382,7 @@ class LedgerRepository:
         for posting in postings:
             if sum(amount for _, _, amount in posting.entries) != 0:
                 raise UnbalancedTransaction(posting.idempotency_key)
-        ids = {transaction_id(p.idempotency_key): p for p in postings}
+        ids = {p.idempotency_key: p for p in postings}
         existing = set(self._session.scalars(select(LedgerTransaction.id).where(LedgerTransaction.id.in_(list(ids)))))
         new = [(tid, p) for tid, p in ids.items() if tid not in existing]
         if not new:
@@ -373,7 +393,7 @@ class LedgerRepository:
             {"id": account_id(*a), "kind": a[0], "owner_id": a[1], "currency": a[2], "created_at": now}
             for a in accounts], skip_conflicts=True)
         bulk_insert(self._session, LedgerTransaction, [
-            {"id": tid, "idempotency_key": p.idempotency_key, "kind": p.kind, "period_id": p.period_id,
+            {"id": tid, "kind": p.kind, "period_id": p.period_id,
              "user_id": p.user_id, "memo": p.memo, "posted_at": now} for tid, p in new])
         bulk_insert(self._session, LedgerEntry, [
             {"transaction_id": tid, "entry_no": n, "account_id": account_id(kind, owner, p.currency),
@@ -437,3 +457,86 @@ class LedgerRepository:
                                      .where(LedgerEntry.transaction_id.in_(transaction_ids))
                                      .order_by(LedgerEntry.transaction_id, LedgerEntry.entry_no)).all()
         return [(e, a) for e, a in rows]
+
+
+# --- period close: posting a batch inside the database -------------------------
+
+_BATCH = ("a.period_id = :period AND a.user_id > :after AND a.user_id <= :last AND a.amount_minor > 0")
+_KEY = "'period-close:' || CAST(:period AS VARCHAR) || ':' || a.user_id"
+_CUR = "CAST(:currency AS VARCHAR)"
+
+_POST_ACCOUNTS = f"""
+INSERT INTO ledger_accounts (id, kind, owner_id, currency, created_at)
+SELECT * FROM (
+    SELECT 'pledge:' || a.user_id || ':' || {_CUR} AS id, 'pledge' AS kind, a.user_id AS owner_id,
+           {_CUR} AS currency, :now AS created_at
+    FROM period_allocations a WHERE {_BATCH}
+    UNION
+    SELECT 'charity:' || a.charity_id || ':' || {_CUR}, 'charity', a.charity_id, {_CUR}, :now
+    FROM period_allocations a WHERE {_BATCH}
+    UNION
+    SELECT 'sponsor_pool:sponsor:' || {_CUR}, 'sponsor_pool', 'sponsor', {_CUR}, :now
+) AS src WHERE true
+ON CONFLICT DO NOTHING
+"""
+
+_POST_TRANSACTIONS = f"""
+INSERT INTO ledger_transactions (id, kind, period_id, user_id, memo, posted_at)
+SELECT * FROM (
+    SELECT {_KEY} AS id, 'donation' AS kind, CAST(:period AS VARCHAR) AS period_id, a.user_id AS user_id,
+           SUBSTR(CAST(a.points AS VARCHAR) || ' smile points in ' || CAST(:period AS VARCHAR) || ' for '
+                  || c.name, 1, 256) AS memo,
+           :now AS posted_at
+    FROM period_allocations a JOIN charities c ON c.id = a.charity_id WHERE {_BATCH}
+) AS src WHERE true
+ON CONFLICT DO NOTHING
+"""
+
+# Four legs per user: sponsor pool −a, pledge +a, pledge −a, charity +a. A transaction
+# posted by an earlier run already has all its entries (it committed with them): its
+# first entry is enough to skip it.
+_POST_ENTRIES = f"""
+INSERT INTO ledger_entries (transaction_id, entry_no, account_id, amount_minor, currency, posted_at)
+SELECT {_KEY}, l.n,
+       CASE l.n WHEN 1 THEN 'sponsor_pool:sponsor:' || {_CUR}
+                WHEN 4 THEN 'charity:' || a.charity_id || ':' || {_CUR}
+                ELSE 'pledge:' || a.user_id || ':' || {_CUR} END,
+       CASE WHEN l.n IN (1, 3) THEN -a.amount_minor ELSE a.amount_minor END,
+       {_CUR}, :now
+FROM period_allocations a
+CROSS JOIN (SELECT 1 AS n UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4) AS l
+WHERE {_BATCH}
+  AND NOT EXISTS (SELECT 1 FROM ledger_entries e WHERE e.transaction_id = {_KEY} AND e.entry_no = 1)
+"""
+
+
+class CloseRepository:
+    """Posts a period's donations batch by batch, without moving the rows through Python.
+
+    Each statement works on the allocations (user_id in (after, last]) of the
+    batch; the caller holds the period row's lock and commits the batch as one
+    database transaction.
+    """
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def next_batch(self, period_id: str, after_user: str, limit: int) -> tuple[int, str] | None:
+        """(allocations to pay, last user id) of the next batch, or None when done."""
+        users = list(self._session.scalars(select(PeriodAllocation.user_id).where(
+            PeriodAllocation.period_id == period_id, PeriodAllocation.user_id > after_user,
+            PeriodAllocation.amount_minor > 0).order_by(PeriodAllocation.user_id).limit(limit)))
+        return (len(users), users[-1]) if users else None
+
+    def post_batch(self, period_id: str, currency: str, after_user: str, last_user: str, now: datetime) -> int:
+        """Post the batch's missing transactions; returns how many were new."""
+        params = {"period": period_id, "currency": currency, "after": after_user, "last": last_user, "now": now}
+
+        def run(sql: str) -> int:
+            stmt = text(sql).bindparams(bindparam("now", type_=UTCDateTime))
+            return self._session.execute(stmt, params).rowcount
+
+        run(_POST_ACCOUNTS)
+        posted = run(_POST_TRANSACTIONS)
+        run(_POST_ENTRIES)
+        return posted

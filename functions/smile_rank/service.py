@@ -22,6 +22,7 @@ from functions.smile_rank.dal import (
     PeriodDefaults,
     PeriodRepository,
     SmileRepository,
+    read_scope,
 )
 from functions.smile_rank.periods import month_key, next_period, parse_period, period_bounds, period_id
 from functions.smile_rank.schemas import (
@@ -187,8 +188,8 @@ class SmileService:
         now = now or utcnow()
         pid, mkey = period_id(now), month_key(now)
         keys = [("week", pid), ("month", mkey), ALL]
-        with session_scope() as session:
-            points, ranks, today = SmileRepository(session).standing(user_id, keys, now.date())
+        with read_scope() as connection:
+            points, ranks, today = SmileRepository(connection).standing(user_id, pid, mkey, now.date())
         start, end = parse_period(pid)
         standing = {k[0]: ScopeStanding(key=k[1], points=points[k], rank=ranks[k]) for k in keys}
         return MySmiles(period=PeriodOut(id=pid, starts_at=start, ends_at=end), week=standing["week"],
@@ -208,8 +209,8 @@ class SmileService:
                 key, after = str(position["k"]), (int(position["p"]), str(position["u"]))
             except (KeyError, TypeError, ValueError):
                 raise Problem(400, "invalid-cursor", "Invalid cursor", "The pagination cursor is not valid.") from None
-        with session_scope() as session:
-            smiles = SmileRepository(session)
+        with read_scope() as connection:
+            smiles = SmileRepository(connection)
             rows = smiles.ranking_page(scope, key, limit + 1, after)
             page, more = rows[:limit], len(rows) > limit
             items: list[RankingEntry] = []

@@ -71,7 +71,7 @@ def ledger_of(pid: str) -> set[tuple]:
     """The period's ledger with the period id abstracted away, to compare two periods' closes."""
     with session_scope() as session:
         rows = session.execute(
-            select(LedgerTransaction.idempotency_key, LedgerTransaction.kind, LedgerTransaction.user_id,
+            select(LedgerTransaction.id, LedgerTransaction.kind, LedgerTransaction.user_id,
                    LedgerEntry.entry_no, LedgerAccount.kind, LedgerAccount.owner_id, LedgerEntry.amount_minor,
                    LedgerEntry.currency)
             .join(LedgerEntry, LedgerEntry.transaction_id == LedgerTransaction.id)
@@ -243,11 +243,9 @@ def test_the_database_refuses_unbalanced_entries_on_postgresql(db) -> None:  # n
                    (("sponsor_pool", "sponsor", -5), ("charity", "c", 5)))
     with session_scope() as session:
         LedgerRepository(session).post([good])
-    from functions.smile_rank.dal import transaction_id
-
     with pytest.raises(DBAPIError, match="does not sum to zero"):
         with session_scope() as session:
             session.execute(text("INSERT INTO ledger_entries (transaction_id, entry_no, account_id, amount_minor, "
                                  "currency, posted_at) SELECT transaction_id, 9, account_id, 1, currency, posted_at "
                                  "FROM ledger_entries WHERE transaction_id = :t AND entry_no = 1"),
-                            {"t": transaction_id(good.idempotency_key)})
+                            {"t": good.idempotency_key})

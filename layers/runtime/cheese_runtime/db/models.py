@@ -215,8 +215,8 @@ class LedgerAccount(Base):
     __tablename__ = "ledger_accounts"
     __table_args__ = (UniqueConstraint("kind", "owner_id", "currency", name="uq_ledger_accounts_kind_owner"),)
 
-    # uuid5 of "kind:owner:currency": the same account id on every run.
-    id: Mapped[str] = mapped_column(UUIDString, primary_key=True)
+    # "kind:owner:currency" (e.g. "pledge:<user id>:KRW"): the same id on every run, computable in SQL.
+    id: Mapped[str] = mapped_column(String(96), primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))
     owner_id: Mapped[str] = mapped_column(String(64))
     currency: Mapped[str] = mapped_column(String(3))
@@ -224,15 +224,14 @@ class LedgerAccount(Base):
 
 
 class LedgerTransaction(Base):
-    """A balanced set of entries, posted once per ``idempotency_key`` (append-only)."""
+    """A balanced set of entries (append-only), posted at most once: its id is its idempotency key."""
 
     __tablename__ = "ledger_transactions"
     __table_args__ = (Index("ix_ledger_transactions_user", "user_id", "period_id"),
                       Index("ix_ledger_transactions_period", "period_id", "kind"))
 
-    # uuid5 of the idempotency key.
-    id: Mapped[str] = mapped_column(UUIDString, primary_key=True)
-    idempotency_key: Mapped[str] = mapped_column(String(128), unique=True)
+    # The idempotency key, e.g. "period-close:2026-W47:<user id>".
+    id: Mapped[str] = mapped_column(String(128), primary_key=True)
     kind: Mapped[str] = mapped_column(String(32))
     period_id: Mapped[str | None] = mapped_column(String(8), nullable=True)
     user_id: Mapped[str | None] = mapped_column(UUIDString, nullable=True)
@@ -244,15 +243,15 @@ class LedgerEntry(Base):
     """One leg of a transaction: a signed amount in integer minor units (credit +, debit −) on an account."""
 
     __tablename__ = "ledger_entries"
-    __table_args__ = (Index("ix_ledger_entries_account", "account_id", "posted_at", "transaction_id"),)
+    __table_args__ = (Index("ix_ledger_entries_account", "account_id"),)
 
-    transaction_id: Mapped[str] = mapped_column(UUIDString, ForeignKey("ledger_transactions.id"), primary_key=True)
+    transaction_id: Mapped[str] = mapped_column(String(128), ForeignKey("ledger_transactions.id"), primary_key=True)
     entry_no: Mapped[int] = mapped_column(Integer, primary_key=True)
     # Not a foreign key: every entry would key-share-lock the one sponsor-pool
     # row, doubling a close's posting time. Accounts are created, with ids
     # derived from (kind, owner, currency), in the same database transaction
-    # just before their entries (LedgerRepository.post).
-    account_id: Mapped[str] = mapped_column(UUIDString)
+    # just before their entries (LedgerRepository.post, PeriodCloser).
+    account_id: Mapped[str] = mapped_column(String(96))
     amount_minor: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
     posted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

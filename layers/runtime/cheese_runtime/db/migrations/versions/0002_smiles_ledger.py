@@ -146,7 +146,7 @@ def upgrade() -> None:
     )
     op.create_table(
         "ledger_accounts",
-        sa.Column("id", sa.String(36), nullable=False),
+        sa.Column("id", sa.String(96), nullable=False),
         sa.Column("kind", sa.String(16), nullable=False),
         sa.Column("owner_id", sa.String(64), nullable=False),
         sa.Column("currency", sa.String(3), nullable=False),
@@ -156,23 +156,21 @@ def upgrade() -> None:
     )
     op.create_table(
         "ledger_transactions",
-        sa.Column("id", sa.String(36), nullable=False),
-        sa.Column("idempotency_key", sa.String(128), nullable=False),
+        sa.Column("id", sa.String(128), nullable=False),
         sa.Column("kind", sa.String(32), nullable=False),
         sa.Column("period_id", sa.String(8), nullable=True),
         sa.Column("user_id", sa.String(36), nullable=True),
         sa.Column("memo", sa.String(256), nullable=False),
         sa.Column("posted_at", UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_ledger_transactions"),
-        sa.UniqueConstraint("idempotency_key", name="uq_ledger_transactions_idempotency_key"),
     )
     op.create_index("ix_ledger_transactions_user", "ledger_transactions", ["user_id", "period_id"])
     op.create_index("ix_ledger_transactions_period", "ledger_transactions", ["period_id", "kind"])
     op.create_table(
         "ledger_entries",
-        sa.Column("transaction_id", sa.String(36), nullable=False),
+        sa.Column("transaction_id", sa.String(128), nullable=False),
         sa.Column("entry_no", sa.Integer(), nullable=False),
-        sa.Column("account_id", sa.String(36), nullable=False),
+        sa.Column("account_id", sa.String(96), nullable=False),
         sa.Column("amount_minor", sa.BigInteger(), nullable=False),
         sa.Column("currency", sa.String(3), nullable=False),
         sa.Column("posted_at", UTCDateTime(), nullable=False),
@@ -180,7 +178,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["transaction_id"], ["ledger_transactions.id"],
                                 name="fk_ledger_entries_transaction_id_ledger_transactions"),
     )
-    op.create_index("ix_ledger_entries_account", "ledger_entries", ["account_id", "posted_at", "transaction_id"])
+    op.create_index("ix_ledger_entries_account", "ledger_entries", ["account_id"])
 
     dialect = op.get_bind().dialect.name
     if dialect == "postgresql":
