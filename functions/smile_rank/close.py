@@ -45,7 +45,6 @@ from functions.smile_rank.periods import period_bounds, period_id, previous_peri
 from functions.smile_rank.schemas import CloseResult
 from functions.smile_rank.service import ensure_period, period_admin_out
 
-SPONSOR = "sponsor"
 
 Fault = Callable[[str], None]
 

@@ -28,7 +28,6 @@ from cheese_runtime.db.models import (
     SmilePhoto,
     SmileScoreCount,
     SmileTotal,
-    User,
 )
 from cheese_runtime.db.session import get_engine
 from cheese_runtime.db.types import UTCDateTime, utcnow
@@ -235,7 +234,8 @@ ORDER BY t.points DESC, t.user_id DESC
 LIMIT :limit
 """
 _RANKING_FIRST = text(_RANKING.format(after=""))
-_RANKING_AFTER = text(_RANKING.format(after="AND (t.points < :points OR (t.points = :points AND t.user_id < :user))"))
+# A row-value comparison: one index range from the cursor on (an OR would scan from the top).
+_RANKING_AFTER = text(_RANKING.format(after="AND (t.points, t.user_id) < (:points, :user)"))
 
 _SCORE_COUNTS = text("""
 SELECT c.points, c.users FROM smile_score_counts c

