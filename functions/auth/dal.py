@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from cheese_runtime import aws
 from cheese_runtime.db.models import RefreshToken, User
+from cheese_runtime.db.session import read_scope
 from cheese_runtime.db.types import utcnow
 
 
@@ -41,6 +42,14 @@ class UserRepository:
 
     def delete(self, user_id: str) -> bool:
         return self._session.execute(delete(User).where(User.id == user_id)).rowcount > 0
+
+
+def profile(user_id: str) -> tuple[str, str, str, str] | None:
+    """(id, email, display_name, status) of a user: the hot read behind GET /v1/auth/me."""
+    with read_scope() as connection:
+        row = connection.execute(select(User.id, User.email, User.display_name, User.status)
+                                 .where(User.id == user_id)).one_or_none()
+    return tuple(row) if row else None
 
 
 class RefreshTokenRepository:

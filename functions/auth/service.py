@@ -14,7 +14,14 @@ from cheese_runtime.observability import logger, metrics
 from cheese_runtime.resources import USER_DELETION_REQUESTED
 from cheese_runtime.settings import Settings
 from functions.auth import passwords
-from functions.auth.dal import EmailTaken, LoginThrottle, RefreshTokenRepository, ThrottleRule, UserRepository
+from functions.auth.dal import (
+    EmailTaken,
+    LoginThrottle,
+    RefreshTokenRepository,
+    ThrottleRule,
+    UserRepository,
+    profile,
+)
 from functions.auth.schemas import LoginRequest, SignupRequest, TokenResponse, UserOut
 from functions.auth.tokens import get_issuer, new_refresh_token, refresh_token_hash
 
@@ -127,11 +134,10 @@ class AuthService:
                 tokens.revoke_family(stored.family_id)
 
     def me(self, user_id: str) -> UserOut:
-        with session_scope() as session:
-            user = UserRepository(session).get(user_id)
-            if user is None or user.status != "active":
-                raise Unauthorized("The account no longer exists.", slug="account-gone")
-            return user_out(user)
+        found = profile(user_id)
+        if found is None or found[3] != "active":
+            raise Unauthorized("The account no longer exists.", slug="account-gone")
+        return UserOut(id=found[0], email=found[1], display_name=found[2])
 
     def request_deletion(self, user_id: str) -> None:
         with session_scope() as session:

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from functools import cache
 from urllib.parse import quote
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from cheese_runtime.settings import Settings, get_settings
@@ -70,6 +70,16 @@ def session_scope() -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+@contextmanager
+def read_scope() -> Iterator[Connection]:
+    """A read-only connection in autocommit mode: no BEGIN and COMMIT round trips, no ORM.
+
+    For hot reads of one statement (or where statements need not share a snapshot).
+    """
+    with get_engine().connect() as connection:
+        yield connection.execution_options(isolation_level="AUTOCOMMIT")
 
 
 def reset_engine() -> None:
