@@ -182,3 +182,21 @@ def test_statement_rejects_a_bad_period(db) -> None:  # noqa: ANN001
     response = user.call("GET", "/v1/donations/statement", query="period=2026-X01")
     assert response.status == 422
     assert problem_type(response) == "invalid-period"
+
+
+def test_the_scheduled_job_closes_ended_periods(db) -> None:  # noqa: ANN001
+    """The EventBridge schedule's event: every ended period left open or half closed, and last week."""
+    from cheese_local.gateway import invoke
+    from functions.smile_rank.close import handler
+    from functions.smile_rank.periods import previous_period
+
+    pid, _ = past_period()
+    scheduled = {"version": "0", "id": str(uuid.uuid4()), "detail-type": "Scheduled Event", "source": "aws.events",
+                 "account": "000000000000", "time": datetime.now(UTC).isoformat(), "region": "us-east-1",
+                 "resources": [], "detail": {}}
+    one = invoke(handler, {**scheduled, "period_id": pid}, "smile-period-close")
+    assert one["closed"][pid]["status"] == "closed"
+    every = invoke(handler, scheduled, "smile-period-close")
+    last_week = previous_period(period_id(datetime.now(UTC)))
+    assert every["closed"][last_week]["status"] == "closed"
+    assert all(result["status"] == "closed" for result in every["closed"].values())
