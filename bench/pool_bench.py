@@ -110,7 +110,9 @@ def serve(port: int, data_dir: Path) -> None:
     app = Starlette(routes=[Route("/bench/counters", counters, methods=["GET", "DELETE"]),
                             Mount("/", app=stack.app())])
     try:
-        uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", ws="websockets-sansio")
+        # API Gateway does not ping clients (it has a 10-minute idle timeout instead).
+        uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", ws="websockets-sansio",
+                    ws_ping_interval=None)
     finally:
         stack.stop()
 
@@ -199,6 +201,8 @@ class Client:
         self.stints: list[Stint] = []
         self.state: tuple[str, str] | None = None  # (pool id, status) as this client believes it
         self.on_frame: Any = None
+        self.closing = False
+        self.lost = False
 
     async def connect(self) -> None:
         import websockets
@@ -234,8 +238,17 @@ class Client:
                     self.stats["errors"][frame.get("code")] += 1
         except Exception:
             pass
+        if ws is self.ws and not self.closing:
+            # Closed by the server (not by us): the member is in its grace period now.
+            self.stats["closed_by_server"] += 1
+            if self.stint:
+                self.stint.ended = "closed_by_server"
+                self.stint = None
+            if self.state:
+                self.state = (self.state[0], "away")
+            self.lost = True
 
-    async def request(self, frame: dict[str, Any], predicate: Any, timeout: float = 20.0) -> dict[str, Any] | None:
+    async def request(self, frame: dict[str, Any], predicate: Any, timeout: float = 90.0) -> dict[str, Any] | None:
         future = asyncio.get_running_loop().create_future()
         self.waiters.append((predicate, future))
         await self.ws.send(json.dumps(frame))
@@ -268,18 +281,23 @@ class Client:
         self.stint, self.state = None, None
 
     async def away_back(self, pause: float) -> None:
-        if await self.request({"action": "away"}, self.mine("member_away")):
-            self.state = (self.state[0], "away")
+        answered = await self.request({"action": "away"}, self.mine("member_away"))
+        self.state = (self.state[0], "away")  # a late answer still comes: the frame was accepted
+        if answered:
             await asyncio.sleep(pause)
-            if await self.request({"action": "back"}, self.mine("member_back")):
+            await self.request({"action": "back"}, self.mine("member_back"))
+            if self.state:
                 self.state = (self.state[0], "present")
 
     async def drop_and_reconnect(self) -> None:
         """Lose the socket (no exit) and come back within the grace period."""
-        pool_id = self.stint.pool_id
-        self.stint.ended = "dropped"
+        pool_id = self.stint.pool_id if self.stint else self.state[0]
+        if self.stint:
+            self.stint.ended = "dropped"
         self.stint = None
+        self.closing = True
         await self.ws.close()
+        self.closing, self.lost = False, False
         await asyncio.sleep(random.uniform(0.3, 1.0))
         await self.connect()
         if not await self.enter(pool_id):
@@ -300,9 +318,13 @@ async def churn(url: str, base: str, users: list[tuple[str, str]], pools: list[s
                 if not await client.enter(random.choice(pools)):
                     await asyncio.sleep(random.uniform(0.2, 1.0))
                     continue
-            stay_until = time.monotonic() + random.uniform(6, 18)
+            stay_until = time.monotonic() + random.uniform(3, 6) * heartbeat
             while time.monotonic() < min(stay_until, deadline) and client.state is not None:
                 await asyncio.sleep(heartbeat * random.uniform(0.8, 1.2))
+                if client.lost:  # the server closed us: come back like a dropped client
+                    await client.drop_and_reconnect()
+                    stats["drops"] += 1
+                    continue
                 score = max(0, min(100, int(random.gauss(mean, 8))))
                 await client.ws.send(json.dumps({"action": "focus", "score": score, "pool_id": client.state[0]}))
                 stats["heartbeats_sent"] += 1
@@ -370,6 +392,7 @@ async def fanout(url: str, users: list[tuple[str, str]], pool_id: str, rounds: i
                 stats["fanout_missing"] += len(members) - len(seen)
             await asyncio.sleep(1.05)  # heartbeats are limited to one per second
     for m in members:
+        m.closing = True
         await m.ws.close()
     return latencies
 
@@ -451,7 +474,7 @@ async def drive(base: str, data_dir: Path, args: argparse.Namespace) -> dict[str
     url = base.replace("http://", "ws://") + "/ws"
     users = mint_tokens(data_dir, args.clients + 100 + 1)
     admin_id, admin_token = users[-1]
-    stats: dict[str, Any] = {"frames": 0, "heartbeats_sent": 0, "drops": 0, "exits": 0, "fanout_missing": 0, "fanout_unmatched": Counter(), "connect_failures": 0,
+    stats: dict[str, Any] = {"frames": 0, "heartbeats_sent": 0, "drops": 0, "exits": 0, "fanout_missing": 0, "fanout_unmatched": Counter(), "connect_failures": 0, "closed_by_server": 0,
                              "errors": Counter(), "timeouts": Counter(), "enter_refused": Counter()}
     with httpx.Client(base_url=base, headers={"authorization": f"Bearer {admin_token}"}, timeout=30) as http:
         pools = [http.post("/v1/pools", json={"name": f"churn {i}", "capacity": args.capacity,
@@ -462,12 +485,21 @@ async def drive(base: str, data_dir: Path, args: argparse.Namespace) -> dict[str
     started = time.monotonic()
     clients = await churn(url, base, users[:args.clients], pools, args.duration, args.heartbeat, stats)
     churn_seconds = time.monotonic() - started
-    await asyncio.sleep(3.0)  # let in-flight broadcasts land
+    # Quiescence: wait until no frame arrived for 3 s (broadcasts still in flight land first).
+    quiet_since, last_frames, settle_deadline = time.monotonic(), stats["frames"], time.monotonic() + 120
+    while time.monotonic() < settle_deadline:
+        await asyncio.sleep(0.5)
+        if stats["frames"] != last_frames:
+            quiet_since, last_frames = time.monotonic(), stats["frames"]
+        elif time.monotonic() - quiet_since >= 3.0:
+            break
+    stats["churn_settle_s"] = round(time.monotonic() - started - churn_seconds, 1)
     with httpx.Client(base_url=base, timeout=30) as http:
         counters = http.get("/bench/counters").json()
     presence = compare_presence(base, admin_token, pools, clients)
     gaps = gap_report(clients, presence.pop("final_seq"))
     for c in clients:
+        c.closing = True
         await c.ws.close()
     await asyncio.sleep(2.0)
     log("fan-out: 100 members in one pool")
@@ -481,10 +513,11 @@ async def drive(base: str, data_dir: Path, args: argparse.Namespace) -> dict[str
     result = {
         "bench": "pool",
         "churn": {"clients": args.clients, "pools": args.pools, "capacity": args.capacity,
-                  "duration_s": round(churn_seconds, 1), "heartbeat_interval_s": args.heartbeat,
+                  "duration_s": round(churn_seconds, 1),
+                  "settle_s": stats.get("churn_settle_s"), "heartbeat_interval_s": args.heartbeat,
                   "heartbeats_sent": stats["heartbeats_sent"], "exits": stats["exits"], "drops_reconnected": stats["drops"],
                   "frames_received": stats["frames"],
-                  "connect_failures": stats["connect_failures"], "error_frames": dict(stats["errors"]),
+                  "connect_failures": stats["connect_failures"], "closed_by_server": stats["closed_by_server"], "error_frames": dict(stats["errors"]),
                   "enter_refused": dict(stats["enter_refused"]), "timeouts": dict(stats["timeouts"])},
         "presence": {"members_expected": presence["members_expected"], "mismatches": presence["mismatches"][:5],
                      "equal": not presence["mismatches"]},
@@ -516,7 +549,8 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=200)
     parser.add_argument("--pools", type=int, default=20)
     parser.add_argument("--capacity", type=int, default=12)
-    parser.add_argument("--heartbeat", type=float, default=5.0)
+    # Seconds between a client's heartbeats (the app sends one every 5-10 s).
+    parser.add_argument("--heartbeat", type=float, default=10.0)
     parser.add_argument("--rounds", type=int, default=20)
     args = parser.parse_args()
     if args.serve:
