@@ -62,6 +62,7 @@ def serve(port: int, data_dir: Path) -> None:
     import cheese_local.stack as stack_module
 
     stack_module.ThreadedMotoServer = MotoProcess  # DynamoDB & co. on their own core, as in AWS
+    MotoProcess.avoid = port
     stack = LocalStack(data_dir=data_dir, port=port)
     stack.start()
     lock = threading.Lock()
@@ -118,22 +119,27 @@ def serve(port: int, data_dir: Path) -> None:
 
 
 MOTO_CHILD = r"""
-import sys, time
+import os, sys, time
 from cheese_local.stack import make_dynamodb_atomic
 make_dynamodb_atomic()
 from moto.server import ThreadedMotoServer
 server = ThreadedMotoServer(ip_address="127.0.0.1", port=int(sys.argv[1]), verbose=False)
 server.start()
-while True:
-    time.sleep(3600)
+parent = os.getppid()
+while os.getppid() == parent:  # ends with the local stack process, however that one ends
+    time.sleep(1)
 """
 
 
 class MotoProcess:
     """moto's server in a child process (its own GIL), with the same atomic DynamoDB writes."""
 
+    avoid: int = 0  # the local stack's own port, not bound yet when moto picks one
+
     def __init__(self, ip_address: str = "127.0.0.1", port: int = 0, verbose: bool = False) -> None:
         self.port = port or free_port()
+        while self.port == self.avoid:
+            self.port = free_port()
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> None:
