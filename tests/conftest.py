@@ -190,8 +190,9 @@ def http_base_url(backend: Any) -> Iterator[str]:
     import uvicorn
 
     port = free_port()
+    # As `cheese run` serves it: long keep-alive, no WebSocket pings (API Gateway sends none).
     server = uvicorn.Server(uvicorn.Config(backend.app(), host="127.0.0.1", port=port, log_level="warning",
-                                           ws="websockets-sansio"))
+                                           ws="websockets-sansio", timeout_keep_alive=75, ws_ping_interval=None))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     assert wait_until(lambda: server.started, timeout=20), "uvicorn did not start"

@@ -6,8 +6,7 @@ PostgreSQL and are no-ops on SQLite, whose writers are serialised anyway.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -29,20 +28,10 @@ from cheese_runtime.db.models import (
     SmileScoreCount,
     SmileTotal,
 )
-from cheese_runtime.db.session import get_engine
+from cheese_runtime.db.session import read_scope
 from cheese_runtime.db.types import UTCDateTime, utcnow
 
 ALL = ("all", "all")
-
-
-@contextmanager
-def read_scope() -> Iterator[Connection]:
-    """A read-only connection in autocommit mode: no BEGIN and COMMIT round trips, no ORM.
-
-    For reads of one statement (or where statements need not share a snapshot).
-    """
-    with get_engine().connect() as connection:
-        yield connection.execution_options(isolation_level="AUTOCOMMIT")
 
 
 def dialect_insert(session: Session, table: Any) -> Any:

@@ -7,7 +7,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from sqlalchemy.exc import IntegrityError
 
 from cheese_runtime.db.models import Charity, DonationPeriod, SmilePhoto
-from cheese_runtime.db.session import session_scope
+from cheese_runtime.db.session import read_scope, session_scope
 from cheese_runtime.db.types import utcnow
 from cheese_runtime.errors import Conflict, NotFound, Problem
 from cheese_runtime.events import PhotoAnalyzed, PhotoDeleted
@@ -22,7 +22,6 @@ from functions.smile_rank.dal import (
     PeriodDefaults,
     PeriodRepository,
     SmileRepository,
-    read_scope,
 )
 from functions.smile_rank.periods import month_key, next_period, parse_period, period_bounds, period_id
 from functions.smile_rank.schemas import (

@@ -28,7 +28,11 @@ def _run(args: argparse.Namespace) -> int:
         flush=True,
     )
     try:
-        uvicorn.run(stack.app(), host=args.host, port=args.port, log_level="warning", ws="websockets-sansio")
+        # Idle keep-alive connections live 75 s (uvicorn's 5 s default makes a busy
+        # client race the server's close and see connection resets). No WebSocket
+        # pings: API Gateway sends none, and uvicorn's would drop slow clients.
+        uvicorn.run(stack.app(), host=args.host, port=args.port, log_level="warning", ws="websockets-sansio",
+                    timeout_keep_alive=75, ws_ping_interval=None)
     finally:
         stack.stop()
     return 0
