@@ -16,24 +16,22 @@ from __future__ import annotations
 import hashlib
 import json
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
 import cv2
 import numpy as np
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from cheese_ml.analysis import analyze
 from cheese_ml.images import ImageError, decode_image, encode_jpeg, thumbnail
 from cheese_ml.render import crop_face
 from cheese_runtime import aws, events, resources
+from cheese_runtime.consumers import sqs_batch_handler
 from cheese_runtime.db.models import Face, Photo
 from cheese_runtime.db.session import session_scope
 from cheese_runtime.db.types import new_id, utcnow
 from cheese_runtime.observability import logger, metrics, tracer
 from cheese_runtime.settings import get_settings
+
 from functions.photos import storage
 from functions.photos.cuts import cut_of_faces
 from functions.photos.dal import (
@@ -49,8 +47,6 @@ from functions.photos.grouping import group_new_faces
 THUMBNAIL_SIDE = 512
 FACE_CROP_SIDE = 160
 MAX_RECEIVES = next(n.max_receive_count for n in resources.BUCKET_NOTIFICATIONS if n.consumer == "photos-analysis")
-
-processor = BatchProcessor(event_type=EventType.SQS)
 
 
 class PhotoFailed(Exception):
@@ -197,8 +193,4 @@ def handle_record(record: SQSRecord) -> None:
             raise
 
 
-@logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler(capture_response=False)
-@metrics.log_metrics
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return process_partial_response(event=event, record_handler=handle_record, processor=processor, context=context)
+handler = sqs_batch_handler(handle_record)

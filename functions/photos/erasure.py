@@ -6,23 +6,22 @@ rows) is already gone.
 """
 from __future__ import annotations
 
-from typing import Any
-
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_lambda_powertools.utilities.typing import LambdaContext
-from sqlalchemy import delete
-
 from cheese_runtime import events
+from cheese_runtime.consumers import sqs_batch_handler
 from cheese_runtime.db.models import Consent, Person, Photo
 from cheese_runtime.db.session import session_scope
-from cheese_runtime.observability import logger, metrics, tracer
-from cheese_runtime.resources import PHOTOS_DERIVED_PREFIX, PHOTOS_ORIGINALS_PREFIX, USER_DELETION_REQUESTED
+from cheese_runtime.observability import logger, metrics
+from cheese_runtime.resources import (
+    PHOTOS_DERIVED_PREFIX,
+    PHOTOS_ORIGINALS_PREFIX,
+    USER_DELETION_REQUESTED,
+)
+from sqlalchemy import delete
+
 from functions.photos import storage
 from functions.photos.face_index import external_index
-
-processor = BatchProcessor(event_type=EventType.SQS)
 
 
 def erase_user_photos(user_id: str) -> int:
@@ -47,8 +46,4 @@ def handle_record(record: SQSRecord) -> None:
     logger.info("photos erased", extra={"user_id": detail["user_id"], "objects": removed})
 
 
-@logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler(capture_response=False)
-@metrics.log_metrics
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return process_partial_response(event=event, record_handler=handle_record, processor=processor, context=context)
+handler = sqs_batch_handler(handle_record)

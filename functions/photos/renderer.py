@@ -5,22 +5,18 @@ already in the cache is not rendered again.
 """
 from __future__ import annotations
 
-from typing import Any
-
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
-from cheese_ml.analysis import Box, Face as MlFace, FaceQuality
+from cheese_ml.analysis import Box, FaceQuality
+from cheese_ml.analysis import Face as MlFace
 from cheese_ml.anonymise import anonymise
 from cheese_ml.images import decode_image, encode_jpeg
 from cheese_runtime import aws, events
+from cheese_runtime.consumers import sqs_batch_handler
 from cheese_runtime.db.session import session_scope
-from cheese_runtime.observability import logger, metrics, tracer
+from cheese_runtime.observability import logger
+
 from functions.photos import storage
 from functions.photos.dal import FaceRepository, PhotoRepository
-
-processor = BatchProcessor(event_type=EventType.SQS)
 
 
 def render(request: events.AnonymisedViewRequested) -> None:
@@ -51,8 +47,4 @@ def handle_record(record: SQSRecord) -> None:
     render(events.AnonymisedViewRequested.model_validate(detail))
 
 
-@logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler(capture_response=False)
-@metrics.log_metrics
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return process_partial_response(event=event, record_handler=handle_record, processor=processor, context=context)
+handler = sqs_batch_handler(handle_record)

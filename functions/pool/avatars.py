@@ -11,24 +11,20 @@ from __future__ import annotations
 import json
 import re
 from functools import cache
-from typing import Any
 from urllib.parse import unquote_plus
 
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from cheese_runtime import aws
-from cheese_runtime.observability import logger, metrics, tracer
+from cheese_runtime.consumers import sqs_batch_handler
+from cheese_runtime.observability import logger, metrics
 from cheese_runtime.settings import get_settings
+
 from functions.pool.dal import Busy, OpFailed, PoolMissing, update_op
 from functions.pool.service import PoolService
 
 KEY = re.compile(r"^avatars/(?P<pool>[A-Za-z0-9_-]{1,64})/(?P<user>[A-Za-z0-9_-]{1,64})/(?P<ver>\d{13,15})-[0-9a-f]{8}"
                  r"\.(jpg|png|webp)$")
-
-processor = BatchProcessor(event_type=EventType.SQS)
 
 
 @cache
@@ -97,8 +93,4 @@ def record_handler(record: SQSRecord) -> None:
             raise  # retried by SQS
 
 
-@logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler(capture_response=False)
-@metrics.log_metrics
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
+handler = sqs_batch_handler(record_handler)

@@ -9,20 +9,21 @@ parks in the dead-letter queue.
 from __future__ import annotations
 
 from functools import cache
-from typing import Any
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_lambda_powertools.utilities.typing import LambdaContext
+from cheese_runtime.consumers import sqs_batch_handler
+from cheese_runtime.events import (
+    PhotoAnalyzed,
+    PhotoDeleted,
+    UserDeletionRequested,
+    eventbridge_detail,
+)
+from cheese_runtime.observability import logger
+from cheese_runtime.resources import PHOTO_ANALYZED, PHOTO_DELETED, USER_DELETION_REQUESTED
 from pydantic import ValidationError
 
-from cheese_runtime.events import PhotoAnalyzed, PhotoDeleted, UserDeletionRequested, eventbridge_detail
-from cheese_runtime.observability import logger, metrics, tracer
-from cheese_runtime.resources import PHOTO_ANALYZED, PHOTO_DELETED, USER_DELETION_REQUESTED
 from functions.smile_rank.config import get_smile_settings
 from functions.smile_rank.service import SmileService
-
-processor = BatchProcessor(event_type=EventType.SQS)
 
 
 @cache
@@ -52,8 +53,4 @@ def consume(record: SQSRecord) -> None:
             include_url=False, include_input=False)})
 
 
-@logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler(capture_response=False)
-@metrics.log_metrics
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return process_partial_response(event=event, record_handler=consume, processor=processor, context=context)
+handler = sqs_batch_handler(consume)
