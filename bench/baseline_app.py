@@ -1,4 +1,5 @@
 """The bare baseline for cold starts: a FastAPI + Mangum hello-world handler."""
+
 from fastapi import FastAPI
 from mangum import Mangum
 

@@ -122,7 +122,9 @@ def _augmentations(rgb: np.ndarray) -> dict[str, np.ndarray]:
     crop = rgb[dy : height - dy, dx : width - dx]
     brighter = np.clip(rgb.astype(np.int16) + 35, 0, 255).astype(np.uint8)
     darker = (rgb.astype(np.float32) * 0.7).astype(np.uint8)
-    ok, jpeg = cv2.imencode(".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 35])
+    ok, jpeg = cv2.imencode(
+        ".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 35]
+    )
     assert ok
     recoded = cv2.cvtColor(cv2.imdecode(jpeg, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
     return {
@@ -142,9 +144,7 @@ def _augmented_point(kind: str, x: float, y: float, width: int, height: int) -> 
     return x, y
 
 
-def real_faces(
-    *, video_step: int = 3, augment: bool = False, analyzer=None
-) -> list[RealFace]:
+def real_faces(*, video_step: int = 3, augment: bool = False, analyzer=None) -> list[RealFace]:
     """Every labelled face of the fixture photos, the main face of every `video_step`-th frame
     of single_face.mp4, and (augment=True) each labelled face in 5 augmented copies."""
     import cv2
@@ -189,8 +189,15 @@ def real_faces(
             raise RuntimeError(f"{photo}: {len(hits)} of {len(points)} labelled faces detected")
         for index, face in hits:
             out.append(
-                RealFace(f"{photo}#{index}", photo, identity(photo, index), "photo", photo,
-                         face.embedding, face.quality.usable_for_clustering)
+                RealFace(
+                    f"{photo}#{index}",
+                    photo,
+                    identity(photo, index),
+                    "photo",
+                    photo,
+                    face.embedding,
+                    face.quality.usable_for_clustering,
+                )
             )
         if augment:
             height, width = rgb.shape[:2]
@@ -199,9 +206,15 @@ def real_faces(
                 transform = lambda x, y, w, h, kind=kind: _augmented_point(kind, x, y, w, h)  # noqa: E731
                 for index, face in labelled(faces, photo, points, transform, (width, height)):
                     out.append(
-                        RealFace(f"{photo}@{kind}#{index}", f"{photo}@{kind}", identity(photo, index),
-                                 "augmentation", photo, face.embedding,
-                                 face.quality.usable_for_clustering)
+                        RealFace(
+                            f"{photo}@{kind}#{index}",
+                            f"{photo}@{kind}",
+                            identity(photo, index),
+                            "augmentation",
+                            photo,
+                            face.embedding,
+                            face.quality.usable_for_clustering,
+                        )
                     )
 
     capture = cv2.VideoCapture(str(paths[VIDEO]))
@@ -216,8 +229,15 @@ def real_faces(
                 if faces:
                     main = max(faces, key=lambda f: f.box.w * f.box.h)
                     out.append(
-                        RealFace(f"{VIDEO}@{frame}", f"{VIDEO}@{frame}", "single_face_man", "frame",
-                                 VIDEO, main.embedding, main.quality.usable_for_clustering)
+                        RealFace(
+                            f"{VIDEO}@{frame}",
+                            f"{VIDEO}@{frame}",
+                            "single_face_man",
+                            "frame",
+                            VIDEO,
+                            main.embedding,
+                            main.quality.usable_for_clustering,
+                        )
                     )
             frame += 1
     finally:
@@ -311,7 +331,9 @@ def synthetic_gallery(spec: SyntheticSpec) -> tuple[list[FaceRecord], dict[str, 
     while sizes.sum() > n_known:
         sizes[np.argmax(sizes)] -= sizes.sum() - n_known
     sizes[0] += n_known - sizes.sum()
-    identity_noise = spec.noise_radius * np.exp(spec.identity_sigma * rng.standard_normal(spec.identities))
+    identity_noise = spec.noise_radius * np.exp(
+        spec.identity_sigma * rng.standard_normal(spec.identities)
+    )
 
     labels: list[str] = []
     vectors: list[np.ndarray] = []
@@ -360,8 +382,13 @@ def synthetic_gallery(spec: SyntheticSpec) -> tuple[list[FaceRecord], dict[str, 
     return records, truth
 
 
-def synthetic_distances(records: list[FaceRecord], truth: dict[str, str], siblings: int,
-                        sample: int = 4000, seed: int = 1) -> dict[str, object]:
+def synthetic_distances(
+    records: list[FaceRecord],
+    truth: dict[str, str],
+    siblings: int,
+    sample: int = 4000,
+    seed: int = 1,
+) -> dict[str, object]:
     """Different-person distances over a random sample of known faces; same-person distances
     over every 7th identity (up to 30 faces each), so that each identity weighs alike."""
     rng = np.random.default_rng(seed)
@@ -399,8 +426,13 @@ def synthetic_distances(records: list[FaceRecord], truth: dict[str, str], siblin
 # -- measurements -----------------------------------------------------------------------------
 
 
-def time_assign(records: list[FaceRecord], params: ClusterParams, truth: dict[str, str],
-                queries: int, seed: int = 3) -> dict[str, object]:
+def time_assign(
+    records: list[FaceRecord],
+    params: ClusterParams,
+    truth: dict[str, str],
+    queries: int,
+    seed: int = 3,
+) -> dict[str, object]:
     """Gallery of everything, persons from a recluster; then `queries` new faces (fresh
     embeddings near existing identities, new photo ids) assigned one by one."""
     rng = np.random.default_rng(seed)
@@ -460,15 +492,18 @@ def time_assign(records: list[FaceRecord], params: ClusterParams, truth: dict[st
     }
 
 
-def synthetic_recluster(records: list[FaceRecord], truth: dict[str, str], params: ClusterParams,
-                        siblings: int = 0) -> tuple[dict[str, object], dict[str, str | None]]:
+def synthetic_recluster(
+    records: list[FaceRecord], truth: dict[str, str], params: ClusterParams, siblings: int = 0
+) -> tuple[dict[str, object], dict[str, str | None]]:
     counter = itertools.count()
     wall = time.perf_counter()
     cpu = time.process_time()
     result = recluster_detailed(records, params, lambda: f"p{next(counter)}")
     cpu = time.process_time() - cpu
     wall = time.perf_counter() - wall
-    precision, recall, true_pairs, predicted_pairs = pairwise_precision_recall(result.persons, truth)
+    precision, recall, true_pairs, predicted_pairs = pairwise_precision_recall(
+        result.persons, truth
+    )
     kinds = {"known": 0, "stranger": 0, "junk": 0}
     clustered = {"known": 0, "stranger": 0, "junk": 0}
     for face_id, person in result.persons.items():
@@ -482,14 +517,16 @@ def synthetic_recluster(records: list[FaceRecord], truth: dict[str, str], params
         if person is not None:
             members.setdefault(person, []).append(truth[face_id])
     mixed = sum(
-        1 for labels in members.values()
+        1
+        for labels in members.values()
         if max(labels.count(x) for x in set(labels)) < 0.9 * len(labels)
     )
     # persons holding faces of both a look-alike pair (identity k and its sibling)
     n_identities = len({label for label in truth.values() if label.startswith("id")})
     sibling_of = {f"id{k}": f"id{n_identities - 1 - k}" for k in range(siblings)}
     sibling_mixed = sum(
-        1 for labels in members.values()
+        1
+        for labels in members.values()
         if any(sibling_of.get(label) in labels for label in set(labels))
     )
     return {
@@ -513,14 +550,24 @@ def synthetic_recluster(records: list[FaceRecord], truth: dict[str, str], params
 
 def sweep_real(faces: list[RealFace], grid_distance, grid_min_faces, grid_mean) -> list[dict]:
     rows = []
-    for max_distance, min_faces, mean in itertools.product(grid_distance, grid_min_faces, grid_mean):
-        params = ClusterParams(max_distance=max_distance, min_faces=min_faces, max_mean_distance=mean)
+    for max_distance, min_faces, mean in itertools.product(
+        grid_distance, grid_min_faces, grid_mean
+    ):
+        params = ClusterParams(
+            max_distance=max_distance, min_faces=min_faces, max_mean_distance=mean
+        )
         result = evaluate_real(faces, params)
-        rows.append({
-            "max_distance": max_distance, "min_faces": min_faces, "max_mean_distance": mean,
-            "precision": result["precision"], "recall": result["recall"],
-            "predicted_pairs": result["predicted_pairs"], "persons": result["persons"],
-        })
+        rows.append(
+            {
+                "max_distance": max_distance,
+                "min_faces": min_faces,
+                "max_mean_distance": mean,
+                "precision": result["precision"],
+                "recall": result["recall"],
+                "predicted_pairs": result["predicted_pairs"],
+                "persons": result["persons"],
+            }
+        )
     return rows
 
 
@@ -583,14 +630,22 @@ def main() -> int:
             grid = ((0.30, 0.35, 0.38, 0.42, 0.45, 0.50), (2, 3, 4), (params.max_mean_distance,))
             real["sweep_photos_and_frames"] = sweep_real(photos_only, *grid)
             real["sweep_with_augmentations"] = sweep_real(faces, *grid)
-            real["sweep_with_augmentations_if_sample1#2_is_sample3#1"] = sweep_real(relabelled, *grid)
+            real["sweep_with_augmentations_if_sample1#2_is_sample3#1"] = sweep_real(
+                relabelled, *grid
+            )
         out["real"] = real
         for key in ("photos_and_frames", "with_augmentations"):
             result = real[key]
-            goals[f"real_{key}_precision"] = {"value": result["precision"], "goal": ">= 0.98",
-                                               "pass": result["precision"] >= 0.98}
-            goals[f"real_{key}_recall"] = {"value": result["recall"], "goal": ">= 0.9",
-                                            "pass": result["recall"] >= 0.9}
+            goals[f"real_{key}_precision"] = {
+                "value": result["precision"],
+                "goal": ">= 0.98",
+                "pass": result["precision"] >= 0.98,
+            }
+            goals[f"real_{key}_recall"] = {
+                "value": result["recall"],
+                "goal": ">= 0.9",
+                "pass": result["recall"] >= 0.9,
+            }
 
     if not args.skip_synthetic:
         spec = SyntheticSpec(faces=args.faces, identities=args.identities)
@@ -612,29 +667,63 @@ def main() -> int:
         synthetic["assign"] = time_assign(clustered, params, truth, args.assigns)
         if args.sweep:
             rows = []
-            grid = ((0.32, 0.55), (0.35, 0.55), (0.38, 0.55), (0.42, 0.55), (0.35, 0.5), (0.35, 2.0))
+            grid = (
+                (0.32, 0.55),
+                (0.35, 0.55),
+                (0.38, 0.55),
+                (0.42, 0.55),
+                (0.35, 0.5),
+                (0.35, 2.0),
+            )
             for max_distance, mean in grid:
                 log(f"sweep {max_distance} {mean}")
                 result, _ = synthetic_recluster(
-                    records, truth,
-                    ClusterParams(max_distance=max_distance, max_mean_distance=mean), siblings,
+                    records,
+                    truth,
+                    ClusterParams(max_distance=max_distance, max_mean_distance=mean),
+                    siblings,
                 )
-                rows.append({"max_distance": max_distance, "max_mean_distance": mean,
-                             **{k: result[k] for k in ("precision", "recall", "persons",
-                                                       "mixed_persons", "persons_with_both_siblings",
-                                                       "clustered_faces", "cpu_s")}})
+                rows.append(
+                    {
+                        "max_distance": max_distance,
+                        "max_mean_distance": mean,
+                        **{
+                            k: result[k]
+                            for k in (
+                                "precision",
+                                "recall",
+                                "persons",
+                                "mixed_persons",
+                                "persons_with_both_siblings",
+                                "clustered_faces",
+                                "cpu_s",
+                            )
+                        },
+                    }
+                )
             synthetic["sweep"] = rows
         out["synthetic"] = synthetic
         rc, asg = synthetic["recluster"], synthetic["assign"]
         # CPU time of the one thread is the cost on one core; wall time also counts the time
         # the process waited for a core (the load average is in "environment").
-        goals[f"recluster_{spec.faces}_cpu_s"] = {"value": rc["cpu_s"], "goal": "<= 30", "pass": rc["cpu_s"] <= 30}
-        goals[f"recluster_{spec.faces}_wall_s"] = {"value": rc["wall_s"], "goal": "<= 30", "pass": rc["wall_s"] <= 30}
+        goals[f"recluster_{spec.faces}_cpu_s"] = {
+            "value": rc["cpu_s"],
+            "goal": "<= 30",
+            "pass": rc["cpu_s"] <= 30,
+        }
+        goals[f"recluster_{spec.faces}_wall_s"] = {
+            "value": rc["wall_s"],
+            "goal": "<= 30",
+            "pass": rc["wall_s"] <= 30,
+        }
         for cache in ("cold", "warm"):
             for q in ("p50", "p99"):
                 for clock, key in (("cpu", f"cpu_{q}_ms"), ("wall", f"{q}_ms")):
                     goals[f"assign_{spec.faces}_{cache}_{clock}_{q}_ms"] = {
-                        "value": asg[cache][key], "goal": "<= 5", "pass": asg[cache][key] <= 5}
+                        "value": asg[cache][key],
+                        "goal": "<= 5",
+                        "pass": asg[cache][key] <= 5,
+                    }
         goals["synthetic_precision"] = {"value": rc["precision"], "goal": "reported", "pass": True}
         goals["synthetic_recall"] = {"value": rc["recall"], "goal": "reported", "pass": True}
 

@@ -1,4 +1,5 @@
 """Helpers shared by the benchmarks."""
+
 from __future__ import annotations
 
 import os
@@ -24,8 +25,12 @@ def percentile(values: list[float], q: float) -> float:
 
 def summary_ms(values: list[float]) -> dict[str, float]:
     ms = [v * 1000 for v in values]
-    return {"n": len(ms), "p50_ms": round(percentile(ms, 50), 3), "p99_ms": round(percentile(ms, 99), 3),
-            "mean_ms": round(statistics.fmean(ms), 3)}
+    return {
+        "n": len(ms),
+        "p50_ms": round(percentile(ms, 50), 3),
+        "p99_ms": round(percentile(ms, 99), 3),
+        "mean_ms": round(statistics.fmean(ms), 3),
+    }
 
 
 def log(message: str) -> None:
@@ -64,10 +69,21 @@ def local_stack_process(data_dir: Path, env: dict[str, str] | None = None) -> It
     """`cheese run` in its own process on a free port; yields its base URL."""
     port = free_port()
     # A fresh stack: nothing inherited from a stack this process ran before.
-    inherited = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "AWS_ENDPOINT_URL")}
+    inherited = {
+        k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "AWS_ENDPOINT_URL")
+    }
     proc = subprocess.Popen(
-        [str(ROOT / ".venv" / "bin" / "cheese"), "run", "--port", str(port), "--data-dir", str(data_dir)],
-        cwd=ROOT, env={**inherited, **(env or {})}, stdout=subprocess.DEVNULL,
+        [
+            str(ROOT / ".venv" / "bin" / "cheese"),
+            "run",
+            "--port",
+            str(port),
+            "--data-dir",
+            str(data_dir),
+        ],
+        cwd=ROOT,
+        env={**inherited, **(env or {})},
+        stdout=subprocess.DEVNULL,
         stderr=(data_dir / "server.log").open("w"),
     )
     base = f"http://127.0.0.1:{port}"

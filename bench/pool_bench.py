@@ -20,6 +20,7 @@ DynamoDB: reads and writes per heartbeat (``focus`` invocations), item-level
 
 Prints one JSON object. ``--duration 10`` for a quick run.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -48,6 +49,7 @@ WRITE_OPS = {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactW
 
 
 # --- the server process ------------------------------------------------------------------
+
 
 def serve(port: int, data_dir: Path) -> None:
     import botocore.client
@@ -99,21 +101,33 @@ def serve(port: int, data_dir: Path) -> None:
 
     async def counters(request):  # noqa: ANN001, ANN202
         with lock:
-            body = {"invocations": dict(invocations),
-                    "calls": [[r, o, n] for (r, o), n in calls.items()],
-                    "items": [[r, o, n] for (r, o), n in items.items()]}
+            body = {
+                "invocations": dict(invocations),
+                "calls": [[r, o, n] for (r, o), n in calls.items()],
+                "items": [[r, o, n] for (r, o), n in items.items()],
+            }
             if request.method == "DELETE":
                 calls.clear()
                 items.clear()
                 invocations.clear()
         return JSONResponse(body)
 
-    app = Starlette(routes=[Route("/bench/counters", counters, methods=["GET", "DELETE"]),
-                            Mount("/", app=stack.app())])
+    app = Starlette(
+        routes=[
+            Route("/bench/counters", counters, methods=["GET", "DELETE"]),
+            Mount("/", app=stack.app()),
+        ]
+    )
     try:
         # API Gateway does not ping clients (it has a 10-minute idle timeout instead).
-        uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", ws="websockets-sansio",
-                    ws_ping_interval=None)
+        uvicorn.run(
+            app,
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            ws="websockets-sansio",
+            ws_ping_interval=None,
+        )
     finally:
         stack.stop()
 
@@ -145,8 +159,12 @@ class MotoProcess:
     def start(self) -> None:
         import socket
 
-        self.proc = subprocess.Popen([sys.executable, "-c", MOTO_CHILD, str(self.port)], cwd=ROOT,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", MOTO_CHILD, str(self.port)],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
@@ -167,6 +185,7 @@ class MotoProcess:
 
 # --- the clients -------------------------------------------------------------------------
 
+
 def mint_tokens(data_dir: Path, n: int) -> list[tuple[str, str]]:
     """(user id, access token) for synthetic users, signed with the stack's local key."""
     import jwt
@@ -180,9 +199,25 @@ def mint_tokens(data_dir: Path, n: int) -> list[tuple[str, str]]:
     out = []
     for _ in range(n):
         user_id = str(uuid.uuid4())
-        claims = {"iss": settings.jwt_issuer, "aud": settings.jwt_audience, "sub": user_id, "iat": now, "nbf": now,
-                  "exp": now + 3000, "jti": str(uuid.uuid4()), "token_use": "access", "roles": []}
-        out.append((user_id, jwt.encode(claims, key.private_key(), algorithm=ALGORITHM, headers={"kid": key.kid})))
+        claims = {
+            "iss": settings.jwt_issuer,
+            "aud": settings.jwt_audience,
+            "sub": user_id,
+            "iat": now,
+            "nbf": now,
+            "exp": now + 3000,
+            "jti": str(uuid.uuid4()),
+            "token_use": "access",
+            "roles": [],
+        }
+        out.append(
+            (
+                user_id,
+                jwt.encode(
+                    claims, key.private_key(), algorithm=ALGORITHM, headers={"kid": key.kid}
+                ),
+            )
+        )
     return out
 
 
@@ -215,8 +250,12 @@ class Client:
 
         for attempt in range(3):
             try:
-                self.ws = await websockets.connect(f"{self.url}?token={self.token}", open_timeout=30,
-                                                   max_queue=None, ping_interval=None)
+                self.ws = await websockets.connect(
+                    f"{self.url}?token={self.token}",
+                    open_timeout=30,
+                    max_queue=None,
+                    ping_interval=None,
+                )
                 break
             except (OSError, TimeoutError, websockets.exceptions.WebSocketException):
                 self.stats["connect_failures"] += 1
@@ -233,7 +272,11 @@ class Client:
                 if self.on_frame:
                     self.on_frame(self, frame, now)
                 kind = frame.get("type", "")
-                if self.stint and kind.startswith(("member_", "avatar_")) and frame.get("pool_id") == self.stint.pool_id:
+                if (
+                    self.stint
+                    and kind.startswith(("member_", "avatar_"))
+                    and frame.get("pool_id") == self.stint.pool_id
+                ):
                     self.stint.received.add(frame["seq"])
                 for waiter in list(self.waiters):
                     predicate, future = waiter
@@ -254,7 +297,9 @@ class Client:
                 self.state = (self.state[0], "away")
             self.lost = True
 
-    async def request(self, frame: dict[str, Any], predicate: Any, timeout: float = 90.0) -> dict[str, Any] | None:
+    async def request(
+        self, frame: dict[str, Any], predicate: Any, timeout: float = 90.0
+    ) -> dict[str, Any] | None:
         future = asyncio.get_running_loop().create_future()
         self.waiters.append((predicate, future))
         await self.ws.send(json.dumps(frame))
@@ -268,9 +313,13 @@ class Client:
         return lambda f: f.get("type") == kind and f.get("user_id") == self.user_id
 
     async def enter(self, pool_id: str) -> bool:
-        answer = await self.request({"action": "enter", "pool_id": pool_id},
-                                    lambda f: f.get("type") == "entered" or (f.get("type") == "error"
-                                                                              and f.get("action") == "enter"))
+        answer = await self.request(
+            {"action": "enter", "pool_id": pool_id},
+            lambda f: (
+                f.get("type") == "entered"
+                or (f.get("type") == "error" and f.get("action") == "enter")
+            ),
+        )
         if not answer or answer["type"] != "entered":
             if answer:
                 self.stats["enter_refused"][answer.get("code")] += 1
@@ -310,8 +359,15 @@ class Client:
             self.state = None
 
 
-async def churn(url: str, base: str, users: list[tuple[str, str]], pools: list[str], duration: float,
-                heartbeat: float, stats: dict[str, Any]) -> list[Client]:
+async def churn(
+    url: str,
+    base: str,
+    users: list[tuple[str, str]],
+    pools: list[str],
+    duration: float,
+    heartbeat: float,
+    stats: dict[str, Any],
+) -> list[Client]:
     deadline = time.monotonic() + duration
     clients = [Client(url, uid, token, stats) for uid, token in users]
 
@@ -332,7 +388,9 @@ async def churn(url: str, base: str, users: list[tuple[str, str]], pools: list[s
                     stats["drops"] += 1
                     continue
                 score = max(0, min(100, int(random.gauss(mean, 8))))
-                await client.ws.send(json.dumps({"action": "focus", "score": score, "pool_id": client.state[0]}))
+                await client.ws.send(
+                    json.dumps({"action": "focus", "score": score, "pool_id": client.state[0]})
+                )
                 stats["heartbeats_sent"] += 1
                 if random.random() < 0.06 and time.monotonic() < deadline - 4:
                     await client.away_back(random.uniform(0.5, 2.0))
@@ -349,17 +407,22 @@ async def churn(url: str, base: str, users: list[tuple[str, str]], pools: list[s
     return clients
 
 
-async def fanout(url: str, users: list[tuple[str, str]], pool_id: str, rounds: int,
-                 stats: dict[str, Any]) -> dict[str, list[float]]:
+async def fanout(
+    url: str, users: list[tuple[str, str]], pool_id: str, rounds: int, stats: dict[str, Any]
+) -> dict[str, list[float]]:
     members = [Client(url, uid, token, stats) for uid, token in users]
     for i in range(0, len(members), 10):
-        await asyncio.gather(*(m.connect() for m in members[i:i + 10]))
-        await asyncio.gather(*(m.enter(pool_id) for m in members[i:i + 10]))
+        await asyncio.gather(*(m.connect() for m in members[i : i + 10]))
+        await asyncio.gather(*(m.enter(pool_id) for m in members[i : i + 10]))
     # Wait until the entry broadcasts (100 events x up to 100 members) have drained.
     last = members[-1].stint.snapshot_seq if members[-1].stint else 0
     settle = time.monotonic() + 120
-    while time.monotonic() < settle and not all(m.stint and last in m.stint.received | {m.stint.snapshot_seq}
-                                                 or (m.stint and m.stint.snapshot_seq >= last) for m in members):
+    while time.monotonic() < settle and not all(
+        m.stint
+        and last in m.stint.received | {m.stint.snapshot_seq}
+        or (m.stint and m.stint.snapshot_seq >= last)
+        for m in members
+    ):
         await asyncio.sleep(0.2)
     await asyncio.sleep(1.0)
     stats["fanout_settle_s"] = round(time.monotonic() - settle + 120, 1)
@@ -403,7 +466,9 @@ async def fanout(url: str, users: list[tuple[str, str]], pool_id: str, rounds: i
     return latencies
 
 
-def compare_presence(base: str, token: str, pools: list[str], clients: list[Client]) -> dict[str, Any]:
+def compare_presence(
+    base: str, token: str, pools: list[str], clients: list[Client]
+) -> dict[str, Any]:
     import httpx
 
     expected: dict[str, dict[str, str]] = defaultdict(dict)
@@ -412,18 +477,30 @@ def compare_presence(base: str, token: str, pools: list[str], clients: list[Clie
             expected[c.state[0]][c.user_id] = c.state[1]
     mismatches = []
     final_seq = {}
-    with httpx.Client(base_url=base, headers={"authorization": f"Bearer {token}"}, timeout=30) as http:
+    with httpx.Client(
+        base_url=base, headers={"authorization": f"Bearer {token}"}, timeout=30
+    ) as http:
         for pool_id in pools:
             detail = http.get(f"/v1/pools/{pool_id}").json()
             final_seq[pool_id] = detail["seq"]
             actual = {m["user_id"]: m["status"] for m in detail["members"]}
             if actual != expected.get(pool_id, {}):
-                mismatches.append({"pool_id": pool_id, "expected": expected.get(pool_id, {}), "actual": actual})
+                mismatches.append(
+                    {"pool_id": pool_id, "expected": expected.get(pool_id, {}), "actual": actual}
+                )
             if detail["member_count"] != len(detail["members"]):
-                mismatches.append({"pool_id": pool_id, "member_count": detail["member_count"],
-                                   "members": len(detail["members"])})
-    return {"mismatches": mismatches, "final_seq": final_seq,
-            "members_expected": sum(len(v) for v in expected.values())}
+                mismatches.append(
+                    {
+                        "pool_id": pool_id,
+                        "member_count": detail["member_count"],
+                        "members": len(detail["members"]),
+                    }
+                )
+    return {
+        "mismatches": mismatches,
+        "final_seq": final_seq,
+        "members_expected": sum(len(v) for v in expected.values()),
+    }
 
 
 def gap_report(clients: list[Client], final_seq: dict[str, int]) -> dict[str, Any]:
@@ -444,14 +521,20 @@ def gap_report(clients: list[Client], final_seq: dict[str, int]) -> dict[str, An
                 wanted = set(range(stint.snapshot_seq + 1, stint.end_seq + 1))
                 closed_expected += len(wanted)
                 closed_missed += len(wanted - stint.received)
-    return {"live_connections": live, "live_events_expected": live_expected, "live_events_missed": live_missed,
-            "exited_stints_events_expected": closed_expected, "exited_stints_events_missed": closed_missed,
-            "examples": examples}
+    return {
+        "live_connections": live,
+        "live_events_expected": live_expected,
+        "live_events_missed": live_missed,
+        "exited_stints_events_expected": closed_expected,
+        "exited_stints_events_missed": closed_missed,
+        "examples": examples,
+    }
 
 
 def dynamodb_report(counters: dict[str, Any]) -> dict[str, Any]:
-    by_route: dict[str, dict[str, int]] = defaultdict(lambda: {"read_calls": 0, "write_calls": 0, "write_items": 0,
-                                                               "scans": 0})
+    by_route: dict[str, dict[str, int]] = defaultdict(
+        lambda: {"read_calls": 0, "write_calls": 0, "write_items": 0, "scans": 0}
+    )
     scans = 0
     for (route, op, n), (_, _, n_items) in zip(counters["calls"], counters["items"]):
         entry = by_route[route]
@@ -470,7 +553,9 @@ def dynamodb_report(counters: dict[str, Any]) -> dict[str, Any]:
         "reads_per_heartbeat": round(focus["read_calls"] / heartbeats, 3) if heartbeats else None,
         "writes_per_heartbeat": round(focus["write_items"] / heartbeats, 3) if heartbeats else None,
         "scans_total": scans,
-        "by_route": {r: {**v, "invocations": counters["invocations"].get(r, 0)} for r, v in by_route.items()},
+        "by_route": {
+            r: {**v, "invocations": counters["invocations"].get(r, 0)} for r, v in by_route.items()
+        },
     }
 
 
@@ -480,19 +565,46 @@ async def drive(base: str, data_dir: Path, args: argparse.Namespace) -> dict[str
     url = base.replace("http://", "ws://") + "/ws"
     users = mint_tokens(data_dir, args.clients + 100 + 1)
     admin_id, admin_token = users[-1]
-    stats: dict[str, Any] = {"frames": 0, "heartbeats_sent": 0, "drops": 0, "exits": 0, "fanout_missing": 0, "fanout_unmatched": Counter(), "connect_failures": 0, "closed_by_server": 0,
-                             "errors": Counter(), "timeouts": Counter(), "enter_refused": Counter()}
-    with httpx.Client(base_url=base, headers={"authorization": f"Bearer {admin_token}"}, timeout=30) as http:
-        pools = [http.post("/v1/pools", json={"name": f"churn {i}", "capacity": args.capacity,
-                                               "public": True}).json()["pool_id"] for i in range(args.pools)]
-        big = http.post("/v1/pools", json={"name": "fan-out", "capacity": 100, "public": True}).json()["pool_id"]
+    stats: dict[str, Any] = {
+        "frames": 0,
+        "heartbeats_sent": 0,
+        "drops": 0,
+        "exits": 0,
+        "fanout_missing": 0,
+        "fanout_unmatched": Counter(),
+        "connect_failures": 0,
+        "closed_by_server": 0,
+        "errors": Counter(),
+        "timeouts": Counter(),
+        "enter_refused": Counter(),
+    }
+    with httpx.Client(
+        base_url=base, headers={"authorization": f"Bearer {admin_token}"}, timeout=30
+    ) as http:
+        pools = [
+            http.post(
+                "/v1/pools", json={"name": f"churn {i}", "capacity": args.capacity, "public": True}
+            ).json()["pool_id"]
+            for i in range(args.pools)
+        ]
+        big = http.post(
+            "/v1/pools", json={"name": "fan-out", "capacity": 100, "public": True}
+        ).json()["pool_id"]
         http.delete("/bench/counters")
-    log(f"churn: {args.clients} clients, {args.pools} pools of {args.capacity}, {args.duration:.0f} s")
+    log(
+        f"churn: {args.clients} clients, {args.pools} pools of {args.capacity}, {args.duration:.0f} s"
+    )
     started = time.monotonic()
-    clients = await churn(url, base, users[:args.clients], pools, args.duration, args.heartbeat, stats)
+    clients = await churn(
+        url, base, users[: args.clients], pools, args.duration, args.heartbeat, stats
+    )
     churn_seconds = time.monotonic() - started
     # Quiescence: wait until no frame arrived for 3 s (broadcasts still in flight land first).
-    quiet_since, last_frames, settle_deadline = time.monotonic(), stats["frames"], time.monotonic() + 120
+    quiet_since, last_frames, settle_deadline = (
+        time.monotonic(),
+        stats["frames"],
+        time.monotonic() + 120,
+    )
     while time.monotonic() < settle_deadline:
         await asyncio.sleep(0.5)
         if stats["frames"] != last_frames:
@@ -509,29 +621,53 @@ async def drive(base: str, data_dir: Path, args: argparse.Namespace) -> dict[str
         await c.ws.close()
     await asyncio.sleep(2.0)
     log("fan-out: 100 members in one pool")
-    latencies = await fanout(url, users[args.clients:args.clients + 100], big, args.rounds, stats)
-    summary = {kind: {"n": len(v), "p50_ms": round(percentile([x * 1000 for x in v], 50), 1),
-                      "p99_ms": round(percentile([x * 1000 for x in v], 99), 1),
-                      "max_ms": round(max(v) * 1000, 1)} for kind, v in latencies.items() if v}
+    latencies = await fanout(url, users[args.clients : args.clients + 100], big, args.rounds, stats)
+    summary = {
+        kind: {
+            "n": len(v),
+            "p50_ms": round(percentile([x * 1000 for x in v], 50), 1),
+            "p99_ms": round(percentile([x * 1000 for x in v], 99), 1),
+            "max_ms": round(max(v) * 1000, 1),
+        }
+        for kind, v in latencies.items()
+        if v
+    }
     sequenced = [x * 1000 for k in ("member_away", "member_back") for x in latencies.get(k, [])]
     p99 = round(percentile(sequenced, 99), 1) if sequenced else None
     db = dynamodb_report(counters)
     result = {
         "bench": "pool",
-        "churn": {"clients": args.clients, "pools": args.pools, "capacity": args.capacity,
-                  "duration_s": round(churn_seconds, 1),
-                  "settle_s": stats.get("churn_settle_s"), "heartbeat_interval_s": args.heartbeat,
-                  "heartbeats_sent": stats["heartbeats_sent"], "exits": stats["exits"], "drops_reconnected": stats["drops"],
-                  "frames_received": stats["frames"],
-                  "connect_failures": stats["connect_failures"], "closed_by_server": stats["closed_by_server"], "error_frames": dict(stats["errors"]),
-                  "enter_refused": dict(stats["enter_refused"]), "timeouts": dict(stats["timeouts"])},
-        "presence": {"members_expected": presence["members_expected"], "mismatches": presence["mismatches"][:5],
-                     "equal": not presence["mismatches"]},
+        "churn": {
+            "clients": args.clients,
+            "pools": args.pools,
+            "capacity": args.capacity,
+            "duration_s": round(churn_seconds, 1),
+            "settle_s": stats.get("churn_settle_s"),
+            "heartbeat_interval_s": args.heartbeat,
+            "heartbeats_sent": stats["heartbeats_sent"],
+            "exits": stats["exits"],
+            "drops_reconnected": stats["drops"],
+            "frames_received": stats["frames"],
+            "connect_failures": stats["connect_failures"],
+            "closed_by_server": stats["closed_by_server"],
+            "error_frames": dict(stats["errors"]),
+            "enter_refused": dict(stats["enter_refused"]),
+            "timeouts": dict(stats["timeouts"]),
+        },
+        "presence": {
+            "members_expected": presence["members_expected"],
+            "mismatches": presence["mismatches"][:5],
+            "equal": not presence["mismatches"],
+        },
         "sequence_gaps": gaps,
-        "fanout_100": {"rounds": args.rounds, "latency": summary, "sequenced_event_p99_ms": p99,
-                       "deliveries_missing": stats["fanout_missing"],
-                       "unmatched": dict(stats["fanout_unmatched"]),
-                       "entry_settle_s": stats.get("fanout_settle_s")},
+        "fanout_100": {
+            "rounds": args.rounds,
+            "latency": summary,
+            "sequenced_event_p99_ms": p99,
+            "deliveries_missing": stats["fanout_missing"],
+            "unmatched": dict(stats["fanout_unmatched"]),
+            "entry_settle_s": stats.get("fanout_settle_s"),
+        },
         "dynamodb": db,
         "goals": {
             "presence_equal": not presence["mismatches"],
@@ -541,8 +677,11 @@ async def drive(base: str, data_dir: Path, args: argparse.Namespace) -> dict[str
             and db["writes_per_heartbeat"] <= GOAL_WRITES_PER_HEARTBEAT,
             "no_scans": db["scans_total"] == 0,
         },
-        "environment": {"cpus": os.cpu_count(), "python": sys.version.split()[0],
-                        "note": "one machine: moto, uvicorn, the handlers (one process) and the clients (another)"},
+        "environment": {
+            "cpus": os.cpu_count(),
+            "python": sys.version.split()[0],
+            "note": "one machine: moto, uvicorn, the handlers (one process) and the clients (another)",
+        },
     }
     return result
 
@@ -572,8 +711,13 @@ def main() -> int:
     # The fan-out phase's 100 members stay silent (their heartbeats would be 20/s of
     # 100-post broadcasts, more than one Python process can fan out): keep them present.
     env["CHEESE_POOL_AWAY_AFTER_SECONDS"] = "180"
-    server = subprocess.Popen([sys.executable, __file__, "--serve", str(port), "--data-dir", str(data_dir)], cwd=ROOT,
-                              env=env, stdout=subprocess.DEVNULL, stderr=(data_dir / "server.log").open("w"))
+    server = subprocess.Popen(
+        [sys.executable, __file__, "--serve", str(port), "--data-dir", str(data_dir)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=(data_dir / "server.log").open("w"),
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 90

@@ -4,6 +4,7 @@ Each benchmark is a separate process (cold starts and memory are per process)
 and prints one JSON object on stdout; progress goes to stderr. The combined
 result is also written to .bench/results.json.
 """
+
 from __future__ import annotations
 
 import json
@@ -24,9 +25,13 @@ def main() -> int:
             continue
         print(f"== bench {name}", file=sys.stderr, flush=True)
         started = time.monotonic()
-        proc = subprocess.run([sys.executable, str(script)], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+        proc = subprocess.run(
+            [sys.executable, str(script)], cwd=ROOT, stdout=subprocess.PIPE, text=True
+        )
         try:
-            results[name] = json.loads(proc.stdout.strip().splitlines()[-1]) if proc.stdout.strip() else None
+            results[name] = (
+                json.loads(proc.stdout.strip().splitlines()[-1]) if proc.stdout.strip() else None
+            )
         except json.JSONDecodeError:
             results[name] = {"error": "no JSON on stdout", "stdout_tail": proc.stdout[-2000:]}
         if proc.returncode:

@@ -16,6 +16,7 @@ Prints one JSON object on stdout. Reproduce: ``.venv/bin/python bench/smile_rank
 (``BENCH_POSTGRES_ADMIN_URL`` picks the server; the scratch database
 ``cheese_bench_smiles`` is dropped afterwards).
 """
+
 from __future__ import annotations
 
 import json
@@ -42,9 +43,16 @@ RANKING_REQUESTS = 1_500
 ME_REQUESTS = 1_500
 GOALS = {"ranking_page_p99_ms": 20.0, "smiles_me_p99_ms": 10.0, "period_close_s": 60.0}
 
-os.environ.update({"POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_DISABLED": "true",
-                   "POWERTOOLS_LOG_LEVEL": "ERROR", "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
-                   "AWS_DEFAULT_REGION": "us-east-1"})
+os.environ.update(
+    {
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_METRICS_DISABLED": "true",
+        "POWERTOOLS_LOG_LEVEL": "ERROR",
+        "AWS_ACCESS_KEY_ID": "bench",
+        "AWS_SECRET_ACCESS_KEY": "bench",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
+)
 
 
 def load(url: str, now: datetime) -> dict:
@@ -56,16 +64,33 @@ def load(url: str, now: datetime) -> dict:
     started = time.monotonic()
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute("SET TIME ZONE 'UTC'")
-        with conn.cursor().copy("COPY users (id, email, email_normalized, display_name, password_hash, status, roles, "
-                                "created_at, updated_at) FROM STDIN") as copy:
+        with conn.cursor().copy(
+            "COPY users (id, email, email_normalized, display_name, password_hash, status, roles, "
+            "created_at, updated_at) FROM STDIN"
+        ) as copy:
             for n in range(USERS):
                 uid = str(uuid.UUID(int=rng.getrandbits(128), version=4))
-                copy.write_row((uid, f"u{n}@bench.example", f"u{n}@bench.example", f"Smiler {n}", "x", "active",
-                                "", now, now))
-        conn.execute("CREATE TABLE bench_users AS SELECT row_number() OVER (ORDER BY id) - 1 AS n, id FROM users")
+                copy.write_row(
+                    (
+                        uid,
+                        f"u{n}@bench.example",
+                        f"u{n}@bench.example",
+                        f"Smiler {n}",
+                        "x",
+                        "active",
+                        "",
+                        now,
+                        now,
+                    )
+                )
+        conn.execute(
+            "CREATE TABLE bench_users AS SELECT row_number() OVER (ORDER BY id) - 1 AS n, id FROM users"
+        )
         conn.execute("CREATE UNIQUE INDEX ON bench_users (n)")
         charity_ids = [str(uuid.uuid4()) for _ in range(CHARITIES)]
-        with conn.cursor().copy("COPY charities (id, name, description, active, created_at) FROM STDIN") as copy:
+        with conn.cursor().copy(
+            "COPY charities (id, name, description, active, created_at) FROM STDIN"
+        ) as copy:
             for i, cid in enumerate(charity_ids):
                 copy.write_row((cid, f"Charity {i}", "", True, now))
         # 90% of the users chose a charity long ago.
@@ -73,13 +98,17 @@ def load(url: str, now: datetime) -> dict:
         with conn.cursor().copy("COPY bench_charities (n, id) FROM STDIN") as copy:
             for i, cid in enumerate(charity_ids):
                 copy.write_row((i, cid))
-        conn.execute(f"""
+        conn.execute(
+            f"""
             INSERT INTO charity_choices (user_id, effective_from, charity_id, chosen_at)
             SELECT u.id, '2000-W01', c.id, %s FROM bench_users u JOIN bench_charities c ON c.n = u.n %% {CHARITIES}
-            WHERE u.n %% 10 <> 0""", (now,))
+            WHERE u.n %% 10 <> 0""",
+            (now,),
+        )
         log(f"users and charities loaded in {time.monotonic() - started:.1f} s")
         # Events: user g % USERS, spread over the last DAYS days; 1-25 points each.
-        conn.execute(f"""
+        conn.execute(
+            f"""
             INSERT INTO smile_photos (photo_id, user_id, sha256, perceptual_hash, face_signature, faces, status,
                                       points, duplicate_of, period_id, month_key, earned_on, analyzed_at, created_at)
             SELECT 'bench-' || g, u.id, md5(g::text) || md5((g + 1)::text),
@@ -91,7 +120,9 @@ def load(url: str, now: datetime) -> dict:
             CROSS JOIN LATERAL (SELECT %s::timestamptz - ((hashtext('t' || g) & 2147483647) %% ({DAYS} * 86400))
                                        * interval '1 second' AS at) t
             CROSS JOIN LATERAL (SELECT 1 + (hashtext('p' || g) & 2147483647) %% 25 AS points) p
-        """, (now,))
+        """,
+            (now,),
+        )
         log(f"{EVENTS} photos loaded in {time.monotonic() - started:.1f} s")
         conn.execute("""
             INSERT INTO smile_daily (user_id, day, points)
@@ -127,7 +158,9 @@ def check_materialisation(url: str) -> None:
                 UNION ALL SELECT 'all', 'all', user_id, sum(points) FROM smile_photos WHERE points > 0
                 GROUP BY user_id)
             SELECT count(*) FROM truth t FULL JOIN (SELECT * FROM smile_totals WHERE points > 0) m
-              USING (scope, period_key, user_id) WHERE t.points IS DISTINCT FROM m.points""").fetchone()[0]
+              USING (scope, period_key, user_id) WHERE t.points IS DISTINCT FROM m.points""").fetchone()[
+            0
+        ]
         buckets = conn.execute("""
             SELECT count(*) FROM (SELECT scope, period_key, points, count(*) AS users FROM smile_totals
                                   WHERE points > 0 GROUP BY 1, 2, 3) t
@@ -154,10 +187,22 @@ def sample_events(now: datetime) -> dict:
     times = []
     for i in range(SAMPLE_EVENTS):
         event = PhotoAnalyzed(
-            photo_id=f"sample-{i}", user_id=users[i % len(users)], sha256=uuid.uuid4().hex * 2,
-            perceptual_hash=f"{rng.getrandbits(64):016x}", analyzed_at=now.isoformat(),
-            faces=[AnalyzedFace(face_id=str(uuid.uuid4()), smile=rng.uniform(0, 100), person_id=None,
-                                is_me=rng.random() < 0.3, usable=True) for _ in range(rng.randint(1, 4))])
+            photo_id=f"sample-{i}",
+            user_id=users[i % len(users)],
+            sha256=uuid.uuid4().hex * 2,
+            perceptual_hash=f"{rng.getrandbits(64):016x}",
+            analyzed_at=now.isoformat(),
+            faces=[
+                AnalyzedFace(
+                    face_id=str(uuid.uuid4()),
+                    smile=rng.uniform(0, 100),
+                    person_id=None,
+                    is_me=rng.random() < 0.3,
+                    usable=True,
+                )
+                for _ in range(rng.randint(1, 4))
+            ],
+        )
         t0 = time.perf_counter()
         service.award(event)
         times.append(time.perf_counter() - t0)
@@ -175,8 +220,13 @@ class Api:
         from cheese_local.gateway import invoke
 
         route = "/v1/smiles/ranking" if path.startswith("/v1/smiles/ranking") else path
-        event = http_api_event("GET", path, route_key=f"GET {route}", query_string=query,
-                               headers={"authorization": f"Bearer {token}", "user-agent": "bench"})
+        event = http_api_event(
+            "GET",
+            path,
+            route_key=f"GET {route}",
+            query_string=query,
+            headers={"authorization": f"Bearer {token}", "user-agent": "bench"},
+        )
         t0 = time.perf_counter()
         result = invoke(self.handler, event, "smile-rank")
         elapsed = time.perf_counter() - t0
@@ -194,9 +244,14 @@ def measure_reads(url: str, now: datetime) -> dict:
     with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
         user_ids = [r[0] for r in conn.execute("SELECT id FROM users ORDER BY random() LIMIT 2000")]
         keys = {"week": period_id(now), "month": month_key(now), "all": "all"}
-        positions = {scope: conn.execute(
-            "SELECT points, user_id FROM smile_totals WHERE scope = %s AND period_key = %s AND points > 0 "
-            "ORDER BY random() LIMIT 500", (scope, key)).fetchall() for scope, key in keys.items()}
+        positions = {
+            scope: conn.execute(
+                "SELECT points, user_id FROM smile_totals WHERE scope = %s AND period_key = %s AND points > 0 "
+                "ORDER BY random() LIMIT 500",
+                (scope, key),
+            ).fetchall()
+            for scope, key in keys.items()
+        }
     tokens = {u: get_issuer().issue(u, []) for u in user_ids}
     api = Api()
     # Warm up (imports, connection pool, JWKS cache).
@@ -211,7 +266,9 @@ def measure_reads(url: str, now: datetime) -> dict:
         query = f"period={scope}&limit=20"
         if i % 2:  # half first pages, half pages deep in the ranking
             points, user = rng.choice(positions[scope])
-            query += "&cursor=" + encode_cursor({"s": scope, "k": keys[scope], "p": points, "u": user})
+            query += "&cursor=" + encode_cursor(
+                {"s": scope, "k": keys[scope], "p": points, "u": user}
+            )
         status, body, elapsed = api.get("/v1/smiles/ranking", token, query)
         assert status == 200 and body["items"], body
         ranking.append(elapsed)
@@ -221,9 +278,11 @@ def measure_reads(url: str, now: datetime) -> dict:
         status, body, elapsed = api.get("/v1/smiles/me", tokens[user_ids[i % len(user_ids)]])
         assert status == 200, body
         me.append(elapsed)
-    return {"ranking_page": summary_ms(ranking), "ranking_page_by_scope": {s: summary_ms(v) for s, v in
-                                                                           by_scope.items()},
-            "smiles_me": summary_ms(me)}
+    return {
+        "ranking_page": summary_ms(ranking),
+        "ranking_page_by_scope": {s: summary_ms(v) for s, v in by_scope.items()},
+        "smiles_me": summary_ms(me),
+    }
 
 
 def measure_baseline(url: str, now: datetime) -> dict:
@@ -239,18 +298,23 @@ def measure_baseline(url: str, now: datetime) -> dict:
         page, me = [], []
         for user in users:
             t0 = time.perf_counter()
-            conn.execute("""SELECT p.user_id, u.display_name, sum(p.points) AS pts,
+            conn.execute(
+                """SELECT p.user_id, u.display_name, sum(p.points) AS pts,
                                    rank() OVER (ORDER BY sum(p.points) DESC)
                             FROM smile_photos p JOIN users u ON u.id = p.user_id
                             WHERE p.period_id = %s AND p.points > 0 GROUP BY p.user_id, u.display_name
-                            ORDER BY pts DESC, p.user_id DESC LIMIT 20""", (week,)).fetchall()
+                            ORDER BY pts DESC, p.user_id DESC LIMIT 20""",
+                (week,),
+            ).fetchall()
             page.append(time.perf_counter() - t0)
             t0 = time.perf_counter()
-            conn.execute("""WITH t AS (SELECT user_id, sum(points) AS pts FROM smile_photos
+            conn.execute(
+                """WITH t AS (SELECT user_id, sum(points) AS pts FROM smile_photos
                                        WHERE period_id = %s AND points > 0 GROUP BY user_id)
                             SELECT 1 + count(*) FILTER (WHERE pts > (SELECT coalesce(max(pts), 0) FROM t
                                                                      WHERE user_id = %s)) FROM t""",
-                         (week, user)).fetchone()
+                (week, user),
+            ).fetchone()
             me.append(time.perf_counter() - t0)
     return {"ranking_page_sql_only": summary_ms(page), "smiles_me_rank_sql_only": summary_ms(me)}
 
@@ -269,9 +333,15 @@ def measure_close(now: datetime) -> dict:
     again = closer.close(pid, now)
     rerun = time.perf_counter() - t0
     assert result.period.status == "closed" and again.posted_now == 0
-    return {"period_id": pid, "participants": result.period.participants, "posted": result.posted_now,
-            "allocated_minor": result.period.allocated_minor, "budget_bound": result.period.budget_bound,
-            "close_s": round(first, 2), "rerun_s": round(rerun, 2)}
+    return {
+        "period_id": pid,
+        "participants": result.period.participants,
+        "posted": result.posted_now,
+        "allocated_minor": result.period.allocated_minor,
+        "budget_bound": result.period.budget_bound,
+        "close_s": round(first, 2),
+        "rerun_s": round(rerun, 2),
+    }
 
 
 def measure_service(url: str, now: datetime) -> dict:
@@ -350,13 +420,23 @@ def run() -> dict:
         "baseline_without_materialisation": baseline,
         "consumer_award": consumer,
         "period_close": close,
-        "dataset": {"users": USERS, "smile_events": EVENTS + SAMPLE_EVENTS, "days": DAYS, "charities": CHARITIES,
-                    **loaded},
-        "environment": {"postgresql": server, "python": platform.python_version(), "cpus": os.cpu_count(),
-                        "machine": platform.machine(), "measured_through": "the Lambda handler in process "
-                        "(HTTP API v2 event → Mangum → FastAPI → JWT verify → SQL)",
-                        "load_average_before": [round(x, 2) for x in load_before],
-                        "load_average_after": [round(x, 2) for x in os.getloadavg()]},
+        "dataset": {
+            "users": USERS,
+            "smile_events": EVENTS + SAMPLE_EVENTS,
+            "days": DAYS,
+            "charities": CHARITIES,
+            **loaded,
+        },
+        "environment": {
+            "postgresql": server,
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+            "machine": platform.machine(),
+            "measured_through": "the Lambda handler in process "
+            "(HTTP API v2 event → Mangum → FastAPI → JWT verify → SQL)",
+            "load_average_before": [round(x, 2) for x in load_before],
+            "load_average_after": [round(x, 2) for x in os.getloadavg()],
+        },
     }
 
 

@@ -5,6 +5,7 @@ server for AWS, the database migrated by Alembic (PostgreSQL when
 ``TEST_DATABASE_URL`` is set, else a SQLite file), the resources created from
 ``cheese_runtime.resources``. Handlers are invoked with real event shapes.
 """
+
 from __future__ import annotations
 
 import json
@@ -20,14 +21,16 @@ from typing import Any
 
 import pytest
 
-os.environ.update({
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "POWERTOOLS_TRACE_DISABLED": "true",
-    "POWERTOOLS_METRICS_DISABLED": "true",
-    "POWERTOOLS_LOG_LEVEL": "WARNING",
-})
+os.environ.update(
+    {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_METRICS_DISABLED": "true",
+        "POWERTOOLS_LOG_LEVEL": "WARNING",
+    }
+)
 
 DB_REPORT: dict[str, Any] = {"backend": None, "passed": 0, "failed": 0, "skipped": 0}
 
@@ -93,6 +96,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 # --- invoking handlers --------------------------------------------------------
 
+
 @dataclass
 class ApiResponse:
     status: int
@@ -103,9 +107,17 @@ class ApiResponse:
         return json.loads(self.body)
 
 
-def call_api(method: str, path: str, *, json_body: Any = None, body: bytes | None = None,
-             token: str | None = None, headers: dict[str, str] | None = None, query: str = "",
-             source_ip: str = "127.0.0.1") -> ApiResponse:
+def call_api(
+    method: str,
+    path: str,
+    *,
+    json_body: Any = None,
+    body: bytes | None = None,
+    token: str | None = None,
+    headers: dict[str, str] | None = None,
+    query: str = "",
+    source_ip: str = "127.0.0.1",
+) -> ApiResponse:
     """Invoke the owning function's Lambda handler with an HTTP API v2 event."""
     import base64
     import importlib
@@ -120,15 +132,30 @@ def call_api(method: str, path: str, *, json_body: Any = None, body: bytes | Non
     all_headers = {"content-type": "application/json", "user-agent": "pytest"} | (headers or {})
     if token:
         all_headers["authorization"] = f"Bearer {token}"
-    raw = body if body is not None else (json.dumps(json_body).encode() if json_body is not None else b"")
-    event = http_api_event(method, path, route_key=f"{route.method} {route.path}", path_parameters=params,
-                           query_string=query, headers=all_headers, body=raw, source_ip=source_ip)
+    raw = (
+        body
+        if body is not None
+        else (json.dumps(json_body).encode() if json_body is not None else b"")
+    )
+    event = http_api_event(
+        method,
+        path,
+        route_key=f"{route.method} {route.path}",
+        path_parameters=params,
+        query_string=query,
+        headers=all_headers,
+        body=raw,
+        source_ip=source_ip,
+    )
     handler = importlib.import_module(function.module).handler
     result = invoke(handler, event, function.name)
     payload = result.get("body") or ""
     content = base64.b64decode(payload) if result.get("isBase64Encoded") else payload.encode()
-    return ApiResponse(int(result["statusCode"]), {k.lower(): v for k, v in (result.get("headers") or {}).items()},
-                       content)
+    return ApiResponse(
+        int(result["statusCode"]),
+        {k.lower(): v for k, v in (result.get("headers") or {}).items()},
+        content,
+    )
 
 
 @dataclass
@@ -155,11 +182,17 @@ def random_ip() -> str:
 def signup(name: str = "user", password: str = "correct horse battery staple") -> TestUser:
     email = f"{name}-{uuid.uuid4().hex[:10]}@example.com"
     ip = random_ip()
-    response = call_api("POST", "/v1/auth/signup", json_body={"email": email, "password": password,
-                                                              "display_name": name.title()}, source_ip=ip)
+    response = call_api(
+        "POST",
+        "/v1/auth/signup",
+        json_body={"email": email, "password": password, "display_name": name.title()},
+        source_ip=ip,
+    )
     assert response.status == 201, response.body
     data = response.json()
-    return TestUser(data["user"]["id"], email, password, data["access_token"], data["refresh_token"], ip)
+    return TestUser(
+        data["user"]["id"], email, password, data["access_token"], data["refresh_token"], ip
+    )
 
 
 @pytest.fixture
@@ -178,6 +211,7 @@ def wait_until(predicate, timeout: float = 10.0, interval: float = 0.05) -> bool
 
 # --- the local stack over real HTTP ------------------------------------------
 
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -191,8 +225,17 @@ def http_base_url(backend: Any) -> Iterator[str]:
 
     port = free_port()
     # As `cheese run` serves it: long keep-alive, no WebSocket pings (API Gateway sends none).
-    server = uvicorn.Server(uvicorn.Config(backend.app(), host="127.0.0.1", port=port, log_level="warning",
-                                           ws="websockets-sansio", timeout_keep_alive=75, ws_ping_interval=None))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            backend.app(),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            ws="websockets-sansio",
+            timeout_keep_alive=75,
+            ws_ping_interval=None,
+        )
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     assert wait_until(lambda: server.started, timeout=20), "uvicorn did not start"

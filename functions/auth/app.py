@@ -1,4 +1,5 @@
 """Routes of the auth function (mounted by API Gateway under the same paths)."""
+
 from __future__ import annotations
 
 from functools import cache
@@ -44,8 +45,13 @@ def client_ip(request: Request) -> str:
     return source_ip or (request.client.host if request.client else "unknown")
 
 
-@app.post("/v1/auth/signup", status_code=status.HTTP_201_CREATED, response_model=TokenResponse,
-          responses=PROBLEMS, tags=["auth"])
+@app.post(
+    "/v1/auth/signup",
+    status_code=status.HTTP_201_CREATED,
+    response_model=TokenResponse,
+    responses=PROBLEMS,
+    tags=["auth"],
+)
 async def signup(body: SignupRequest) -> TokenResponse:
     return service().signup(body)
 
@@ -60,7 +66,9 @@ async def refresh(body: RefreshRequest) -> TokenResponse:
     return service().refresh(body.refresh_token)
 
 
-@app.post("/v1/auth/logout", status_code=status.HTTP_204_NO_CONTENT, responses=PROBLEMS, tags=["auth"])
+@app.post(
+    "/v1/auth/logout", status_code=status.HTTP_204_NO_CONTENT, responses=PROBLEMS, tags=["auth"]
+)
 async def logout(body: LogoutRequest) -> Response:
     service().logout(body.refresh_token)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -71,8 +79,13 @@ async def me(principal: CurrentPrincipal) -> UserOut:
     return service().me(principal.user_id)
 
 
-@app.delete("/v1/auth/me", status_code=status.HTTP_202_ACCEPTED, response_model=DeletionAccepted,
-            responses=PROBLEMS, tags=["auth"])
+@app.delete(
+    "/v1/auth/me",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=DeletionAccepted,
+    responses=PROBLEMS,
+    tags=["auth"],
+)
 async def delete_me(principal: CurrentPrincipal) -> DeletionAccepted:
     service().request_deletion(principal.user_id)
     return DeletionAccepted()

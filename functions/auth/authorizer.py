@@ -4,6 +4,7 @@ The access token comes in the ``token`` query parameter or as the
 ``Sec-WebSocket-Protocol`` value ``bearer, <token>`` (browsers cannot set an
 Authorization header on a WebSocket). Built on the shared verifier.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -22,7 +23,9 @@ def token_from_request(event: APIGatewayAuthorizerRequestEvent) -> str | None:
     query = event.query_string_parameters or {}
     if query.get("token"):
         return query["token"]
-    protocol = event.headers.get("sec-websocket-protocol") or event.headers.get("Sec-WebSocket-Protocol")
+    protocol = event.headers.get("sec-websocket-protocol") or event.headers.get(
+        "Sec-WebSocket-Protocol"
+    )
     if protocol:
         parts = [p.strip() for p in protocol.split(",")]
         if len(parts) == 2 and parts[0].lower() == "bearer":
@@ -30,7 +33,9 @@ def token_from_request(event: APIGatewayAuthorizerRequestEvent) -> str | None:
     return None
 
 
-def policy(principal_id: str, effect: str, resource: str, context: dict[str, Any] | None = None) -> dict[str, Any]:
+def policy(
+    principal_id: str, effect: str, resource: str, context: dict[str, Any] | None = None
+) -> dict[str, Any]:
     response: dict[str, Any] = {
         "principalId": principal_id,
         "policyDocument": {
@@ -54,5 +59,9 @@ def handler(event: APIGatewayAuthorizerRequestEvent, context: LambdaContext) -> 
     except InvalidToken as exc:
         logger.info("websocket connect denied", extra={"reason": exc.reason})
         return policy("anonymous", "Deny", event.method_arn)
-    return policy(principal.user_id, "Allow", event.method_arn,
-                  {"user_id": principal.user_id, "token_expires_at": principal.expires_at})
+    return policy(
+        principal.user_id,
+        "Allow",
+        event.method_arn,
+        {"user_id": principal.user_id, "token_expires_at": principal.expires_at},
+    )

@@ -1,4 +1,5 @@
 """Data access for accounts: users and refresh tokens (SQL), login throttles (DynamoDB)."""
+
 from __future__ import annotations
 
 import hashlib
@@ -25,8 +26,14 @@ class UserRepository:
         self._session = session
 
     def add(self, email: str, email_normalized: str, display_name: str, password_hash: str) -> User:
-        user = User(email=email, email_normalized=email_normalized, display_name=display_name,
-                    password_hash=password_hash, status="active", roles="")
+        user = User(
+            email=email,
+            email_normalized=email_normalized,
+            display_name=display_name,
+            password_hash=password_hash,
+            status="active",
+            roles="",
+        )
         self._session.add(user)
         try:
             self._session.flush()
@@ -47,8 +54,9 @@ class UserRepository:
 def profile(user_id: str) -> tuple[str, str, str, str] | None:
     """(id, email, display_name, status) of a user: the hot read behind GET /v1/auth/me."""
     with read_scope() as connection:
-        row = connection.execute(select(User.id, User.email, User.display_name, User.status)
-                                 .where(User.id == user_id)).one_or_none()
+        row = connection.execute(
+            select(User.id, User.email, User.display_name, User.status).where(User.id == user_id)
+        ).one_or_none()
     return tuple(row) if row else None
 
 
@@ -56,20 +64,30 @@ class RefreshTokenRepository:
     def __init__(self, session: Session) -> None:
         self._session = session
 
-    def add(self, user_id: str, family_id: str, token_hash: str, expires_at: datetime) -> RefreshToken:
-        token = RefreshToken(user_id=user_id, family_id=family_id, token_hash=token_hash, expires_at=expires_at)
+    def add(
+        self, user_id: str, family_id: str, token_hash: str, expires_at: datetime
+    ) -> RefreshToken:
+        token = RefreshToken(
+            user_id=user_id, family_id=family_id, token_hash=token_hash, expires_at=expires_at
+        )
         self._session.add(token)
         self._session.flush()
         return token
 
     def by_hash(self, token_hash: str) -> RefreshToken | None:
-        return self._session.scalar(select(RefreshToken).where(RefreshToken.token_hash == token_hash))
+        return self._session.scalar(
+            select(RefreshToken).where(RefreshToken.token_hash == token_hash)
+        )
 
     def mark_used(self, token_id: str) -> bool:
         """Use a token once: the conditional update makes two racing refreshes yield one winner."""
         result = self._session.execute(
             update(RefreshToken)
-            .where(RefreshToken.id == token_id, RefreshToken.used_at.is_(None), RefreshToken.revoked_at.is_(None))
+            .where(
+                RefreshToken.id == token_id,
+                RefreshToken.used_at.is_(None),
+                RefreshToken.revoked_at.is_(None),
+            )
             .values(used_at=utcnow())
         )
         return result.rowcount == 1
@@ -118,9 +136,18 @@ class LoginThrottle:
         now = time.time() if now is None else now
         window = int(now // rule.window_seconds)
         current_pk, previous_pk = self._pk(rule, key, window), self._pk(rule, key, window - 1)
-        response = aws.client("dynamodb").batch_get_item(RequestItems={self._table_name: {
-            "Keys": [{"pk": {"S": current_pk}}, {"pk": {"S": previous_pk}}], "ConsistentRead": True}})
-        counts = {item["pk"]["S"]: int(item["failures"]["N"]) for item in response["Responses"][self._table_name]}
+        response = aws.client("dynamodb").batch_get_item(
+            RequestItems={
+                self._table_name: {
+                    "Keys": [{"pk": {"S": current_pk}}, {"pk": {"S": previous_pk}}],
+                    "ConsistentRead": True,
+                }
+            }
+        )
+        counts = {
+            item["pk"]["S"]: int(item["failures"]["N"])
+            for item in response["Responses"][self._table_name]
+        }
         current, previous = counts.get(current_pk, 0), counts.get(previous_pk, 0)
         until_window_end = (window + 1) * rule.window_seconds - now
         if current >= rule.limit:
@@ -138,11 +165,19 @@ class LoginThrottle:
             Key={"pk": {"S": self._pk(rule, key, window)}},
             UpdateExpression="ADD failures :one SET expires_at = :expires",
             ExpressionAttributeValues={
-                ":one": {"N": "1"}, ":expires": {"N": str((window + 2) * rule.window_seconds + 3600)}},
+                ":one": {"N": "1"},
+                ":expires": {"N": str((window + 2) * rule.window_seconds + 3600)},
+            },
         )
 
     def clear(self, rule: ThrottleRule, key: str, now: float | None = None) -> None:
         now = time.time() if now is None else now
         window = int(now // rule.window_seconds)
-        aws.client("dynamodb").batch_write_item(RequestItems={self._table_name: [
-            {"DeleteRequest": {"Key": {"pk": {"S": self._pk(rule, key, w)}}}} for w in (window, window - 1)]})
+        aws.client("dynamodb").batch_write_item(
+            RequestItems={
+                self._table_name: [
+                    {"DeleteRequest": {"Key": {"pk": {"S": self._pk(rule, key, w)}}}}
+                    for w in (window, window - 1)
+                ]
+            }
+        )

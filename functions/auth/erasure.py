@@ -4,6 +4,7 @@ Subscribed through an SQS queue (EventBridge rule target); failed records are
 reported as partial batch failures and end in the queue's DLQ after retries.
 Erasing is idempotent: a second delivery finds nothing left to erase.
 """
+
 from __future__ import annotations
 
 from aws_lambda_powertools.metrics import MetricUnit

@@ -1,4 +1,5 @@
 """Lambda entry point of the auth API (API Gateway HTTP API v2 events)."""
+
 from cheese_runtime.http import lambda_handler
 from functions.auth.app import app
 

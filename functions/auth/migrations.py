@@ -1,4 +1,5 @@
 """Deploy step: apply the Alembic migrations (a CDK Trigger runs it before new code serves)."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -1,4 +1,5 @@
 """argon2id password hashing with the parameters from settings."""
+
 from __future__ import annotations
 
 from functools import cache
@@ -13,8 +14,12 @@ from cheese_runtime.settings import get_settings
 def hasher() -> PasswordHasher:
     s = get_settings()
     return PasswordHasher(
-        time_cost=s.argon2_time_cost, memory_cost=s.argon2_memory_kib, parallelism=s.argon2_parallelism,
-        hash_len=32, salt_len=16, type=Type.ID,
+        time_cost=s.argon2_time_cost,
+        memory_cost=s.argon2_memory_kib,
+        parallelism=s.argon2_parallelism,
+        hash_len=32,
+        salt_len=16,
+        type=Type.ID,
     )
 
 

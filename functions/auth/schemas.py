@@ -1,4 +1,5 @@
 """Request and response models of the auth API (the Android app's contract)."""
+
 from __future__ import annotations
 
 import unicodedata

@@ -1,4 +1,5 @@
 """Account logic: sign-up, login, token rotation, logout, deletion."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -25,7 +26,9 @@ from functions.auth.dal import (
 from functions.auth.schemas import LoginRequest, SignupRequest, TokenResponse, UserOut
 from functions.auth.tokens import get_issuer, new_refresh_token, refresh_token_hash
 
-INVALID_CREDENTIALS = Problem(401, "invalid-credentials", "Invalid credentials", "The email or password is wrong.")
+INVALID_CREDENTIALS = Problem(
+    401, "invalid-credentials", "Invalid credentials", "The email or password is wrong."
+)
 
 
 def normalise_email(email: str) -> str:
@@ -36,19 +39,35 @@ class AuthService:
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
         self._throttle = LoginThrottle(settings.throttle_table)
-        self._account_rule = ThrottleRule("account", settings.login_max_failures_per_account,
-                                          settings.login_window_seconds)
-        self._ip_rule = ThrottleRule("ip", settings.login_max_failures_per_ip, settings.login_window_seconds)
+        self._account_rule = ThrottleRule(
+            "account", settings.login_max_failures_per_account, settings.login_window_seconds
+        )
+        self._ip_rule = ThrottleRule(
+            "ip", settings.login_max_failures_per_ip, settings.login_window_seconds
+        )
 
     # --- tokens -----------------------------------------------------------
-    def _issue_pair(self, users: UserRepository, tokens: RefreshTokenRepository, user: User,
-                    family_id: str | None = None) -> TokenResponse:
+    def _issue_pair(
+        self,
+        users: UserRepository,
+        tokens: RefreshTokenRepository,
+        user: User,
+        family_id: str | None = None,
+    ) -> TokenResponse:
         refresh = new_refresh_token()
-        tokens.add(user.id, family_id or new_id(), refresh_token_hash(refresh),
-                   utcnow() + timedelta(seconds=self._settings.refresh_token_ttl_seconds))
+        tokens.add(
+            user.id,
+            family_id or new_id(),
+            refresh_token_hash(refresh),
+            utcnow() + timedelta(seconds=self._settings.refresh_token_ttl_seconds),
+        )
         access = get_issuer().issue(user.id, user.roles.split())
-        return TokenResponse(user=user_out(user), access_token=access, refresh_token=refresh,
-                             expires_in=self._settings.access_token_ttl_seconds)
+        return TokenResponse(
+            user=user_out(user),
+            access_token=access,
+            refresh_token=refresh,
+            expires_in=self._settings.access_token_ttl_seconds,
+        )
 
     # --- operations -------------------------------------------------------
     def signup(self, request: SignupRequest) -> TokenResponse:
@@ -56,14 +75,21 @@ class AuthService:
         email_normalized = normalise_email(email)
         local_part = email_normalized.split("@", 1)[0]
         if request.password.lower() in (email_normalized, local_part):
-            raise Problem(422, "weak-password", "Password too weak", "The password must not be your email address.")
+            raise Problem(
+                422,
+                "weak-password",
+                "Password too weak",
+                "The password must not be your email address.",
+            )
         password_hash = passwords.hash_password(request.password)
         with session_scope() as session:
             users = UserRepository(session)
             try:
                 user = users.add(email, email_normalized, request.display_name, password_hash)
             except EmailTaken:
-                raise Conflict("email-taken", "An account with this email already exists.") from None
+                raise Conflict(
+                    "email-taken", "An account with this email already exists."
+                ) from None
             response = self._issue_pair(users, RefreshTokenRepository(session), user)
         metrics.add_metric(name="SignUps", unit=MetricUnit.Count, value=1)
         logger.info("user signed up", extra={"user_id": user.id})
@@ -75,14 +101,21 @@ class AuthService:
             wait = self._throttle.retry_after(rule, key)
             if wait is not None:
                 metrics.add_metric(name="LoginsThrottled", unit=MetricUnit.Count, value=1)
-                raise Problem(429, "too-many-attempts", "Too many login attempts",
-                              "Too many failed logins; try again later.",
-                              headers={"Retry-After": str(wait)}, retry_after=wait)
+                raise Problem(
+                    429,
+                    "too-many-attempts",
+                    "Too many login attempts",
+                    "Too many failed logins; try again later.",
+                    headers={"Retry-After": str(wait)},
+                    retry_after=wait,
+                )
         with session_scope() as session:
             users = UserRepository(session)
             user = users.by_email(email_normalized)
             active = user is not None and user.status == "active"
-            if not passwords.verify_password(user.password_hash if active else None, request.password):
+            if not passwords.verify_password(
+                user.password_hash if active else None, request.password
+            ):
                 ok = False
             else:
                 ok = True
@@ -117,13 +150,19 @@ class AuthService:
             else:
                 user = users.get(stored.user_id)
                 if user is None or user.status != "active":
-                    raise Unauthorized("The account no longer exists.", slug="invalid-refresh-token")
+                    raise Unauthorized(
+                        "The account no longer exists.", slug="invalid-refresh-token"
+                    )
                 response = self._issue_pair(users, tokens, user, family_id=stored.family_id)
         if reused_family is not None:
             metrics.add_metric(name="RefreshTokenReuse", unit=MetricUnit.Count, value=1)
-            logger.warning("refresh token reuse: family revoked", extra={"family_id": reused_family})
-            raise Unauthorized("The refresh token was already used; all sessions of this login are revoked.",
-                               slug="refresh-token-reused")
+            logger.warning(
+                "refresh token reuse: family revoked", extra={"family_id": reused_family}
+            )
+            raise Unauthorized(
+                "The refresh token was already used; all sessions of this login are revoked.",
+                slug="refresh-token-reused",
+            )
         return response
 
     def logout(self, refresh_token: str) -> None:
@@ -149,12 +188,19 @@ class AuthService:
         # After the commit: a failed publish answers 503 and the client's retry
         # publishes again (the account stays "deleting", unusable, meanwhile).
         try:
-            events.publish(USER_DELETION_REQUESTED,
-                           events.UserDeletionRequested(user_id=user_id, requested_at=utcnow().isoformat()))
+            events.publish(
+                USER_DELETION_REQUESTED,
+                events.UserDeletionRequested(user_id=user_id, requested_at=utcnow().isoformat()),
+            )
         except Exception as exc:
             logger.exception("could not publish deletion request")
-            raise Problem(503, "try-again", "Service unavailable", "Deletion could not be queued; retry.",
-                          headers={"Retry-After": "5"}) from exc
+            raise Problem(
+                503,
+                "try-again",
+                "Service unavailable",
+                "Deletion could not be queued; retry.",
+                headers={"Retry-After": "5"},
+            ) from exc
         metrics.add_metric(name="AccountDeletionsRequested", unit=MetricUnit.Count, value=1)
 
 
@@ -170,6 +216,8 @@ def erase_user(user_id: str) -> bool:
         if user is None:
             return False
         if user.status != "deleting":
-            logger.warning("erasure skipped: account is not being deleted", extra={"user_id": user_id})
+            logger.warning(
+                "erasure skipped: account is not being deleted", extra={"user_id": user_id}
+            )
             return False
         return users.delete(user_id)

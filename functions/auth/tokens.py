@@ -1,4 +1,5 @@
 """Issuing access tokens (EdDSA JWT) and refresh tokens (opaque, stored hashed)."""
+
 from __future__ import annotations
 
 import hashlib

@@ -11,6 +11,7 @@ replaces the photo's faces instead of adding more. A photo that cannot be
 analysed ends ``failed`` with a reason the app shows, and its message is
 reported failed on every delivery until SQS moves it to the DLQ.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -46,7 +47,9 @@ from functions.photos.grouping import group_new_faces
 
 THUMBNAIL_SIDE = 512
 FACE_CROP_SIDE = 160
-MAX_RECEIVES = next(n.max_receive_count for n in resources.BUCKET_NOTIFICATIONS if n.consumer == "photos-analysis")
+MAX_RECEIVES = next(
+    n.max_receive_count for n in resources.BUCKET_NOTIFICATIONS if n.consumer == "photos-analysis"
+)
 
 
 class PhotoFailed(Exception):
@@ -77,10 +80,22 @@ def _publish_analyzed(photo_id: str) -> None:
         people_me = {p.id for p in PersonRepository(session).for_user(photo.user_id) if p.is_me}
         faces = FaceRepository(session).for_photo(photo_id)
         event = events.PhotoAnalyzed(
-            photo_id=photo.id, user_id=photo.user_id, sha256=photo.sha256 or "",
-            perceptual_hash=photo.perceptual_hash or "", analyzed_at=(photo.analyzed_at or utcnow()).isoformat(),
-            faces=[events.AnalyzedFace(face_id=f.id, smile=f.smile, person_id=f.person_id,
-                                       is_me=f.person_id in people_me, usable=f.usable) for f in faces])
+            photo_id=photo.id,
+            user_id=photo.user_id,
+            sha256=photo.sha256 or "",
+            perceptual_hash=photo.perceptual_hash or "",
+            analyzed_at=(photo.analyzed_at or utcnow()).isoformat(),
+            faces=[
+                events.AnalyzedFace(
+                    face_id=f.id,
+                    smile=f.smile,
+                    person_id=f.person_id,
+                    is_me=f.person_id in people_me,
+                    usable=f.usable,
+                )
+                for f in faces
+            ],
+        )
     events.publish(resources.PHOTO_ANALYZED, event)
 
 
@@ -112,7 +127,9 @@ def analyse_photo(user_id: str, photo_id: str) -> None:
     if head["ContentLength"] > settings.max_upload_bytes:
         _mark_failed(photo_id, "too-large")
         raise PhotoFailed("too-large")
-    data = s3.get_object(Bucket=storage.bucket(), Key=storage.original_key(user_id, photo_id))["Body"].read()
+    data = s3.get_object(Bucket=storage.bucket(), Key=storage.original_key(user_id, photo_id))[
+        "Body"
+    ].read()
     try:
         rgb = decode_image(data)
     except ImageError as exc:
@@ -122,10 +139,13 @@ def analyse_photo(user_id: str, photo_id: str) -> None:
     height, width = rgb.shape[:2]
     face_ids = [new_id() for _ in faces]
     # Derived objects go up together: they are independent, and S3 round trips dominate otherwise.
-    derived = {storage.thumbnail_key(user_id, photo_id): encode_jpeg(thumbnail(rgb, THUMBNAIL_SIDE), 80)}
+    derived = {
+        storage.thumbnail_key(user_id, photo_id): encode_jpeg(thumbnail(rgb, THUMBNAIL_SIDE), 80)
+    }
     for face_id, face in zip(face_ids, faces):
         derived[storage.face_crop_key(user_id, photo_id, face_id)] = encode_jpeg(
-            crop_face(rgb, face.box, size=FACE_CROP_SIDE), 85)
+            crop_face(rgb, face.box, size=FACE_CROP_SIDE), 85
+        )
     with ThreadPoolExecutor(max_workers=8) as uploads:
         list(uploads.map(lambda item: storage.put_jpeg(*item), derived.items()))
 
@@ -139,23 +159,43 @@ def analyse_photo(user_id: str, photo_id: str) -> None:
         cuts = cut_of_faces(rgb, [(f.box.x + f.box.w / 2, f.box.y + f.box.h / 2) for f in faces])
         for face_id, face, cut in zip(face_ids, faces, cuts):
             row = Face(
-                id=face_id, photo_id=photo_id, user_id=user_id, box_x=face.box.x, box_y=face.box.y, box_w=face.box.w,
-                box_h=face.box.h, cut=cut, landmarks=[list(p) for p in face.landmarks],
+                id=face_id,
+                photo_id=photo_id,
+                user_id=user_id,
+                box_x=face.box.x,
+                box_y=face.box.y,
+                box_w=face.box.w,
+                box_h=face.box.h,
+                cut=cut,
+                landmarks=[list(p) for p in face.landmarks],
                 detection_score=float(face.detection_score),
-                quality={"face_size": face.quality.face_size, "sharpness": round(face.quality.sharpness, 2),
-                         "yaw": round(face.quality.yaw, 1), "pitch": round(face.quality.pitch, 1),
-                         "roll": round(face.quality.roll, 1)},
+                quality={
+                    "face_size": face.quality.face_size,
+                    "sharpness": round(face.quality.sharpness, 2),
+                    "yaw": round(face.quality.yaw, 1),
+                    "pitch": round(face.quality.pitch, 1),
+                    "roll": round(face.quality.roll, 1),
+                },
                 usable=face.quality.usable_for_clustering,
-                embedding=embedding_to_bytes(face.embedding) if face.embedding is not None else None,
-                expression=face.expression, smile=face.smile, assigned_manually=False,
+                embedding=embedding_to_bytes(face.embedding)
+                if face.embedding is not None
+                else None,
+                expression=face.expression,
+                smile=face.smile,
+                assigned_manually=False,
             )
             session.add(row)
             stored.append(row)
         session.flush()
         index = external_index()
         if index is not None and with_embeddings:
-            matched = index.index_photo(user_id, data, width, height,
-                                        [(r.id, PixelBox(r.box_x, r.box_y, r.box_w, r.box_h)) for r in stored])
+            matched = index.index_photo(
+                user_id,
+                data,
+                width,
+                height,
+                [(r.id, PixelBox(r.box_x, r.box_y, r.box_w, r.box_h)) for r in stored],
+            )
             for row in stored:
                 row.index_face_id = matched.get(row.id)
         photo.sha256 = photo.sha256 or hashlib.sha256(data).hexdigest()
@@ -177,7 +217,10 @@ def handle_record(record: SQSRecord) -> None:
     for s3_record in body.get("Records", []):
         parsed = storage.parse_original_key(s3_record["s3"]["object"]["key"])
         if parsed is None:
-            logger.warning("ignoring object outside originals/", extra={"key": s3_record["s3"]["object"]["key"]})
+            logger.warning(
+                "ignoring object outside originals/",
+                extra={"key": s3_record["s3"]["object"]["key"]},
+            )
             continue
         user_id, photo_id = parsed
         logger.append_keys(photo_id=photo_id)

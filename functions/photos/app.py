@@ -1,4 +1,5 @@
 """Routes of the photos function: photos, import, consent, people, faces."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -31,17 +32,33 @@ from functions.photos.schemas import (
 
 app = create_app("Cheese photos", "Photos, their faces, and the people in them.")
 
-PROBLEMS = {code: {"description": text, "content": {PROBLEM_CONTENT_TYPE: {}}} for code, text in {
-    400: "Bad request", 401: "Not authenticated", 404: "Not found (or not yours)", 409: "Conflict",
-    413: "Too large", 422: "Validation failed"}.items()}
+PROBLEMS = {
+    code: {"description": text, "content": {PROBLEM_CONTENT_TYPE: {}}}
+    for code, text in {
+        400: "Bad request",
+        401: "Not authenticated",
+        404: "Not found (or not yours)",
+        409: "Conflict",
+        413: "Too large",
+        422: "Validation failed",
+    }.items()
+}
 # A QR picture is small; the API Gateway payload limit is 10 MB.
 MAX_QR_IMAGE_BYTES = 8 * 1024 * 1024
 
 Limit = Annotated[int, Query(ge=1, le=100)]
 
 
-@app.post("/v1/photos/uploads", status_code=201, response_model=UploadResponse, responses=PROBLEMS, tags=["photos"])
-async def create_upload(body: UploadRequest, principal: CurrentPrincipal, response: Response) -> UploadResponse:
+@app.post(
+    "/v1/photos/uploads",
+    status_code=201,
+    response_model=UploadResponse,
+    responses=PROBLEMS,
+    tags=["photos"],
+)
+async def create_upload(
+    body: UploadRequest, principal: CurrentPrincipal, response: Response
+) -> UploadResponse:
     result = service.create_upload(principal.user_id, body)
     if result.duplicate:
         response.status_code = status.HTTP_200_OK
@@ -55,23 +72,40 @@ def _import(principal_user: str, url: str, source: str) -> ImportResponse:
         images = resolve(url)
     except ImportRefused as refused:
         raise refused.to_problem() from refused
-    return service.store_imported(principal_user, [(i.body, i.content_type, i.final_url) for i in images], source)
+    return service.store_imported(
+        principal_user, [(i.body, i.content_type, i.final_url) for i in images], source
+    )
 
 
-@app.post("/v1/photos/import", status_code=202, response_model=ImportResponse, responses=PROBLEMS, tags=["photos"])
+@app.post(
+    "/v1/photos/import",
+    status_code=202,
+    response_model=ImportResponse,
+    responses=PROBLEMS,
+    tags=["photos"],
+)
 async def import_url(body: ImportRequest, principal: CurrentPrincipal) -> ImportResponse:
     return _import(principal.user_id, str(body.url), "url")
 
 
-@app.post("/v1/photos/import/qr", status_code=202, response_model=ImportResponse, responses=PROBLEMS,
-          tags=["photos"])
-async def import_qr(principal: CurrentPrincipal, image: Annotated[UploadFile, File(description="A picture of the QR code")]
-              ) -> ImportResponse:
+@app.post(
+    "/v1/photos/import/qr",
+    status_code=202,
+    response_model=ImportResponse,
+    responses=PROBLEMS,
+    tags=["photos"],
+)
+async def import_qr(
+    principal: CurrentPrincipal,
+    image: Annotated[UploadFile, File(description="A picture of the QR code")],
+) -> ImportResponse:
     from functions.photos.importing import ImportRefused, decode_qr
 
     data = image.file.read(MAX_QR_IMAGE_BYTES + 1)
     if len(data) > MAX_QR_IMAGE_BYTES:
-        raise Problem(413, "qr-image-too-large", "QR picture too large", "Send a picture of at most 8 MB.")
+        raise Problem(
+            413, "qr-image-too-large", "QR picture too large", "Send a picture of at most 8 MB."
+        )
     try:
         urls = decode_qr(data)
     except ImportRefused as refused:
@@ -84,7 +118,9 @@ async def list_photos(
     principal: CurrentPrincipal,
     limit: Limit = 30,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
-    person_ids: Annotated[str | None, Query(description="comma-separated: photos with all of these people")] = None,
+    person_ids: Annotated[
+        str | None, Query(description="comma-separated: photos with all of these people")
+    ] = None,
     source: Literal["upload", "url", "qr"] | None = None,
     taken_from: datetime | None = None,
     taken_to: datetime | None = None,
@@ -92,8 +128,15 @@ async def list_photos(
     ids = sorted({p.strip() for p in person_ids.split(",") if p.strip()}) if person_ids else []
     if len(ids) > 20:
         raise Problem(422, "too-many-people", "Too many people", "Filter by at most 20 people.")
-    return service.list_photos(principal.user_id, limit=limit, cursor=cursor, person_ids=ids, source=source,
-                               taken_from=taken_from, taken_to=taken_to)
+    return service.list_photos(
+        principal.user_id,
+        limit=limit,
+        cursor=cursor,
+        person_ids=ids,
+        source=source,
+        taken_from=taken_from,
+        taken_to=taken_to,
+    )
 
 
 @app.get("/v1/photos/{photo_id}", response_model=PhotoOut, responses=PROBLEMS, tags=["photos"])
@@ -107,10 +150,21 @@ async def delete_photo(photo_id: str, principal: CurrentPrincipal) -> Response:
     return Response(status_code=204)
 
 
-@app.get("/v1/photos/{photo_id}/anonymised", response_model=AnonymisedOut, responses=PROBLEMS, tags=["photos"])
-async def anonymised(photo_id: str, principal: CurrentPrincipal, response: Response,
-               keep: Annotated[str, Query(max_length=2000, description="'me' or comma-separated person ids")] = "me",
-               style: AnonymiseStyle = "cartoon") -> AnonymisedOut:
+@app.get(
+    "/v1/photos/{photo_id}/anonymised",
+    response_model=AnonymisedOut,
+    responses=PROBLEMS,
+    tags=["photos"],
+)
+async def anonymised(
+    photo_id: str,
+    principal: CurrentPrincipal,
+    response: Response,
+    keep: Annotated[
+        str, Query(max_length=2000, description="'me' or comma-separated person ids")
+    ] = "me",
+    style: AnonymiseStyle = "cartoon",
+) -> AnonymisedOut:
     result = service.anonymised_view(principal.user_id, photo_id, keep, style)
     if result.status == "rendering":
         response.status_code = status.HTTP_202_ACCEPTED
@@ -129,10 +183,15 @@ async def put_consent(body: ConsentIn, principal: CurrentPrincipal) -> ConsentOu
 
 
 @app.get("/v1/people", response_model=PersonPage, responses=PROBLEMS, tags=["people"])
-async def list_people(principal: CurrentPrincipal, limit: Limit = 50,
-                cursor: Annotated[str | None, Query(max_length=512)] = None,
-                include_hidden: bool = False) -> PersonPage:
-    return service.list_people(principal.user_id, limit=limit, cursor=cursor, include_hidden=include_hidden)
+async def list_people(
+    principal: CurrentPrincipal,
+    limit: Limit = 50,
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+    include_hidden: bool = False,
+) -> PersonPage:
+    return service.list_people(
+        principal.user_id, limit=limit, cursor=cursor, include_hidden=include_hidden
+    )
 
 
 @app.patch("/v1/people/{person_id}", response_model=PersonOut, responses=PROBLEMS, tags=["people"])
@@ -140,30 +199,53 @@ async def patch_person(person_id: str, body: PersonPatch, principal: CurrentPrin
     return service.patch_person(principal.user_id, person_id, body)
 
 
-@app.post("/v1/people/{person_id}/merge", response_model=PersonOut, responses=PROBLEMS, tags=["people"])
-async def merge_people(person_id: str, body: MergeRequest, principal: CurrentPrincipal) -> PersonOut:
+@app.post(
+    "/v1/people/{person_id}/merge", response_model=PersonOut, responses=PROBLEMS, tags=["people"]
+)
+async def merge_people(
+    person_id: str, body: MergeRequest, principal: CurrentPrincipal
+) -> PersonOut:
     return service.merge_people(principal.user_id, person_id, body.person_ids)
 
 
-@app.get("/v1/people/{person_id}/suggestions", response_model=list[Suggestion], responses=PROBLEMS,
-         tags=["people"])
-async def person_suggestions(person_id: str, principal: CurrentPrincipal,
-                       limit: Annotated[int, Query(ge=1, le=50)] = 10) -> list[Suggestion]:
+@app.get(
+    "/v1/people/{person_id}/suggestions",
+    response_model=list[Suggestion],
+    responses=PROBLEMS,
+    tags=["people"],
+)
+async def person_suggestions(
+    person_id: str, principal: CurrentPrincipal, limit: Annotated[int, Query(ge=1, le=50)] = 10
+) -> list[Suggestion]:
     return service.person_suggestions(principal.user_id, person_id, limit)
 
 
-@app.get("/v1/people/{person_id}/photos", response_model=PhotoPage, responses=PROBLEMS, tags=["people"])
-async def person_photos(person_id: str, principal: CurrentPrincipal, limit: Limit = 30,
-                  cursor: Annotated[str | None, Query(max_length=512)] = None) -> PhotoPage:
+@app.get(
+    "/v1/people/{person_id}/photos", response_model=PhotoPage, responses=PROBLEMS, tags=["people"]
+)
+async def person_photos(
+    person_id: str,
+    principal: CurrentPrincipal,
+    limit: Limit = 30,
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+) -> PhotoPage:
     return service.person_photos(principal.user_id, person_id, limit=limit, cursor=cursor)
 
 
-@app.post("/v1/people/recluster", status_code=202, response_model=Accepted, responses=PROBLEMS, tags=["people"])
+@app.post(
+    "/v1/people/recluster",
+    status_code=202,
+    response_model=Accepted,
+    responses=PROBLEMS,
+    tags=["people"],
+)
 async def recluster(principal: CurrentPrincipal) -> Accepted:
     service.request_recluster(principal.user_id)
     return Accepted()
 
 
-@app.post("/v1/faces/{face_id}/assign", response_model=PersonOut, responses=PROBLEMS, tags=["people"])
+@app.post(
+    "/v1/faces/{face_id}/assign", response_model=PersonOut, responses=PROBLEMS, tags=["people"]
+)
 async def assign_face(face_id: str, body: AssignRequest, principal: CurrentPrincipal) -> PersonOut:
     return service.assign_face(principal.user_id, face_id, body.person_id)

@@ -614,9 +614,7 @@ def recluster_detailed(
     counts, rows, cols, sims, pairs = neighbour_graph(embeddings, params.max_distance)
     core = counts >= params.min_faces
 
-    groups = _Groups(
-        n, photos, embeddings, [None if f.manual else f.person_id for f in ordered]
-    )
+    groups = _Groups(n, photos, embeddings, [None if f.manual else f.person_id for f in ordered])
     # Manual faces of one person are one group from the start (the user said so).
     first_manual: dict[str, int] = {}
     for i, face in enumerate(ordered):

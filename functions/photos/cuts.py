@@ -5,6 +5,7 @@ photo are two people" only holds within a cut. Cuts are separated by plain
 borders: rows (and columns) whose pixels barely vary across the whole print.
 A photo without such inner borders is one cut.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -53,7 +54,12 @@ def cut_of_faces(rgb: np.ndarray, centres: Sequence[tuple[float, float]]) -> lis
         return [0] * len(centres)
 
     def index(spans: list[tuple[int, int]], value: float) -> int:
-        return next((k for k, (a, b) in enumerate(spans) if a <= value < b),
-                    min(range(len(spans)), key=lambda k: min(abs(value - spans[k][0]), abs(value - spans[k][1]))))
+        return next(
+            (k for k, (a, b) in enumerate(spans) if a <= value < b),
+            min(
+                range(len(spans)),
+                key=lambda k: min(abs(value - spans[k][0]), abs(value - spans[k][1])),
+            ),
+        )
 
     return [index(rows, y) * len(columns) + index(columns, x) for x, y in centres]

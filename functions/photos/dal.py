@@ -1,4 +1,5 @@
 """Data access for photos, faces, people and consent."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -45,17 +46,30 @@ class PhotoRepository:
         return photo
 
     def by_sha256(self, user_id: str, sha256: str) -> Photo | None:
-        return self._session.scalar(select(Photo).where(Photo.user_id == user_id, Photo.sha256 == sha256))
+        return self._session.scalar(
+            select(Photo).where(Photo.user_id == user_id, Photo.sha256 == sha256)
+        )
 
     def owned(self, user_id: str, photo_id: str) -> Photo | None:
         """The photo if it belongs to the user; others' photos are indistinguishable from missing ones."""
-        return self._session.scalar(select(Photo).where(Photo.id == photo_id, Photo.user_id == user_id))
+        return self._session.scalar(
+            select(Photo).where(Photo.id == photo_id, Photo.user_id == user_id)
+        )
 
     def get_for_update(self, photo_id: str) -> Photo | None:
         return self._session.scalar(select(Photo).where(Photo.id == photo_id).with_for_update())
 
-    def page(self, user_id: str, *, limit: int, after: tuple[datetime, str] | None, person_ids: Sequence[str],
-             source: str | None, taken_from: datetime | None, taken_to: datetime | None) -> list[Photo]:
+    def page(
+        self,
+        user_id: str,
+        *,
+        limit: int,
+        after: tuple[datetime, str] | None,
+        person_ids: Sequence[str],
+        source: str | None,
+        taken_from: datetime | None,
+        taken_to: datetime | None,
+    ) -> list[Photo]:
         query: Select = select(Photo).where(Photo.user_id == user_id)
         if source:
             query = query.where(Photo.source == source)
@@ -65,13 +79,25 @@ class PhotoRepository:
             query = query.where(Photo.taken_at < taken_to)
         if person_ids:
             # Photos in which every one of the given people appears.
-            with_all = (select(Face.photo_id).where(Face.user_id == user_id, Face.person_id.in_(person_ids))
-                        .group_by(Face.photo_id).having(func.count(func.distinct(Face.person_id)) == len(person_ids)))
+            with_all = (
+                select(Face.photo_id)
+                .where(Face.user_id == user_id, Face.person_id.in_(person_ids))
+                .group_by(Face.photo_id)
+                .having(func.count(func.distinct(Face.person_id)) == len(person_ids))
+            )
             query = query.where(Photo.id.in_(with_all))
         if after:
             taken_at, photo_id = after
-            query = query.where(or_(Photo.taken_at < taken_at, and_(Photo.taken_at == taken_at, Photo.id < photo_id)))
-        return list(self._session.scalars(query.order_by(Photo.taken_at.desc(), Photo.id.desc()).limit(limit)))
+            query = query.where(
+                or_(
+                    Photo.taken_at < taken_at, and_(Photo.taken_at == taken_at, Photo.id < photo_id)
+                )
+            )
+        return list(
+            self._session.scalars(
+                query.order_by(Photo.taken_at.desc(), Photo.id.desc()).limit(limit)
+            )
+        )
 
     def delete(self, photo_id: str) -> None:
         self._session.execute(delete(Photo).where(Photo.id == photo_id))
@@ -85,12 +111,18 @@ class FaceRepository:
         self._session = session
 
     def for_photo(self, photo_id: str) -> list[Face]:
-        return list(self._session.scalars(select(Face).where(Face.photo_id == photo_id).order_by(Face.box_x)))
+        return list(
+            self._session.scalars(
+                select(Face).where(Face.photo_id == photo_id).order_by(Face.box_x)
+            )
+        )
 
     def for_photos(self, photo_ids: Sequence[str]) -> dict[str, list[Face]]:
         faces: dict[str, list[Face]] = {pid: [] for pid in photo_ids}
         if photo_ids:
-            for face in self._session.scalars(select(Face).where(Face.photo_id.in_(photo_ids)).order_by(Face.box_x)):
+            for face in self._session.scalars(
+                select(Face).where(Face.photo_id.in_(photo_ids)).order_by(Face.box_x)
+            ):
                 faces[face.photo_id].append(face)
         return faces
 
@@ -102,21 +134,33 @@ class FaceRepository:
 
     def clusterable(self, user_id: str) -> list[Face]:
         """The user's faces that take part in grouping: usable and with an embedding."""
-        return list(self._session.scalars(select(Face).where(
-            Face.user_id == user_id, Face.usable.is_(True), Face.embedding.is_not(None))))
+        return list(
+            self._session.scalars(
+                select(Face).where(
+                    Face.user_id == user_id, Face.usable.is_(True), Face.embedding.is_not(None)
+                )
+            )
+        )
 
     def for_person(self, person_id: str) -> list[Face]:
         return list(self._session.scalars(select(Face).where(Face.person_id == person_id)))
 
     def forget_embeddings(self, user_id: str) -> None:
-        self._session.execute(update(Face).where(Face.user_id == user_id).values(
-            embedding=None, person_id=None, assigned_manually=False, index_face_id=None))
+        self._session.execute(
+            update(Face)
+            .where(Face.user_id == user_id)
+            .values(embedding=None, person_id=None, assigned_manually=False, index_face_id=None)
+        )
 
     def forget_expressions(self, user_id: str) -> None:
-        self._session.execute(update(Face).where(Face.user_id == user_id).values(expression=None, smile=None))
+        self._session.execute(
+            update(Face).where(Face.user_id == user_id).values(expression=None, smile=None)
+        )
 
     def index_face_ids(self, user_id: str, photo_id: str | None = None) -> list[str]:
-        query = select(Face.index_face_id).where(Face.user_id == user_id, Face.index_face_id.is_not(None))
+        query = select(Face.index_face_id).where(
+            Face.user_id == user_id, Face.index_face_id.is_not(None)
+        )
         if photo_id:
             query = query.where(Face.photo_id == photo_id)
         return list(self._session.scalars(query))
@@ -124,13 +168,19 @@ class FaceRepository:
     def by_index_ids(self, user_id: str, index_face_ids: Sequence[str]) -> dict[str, Face]:
         if not index_face_ids:
             return {}
-        faces = self._session.scalars(select(Face).where(Face.user_id == user_id,
-                                                         Face.index_face_id.in_(index_face_ids)))
+        faces = self._session.scalars(
+            select(Face).where(Face.user_id == user_id, Face.index_face_id.in_(index_face_ids))
+        )
         return {f.index_face_id: f for f in faces}
 
     def users_with_waiting_faces(self) -> list[str]:
-        return list(self._session.scalars(select(Face.user_id).where(
-            Face.usable.is_(True), Face.embedding.is_not(None), Face.person_id.is_(None)).distinct()))
+        return list(
+            self._session.scalars(
+                select(Face.user_id)
+                .where(Face.usable.is_(True), Face.embedding.is_not(None), Face.person_id.is_(None))
+                .distinct()
+            )
+        )
 
 
 class PersonRepository:
@@ -138,11 +188,16 @@ class PersonRepository:
         self._session = session
 
     def owned(self, user_id: str, person_id: str) -> Person | None:
-        return self._session.scalar(select(Person).where(Person.id == person_id, Person.user_id == user_id))
+        return self._session.scalar(
+            select(Person).where(Person.id == person_id, Person.user_id == user_id)
+        )
 
     def owned_many(self, user_id: str, person_ids: Sequence[str]) -> list[Person]:
-        return list(self._session.scalars(select(Person).where(Person.user_id == user_id,
-                                                               Person.id.in_(person_ids))))
+        return list(
+            self._session.scalars(
+                select(Person).where(Person.user_id == user_id, Person.id.in_(person_ids))
+            )
+        )
 
     def for_user(self, user_id: str) -> list[Person]:
         return list(self._session.scalars(select(Person).where(Person.user_id == user_id)))
@@ -151,7 +206,9 @@ class PersonRepository:
         """person id -> (photo count, face count)."""
         rows = self._session.execute(
             select(Face.person_id, func.count(func.distinct(Face.photo_id)), func.count(Face.id))
-            .where(Face.user_id == user_id, Face.person_id.is_not(None)).group_by(Face.person_id))
+            .where(Face.user_id == user_id, Face.person_id.is_not(None))
+            .group_by(Face.person_id)
+        )
         return {person_id: (photos, faces) for person_id, photos, faces in rows}
 
     def add(self, user_id: str, person_id: str) -> Person:
@@ -162,8 +219,12 @@ class PersonRepository:
 
     def delete_empty(self, user_id: str) -> None:
         """People left without faces disappear (a named one too: nothing would show it)."""
-        with_faces = select(Face.person_id).where(Face.user_id == user_id, Face.person_id.is_not(None))
-        self._session.execute(delete(Person).where(Person.user_id == user_id, Person.id.not_in(with_faces)))
+        with_faces = select(Face.person_id).where(
+            Face.user_id == user_id, Face.person_id.is_not(None)
+        )
+        self._session.execute(
+            delete(Person).where(Person.user_id == user_id, Person.id.not_in(with_faces))
+        )
 
     def delete_for_user(self, user_id: str) -> None:
         self._session.execute(delete(Person).where(Person.user_id == user_id))
@@ -182,14 +243,18 @@ class ConsentRepository:
 
     def lock(self, user_id: str) -> Consent:
         """The user's consent row, locked: grouping for one user runs one at a time."""
-        consent = self._session.scalar(select(Consent).where(Consent.user_id == user_id).with_for_update())
+        consent = self._session.scalar(
+            select(Consent).where(Consent.user_id == user_id).with_for_update()
+        )
         if consent is None:
             consent = Consent(user_id=user_id, face_grouping=False, expression_analysis=False)
             self._session.add(consent)
             self._session.flush()
         return consent
 
-    def set(self, user_id: str, face_grouping: bool, expression_analysis: bool) -> tuple[Consent, bool, bool]:
+    def set(
+        self, user_id: str, face_grouping: bool, expression_analysis: bool
+    ) -> tuple[Consent, bool, bool]:
         """Store consent; returns it and whether each kind was withdrawn now."""
         consent = self.lock(user_id)
         now = utcnow()
@@ -197,6 +262,12 @@ class ConsentRepository:
         withdrew_expressions = consent.expression_analysis and not expression_analysis
         if consent.face_grouping != face_grouping or consent.face_grouping_changed_at is None:
             consent.face_grouping, consent.face_grouping_changed_at = face_grouping, now
-        if consent.expression_analysis != expression_analysis or consent.expression_analysis_changed_at is None:
-            consent.expression_analysis, consent.expression_analysis_changed_at = expression_analysis, now
+        if (
+            consent.expression_analysis != expression_analysis
+            or consent.expression_analysis_changed_at is None
+        ):
+            consent.expression_analysis, consent.expression_analysis_changed_at = (
+                expression_analysis,
+                now,
+            )
         return consent, withdrew_grouping, withdrew_expressions

@@ -4,6 +4,7 @@ Idempotent and order-independent: objects are found by the user's prefixes,
 so it works even when the account row (and with it, by cascade, the photo
 rows) is already gone.
 """
+
 from __future__ import annotations
 
 from aws_lambda_powertools.metrics import MetricUnit

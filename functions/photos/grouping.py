@@ -2,6 +2,7 @@
 and the manual fixes users make. The algorithms are in ``clustering``; this
 module loads and saves their inputs and outputs.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -12,7 +13,12 @@ from cheese_runtime.db.models import Face
 from cheese_runtime.db.types import new_id
 from cheese_runtime.observability import logger
 from functions.photos.clustering import ClusterParams, FaceRecord, Gallery, assign, recluster
-from functions.photos.dal import ConsentRepository, FaceRepository, PersonRepository, embedding_from_bytes
+from functions.photos.dal import (
+    ConsentRepository,
+    FaceRepository,
+    PersonRepository,
+    embedding_from_bytes,
+)
 from functions.photos.face_index import RekognitionFaceIndex, external_index
 
 PARAMS = ClusterParams()
@@ -22,9 +28,13 @@ def _record(face: Face) -> FaceRecord:
     assert face.embedding is not None
     # The cut, not the photo, is where two faces must be two people: a four-cut
     # print shows the same friends in every cut.
-    return FaceRecord(face_id=face.id, photo_id=f"{face.photo_id}:{face.cut}",
-                      embedding=embedding_from_bytes(face.embedding),
-                      person_id=face.person_id, manual=face.assigned_manually)
+    return FaceRecord(
+        face_id=face.id,
+        photo_id=f"{face.photo_id}:{face.cut}",
+        embedding=embedding_from_bytes(face.embedding),
+        person_id=face.person_id,
+        manual=face.assigned_manually,
+    )
 
 
 def group_new_faces(session: Session, user_id: str, new_faces: Sequence[Face]) -> None:
@@ -54,8 +64,9 @@ def group_new_faces(session: Session, user_id: str, new_faces: Sequence[Face]) -
     refresh_covers(session, user_id)
 
 
-def _group_with_rekognition(session: Session, user_id: str, candidates: Sequence[Face],
-                            index: RekognitionFaceIndex) -> None:
+def _group_with_rekognition(
+    session: Session, user_id: str, candidates: Sequence[Face], index: RekognitionFaceIndex
+) -> None:
     """Rekognition's search decides: join the best match's person (never one already in this photo)."""
     faces, people = FaceRepository(session), PersonRepository(session)
     for face in candidates:
@@ -64,8 +75,14 @@ def _group_with_rekognition(session: Session, user_id: str, candidates: Sequence
         matches = index.search(user_id, face.index_face_id)
         known = faces.by_index_ids(user_id, [face_id for face_id, _ in matches])
         in_photo = {f.person_id for f in candidates if f.person_id and f.cut == face.cut}
-        person_id = next((known[m].person_id for m, _ in matches if m in known and known[m].person_id
-                          and known[m].person_id not in in_photo), None)
+        person_id = next(
+            (
+                known[m].person_id
+                for m, _ in matches
+                if m in known and known[m].person_id and known[m].person_id not in in_photo
+            ),
+            None,
+        )
         if person_id is None:
             person_id = people.add(user_id, new_id()).id
         face.person_id = person_id
@@ -113,5 +130,10 @@ def refresh_covers(session: Session, user_id: str) -> None:
     for person in people.for_user(user_id):
         members = faces_by_person.get(person.id, [])
         if members and person.cover_face_id not in {f.id for f in members}:
-            best = max(members, key=lambda f: (f.quality.get("face_size", 0) * min(f.quality.get("sharpness", 0), 500)))
+            best = max(
+                members,
+                key=lambda f: (
+                    f.quality.get("face_size", 0) * min(f.quality.get("sharpness", 0), 500)
+                ),
+            )
             person.cover_face_id = best.id

@@ -1,4 +1,5 @@
 """Lambda entry point of the photos API (API Gateway HTTP API v2 events)."""
+
 from cheese_runtime.http import lambda_handler
 from functions.photos.app import app
 

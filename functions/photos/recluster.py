@@ -1,4 +1,5 @@
 """Full re-clustering of one user's faces (``ReclusterRequested``)."""
+
 from __future__ import annotations
 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord

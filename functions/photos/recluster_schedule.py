@@ -1,4 +1,5 @@
 """Nightly job: ask for a re-cluster of every user whose faces still wait for a person."""
+
 from __future__ import annotations
 
 from typing import Any

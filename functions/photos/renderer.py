@@ -3,6 +3,7 @@
 Every face not kept is hidden with the chosen style; idempotent: a view
 already in the cache is not rendered again.
 """
+
 from __future__ import annotations
 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
@@ -27,16 +28,33 @@ def render(request: events.AnonymisedViewRequested) -> None:
             logger.info("photo gone before its view was rendered")
             return
         rows = FaceRepository(session).for_photo(request.photo_id)
-        faces = [MlFace(box=Box(r.box_x, r.box_y, r.box_w, r.box_h),
-                        landmarks=tuple(tuple(p) for p in r.landmarks), detection_score=r.detection_score,
-                        quality=FaceQuality(face_size=r.quality.get("face_size", 0),
-                                            sharpness=r.quality.get("sharpness", 0.0), yaw=r.quality.get("yaw", 0.0),
-                                            pitch=r.quality.get("pitch", 0.0), roll=r.quality.get("roll", 0.0),
-                                            usable_for_clustering=r.usable),
-                        embedding=None, expression=None, smile=None) for r in rows]
+        faces = [
+            MlFace(
+                box=Box(r.box_x, r.box_y, r.box_w, r.box_h),
+                landmarks=tuple(tuple(p) for p in r.landmarks),
+                detection_score=r.detection_score,
+                quality=FaceQuality(
+                    face_size=r.quality.get("face_size", 0),
+                    sharpness=r.quality.get("sharpness", 0.0),
+                    yaw=r.quality.get("yaw", 0.0),
+                    pitch=r.quality.get("pitch", 0.0),
+                    roll=r.quality.get("roll", 0.0),
+                    usable_for_clustering=r.usable,
+                ),
+                embedding=None,
+                expression=None,
+                smile=None,
+            )
+            for r in rows
+        ]
         keep = {i for i, r in enumerate(rows) if r.person_id in set(request.keep_person_ids)}
-    original = aws.client("s3").get_object(
-        Bucket=storage.bucket(), Key=storage.original_key(request.user_id, request.photo_id))["Body"].read()
+    original = (
+        aws.client("s3")
+        .get_object(
+            Bucket=storage.bucket(), Key=storage.original_key(request.user_id, request.photo_id)
+        )["Body"]
+        .read()
+    )
     rendered = anonymise(decode_image(original), faces, keep=keep, style=request.style)
     storage.put_jpeg(request.object_key, encode_jpeg(rendered, 88))
     logger.info("anonymised view rendered", extra={"faces": len(faces), "kept": len(keep)})

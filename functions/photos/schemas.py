@@ -1,4 +1,5 @@
 """Request and response models of the photos and people API."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -1,4 +1,5 @@
 """Photos and people: what the API does, independent of HTTP."""
+
 from __future__ import annotations
 
 import hashlib
@@ -46,71 +47,132 @@ from functions.photos.schemas import (
     UploadResponse,
 )
 
-CONSENT_REQUIRED = Problem(409, "consent-required", "Consent required",
-                           "Face grouping needs your consent first (PUT /v1/me/consent).")
+CONSENT_REQUIRED = Problem(
+    409,
+    "consent-required",
+    "Consent required",
+    "Face grouping needs your consent first (PUT /v1/me/consent).",
+)
 
 
 # --- shaping ------------------------------------------------------------------
 
+
 def face_out(face: Face) -> FaceOut:
     quality = face.quality or {}
-    score = min(1.0, quality.get("face_size", 0) / 112) * min(1.0, quality.get("sharpness", 0) / 100)
-    return FaceOut(id=face.id, box=FaceBox(x=face.box_x, y=face.box_y, w=face.box_w, h=face.box_h),
-                   quality=round(score, 3), usable=face.usable, person_id=face.person_id,
-                   smile=round(face.smile, 1) if face.smile is not None else None, expression=face.expression)
+    score = min(1.0, quality.get("face_size", 0) / 112) * min(
+        1.0, quality.get("sharpness", 0) / 100
+    )
+    return FaceOut(
+        id=face.id,
+        box=FaceBox(x=face.box_x, y=face.box_y, w=face.box_w, h=face.box_h),
+        quality=round(score, 3),
+        usable=face.usable,
+        person_id=face.person_id,
+        smile=round(face.smile, 1) if face.smile is not None else None,
+        expression=face.expression,
+    )
 
 
 def photo_out(photo: Photo, faces: list[Face]) -> PhotoOut:
     ready = photo.status == "analyzed"
     uploaded = photo.status != "pending"
     return PhotoOut(
-        id=photo.id, status=photo.status, failure_reason=photo.failure_reason, source=photo.source,
-        content_type=photo.content_type, width=photo.width, height=photo.height, created_at=photo.created_at,
-        taken_at=photo.taken_at, analyzed_at=photo.analyzed_at,
-        image_url=storage.presigned_get(storage.original_key(photo.user_id, photo.id)) if uploaded else None,
-        thumbnail_url=storage.presigned_get(storage.thumbnail_key(photo.user_id, photo.id)) if ready else None,
+        id=photo.id,
+        status=photo.status,
+        failure_reason=photo.failure_reason,
+        source=photo.source,
+        content_type=photo.content_type,
+        width=photo.width,
+        height=photo.height,
+        created_at=photo.created_at,
+        taken_at=photo.taken_at,
+        analyzed_at=photo.analyzed_at,
+        image_url=storage.presigned_get(storage.original_key(photo.user_id, photo.id))
+        if uploaded
+        else None,
+        thumbnail_url=storage.presigned_get(storage.thumbnail_key(photo.user_id, photo.id))
+        if ready
+        else None,
         faces=[face_out(f) for f in faces],
     )
 
 
 def person_out(person: Person, counts: dict[str, tuple[int, int]], cover: Face | None) -> PersonOut:
     photos, faces = counts.get(person.id, (0, 0))
-    url = storage.presigned_get(storage.face_crop_key(cover.user_id, cover.photo_id, cover.id)) if cover else None
-    return PersonOut(id=person.id, name=person.name, hidden=person.hidden, is_me=person.is_me,
-                     photo_count=photos, face_count=faces, cover_face_url=url)
+    url = (
+        storage.presigned_get(storage.face_crop_key(cover.user_id, cover.photo_id, cover.id))
+        if cover
+        else None
+    )
+    return PersonOut(
+        id=person.id,
+        name=person.name,
+        hidden=person.hidden,
+        is_me=person.is_me,
+        photo_count=photos,
+        face_count=faces,
+        cover_face_url=url,
+    )
 
 
 # --- photos ---------------------------------------------------------------------
 
+
 def create_upload(user_id: str, request: UploadRequest) -> UploadResponse:
     settings = get_settings()
     if request.size_bytes > settings.max_upload_bytes:
-        raise Problem(413, "photo-too-large", "Photo too large",
-                      f"Photos are limited to {settings.max_upload_bytes} bytes.")
+        raise Problem(
+            413,
+            "photo-too-large",
+            "Photo too large",
+            f"Photos are limited to {settings.max_upload_bytes} bytes.",
+        )
     sha256 = request.sha256.lower() if request.sha256 else None
     with session_scope() as session:
         photos = PhotoRepository(session)
         try:
-            photo = photos.add(Photo(user_id=user_id, source="upload", content_type=request.content_type,
-                                     size_bytes=request.size_bytes, sha256=sha256, status="pending"))
+            photo = photos.add(
+                Photo(
+                    user_id=user_id,
+                    source="upload",
+                    content_type=request.content_type,
+                    size_bytes=request.size_bytes,
+                    sha256=sha256,
+                    status="pending",
+                )
+            )
         except DuplicatePhoto as duplicate:
             return UploadResponse(photo_id=duplicate.photo_id, upload=None, duplicate=True)
-        post = storage.presigned_upload(storage.original_key(user_id, photo.id), request.content_type,
-                                        request.size_bytes)
+        post = storage.presigned_upload(
+            storage.original_key(user_id, photo.id), request.content_type, request.size_bytes
+        )
     metrics.add_metric(name="UploadsStarted", unit=MetricUnit.Count, value=1)
-    return UploadResponse(photo_id=photo.id, upload=PresignedPost(url=post["url"], fields=post["fields"]))
+    return UploadResponse(
+        photo_id=photo.id, upload=PresignedPost(url=post["url"], fields=post["fields"])
+    )
 
 
-def store_imported(user_id: str, images: Sequence[tuple[bytes, str, str]], source: str) -> ImportResponse:
+def store_imported(
+    user_id: str, images: Sequence[tuple[bytes, str, str]], source: str
+) -> ImportResponse:
     """Store fetched images (bytes, content type, source URL) as photos; their objects start the analysis."""
     photo_ids: list[str] = []
     for body, content_type, source_url in images:
         sha256 = hashlib.sha256(body).hexdigest()
         with session_scope() as session:
             try:
-                photo = PhotoRepository(session).add(Photo(
-                    user_id=user_id, source=source, source_url=source_url[:2000], content_type=content_type,
-                    size_bytes=len(body), sha256=sha256, status="pending"))
+                photo = PhotoRepository(session).add(
+                    Photo(
+                        user_id=user_id,
+                        source=source,
+                        source_url=source_url[:2000],
+                        content_type=content_type,
+                        size_bytes=len(body),
+                        sha256=sha256,
+                        status="pending",
+                    )
+                )
             except DuplicatePhoto as duplicate:
                 photo_ids.append(duplicate.photo_id)
                 continue
@@ -121,24 +183,45 @@ def store_imported(user_id: str, images: Sequence[tuple[bytes, str, str]], sourc
     return ImportResponse(photo_ids=photo_ids)
 
 
-def list_photos(user_id: str, *, limit: int, cursor: str | None, person_ids: list[str], source: str | None,
-                taken_from: datetime | None, taken_to: datetime | None) -> PhotoPage:
+def list_photos(
+    user_id: str,
+    *,
+    limit: int,
+    cursor: str | None,
+    person_ids: list[str],
+    source: str | None,
+    taken_from: datetime | None,
+    taken_to: datetime | None,
+) -> PhotoPage:
     position = decode_cursor(cursor)
     after = None
     if position is not None:
         try:
             after = (datetime.fromisoformat(position["t"]), str(position["id"]))
         except (KeyError, ValueError, TypeError) as exc:
-            raise Problem(400, "invalid-cursor", "Invalid cursor", "The pagination cursor is not valid.") from exc
+            raise Problem(
+                400, "invalid-cursor", "Invalid cursor", "The pagination cursor is not valid."
+            ) from exc
     with session_scope() as session:
-        if person_ids and len(PersonRepository(session).owned_many(user_id, person_ids)) != len(set(person_ids)):
+        if person_ids and len(PersonRepository(session).owned_many(user_id, person_ids)) != len(
+            set(person_ids)
+        ):
             raise NotFound("person")
-        photos = PhotoRepository(session).page(user_id, limit=limit + 1, after=after, person_ids=person_ids,
-                                               source=source, taken_from=taken_from, taken_to=taken_to)
+        photos = PhotoRepository(session).page(
+            user_id,
+            limit=limit + 1,
+            after=after,
+            person_ids=person_ids,
+            source=source,
+            taken_from=taken_from,
+            taken_to=taken_to,
+        )
         page, more = photos[:limit], len(photos) > limit
         faces = FaceRepository(session).for_photos([p.id for p in page])
         items = [photo_out(p, faces[p.id]) for p in page]
-    next_cursor = encode_cursor({"t": page[-1].taken_at.isoformat(), "id": page[-1].id}) if more else None
+    next_cursor = (
+        encode_cursor({"t": page[-1].taken_at.isoformat(), "id": page[-1].id}) if more else None
+    )
     return PhotoPage(items=items, next_cursor=next_cursor)
 
 
@@ -165,19 +248,25 @@ def delete_photo(user_id: str, photo_id: str) -> None:
         index.delete_faces(index_ids)
     storage.delete_keys([storage.original_key(user_id, photo_id)])
     storage.delete_prefix(storage.derived_prefix(user_id, photo_id))
-    events.publish(resources.PHOTO_DELETED, events.PhotoDeleted(photo_id=photo_id, user_id=user_id,
-                                                                  deleted_at=utcnow().isoformat()))
+    events.publish(
+        resources.PHOTO_DELETED,
+        events.PhotoDeleted(photo_id=photo_id, user_id=user_id, deleted_at=utcnow().isoformat()),
+    )
     metrics.add_metric(name="PhotosDeleted", unit=MetricUnit.Count, value=1)
 
 
 # --- consent ------------------------------------------------------------------------
 
+
 def consent_out(user_id: str) -> ConsentOut:
     with session_scope() as session:
         c = ConsentRepository(session).get(user_id)
-        return ConsentOut(face_grouping=c.face_grouping, face_grouping_changed_at=c.face_grouping_changed_at,
-                          expression_analysis=c.expression_analysis,
-                          expression_analysis_changed_at=c.expression_analysis_changed_at)
+        return ConsentOut(
+            face_grouping=c.face_grouping,
+            face_grouping_changed_at=c.face_grouping_changed_at,
+            expression_analysis=c.expression_analysis,
+            expression_analysis_changed_at=c.expression_analysis_changed_at,
+        )
 
 
 def set_consent(user_id: str, face_grouping: bool, expression_analysis: bool) -> ConsentOut:
@@ -185,7 +274,8 @@ def set_consent(user_id: str, face_grouping: bool, expression_analysis: bool) ->
     index_ids: list[str] = []
     with session_scope() as session:
         _, withdrew_grouping, withdrew_expressions = ConsentRepository(session).set(
-            user_id, face_grouping, expression_analysis)
+            user_id, face_grouping, expression_analysis
+        )
         faces = FaceRepository(session)
         if withdrew_grouping:
             index_ids = faces.index_face_ids(user_id)
@@ -197,12 +287,15 @@ def set_consent(user_id: str, face_grouping: bool, expression_analysis: bool) ->
         index = external_index()
         if index is not None:
             index.delete_user_faces(user_id)
-        logger.info("face grouping consent withdrawn: embeddings and people erased",
-                    extra={"index_entries": len(index_ids)})
+        logger.info(
+            "face grouping consent withdrawn: embeddings and people erased",
+            extra={"index_entries": len(index_ids)},
+        )
     return consent_out(user_id)
 
 
 # --- people ---------------------------------------------------------------------------
+
 
 def _covers(session: Session, people: Sequence[Person]) -> dict[str, Face]:
     ids = [p.cover_face_id for p in people if p.cover_face_id]
@@ -211,22 +304,28 @@ def _covers(session: Session, people: Sequence[Person]) -> dict[str, Face]:
     return {f.id: f for f in session.query(Face).filter(Face.id.in_(ids))}
 
 
-def list_people(user_id: str, *, limit: int, cursor: str | None, include_hidden: bool) -> PersonPage:
+def list_people(
+    user_id: str, *, limit: int, cursor: str | None, include_hidden: bool
+) -> PersonPage:
     position = decode_cursor(cursor) or {"offset": 0}
     offset = position.get("offset")
     if not isinstance(offset, int) or offset < 0:
-        raise Problem(400, "invalid-cursor", "Invalid cursor", "The pagination cursor is not valid.")
+        raise Problem(
+            400, "invalid-cursor", "Invalid cursor", "The pagination cursor is not valid."
+        )
     with session_scope() as session:
         repo = PersonRepository(session)
         counts = repo.counts(user_id)
         people = [p for p in repo.for_user(user_id) if include_hidden or not p.hidden]
         # Most photographed first; ties by id so pages are stable.
         people.sort(key=lambda p: (-counts.get(p.id, (0, 0))[0], p.id))
-        page = people[offset:offset + limit]
+        page = people[offset : offset + limit]
         covers = _covers(session, page)
         items = [person_out(p, counts, covers.get(p.cover_face_id or "")) for p in page]
     more = offset + limit < len(people)
-    return PersonPage(items=items, next_cursor=encode_cursor({"offset": offset + limit}) if more else None)
+    return PersonPage(
+        items=items, next_cursor=encode_cursor({"offset": offset + limit}) if more else None
+    )
 
 
 def _person_or_404(session: Session, user_id: str, person_id: str) -> Person:
@@ -260,7 +359,9 @@ def patch_person(user_id: str, person_id: str, patch: PersonPatch) -> PersonOut:
 def merge_people(user_id: str, person_id: str, source_ids: list[str]) -> PersonOut:
     sources = set(source_ids) - {person_id}
     if not sources:
-        raise Problem(422, "nothing-to-merge", "Nothing to merge", "Name at least one other person.")
+        raise Problem(
+            422, "nothing-to-merge", "Nothing to merge", "Name at least one other person."
+        )
     with session_scope() as session:
         target = _person_or_404(session, user_id, person_id)
         repo = PersonRepository(session)
@@ -286,23 +387,41 @@ def person_suggestions(user_id: str, person_id: str, limit: int) -> list[Suggest
         by_person: dict[str, list[np.ndarray]] = {}
         for face in FaceRepository(session).clusterable(user_id):
             if face.person_id:
-                by_person.setdefault(face.person_id, []).append(embedding_from_bytes(face.embedding))
+                by_person.setdefault(face.person_id, []).append(
+                    embedding_from_bytes(face.embedding)
+                )
         if person.id not in by_person:
             return []
         centroids = {pid: centroid(np.stack(vectors)) for pid, vectors in by_person.items()}
         ranked = suggestions(centroids, person.id, limit=limit)
-        people = {p.id: p for p in PersonRepository(session).owned_many(user_id, [pid for pid, _ in ranked])}
+        people = {
+            p.id: p
+            for p in PersonRepository(session).owned_many(user_id, [pid for pid, _ in ranked])
+        }
         counts = PersonRepository(session).counts(user_id)
         covers = _covers(session, list(people.values()))
-        return [Suggestion(person=person_out(people[pid], counts, covers.get(people[pid].cover_face_id or "")),
-                           similarity=round(float(similarity), 4)) for pid, similarity in ranked if pid in people]
+        return [
+            Suggestion(
+                person=person_out(people[pid], counts, covers.get(people[pid].cover_face_id or "")),
+                similarity=round(float(similarity), 4),
+            )
+            for pid, similarity in ranked
+            if pid in people
+        ]
 
 
 def person_photos(user_id: str, person_id: str, *, limit: int, cursor: str | None) -> PhotoPage:
     with session_scope() as session:
         _person_or_404(session, user_id, person_id)
-    return list_photos(user_id, limit=limit, cursor=cursor, person_ids=[person_id], source=None,
-                       taken_from=None, taken_to=None)
+    return list_photos(
+        user_id,
+        limit=limit,
+        cursor=cursor,
+        person_ids=[person_id],
+        source=None,
+        taken_from=None,
+        taken_to=None,
+    )
 
 
 def assign_face(user_id: str, face_id: str, person_id: str | None) -> PersonOut:
@@ -313,7 +432,11 @@ def assign_face(user_id: str, face_id: str, person_id: str | None) -> PersonOut:
         if face.embedding is None:
             raise CONSENT_REQUIRED
         repo = PersonRepository(session)
-        target = _person_or_404(session, user_id, person_id) if person_id else repo.add(user_id, new_id())
+        target = (
+            _person_or_404(session, user_id, person_id)
+            if person_id
+            else repo.add(user_id, new_id())
+        )
         face.person_id, face.assigned_manually = target.id, True
         session.flush()
         repo.delete_empty(user_id)
@@ -330,20 +453,29 @@ def request_recluster(user_id: str) -> None:
 
 # --- anonymised views -------------------------------------------------------------------
 
+
 def anonymised_view(user_id: str, photo_id: str, keep: str, style: str) -> AnonymisedOut:
     with session_scope() as session:
         photo = PhotoRepository(session).owned(user_id, photo_id)
         if photo is None:
             raise NotFound("photo")
         if photo.status != "analyzed":
-            raise Problem(409, "photo-not-analyzed", "Photo not analysed yet",
-                          "Faces are hidden once the photo is analysed; try again shortly.")
+            raise Problem(
+                409,
+                "photo-not-analyzed",
+                "Photo not analysed yet",
+                "Faces are hidden once the photo is analysed; try again shortly.",
+            )
         people = PersonRepository(session)
         if keep == "me":
             keep_ids = [p.id for p in people.for_user(user_id) if p.is_me]
             if not keep_ids:
-                raise Problem(422, "me-not-set", "No person is marked as you",
-                              "Mark yourself first: PATCH /v1/people/{id} with is_me.")
+                raise Problem(
+                    422,
+                    "me-not-set",
+                    "No person is marked as you",
+                    "Mark yourself first: PATCH /v1/people/{id} with is_me.",
+                )
         else:
             keep_ids = sorted({k.strip() for k in keep.split(",") if k.strip()}) if keep else []
             if len(keep_ids) > 50 or len(people.owned_many(user_id, keep_ids)) != len(keep_ids):
@@ -351,6 +483,14 @@ def anonymised_view(user_id: str, photo_id: str, keep: str, style: str) -> Anony
     key = storage.anonymised_key(user_id, photo_id, keep_ids, style)
     if storage.exists(key):
         return AnonymisedOut(status="ready", url=storage.presigned_get(key))
-    events.publish(resources.ANONYMISED_VIEW_REQUESTED, events.AnonymisedViewRequested(
-        user_id=user_id, photo_id=photo_id, keep_person_ids=keep_ids, style=style, object_key=key))
+    events.publish(
+        resources.ANONYMISED_VIEW_REQUESTED,
+        events.AnonymisedViewRequested(
+            user_id=user_id,
+            photo_id=photo_id,
+            keep_person_ids=keep_ids,
+            style=style,
+            object_key=key,
+        ),
+    )
     return AnonymisedOut(status="rendering")

@@ -5,6 +5,7 @@ analysis); ``derived/`` holds what we make from it (thumbnail, face crops,
 anonymised views) and never triggers anything. Both are per user, so erasure
 is a prefix delete.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -55,16 +56,23 @@ def presigned_upload(key: str, content_type: str, size_bytes: int) -> dict:
     """A presigned POST whose policy pins the key, the content type and the exact size."""
     settings = get_settings()
     return aws.client("s3").generate_presigned_post(
-        Bucket=bucket(), Key=key,
+        Bucket=bucket(),
+        Key=key,
         Fields={"Content-Type": content_type},
-        Conditions=[{"Content-Type": content_type}, ["content-length-range", size_bytes, size_bytes]],
+        Conditions=[
+            {"Content-Type": content_type},
+            ["content-length-range", size_bytes, size_bytes],
+        ],
         ExpiresIn=settings.upload_url_seconds,
     )
 
 
 def presigned_get(key: str) -> str:
     return aws.client("s3").generate_presigned_url(
-        "get_object", Params={"Bucket": bucket(), "Key": key}, ExpiresIn=get_settings().download_url_seconds)
+        "get_object",
+        Params={"Bucket": bucket(), "Key": key},
+        ExpiresIn=get_settings().download_url_seconds,
+    )
 
 
 def put_jpeg(key: str, data: bytes) -> None:
@@ -101,5 +109,6 @@ def delete_prefix(prefix: str) -> int:
 def delete_keys(keys: Iterable[str]) -> None:
     objects = [{"Key": k} for k in keys]
     for start in range(0, len(objects), 1000):
-        aws.client("s3").delete_objects(Bucket=bucket(), Delete={"Objects": objects[start:start + 1000],
-                                                                  "Quiet": True})
+        aws.client("s3").delete_objects(
+            Bucket=bucket(), Delete={"Objects": objects[start : start + 1000], "Quiet": True}
+        )

@@ -1,4 +1,5 @@
 """Routes of the pool REST API (mounted by API Gateway under the same paths)."""
+
 from __future__ import annotations
 
 from functools import cache
@@ -23,14 +24,21 @@ from functions.pool.schemas import (
 )
 from functions.pool.service import PoolService
 
-app = create_app("Cheese pools", "Focus pools: rooms, presence snapshots, leaderboards, focus history, avatars. "
-                                 "Live presence is on the WebSocket API (functions/pool/README.md).")
+app = create_app(
+    "Cheese pools",
+    "Focus pools: rooms, presence snapshots, leaderboards, focus history, avatars. "
+    "Live presence is on the WebSocket API (functions/pool/README.md).",
+)
 
 PROBLEMS = {
     code: {"description": description, "content": {PROBLEM_CONTENT_TYPE: {}}}
     for code, description in {
-        400: "Invalid cursor", 401: "Not authenticated", 403: "Not allowed", 404: "No such pool (or not visible)",
-        409: "Conflict", 422: "Validation failed",
+        400: "Invalid cursor",
+        401: "Not authenticated",
+        403: "Not allowed",
+        404: "No such pool (or not visible)",
+        409: "Conflict",
+        422: "Validation failed",
     }.items()
 }
 PoolId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
@@ -48,16 +56,25 @@ def service() -> PoolService:
 
 
 @app.get("/v1/pools", response_model=Page[PoolOut], responses=PROBLEMS, tags=["pools"])
-def list_pools(principal: CurrentPrincipal, scope: Literal["public", "mine"] = "public", limit: Limit = 20,
-               cursor: Cursor = None) -> Page[PoolOut]:
+def list_pools(
+    principal: CurrentPrincipal,
+    scope: Literal["public", "mine"] = "public",
+    limit: Limit = 20,
+    cursor: Cursor = None,
+) -> Page[PoolOut]:
     """Public pools (newest first), or the pools I own or was invited to, with live member counts."""
     if scope == "mine":
         return service().list_mine(principal.user_id, limit, cursor)
     return service().list_public(limit, cursor)
 
 
-@app.post("/v1/pools", status_code=status.HTTP_201_CREATED, response_model=PoolOut, responses=PROBLEMS,
-          tags=["pools"])
+@app.post(
+    "/v1/pools",
+    status_code=status.HTTP_201_CREATED,
+    response_model=PoolOut,
+    responses=PROBLEMS,
+    tags=["pools"],
+)
 def create_pool(body: PoolCreate, principal: CurrentPrincipal) -> PoolOut:
     return service().create(principal.user_id, body)
 
@@ -68,30 +85,49 @@ def get_pool(pool_id: PoolId, principal: CurrentPrincipal) -> PoolDetail:
     return service().detail(principal.user_id, pool_id)
 
 
-@app.post("/v1/pools/{pool_id}/invites", status_code=status.HTTP_201_CREATED, response_model=InviteOut,
-          responses=PROBLEMS, tags=["pools"])
+@app.post(
+    "/v1/pools/{pool_id}/invites",
+    status_code=status.HTTP_201_CREATED,
+    response_model=InviteOut,
+    responses=PROBLEMS,
+    tags=["pools"],
+)
 def invite(pool_id: PoolId, body: InviteRequest, principal: CurrentPrincipal) -> InviteOut:
     """Let a user see and enter a private pool (owner only)."""
     return service().invite(principal.user_id, pool_id, body.user_id)
 
 
-@app.get("/v1/pools/{pool_id}/leaderboard", response_model=Leaderboard, responses=PROBLEMS, tags=["pools"])
-def leaderboard(pool_id: PoolId, principal: CurrentPrincipal,
-                period: Literal["day", "week"] = "day") -> Leaderboard:
+@app.get(
+    "/v1/pools/{pool_id}/leaderboard",
+    response_model=Leaderboard,
+    responses=PROBLEMS,
+    tags=["pools"],
+)
+def leaderboard(
+    pool_id: PoolId, principal: CurrentPrincipal, period: Literal["day", "week"] = "day"
+) -> Leaderboard:
     """Focused minutes per member, from the heartbeats: today, or this ISO week (UTC)."""
     return service().leaderboard(principal.user_id, pool_id, period)
 
 
-@app.post("/v1/pools/{pool_id}/avatar", status_code=status.HTTP_201_CREATED, response_model=AvatarUpload,
-          responses=PROBLEMS, tags=["pools"])
-def avatar_upload(pool_id: PoolId, principal: CurrentPrincipal,
-                  body: AvatarUploadRequest | None = None) -> AvatarUpload:
+@app.post(
+    "/v1/pools/{pool_id}/avatar",
+    status_code=status.HTTP_201_CREATED,
+    response_model=AvatarUpload,
+    responses=PROBLEMS,
+    tags=["pools"],
+)
+def avatar_upload(
+    pool_id: PoolId, principal: CurrentPrincipal, body: AvatarUploadRequest | None = None
+) -> AvatarUpload:
     """A presigned S3 POST for my avatar thumbnail in this pool; its arrival broadcasts avatar_updated."""
     content_type = body.content_type if body else "image/jpeg"
     return service().avatar_upload(principal.user_id, pool_id, content_type)
 
 
 @app.get("/v1/me/focus", response_model=Page[FocusSession], responses=PROBLEMS, tags=["pools"])
-def my_focus(principal: CurrentPrincipal, limit: Limit = 20, cursor: Cursor = None) -> Page[FocusSession]:
+def my_focus(
+    principal: CurrentPrincipal, limit: Limit = 20, cursor: Cursor = None
+) -> Page[FocusSession]:
     """My focus sessions, newest first (the one in progress first)."""
     return service().my_focus(principal.user_id, limit, cursor)

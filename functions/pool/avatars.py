@@ -6,6 +6,7 @@ updates the member's avatar (newest upload wins, in one sequenced
 transaction) and broadcasts ``avatar_updated`` with a short-lived GET URL.
 Deliveries are at least once: a repeated or older upload changes nothing.
 """
+
 from __future__ import annotations
 
 import json
@@ -23,8 +24,10 @@ from cheese_runtime.settings import get_settings
 from functions.pool.dal import Busy, OpFailed, PoolMissing, update_op
 from functions.pool.service import PoolService
 
-KEY = re.compile(r"^avatars/(?P<pool>[A-Za-z0-9_-]{1,64})/(?P<user>[A-Za-z0-9_-]{1,64})/(?P<ver>\d{13,15})-[0-9a-f]{8}"
-                 r"\.(jpg|png|webp)$")
+KEY = re.compile(
+    r"^avatars/(?P<pool>[A-Za-z0-9_-]{1,64})/(?P<user>[A-Za-z0-9_-]{1,64})/(?P<ver>\d{13,15})-[0-9a-f]{8}"
+    r"\.(jpg|png|webp)$"
+)
 
 
 @cache
@@ -58,10 +61,13 @@ def avatar_arrived(bucket: str, key: str, size: int) -> bool:
         return False
     if member.get("avatar_key") == key or int(member.get("avatar_ver", 0)) >= version:
         return False  # a repeated delivery, or an older upload arriving late
-    op = update_op(svc.store.pools, svc.store.member_key(pool_id, user_id),
-                   "SET avatar_key = :k, avatar_ver = :v",
-                   {":k": key, ":v": version},
-                   "attribute_exists(pk) AND (attribute_not_exists(avatar_ver) OR avatar_ver < :v)")
+    op = update_op(
+        svc.store.pools,
+        svc.store.member_key(pool_id, user_id),
+        "SET avatar_key = :k, avatar_ver = :v",
+        {":k": key, ":v": version},
+        "attribute_exists(pk) AND (attribute_not_exists(avatar_ver) OR avatar_ver < :v)",
+    )
     try:
         seq = svc.store.sequenced(pool_id, [op])
     except OpFailed:
@@ -73,8 +79,17 @@ def avatar_arrived(bucket: str, key: str, size: int) -> bool:
     if previous and previous != key:
         aws.client("s3").delete_object(Bucket=bucket, Key=previous)
     url = svc.avatar_url({"avatar_key": key})
-    svc.presence._emit(pool_id, {"type": "avatar_updated", "pool_id": pool_id, "seq": seq, "user_id": user_id,
-                                 "url": url, "expires_in": svc.settings.pool_avatar_url_seconds})
+    svc.presence._emit(
+        pool_id,
+        {
+            "type": "avatar_updated",
+            "pool_id": pool_id,
+            "seq": seq,
+            "user_id": user_id,
+            "url": url,
+            "expires_in": svc.settings.pool_avatar_url_seconds,
+        },
+    )
     metrics.add_metric(name="AvatarsUpdated", unit=MetricUnit.Count, value=1)
     return True
 
@@ -88,7 +103,11 @@ def record_handler(record: SQSRecord) -> None:
             continue
         s3 = entry["s3"]
         try:
-            avatar_arrived(s3["bucket"]["name"], unquote_plus(s3["object"]["key"]), int(s3["object"].get("size", 0)))
+            avatar_arrived(
+                s3["bucket"]["name"],
+                unquote_plus(s3["object"]["key"]),
+                int(s3["object"].get("size", 0)),
+            )
         except Busy:
             raise  # retried by SQS
 

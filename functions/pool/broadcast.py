@@ -6,6 +6,7 @@ management API has no batch post). Connections API Gateway no longer knows
 answer 410 Gone; they are returned to the caller, which removes exactly those
 connections (never the sender's).
 """
+
 from __future__ import annotations
 
 import json
@@ -28,10 +29,16 @@ class NoEndpoint(RuntimeError):
 
 @cache
 def _client(endpoint: str, region: str, pool_size: int) -> Any:
-    config = Config(retries={"mode": "standard", "max_attempts": 2}, connect_timeout=2, read_timeout=5,
-                    max_pool_connections=pool_size, tcp_keepalive=True)
-    return boto3.session.Session().client("apigatewaymanagementapi", endpoint_url=endpoint, region_name=region,
-                                          config=config)
+    config = Config(
+        retries={"mode": "standard", "max_attempts": 2},
+        connect_timeout=2,
+        read_timeout=5,
+        max_pool_connections=pool_size,
+        tcp_keepalive=True,
+    )
+    return boto3.session.Session().client(
+        "apigatewaymanagementapi", endpoint_url=endpoint, region_name=region, config=config
+    )
 
 
 @cache
@@ -66,10 +73,18 @@ class Broadcaster:
             return connection_id
         except ClientError as exc:
             # Forbidden/limit errors for one connection must not fail the others.
-            logger.warning("post to connection failed", extra={"connection_id": connection_id,
-                                                              "error": exc.response.get("Error", {}).get("Code")})
+            logger.warning(
+                "post to connection failed",
+                extra={
+                    "connection_id": connection_id,
+                    "error": exc.response.get("Error", {}).get("Code"),
+                },
+            )
         except BotoCoreError as exc:  # the endpoint itself is unreachable: nothing to remove
-            logger.warning("post to connection failed", extra={"connection_id": connection_id, "error": str(exc)})
+            logger.warning(
+                "post to connection failed",
+                extra={"connection_id": connection_id, "error": str(exc)},
+            )
         return None
 
     def send(self, connection_ids: Iterable[str], payload: dict[str, Any]) -> set[str]:
@@ -82,8 +97,11 @@ class Broadcaster:
         if len(targets) <= 2:
             results = [self._post(client, c, data) for c in targets]
         else:
-            results = list(_executor(self.settings.pool_broadcast_threads).map(
-                lambda c: self._post(client, c, data), targets))
+            results = list(
+                _executor(self.settings.pool_broadcast_threads).map(
+                    lambda c: self._post(client, c, data), targets
+                )
+            )
         return {c for c in results if c}
 
     def send_one(self, connection_id: str, payload: dict[str, Any]) -> bool:

@@ -7,6 +7,7 @@ the pool's sequence number from n-1 to n together with the change itself, so
 sequence numbers are dense, ordered and never given to a change that did not
 happen.
 """
+
 from __future__ import annotations
 
 import random
@@ -119,11 +120,23 @@ class Op:
     body: dict[str, Any]
 
     def item(self) -> dict[str, Any]:
-        return {self.kind: {"TableName": self.table, **self.body, "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}}
+        return {
+            self.kind: {
+                "TableName": self.table,
+                **self.body,
+                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+            }
+        }
 
 
-def update_op(table: str, key: dict[str, Any], expression: str, values: dict[str, Any] | None = None,
-              condition: str | None = None, names: dict[str, str] | None = None) -> Op:
+def update_op(
+    table: str,
+    key: dict[str, Any],
+    expression: str,
+    values: dict[str, Any] | None = None,
+    condition: str | None = None,
+    names: dict[str, str] | None = None,
+) -> Op:
     body: dict[str, Any] = {"Key": key, "UpdateExpression": expression}
     if values:
         body["ExpressionAttributeValues"] = ser_map(values)
@@ -134,8 +147,12 @@ def update_op(table: str, key: dict[str, Any], expression: str, values: dict[str
     return Op("Update", table, body)
 
 
-def put_op(table: str, item: dict[str, Any], condition: str | None = None,
-           values: dict[str, Any] | None = None) -> Op:
+def put_op(
+    table: str,
+    item: dict[str, Any],
+    condition: str | None = None,
+    values: dict[str, Any] | None = None,
+) -> Op:
     body: dict[str, Any] = {"Item": ser_map(item)}
     if condition:
         body["ConditionExpression"] = condition
@@ -144,8 +161,12 @@ def put_op(table: str, item: dict[str, Any], condition: str | None = None,
     return Op("Put", table, body)
 
 
-def delete_op(table: str, key: dict[str, Any], condition: str | None = None,
-              values: dict[str, Any] | None = None) -> Op:
+def delete_op(
+    table: str,
+    key: dict[str, Any],
+    condition: str | None = None,
+    values: dict[str, Any] | None = None,
+) -> Op:
     body: dict[str, Any] = {"Key": key}
     if condition:
         body["ConditionExpression"] = condition
@@ -176,7 +197,9 @@ class PoolStore:
         return self.key(pool_pk(pool_id), member_sk(user_id))
 
     # --- reads --------------------------------------------------------------
-    def get(self, table: str, key: dict[str, Any], consistent: bool = True) -> dict[str, Any] | None:
+    def get(
+        self, table: str, key: dict[str, Any], consistent: bool = True
+    ) -> dict[str, Any] | None:
         return de(self.db.get_item(TableName=table, Key=key, ConsistentRead=consistent).get("Item"))
 
     def meta(self, pool_id: str, consistent: bool = True) -> dict[str, Any] | None:
@@ -191,15 +214,20 @@ class PoolStore:
     def lock(self, user_id: str) -> dict[str, Any] | None:
         return self.get(self.pools, lock_key(user_id))
 
-    def partition(self, pool_id: str, consistent: bool = False, fields: tuple[str, ...] | None = None,
-                  ) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    def partition(
+        self,
+        pool_id: str,
+        consistent: bool = False,
+        fields: tuple[str, ...] | None = None,
+    ) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
         """The pool's meta item and its members in one Query (no grants: they sort after "M#").
 
         ``fields`` projects the attributes a fan-out needs (smaller reads).
         """
         items: list[dict[str, Any]] = []
         kwargs: dict[str, Any] = {
-            "TableName": self.pools, "ConsistentRead": consistent,
+            "TableName": self.pools,
+            "ConsistentRead": consistent,
             "KeyConditionExpression": "#pk = :pk AND #sk < :end",
             "ExpressionAttributeNames": {"#pk": "pk", "#sk": "sk"},
             "ExpressionAttributeValues": {":pk": {"S": pool_pk(pool_id)}, ":end": {"S": "N"}},
@@ -218,8 +246,16 @@ class PoolStore:
         return meta, [i for i in items if i["sk"].startswith("M#")]
 
     # --- writes -------------------------------------------------------------
-    def sequenced(self, pool_id: str, ops: list[Op], *, meta_set: str = "", meta_values: dict[str, Any] | None = None,
-                  meta_condition: str | None = None, attempts: int = 12) -> int:
+    def sequenced(
+        self,
+        pool_id: str,
+        ops: list[Op],
+        *,
+        meta_set: str = "",
+        meta_values: dict[str, Any] | None = None,
+        meta_condition: str | None = None,
+        attempts: int = 12,
+    ) -> int:
         """Apply ``ops`` atomically with the pool's sequence going n-1 → n; return n.
 
         Raises :class:`OpFailed` when one of ``ops``' own conditions fails (the
@@ -235,10 +271,18 @@ class PoolStore:
             expression = "SET seq = :seq_n" + (f", {meta_set}" if meta_set else "")
             condition = "seq = :seq_prev" + (f" AND ({meta_condition})" if meta_condition else "")
             names = {"#cap": "capacity"} if "#cap" in condition else None
-            meta_op = update_op(self.pools, self.meta_key(pool_id), expression,
-                                {":seq_n": n, ":seq_prev": n - 1, **(meta_values or {})}, condition, names)
+            meta_op = update_op(
+                self.pools,
+                self.meta_key(pool_id),
+                expression,
+                {":seq_n": n, ":seq_prev": n - 1, **(meta_values or {})},
+                condition,
+                names,
+            )
             try:
-                self.db.transact_write_items(TransactItems=[meta_op.item()] + [op.item() for op in ops])
+                self.db.transact_write_items(
+                    TransactItems=[meta_op.item()] + [op.item() for op in ops]
+                )
                 return n
             except self.db.exceptions.TransactionCanceledException as exc:
                 reasons = exc.response.get("CancellationReasons") or []

@@ -13,6 +13,7 @@ the away timeout, score >= threshold, member present). When a stretch closes
 its seconds are added, in the same transaction, to the per-day totals that
 leaderboards read; an open stretch is added at read time.
 """
+
 from __future__ import annotations
 
 import threading
@@ -47,8 +48,16 @@ CONNECTION_TTL_SECONDS = 2 * 3600 + 15 * 60  # API Gateway closes connections af
 _gone_state = threading.local()
 # What fan-outs read of a pool partition (projection): recipients, and the timeout checks.
 FANOUT_FIELDS = ("user_id", "connection_id", "away_reason")
-TIMEOUT_FIELDS = FANOUT_FIELDS + ("seq", "status", "last_seen", "grace_until", "ver", "focused", "streak_start",
-                                  "focus_closed")
+TIMEOUT_FIELDS = FANOUT_FIELDS + (
+    "seq",
+    "status",
+    "last_seen",
+    "grace_until",
+    "ver",
+    "focused",
+    "streak_start",
+    "focus_closed",
+)
 
 
 @dataclass
@@ -82,10 +91,14 @@ def split_by_day(start: float, end: float) -> dict[str, float]:
     out: dict[str, float] = {}
     t = start
     while t < end:
-        day_start = datetime.fromtimestamp(t, UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+        day_start = datetime.fromtimestamp(t, UTC).replace(
+            hour=0, minute=0, second=0, microsecond=0
+        )
         boundary = (day_start + timedelta(days=1)).timestamp()
         stop = min(end, boundary)
-        out[day_start.strftime("%Y-%m-%d")] = out.get(day_start.strftime("%Y-%m-%d"), 0.0) + (stop - t)
+        out[day_start.strftime("%Y-%m-%d")] = out.get(day_start.strftime("%Y-%m-%d"), 0.0) + (
+            stop - t
+        )
         t = stop
     return out
 
@@ -110,8 +123,12 @@ def is_reachable(member: dict[str, Any]) -> bool:
 
 
 class Presence:
-    def __init__(self, settings: Settings, store: PoolStore | None = None,
-                 broadcaster: Broadcaster | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        store: PoolStore | None = None,
+        broadcaster: Broadcaster | None = None,
+    ) -> None:
         self.settings = settings
         self.store = store or PoolStore(settings)
         self.broadcaster = broadcaster or Broadcaster(settings)
@@ -130,8 +147,9 @@ class Presence:
             "avatar_url": avatar_url,
         }
 
-    def snapshot(self, meta: dict[str, Any], members: list[dict[str, Any]],
-                 avatar_url=None) -> dict[str, Any]:  # noqa: ANN001
+    def snapshot(
+        self, meta: dict[str, Any], members: list[dict[str, Any]], avatar_url=None
+    ) -> dict[str, Any]:  # noqa: ANN001
         return {
             "pool_id": meta["pool_id"],
             "name": meta["name"],
@@ -140,13 +158,20 @@ class Presence:
             "owner_id": meta["owner_id"],
             "member_count": int(meta.get("member_count", 0)),
             "seq": int(meta.get("seq", 0)),
-            "members": [self.member_view(m, avatar_url(m) if avatar_url else None)
-                        for m in sorted(members, key=lambda m: (m.get("entered_at", 0), m["user_id"]))],
+            "members": [
+                self.member_view(m, avatar_url(m) if avatar_url else None)
+                for m in sorted(members, key=lambda m: (m.get("entered_at", 0), m["user_id"]))
+            ],
         }
 
     # --- building blocks ---------------------------------------------------------
-    def _member_update(self, pool_id: str, member: dict[str, Any], sets: dict[str, Any],
-                       removes: tuple[str, ...] = ()) -> Op:
+    def _member_update(
+        self,
+        pool_id: str,
+        member: dict[str, Any],
+        sets: dict[str, Any],
+        removes: tuple[str, ...] = (),
+    ) -> Op:
         """Update a member item conditionally on its version (optimistic concurrency)."""
         values = {":ver": int(member.get("ver", 0)), ":ver_next": int(member.get("ver", 0)) + 1}
         names = {"#st": "status"}
@@ -158,10 +183,18 @@ class Presence:
         expression = "SET " + ", ".join(parts)
         if removes:
             expression += " REMOVE " + ", ".join(removes)
-        return update_op(self.store.pools, self.store.member_key(pool_id, member["user_id"]), expression,
-                         values, "ver = :ver", names if "status" in sets else None)
+        return update_op(
+            self.store.pools,
+            self.store.member_key(pool_id, member["user_id"]),
+            expression,
+            values,
+            "ver = :ver",
+            names if "status" in sets else None,
+        )
 
-    def _close_stretch(self, pool_id: str, member: dict[str, Any]) -> tuple[dict[str, Any], list[Op]]:
+    def _close_stretch(
+        self, pool_id: str, member: dict[str, Any]
+    ) -> tuple[dict[str, Any], list[Op]]:
         """Attributes and per-day ops that close the member's open focus stretch (if any)."""
         stretch = open_stretch(member)
         if not stretch:
@@ -171,28 +204,41 @@ class Presence:
         for day, seconds in split_by_day(start, end).items():
             if seconds <= 0:
                 continue
-            ops.append(update_op(
-                self.store.focus, self.store.key(f"{dal.pool_pk(pool_id)}#D#{day}", f"U#{member['user_id']}"),
-                "ADD focused_seconds :s SET user_id = :u, expires_at = if_not_exists(expires_at, :exp)",
-                {":s": round(seconds, 3), ":u": member["user_id"], ":exp": int(end) + DAY_TTL_SECONDS}))
+            ops.append(
+                update_op(
+                    self.store.focus,
+                    self.store.key(f"{dal.pool_pk(pool_id)}#D#{day}", f"U#{member['user_id']}"),
+                    "ADD focused_seconds :s SET user_id = :u, expires_at = if_not_exists(expires_at, :exp)",
+                    {
+                        ":s": round(seconds, 3),
+                        ":u": member["user_id"],
+                        ":exp": int(end) + DAY_TTL_SECONDS,
+                    },
+                )
+            )
         closed = float(member.get("focus_closed", 0)) + max(0.0, end - start)
         return {"focused": False, "focus_closed": round(closed, 3)}, ops
 
-    def _session_op(self, meta: dict[str, Any], member: dict[str, Any], now: float, reason: str) -> Op:
+    def _session_op(
+        self, meta: dict[str, Any], member: dict[str, Any], now: float, reason: str
+    ) -> Op:
         started = float(member.get("entered_at", now))
-        return put_op(self.store.focus, {
-            "pk": f"USER#{member['user_id']}",
-            "sk": f"S#{iso(started)}#{member['session_id']}",
-            "session_id": member["session_id"],
-            "pool_id": meta["pool_id"],
-            "pool_name": meta.get("name"),
-            "started_at": started,
-            "ended_at": now,
-            "focused_seconds": round(focused_seconds(member), 3),
-            "heartbeats": int(member.get("hb", 0)),
-            "end_reason": reason,
-            "expires_at": int(now) + SESSION_TTL_SECONDS,
-        })
+        return put_op(
+            self.store.focus,
+            {
+                "pk": f"USER#{member['user_id']}",
+                "sk": f"S#{iso(started)}#{member['session_id']}",
+                "session_id": member["session_id"],
+                "pool_id": meta["pool_id"],
+                "pool_name": meta.get("name"),
+                "started_at": started,
+                "ended_at": now,
+                "focused_seconds": round(focused_seconds(member), 3),
+                "heartbeats": int(member.get("hb", 0)),
+                "end_reason": reason,
+                "expires_at": int(now) + SESSION_TTL_SECONDS,
+            },
+        )
 
     def _recipients(self, members: list[dict[str, Any]]) -> list[str]:
         return [m["connection_id"] for m in members if is_reachable(m)]
@@ -216,8 +262,11 @@ class Presence:
 
     # --- access ---------------------------------------------------------------------
     def can_see(self, meta: dict[str, Any], user_id: str) -> bool:
-        return bool(meta.get("public")) or meta.get("owner_id") == user_id or \
-            self.store.grant(meta["pool_id"], user_id) is not None
+        return (
+            bool(meta.get("public"))
+            or meta.get("owner_id") == user_id
+            or self.store.grant(meta["pool_id"], user_id) is not None
+        )
 
     def _pool_of(self, caller: Caller, pool_id: str | None) -> str:
         if pool_id:
@@ -242,34 +291,64 @@ class Presence:
                 # Reconnect within grace, or a second device takes the seat over.
                 previous = member.get("connection_id") if is_reachable(member) else None
                 sets, ops = self._close_stretch(pool_id, member)
-                sets.update({"connection_id": caller.connection_id, "status": "present", "last_seen": now})
-                seq = self.store.sequenced(pool_id, [self._member_update(pool_id, member, sets,
-                                                                         ("away_reason", "grace_until",
-                                                                          "streak_start"))] + ops)
+                sets.update(
+                    {"connection_id": caller.connection_id, "status": "present", "last_seen": now}
+                )
+                seq = self.store.sequenced(
+                    pool_id,
+                    [
+                        self._member_update(
+                            pool_id, member, sets, ("away_reason", "grace_until", "streak_start")
+                        )
+                    ]
+                    + ops,
+                )
                 return seq, "member_back", previous
             session_id = uuid.uuid4().hex
             item = {
-                "pk": dal.pool_pk(pool_id), "sk": dal.member_sk(caller.user_id), "pool_id": pool_id,
-                "user_id": caller.user_id, "connection_id": caller.connection_id, "status": "present",
-                "entered_at": now, "last_seen": now, "session_id": session_id, "score": None, "focused": False,
-                "focus_closed": 0, "hb": 0, "ver": 0,
+                "pk": dal.pool_pk(pool_id),
+                "sk": dal.member_sk(caller.user_id),
+                "pool_id": pool_id,
+                "user_id": caller.user_id,
+                "connection_id": caller.connection_id,
+                "status": "present",
+                "entered_at": now,
+                "last_seen": now,
+                "session_id": session_id,
+                "score": None,
+                "focused": False,
+                "focus_closed": 0,
+                "hb": 0,
+                "ver": 0,
             }
             ops = [
-                put_op(self.store.pools, {"pk": f"USER#{caller.user_id}", "sk": dal.LOCK_SK, "pool_id": pool_id,
-                                          "since": now},
-                       "attribute_not_exists(pk) OR pool_id = :p", {":p": pool_id}),
+                put_op(
+                    self.store.pools,
+                    {
+                        "pk": f"USER#{caller.user_id}",
+                        "sk": dal.LOCK_SK,
+                        "pool_id": pool_id,
+                        "since": now,
+                    },
+                    "attribute_not_exists(pk) OR pool_id = :p",
+                    {":p": pool_id},
+                ),
                 put_op(self.store.pools, item, "attribute_not_exists(pk)"),
             ]
             try:
                 seq = self.store.sequenced(
-                    pool_id, ops, meta_set="member_count = member_count + :one, live_shard = :shard",
+                    pool_id,
+                    ops,
+                    meta_set="member_count = member_count + :one, live_shard = :shard",
                     meta_values={":one": 1, ":shard": dal.live_shard(pool_id)},
-                    meta_condition="member_count < #cap")
+                    meta_condition="member_count < #cap",
+                )
             except OpFailed as exc:
                 if exc.index == 0:
                     other = (exc.item or {}).get("pool_id")
-                    raise ClientError("already_in_pool", "Leave your current pool first.",
-                                      {"pool_id": other}) from None
+                    raise ClientError(
+                        "already_in_pool", "Leave your current pool first.", {"pool_id": other}
+                    ) from None
                 raise OpFailed(0, exc.item) from None  # the member appeared meanwhile: decide again
             except MetaConditionFailed:
                 metrics.add_metric(name="PoolFull", unit=MetricUnit.Count, value=1)
@@ -288,20 +367,37 @@ class Presence:
             me = next((m for m in members if m["user_id"] == caller.user_id), None)
             if kind == "member_entered":
                 metrics.add_metric(name="PoolEntries", unit=MetricUnit.Count, value=1)
-                event = {"type": kind, "pool_id": pool_id, "seq": seq,
-                         "member": self.member_view(me) if me else {"user_id": caller.user_id}}
+                event = {
+                    "type": kind,
+                    "pool_id": pool_id,
+                    "seq": seq,
+                    "member": self.member_view(me) if me else {"user_id": caller.user_id},
+                }
             else:
-                event = {"type": kind, "pool_id": pool_id, "seq": seq, "user_id": caller.user_id,
-                         "reason": "reconnected"}
+                event = {
+                    "type": kind,
+                    "pool_id": pool_id,
+                    "seq": seq,
+                    "user_id": caller.user_id,
+                    "reason": "reconnected",
+                }
         # The newcomer first gets the state, then everybody (newcomer included) the event.
-        self.broadcaster.send_one(caller.connection_id, {"type": "entered", "pool": self.snapshot(meta, members)})
+        self.broadcaster.send_one(
+            caller.connection_id, {"type": "entered", "pool": self.snapshot(meta, members)}
+        )
         if seq is not None:
             gone = self.broadcaster.send(self._recipients(members), event)
             if gone:
                 self.handle_gone(pool_id, members, gone)
         if previous and previous != caller.connection_id:
-            self.broadcaster.send_one(previous, {"type": "error", "code": "replaced",
-                                                 "message": "This seat was taken over by another connection."})
+            self.broadcaster.send_one(
+                previous,
+                {
+                    "type": "error",
+                    "code": "replaced",
+                    "message": "This seat was taken over by another connection.",
+                },
+            )
             self.broadcaster.close(previous)
 
     # --- heartbeats ---------------------------------------------------------------------
@@ -315,22 +411,39 @@ class Presence:
             # One UpdateItem: a focused heartbeat starts (or continues) the stretch, an
             # unfocused one ends it; ALL_OLD tells whether a stretch just closed.
             if focused:
-                expression = ("SET last_seen = :now, score = :s, hb = hb + :one, ver = ver + :one, focused = :f, "
-                              "streak_start = if_not_exists(streak_start, :now)")
+                expression = (
+                    "SET last_seen = :now, score = :s, hb = hb + :one, ver = ver + :one, focused = :f, "
+                    "streak_start = if_not_exists(streak_start, :now)"
+                )
             else:
-                expression = ("SET last_seen = :now, score = :s, hb = hb + :one, ver = ver + :one, focused = :f "
-                              "REMOVE streak_start")
+                expression = (
+                    "SET last_seen = :now, score = :s, hb = hb + :one, ver = ver + :one, focused = :f "
+                    "REMOVE streak_start"
+                )
             try:
-                old = dal.de(db.update_item(
-                    TableName=self.store.pools, Key=self.store.member_key(pool_id, caller.user_id),
-                    UpdateExpression=expression,
-                    ConditionExpression="connection_id = :c AND #st = :present AND last_seen BETWEEN :lo AND :hi",
-                    ExpressionAttributeNames={"#st": "status"},
-                    ExpressionAttributeValues=dal.ser_map({
-                        ":now": now, ":s": score, ":one": 1, ":c": caller.connection_id, ":present": "present",
-                        ":f": focused, ":lo": now - s.pool_away_after_seconds,
-                        ":hi": now - s.pool_focus_min_interval_seconds}),
-                    ReturnValues="ALL_OLD", ReturnValuesOnConditionCheckFailure="ALL_OLD")["Attributes"])
+                old = dal.de(
+                    db.update_item(
+                        TableName=self.store.pools,
+                        Key=self.store.member_key(pool_id, caller.user_id),
+                        UpdateExpression=expression,
+                        ConditionExpression="connection_id = :c AND #st = :present AND last_seen BETWEEN :lo AND :hi",
+                        ExpressionAttributeNames={"#st": "status"},
+                        ExpressionAttributeValues=dal.ser_map(
+                            {
+                                ":now": now,
+                                ":s": score,
+                                ":one": 1,
+                                ":c": caller.connection_id,
+                                ":present": "present",
+                                ":f": focused,
+                                ":lo": now - s.pool_away_after_seconds,
+                                ":hi": now - s.pool_focus_min_interval_seconds,
+                            }
+                        ),
+                        ReturnValues="ALL_OLD",
+                        ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                    )["Attributes"]
+                )
             except db.exceptions.ConditionalCheckFailedException as exc:
                 old = dal.de(exc.response.get("Item"))
                 try:
@@ -339,8 +452,15 @@ class Presence:
                 except OpFailed:
                     continue
             new = dict(old)
-            new.update({"last_seen": now, "score": score, "hb": int(old.get("hb", 0)) + 1,
-                        "ver": int(old.get("ver", 0)) + 1, "focused": focused})
+            new.update(
+                {
+                    "last_seen": now,
+                    "score": score,
+                    "hb": int(old.get("hb", 0)) + 1,
+                    "ver": int(old.get("ver", 0)) + 1,
+                    "focused": focused,
+                }
+            )
             if focused:
                 new.setdefault("streak_start", now)
             else:
@@ -352,22 +472,39 @@ class Presence:
             raise ClientError("busy", "The pool is busy; try again.")
         self.broadcast_focus(pool_id, new)
 
-    def _slow_heartbeat(self, caller: Caller, pool_id: str, old: dict[str, Any] | None, score: int,
-                        focused: bool, now: float) -> dict[str, Any]:
+    def _slow_heartbeat(
+        self,
+        caller: Caller,
+        pool_id: str,
+        old: dict[str, Any] | None,
+        score: int,
+        focused: bool,
+        now: float,
+    ) -> dict[str, Any]:
         s = self.settings
         if old is None or old.get("connection_id") != caller.connection_id or not is_reachable(old):
             raise ClientError("not_in_pool", "You are not in this pool.")
         last_seen = float(old.get("last_seen", 0))
         if int(old.get("hb", 0)) > 0 and last_seen > now - s.pool_focus_min_interval_seconds:
             wait = round(last_seen + s.pool_focus_min_interval_seconds - now, 3)
-            raise ClientError("rate_limited", "Heartbeats are too frequent.", {"retry_after": max(wait, 0.001)})
+            raise ClientError(
+                "rate_limited", "Heartbeats are too frequent.", {"retry_after": max(wait, 0.001)}
+            )
         new = dict(old)
-        new.update({"last_seen": now, "score": score, "hb": int(old.get("hb", 0)) + 1,
-                    "ver": int(old.get("ver", 0)) + 1})
+        new.update(
+            {
+                "last_seen": now,
+                "score": score,
+                "hb": int(old.get("hb", 0)) + 1,
+                "ver": int(old.get("ver", 0)) + 1,
+            }
+        )
         status, reason = old.get("status"), old.get("away_reason")
         if status == "away" and reason == "user":
             # Explicitly away: the score is shown, no focus time counts until "back".
-            op = self._member_update(pool_id, old, {"last_seen": now, "score": score, "hb": new["hb"]})
+            op = self._member_update(
+                pool_id, old, {"last_seen": now, "score": score, "hb": new["hb"]}
+            )
             self._write_one(op)
             new["focused"] = False
             return new
@@ -383,10 +520,19 @@ class Presence:
             sets["status"] = "present"
             new["status"] = "present"
             new.pop("away_reason", None)
-            seq = self.store.sequenced(pool_id, [self._member_update(pool_id, old, sets,
-                                                                     removes + ("away_reason",))] + ops)
-            self._emit(pool_id, {"type": "member_back", "pool_id": pool_id, "seq": seq,
-                                 "user_id": caller.user_id, "reason": "heartbeat"})
+            seq = self.store.sequenced(
+                pool_id, [self._member_update(pool_id, old, sets, removes + ("away_reason",))] + ops
+            )
+            self._emit(
+                pool_id,
+                {
+                    "type": "member_back",
+                    "pool_id": pool_id,
+                    "seq": seq,
+                    "user_id": caller.user_id,
+                    "reason": "heartbeat",
+                },
+            )
             return new
         # Present, but the focus state flipped or the heartbeat came after a gap.
         self._transact([self._member_update(pool_id, old, sets, removes)] + ops)
@@ -397,8 +543,13 @@ class Presence:
         _, ops = self._close_stretch(pool_id, old)
         start, end = open_stretch(old) or (0.0, 0.0)
         seconds = round(max(0.0, end - start), 3)
-        member = update_op(self.store.pools, self.store.member_key(pool_id, old["user_id"]),
-                           "ADD focus_closed :s", {":s": seconds}, "attribute_exists(pk)")
+        member = update_op(
+            self.store.pools,
+            self.store.member_key(pool_id, old["user_id"]),
+            "ADD focus_closed :s",
+            {":s": seconds},
+            "attribute_exists(pk)",
+        )
         try:
             self._transact([member] + ops)
         except OpFailed:
@@ -425,14 +576,22 @@ class Presence:
         meta, members = self.store.partition(pool_id, fields=TIMEOUT_FIELDS)
         if meta is None:
             return
-        event = {"type": "focus_updated", "pool_id": pool_id, "seq": int(meta.get("seq", 0)),
-                 "user_id": member["user_id"], "score": member.get("score"),
-                 "focused": bool(member.get("focused")) and member.get("status") == "present",
-                 "focused_seconds": round(focused_seconds(member), 1), "hb": int(member.get("hb", 0)),
-                 "at": iso(float(member["last_seen"]))}
+        event = {
+            "type": "focus_updated",
+            "pool_id": pool_id,
+            "seq": int(meta.get("seq", 0)),
+            "user_id": member["user_id"],
+            "score": member.get("score"),
+            "focused": bool(member.get("focused")) and member.get("status") == "present",
+            "focused_seconds": round(focused_seconds(member), 1),
+            "hb": int(member.get("hb", 0)),
+            "at": iso(float(member["last_seen"])),
+        }
         recipients = self._recipients(members)
         if member.get("connection_id") not in recipients and is_reachable(member):
-            recipients.append(member["connection_id"])  # eventually consistent read missed the sender
+            recipients.append(
+                member["connection_id"]
+            )  # eventually consistent read missed the sender
         gone = self.broadcaster.send(recipients, event)
         if gone:
             self.handle_gone(pool_id, members, gone)
@@ -453,14 +612,23 @@ class Presence:
                 return None
             sets, ops = self._close_stretch(pool_id, member)
             sets.update({"status": "away", "away_reason": "user"})
-            return pool_id, self.store.sequenced(pool_id, [self._member_update(pool_id, member, sets,
-                                                                               ("streak_start",))] + ops)
+            return pool_id, self.store.sequenced(
+                pool_id, [self._member_update(pool_id, member, sets, ("streak_start",))] + ops
+            )
 
         result = self._guard(lambda: self._retrying(attempt))
         if result:
             pool_id, seq = result
-            self._emit(pool_id, {"type": "member_away", "pool_id": pool_id, "seq": seq,
-                                 "user_id": caller.user_id, "reason": "user"})
+            self._emit(
+                pool_id,
+                {
+                    "type": "member_away",
+                    "pool_id": pool_id,
+                    "seq": seq,
+                    "user_id": caller.user_id,
+                    "reason": "user",
+                },
+            )
 
     def back(self, caller: Caller) -> None:
         def attempt():  # noqa: ANN202
@@ -470,19 +638,30 @@ class Presence:
             if member.get("away_reason") == "disconnected":
                 raise ClientError("not_in_pool", "Enter the pool again after reconnecting.")
             sets = {"status": "present", "last_seen": time.time(), "focused": False}
-            return pool_id, self.store.sequenced(pool_id, [self._member_update(
-                pool_id, member, sets, ("away_reason", "streak_start"))])
+            return pool_id, self.store.sequenced(
+                pool_id,
+                [self._member_update(pool_id, member, sets, ("away_reason", "streak_start"))],
+            )
 
         result = self._guard(lambda: self._retrying(attempt))
         if result:
             pool_id, seq = result
-            self._emit(pool_id, {"type": "member_back", "pool_id": pool_id, "seq": seq,
-                                 "user_id": caller.user_id, "reason": "user"})
+            self._emit(
+                pool_id,
+                {
+                    "type": "member_back",
+                    "pool_id": pool_id,
+                    "seq": seq,
+                    "user_id": caller.user_id,
+                    "reason": "user",
+                },
+            )
 
     def exit(self, caller: Caller) -> None:
         pool_id, member = self._my_member(caller)
-        self._guard(lambda: self.remove(pool_id, member["user_id"], "exit",
-                                        extra=(caller.connection_id,)))
+        self._guard(
+            lambda: self.remove(pool_id, member["user_id"], "exit", extra=(caller.connection_id,))
+        )
 
     def _guard(self, action):  # noqa: ANN001, ANN202
         try:
@@ -493,9 +672,11 @@ class Presence:
             raise ClientError("busy", "The pool is busy; try again.") from None
 
     # --- removal, disconnects, timeouts ------------------------------------------------------
-    def remove(self, pool_id: str, user_id: str, reason: str, extra: tuple[str, ...] = (),
-               only_if=None) -> bool:  # noqa: ANN001
+    def remove(
+        self, pool_id: str, user_id: str, reason: str, extra: tuple[str, ...] = (), only_if=None
+    ) -> bool:  # noqa: ANN001
         """Remove a member (seat freed, session recorded, member_left broadcast); False if already gone."""
+
         def attempt() -> int | None:
             meta = self.store.meta(pool_id)
             member = self.store.member(pool_id, user_id)
@@ -504,43 +685,79 @@ class Presence:
             now = time.time()
             _, flush = self._close_stretch(pool_id, member)
             ops = [
-                delete_op(self.store.pools, self.store.member_key(pool_id, user_id), "ver = :ver",
-                          {":ver": int(member.get("ver", 0))}),
-                delete_op(self.store.pools, lock_key(user_id), "attribute_not_exists(pk) OR pool_id = :p",
-                          {":p": pool_id}),
+                delete_op(
+                    self.store.pools,
+                    self.store.member_key(pool_id, user_id),
+                    "ver = :ver",
+                    {":ver": int(member.get("ver", 0))},
+                ),
+                delete_op(
+                    self.store.pools,
+                    lock_key(user_id),
+                    "attribute_not_exists(pk) OR pool_id = :p",
+                    {":p": pool_id},
+                ),
                 self._session_op(meta, member, now, reason),
             ] + flush
-            return self.store.sequenced(pool_id, ops, meta_set="member_count = member_count - :one",
-                                        meta_values={":one": 1})
+            return self.store.sequenced(
+                pool_id, ops, meta_set="member_count = member_count - :one", meta_values={":one": 1}
+            )
 
         try:
             seq = self._retrying(attempt)
         except OpFailed as exc:
-            if exc.index == 1:  # the lock names another pool: drop our member anyway on the next try
-                logger.warning("member lock mismatch", extra={"pool_id": pool_id, "user_id": user_id})
+            if (
+                exc.index == 1
+            ):  # the lock names another pool: drop our member anyway on the next try
+                logger.warning(
+                    "member lock mismatch", extra={"pool_id": pool_id, "user_id": user_id}
+                )
             return False
         if seq is None:
             return False
         metrics.add_metric(name="PoolExits", unit=MetricUnit.Count, value=1)
-        self._emit(pool_id, {"type": "member_left", "pool_id": pool_id, "seq": seq, "user_id": user_id,
-                             "reason": reason}, extra)
+        self._emit(
+            pool_id,
+            {
+                "type": "member_left",
+                "pool_id": pool_id,
+                "seq": seq,
+                "user_id": user_id,
+                "reason": reason,
+            },
+            extra,
+        )
         return True
 
     def mark_disconnected(self, pool_id: str, user_id: str, connection_id: str) -> bool:
         """The member's connection is gone: keep the seat for the grace period (member_away)."""
         if self.settings.pool_grace_seconds <= 0:
-            return self.remove(pool_id, user_id, "disconnected",
-                               only_if=lambda m: m.get("connection_id") == connection_id)
+            return self.remove(
+                pool_id,
+                user_id,
+                "disconnected",
+                only_if=lambda m: m.get("connection_id") == connection_id,
+            )
 
         def attempt() -> int | None:
             member = self.store.member(pool_id, user_id)
-            if member is None or member.get("connection_id") != connection_id or not is_reachable(member):
+            if (
+                member is None
+                or member.get("connection_id") != connection_id
+                or not is_reachable(member)
+            ):
                 return None
             sets, ops = self._close_stretch(pool_id, member)
-            sets.update({"status": "away", "away_reason": "disconnected",
-                         "grace_until": time.time() + self.settings.pool_grace_seconds})
-            return self.store.sequenced(pool_id, [self._member_update(pool_id, member, sets,
-                                                                      ("streak_start",))] + ops)
+            sets.update(
+                {
+                    "status": "away",
+                    "away_reason": "disconnected",
+                    "grace_until": time.time() + self.settings.pool_grace_seconds,
+                }
+            )
+            return self.store.sequenced(
+                pool_id, [self._member_update(pool_id, member, sets, ("streak_start",))] + ops
+            )
 
         try:
             seq = self._retrying(attempt)
@@ -548,13 +765,22 @@ class Presence:
             return False
         if seq is None:
             return False
-        self._emit(pool_id, {"type": "member_away", "pool_id": pool_id, "seq": seq, "user_id": user_id,
-                             "reason": "disconnected"})
+        self._emit(
+            pool_id,
+            {
+                "type": "member_away",
+                "pool_id": pool_id,
+                "seq": seq,
+                "user_id": user_id,
+                "reason": "disconnected",
+            },
+        )
         return True
 
     def disconnected(self, caller: Caller) -> None:
-        self.store.db.delete_item(TableName=self.store.connections,
-                                  Key={"connection_id": {"S": caller.connection_id}})
+        self.store.db.delete_item(
+            TableName=self.store.connections, Key={"connection_id": {"S": caller.connection_id}}
+        )
         lock = self.store.lock(caller.user_id)
         if lock is not None:
             self.mark_disconnected(lock["pool_id"], caller.user_id, caller.connection_id)
@@ -567,7 +793,9 @@ class Presence:
         never recursively (a mass disconnect costs one event per dead member).
         """
         state = _gone_state
-        if getattr(state, "queue", None) is not None:  # called from inside this loop: queue, don't recurse
+        if (
+            getattr(state, "queue", None) is not None
+        ):  # called from inside this loop: queue, don't recurse
             for connection_id in gone:
                 if connection_id not in state.seen:
                     state.seen.add(connection_id)
@@ -579,9 +807,13 @@ class Presence:
             while state.queue:
                 pool, known, connection_id = state.queue.pop(0)
                 metrics.add_metric(name="StaleConnections", unit=MetricUnit.Count, value=1)
-                logger.info("stale connection removed", extra={"connection_id": connection_id, "pool_id": pool})
-                self.store.db.delete_item(TableName=self.store.connections,
-                                          Key={"connection_id": {"S": connection_id}})
+                logger.info(
+                    "stale connection removed",
+                    extra={"connection_id": connection_id, "pool_id": pool},
+                )
+                self.store.db.delete_item(
+                    TableName=self.store.connections, Key={"connection_id": {"S": connection_id}}
+                )
                 for member in known:
                     if member.get("connection_id") == connection_id:
                         self.mark_disconnected(pool, member["user_id"], connection_id)
@@ -593,24 +825,42 @@ class Presence:
         sets, ops = self._close_stretch(pool_id, member)
         sets.update({"status": "away", "away_reason": "timeout"})
         try:
-            seq = self.store.sequenced(pool_id, [self._member_update(pool_id, member, sets,
-                                                                     ("streak_start",))] + ops)
+            seq = self.store.sequenced(
+                pool_id, [self._member_update(pool_id, member, sets, ("streak_start",))] + ops
+            )
         except (OpFailed, Busy, PoolMissing):
             return  # somebody else (a heartbeat, another sweep) changed it first
-        self._emit(pool_id, {"type": "member_away", "pool_id": pool_id, "seq": seq,
-                             "user_id": member["user_id"], "reason": "timeout"})
+        self._emit(
+            pool_id,
+            {
+                "type": "member_away",
+                "pool_id": pool_id,
+                "seq": seq,
+                "user_id": member["user_id"],
+                "reason": "timeout",
+            },
+        )
 
-    def enforce_timeouts(self, pool_id: str, members: list[dict[str, Any]], now: float,
-                         check_idle: bool = False) -> None:
+    def enforce_timeouts(
+        self, pool_id: str, members: list[dict[str, Any]], now: float, check_idle: bool = False
+    ) -> None:
         s = self.settings
         for member in members:
             last_seen = float(member.get("last_seen", 0))
             if member.get("away_reason") == "disconnected":
                 if float(member.get("grace_until", 0)) < now:
-                    self.remove(pool_id, member["user_id"], "timeout",
-                                only_if=lambda m, v=member.get("ver"): m.get("ver") == v)
+                    self.remove(
+                        pool_id,
+                        member["user_id"],
+                        "timeout",
+                        only_if=lambda m, v=member.get("ver"): m.get("ver") == v,
+                    )
             elif member.get("status") == "present" and last_seen < now - s.pool_away_after_seconds:
                 self._timeout_away(pool_id, member)
-            elif check_idle and last_seen < now - s.pool_stale_after_seconds and member.get("connection_id"):
+            elif (
+                check_idle
+                and last_seen < now - s.pool_stale_after_seconds
+                and member.get("connection_id")
+            ):
                 if not self.broadcaster.alive(member["connection_id"]):
                     self.handle_gone(pool_id, [member], {member["connection_id"]})

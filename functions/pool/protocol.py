@@ -1,4 +1,5 @@
 """The WebSocket protocol: client frames (validated) and error frames."""
+
 from __future__ import annotations
 
 from typing import Annotated, Literal
@@ -34,7 +35,9 @@ class Bare(Frame):
 FRAMES = {"enter": Enter, "focus": Focus, "away": Bare, "back": Bare, "exit": Bare, "ping": Bare}
 
 
-def error_frame(code: str, message: str, ref: str | None = None, **extra: object) -> dict[str, object]:
+def error_frame(
+    code: str, message: str, ref: str | None = None, **extra: object
+) -> dict[str, object]:
     frame: dict[str, object] = {"type": "error", "code": code, "message": message}
     if ref is not None:
         frame["ref"] = ref

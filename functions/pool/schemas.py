@@ -1,4 +1,5 @@
 """Request and response models of the pool REST API."""
+
 from __future__ import annotations
 
 import unicodedata

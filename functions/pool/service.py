@@ -1,4 +1,5 @@
 """The pool REST API's logic: pools, access, snapshots, leaderboards, focus history, avatar uploads."""
+
 from __future__ import annotations
 
 import time
@@ -29,20 +30,30 @@ from functions.pool.schemas import (
 )
 
 AVATAR_EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
-INVALID_CURSOR = Problem(400, "invalid-cursor", "Invalid cursor", "The pagination cursor is not valid.")
+INVALID_CURSOR = Problem(
+    400, "invalid-cursor", "Invalid cursor", "The pagination cursor is not valid."
+)
 
 
 def pool_out(meta: dict[str, Any]) -> PoolOut:
-    return PoolOut(pool_id=meta["pool_id"], name=meta["name"], capacity=int(meta["capacity"]),
-                   public=bool(meta.get("public")), owner_id=meta["owner_id"],
-                   member_count=int(meta.get("member_count", 0)), created_at=iso(meta.get("created_at")))
+    return PoolOut(
+        pool_id=meta["pool_id"],
+        name=meta["name"],
+        capacity=int(meta["capacity"]),
+        public=bool(meta.get("public")),
+        owner_id=meta["owner_id"],
+        member_count=int(meta.get("member_count", 0)),
+        created_at=iso(meta.get("created_at")),
+    )
 
 
 def _cursor_key(cursor: str | None, names: set[str]) -> dict[str, Any] | None:
     position = decode_cursor(cursor)
     if position is None:
         return None
-    if set(position) != names or not all(isinstance(v, str) and 0 < len(v) < 200 for v in position.values()):
+    if set(position) != names or not all(
+        isinstance(v, str) and 0 < len(v) < 200 for v in position.values()
+    ):
         raise INVALID_CURSOR
     return {k: {"S": v} for k, v in position.items()}
 
@@ -61,20 +72,42 @@ class PoolService:
     # --- pools ------------------------------------------------------------------
     def create(self, owner_id: str, body: PoolCreate) -> PoolOut:
         if body.capacity > self.settings.pool_max_capacity:
-            raise Problem(422, "capacity-too-large", "Capacity too large",
-                          f"Pools hold at most {self.settings.pool_max_capacity} members.")
+            raise Problem(
+                422,
+                "capacity-too-large",
+                "Capacity too large",
+                f"Pools hold at most {self.settings.pool_max_capacity} members.",
+            )
         pool_id = uuid.uuid4().hex
         now = time.time()
-        meta = {"pk": dal.pool_pk(pool_id), "sk": dal.META, "pool_id": pool_id, "name": body.name,
-                "capacity": body.capacity, "public": body.public, "owner_id": owner_id, "created_at": now,
-                "member_count": 0, "seq": 0}
+        meta = {
+            "pk": dal.pool_pk(pool_id),
+            "sk": dal.META,
+            "pool_id": pool_id,
+            "name": body.name,
+            "capacity": body.capacity,
+            "public": body.public,
+            "owner_id": owner_id,
+            "created_at": now,
+            "member_count": 0,
+            "seq": 0,
+        }
         if body.public:
             meta.update({"public_pk": "PUBLIC", "public_sk": f"{now:017.3f}#{pool_id}"})
-        grant = {"pk": dal.pool_pk(pool_id), "sk": dal.grant_sk(owner_id), "grantee": owner_id,
-                 "pool_id": pool_id, "role": "owner", "granted_at": now}
-        self.store.db.transact_write_items(TransactItems=[
-            put_op(self.store.pools, meta, "attribute_not_exists(pk)").item(),
-            put_op(self.store.pools, grant).item()])
+        grant = {
+            "pk": dal.pool_pk(pool_id),
+            "sk": dal.grant_sk(owner_id),
+            "grantee": owner_id,
+            "pool_id": pool_id,
+            "role": "owner",
+            "granted_at": now,
+        }
+        self.store.db.transact_write_items(
+            TransactItems=[
+                put_op(self.store.pools, meta, "attribute_not_exists(pk)").item(),
+                put_op(self.store.pools, grant).item(),
+            ]
+        )
         metrics.add_metric(name="PoolsCreated", unit=MetricUnit.Count, value=1)
         return pool_out(meta)
 
@@ -89,19 +122,30 @@ class PoolService:
 
     def list_public(self, limit: int, cursor: str | None) -> Page[PoolOut]:
         kwargs: dict[str, Any] = {
-            "TableName": self.store.pools, "IndexName": "public-pools", "Limit": limit, "ScanIndexForward": False,
-            "KeyConditionExpression": "public_pk = :p", "ExpressionAttributeValues": {":p": {"S": "PUBLIC"}}}
+            "TableName": self.store.pools,
+            "IndexName": "public-pools",
+            "Limit": limit,
+            "ScanIndexForward": False,
+            "KeyConditionExpression": "public_pk = :p",
+            "ExpressionAttributeValues": {":p": {"S": "PUBLIC"}},
+        }
         start = _cursor_key(cursor, {"pk", "sk", "public_pk", "public_sk"})
         if start:
             kwargs["ExclusiveStartKey"] = start
         page = self.store.db.query(**kwargs)
-        return Page[PoolOut](items=[pool_out(dal.de(i)) for i in page.get("Items", [])],
-                             next_cursor=_next_cursor(page))
+        return Page[PoolOut](
+            items=[pool_out(dal.de(i)) for i in page.get("Items", [])],
+            next_cursor=_next_cursor(page),
+        )
 
     def list_mine(self, user_id: str, limit: int, cursor: str | None) -> Page[PoolOut]:
         kwargs: dict[str, Any] = {
-            "TableName": self.store.pools, "IndexName": "by-grantee", "Limit": limit,
-            "KeyConditionExpression": "grantee = :u", "ExpressionAttributeValues": {":u": {"S": user_id}}}
+            "TableName": self.store.pools,
+            "IndexName": "by-grantee",
+            "Limit": limit,
+            "KeyConditionExpression": "grantee = :u",
+            "ExpressionAttributeValues": {":u": {"S": user_id}},
+        }
         start = _cursor_key(cursor, {"pk", "sk", "grantee"})
         if start:
             kwargs["ExclusiveStartKey"] = start
@@ -117,8 +161,10 @@ class PoolService:
                     meta = dal.de(item)
                     metas[meta["pool_id"]] = meta
                 request = answer.get("UnprocessedKeys") or {}
-        return Page[PoolOut](items=[pool_out(metas[pid]) for pid in ids if pid in metas],
-                             next_cursor=_next_cursor(page))
+        return Page[PoolOut](
+            items=[pool_out(metas[pid]) for pid in ids if pid in metas],
+            next_cursor=_next_cursor(page),
+        )
 
     def detail(self, user_id: str, pool_id: str) -> PoolDetail:
         self.visible_meta(user_id, pool_id)
@@ -126,16 +172,29 @@ class PoolService:
         if meta is None:
             raise NotFound("pool")
         snapshot = self.presence.snapshot(meta, members, avatar_url=self.avatar_url)
-        return PoolDetail(**pool_out(meta).model_dump(), seq=snapshot["seq"],
-                          members=[MemberOut(**m) for m in snapshot["members"]])
+        return PoolDetail(
+            **pool_out(meta).model_dump(),
+            seq=snapshot["seq"],
+            members=[MemberOut(**m) for m in snapshot["members"]],
+        )
 
     def invite(self, owner_id: str, pool_id: str, user_id: str) -> InviteOut:
         meta = self.visible_meta(owner_id, pool_id)
         if meta["owner_id"] != owner_id:
             raise Forbidden("Only the pool's owner invites members.")
-        self.store.db.put_item(TableName=self.store.pools, Item=dal.ser_map({
-            "pk": dal.pool_pk(pool_id), "sk": dal.grant_sk(user_id), "grantee": user_id, "pool_id": pool_id,
-            "role": "member", "granted_at": time.time()}))
+        self.store.db.put_item(
+            TableName=self.store.pools,
+            Item=dal.ser_map(
+                {
+                    "pk": dal.pool_pk(pool_id),
+                    "sk": dal.grant_sk(user_id),
+                    "grantee": user_id,
+                    "pool_id": pool_id,
+                    "role": "member",
+                    "granted_at": time.time(),
+                }
+            ),
+        )
         return InviteOut(pool_id=pool_id, user_id=user_id)
 
     # --- leaderboards ---------------------------------------------------------------------
@@ -145,17 +204,24 @@ class PoolService:
         today = now.replace(hour=0, minute=0, second=0, microsecond=0)
         # "day": today (UTC); "week": the ISO week so far (Monday 00:00 UTC → now).
         start = today if period == "day" else today - timedelta(days=today.weekday())
-        days = [(start + timedelta(days=i)).strftime("%Y-%m-%d") for i in range((today - start).days + 1)]
+        days = [
+            (start + timedelta(days=i)).strftime("%Y-%m-%d")
+            for i in range((today - start).days + 1)
+        ]
         totals: dict[str, float] = {}
         for day in days:
             kwargs: dict[str, Any] = {
-                "TableName": self.store.focus, "KeyConditionExpression": "pk = :pk",
-                "ExpressionAttributeValues": {":pk": {"S": f"{dal.pool_pk(pool_id)}#D#{day}"}}}
+                "TableName": self.store.focus,
+                "KeyConditionExpression": "pk = :pk",
+                "ExpressionAttributeValues": {":pk": {"S": f"{dal.pool_pk(pool_id)}#D#{day}"}},
+            }
             while True:
                 page = self.store.db.query(**kwargs)
                 for item in page.get("Items", []):
                     row = dal.de(item)
-                    totals[row["user_id"]] = totals.get(row["user_id"], 0.0) + float(row["focused_seconds"])
+                    totals[row["user_id"]] = totals.get(row["user_id"], 0.0) + float(
+                        row["focused_seconds"]
+                    )
                 if "LastEvaluatedKey" not in page:
                     break
                 kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
@@ -170,11 +236,18 @@ class PoolService:
                 if day in days:
                     totals[member["user_id"]] = totals.get(member["user_id"], 0.0) + seconds
         ranked = sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
-        return Leaderboard(pool_id=pool_id, period=period, start=start.isoformat().replace("+00:00", "Z"),
-                           end=now.isoformat(timespec="seconds").replace("+00:00", "Z"),
-                           entries=[LeaderboardEntry(rank=i + 1, user_id=uid, focused_minutes=round(sec / 60, 2),
-                                                     live=uid in live)
-                                    for i, (uid, sec) in enumerate(ranked)])
+        return Leaderboard(
+            pool_id=pool_id,
+            period=period,
+            start=start.isoformat().replace("+00:00", "Z"),
+            end=now.isoformat(timespec="seconds").replace("+00:00", "Z"),
+            entries=[
+                LeaderboardEntry(
+                    rank=i + 1, user_id=uid, focused_minutes=round(sec / 60, 2), live=uid in live
+                )
+                for i, (uid, sec) in enumerate(ranked)
+            ],
+        )
 
     # --- my focus history ------------------------------------------------------------------------
     def my_focus(self, user_id: str, limit: int, cursor: str | None) -> Page[FocusSession]:
@@ -184,14 +257,24 @@ class PoolService:
             member = self.store.member(lock["pool_id"], user_id) if lock else None
             if member is not None:
                 meta = self.store.meta(lock["pool_id"]) or {}
-                items.append(FocusSession(
-                    session_id=member["session_id"], pool_id=lock["pool_id"], pool_name=meta.get("name"),
-                    started_at=iso(member["entered_at"]), focused_minutes=round(focused_seconds(member) / 60, 2),
-                    heartbeats=int(member.get("hb", 0)), active=True))
+                items.append(
+                    FocusSession(
+                        session_id=member["session_id"],
+                        pool_id=lock["pool_id"],
+                        pool_name=meta.get("name"),
+                        started_at=iso(member["entered_at"]),
+                        focused_minutes=round(focused_seconds(member) / 60, 2),
+                        heartbeats=int(member.get("hb", 0)),
+                        active=True,
+                    )
+                )
         kwargs: dict[str, Any] = {
-            "TableName": self.store.focus, "Limit": limit, "ScanIndexForward": False,
+            "TableName": self.store.focus,
+            "Limit": limit,
+            "ScanIndexForward": False,
             "KeyConditionExpression": "pk = :pk AND begins_with(sk, :s)",
-            "ExpressionAttributeValues": {":pk": {"S": f"USER#{user_id}"}, ":s": {"S": "S#"}}}
+            "ExpressionAttributeValues": {":pk": {"S": f"USER#{user_id}"}, ":s": {"S": "S#"}},
+        }
         start = _cursor_key(cursor, {"pk", "sk"})
         if start:
             if start["pk"]["S"] != f"USER#{user_id}":
@@ -200,33 +283,58 @@ class PoolService:
         page = self.store.db.query(**kwargs)
         for item in page.get("Items", []):
             row = dal.de(item)
-            items.append(FocusSession(
-                session_id=row["session_id"], pool_id=row["pool_id"], pool_name=row.get("pool_name"),
-                started_at=iso(row["started_at"]), ended_at=iso(row["ended_at"]),
-                focused_minutes=round(float(row["focused_seconds"]) / 60, 2), heartbeats=int(row["heartbeats"]),
-                active=False, end_reason=row.get("end_reason")))
+            items.append(
+                FocusSession(
+                    session_id=row["session_id"],
+                    pool_id=row["pool_id"],
+                    pool_name=row.get("pool_name"),
+                    started_at=iso(row["started_at"]),
+                    ended_at=iso(row["ended_at"]),
+                    focused_minutes=round(float(row["focused_seconds"]) / 60, 2),
+                    heartbeats=int(row["heartbeats"]),
+                    active=False,
+                    end_reason=row.get("end_reason"),
+                )
+            )
         return Page[FocusSession](items=items, next_cursor=_next_cursor(page))
 
     # --- avatars --------------------------------------------------------------------------------------
     def avatar_upload(self, user_id: str, pool_id: str, content_type: str) -> AvatarUpload:
         self.visible_meta(user_id, pool_id)
         if self.store.member(pool_id, user_id) is None:
-            raise Problem(409, "not-in-pool", "Conflict", "Enter the pool before uploading an avatar.")
+            raise Problem(
+                409, "not-in-pool", "Conflict", "Enter the pool before uploading an avatar."
+            )
         s = self.settings
-        key = f"avatars/{pool_id}/{user_id}/{int(time.time() * 1000):015d}-{uuid.uuid4().hex[:8]}." \
-              f"{AVATAR_EXTENSIONS[content_type]}"
+        key = (
+            f"avatars/{pool_id}/{user_id}/{int(time.time() * 1000):015d}-{uuid.uuid4().hex[:8]}."
+            f"{AVATAR_EXTENSIONS[content_type]}"
+        )
         expires_in = 120
         post = aws.client("s3").generate_presigned_post(
-            s.photos_bucket, key, Fields={"Content-Type": content_type},
-            Conditions=[{"Content-Type": content_type}, ["content-length-range", 1, s.pool_avatar_max_bytes]],
-            ExpiresIn=expires_in)
-        return AvatarUpload(url=post["url"], fields=post["fields"], key=key, max_bytes=s.pool_avatar_max_bytes,
-                            expires_in=expires_in)
+            s.photos_bucket,
+            key,
+            Fields={"Content-Type": content_type},
+            Conditions=[
+                {"Content-Type": content_type},
+                ["content-length-range", 1, s.pool_avatar_max_bytes],
+            ],
+            ExpiresIn=expires_in,
+        )
+        return AvatarUpload(
+            url=post["url"],
+            fields=post["fields"],
+            key=key,
+            max_bytes=s.pool_avatar_max_bytes,
+            expires_in=expires_in,
+        )
 
     def avatar_url(self, member: dict[str, Any]) -> str | None:
         key = member.get("avatar_key")
         if not key:
             return None
         return aws.client("s3").generate_presigned_url(
-            "get_object", Params={"Bucket": self.settings.photos_bucket, "Key": key},
-            ExpiresIn=self.settings.pool_avatar_url_seconds)
+            "get_object",
+            Params={"Bucket": self.settings.photos_bucket, "Key": key},
+            ExpiresIn=self.settings.pool_avatar_url_seconds,
+        )

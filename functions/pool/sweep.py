@@ -6,6 +6,7 @@ member's session, members idle past ``pool_stale_after_seconds`` have their
 connection checked with GetConnection (410 Gone: removed). Connection records
 older than API Gateway's 2-hour limit are closed and deleted (``by-age``).
 """
+
 from __future__ import annotations
 
 import time
@@ -34,8 +35,11 @@ def sweep(presence: Presence, now: float | None = None) -> dict[str, int]:
     pools = connections = 0
     for shard in range(dal.LIVE_SHARDS):
         kwargs: dict[str, Any] = {
-            "TableName": store.pools, "IndexName": "live-pools", "KeyConditionExpression": "live_shard = :s",
-            "ExpressionAttributeValues": {":s": {"S": f"LIVE#{shard}"}}}
+            "TableName": store.pools,
+            "IndexName": "live-pools",
+            "KeyConditionExpression": "live_shard = :s",
+            "ExpressionAttributeValues": {":s": {"S": f"LIVE#{shard}"}},
+        }
         while True:
             page = db.query(**kwargs)
             for item in page.get("Items", []):
@@ -47,10 +51,13 @@ def sweep(presence: Presence, now: float | None = None) -> dict[str, int]:
                 presence.enforce_timeouts(pool_id, members, now, check_idle=True)
                 if not members:
                     try:
-                        db.update_item(TableName=store.pools, Key=store.meta_key(pool_id),
-                                       UpdateExpression="REMOVE live_shard",
-                                       ConditionExpression="member_count = :zero",
-                                       ExpressionAttributeValues={":zero": {"N": "0"}})
+                        db.update_item(
+                            TableName=store.pools,
+                            Key=store.meta_key(pool_id),
+                            UpdateExpression="REMOVE live_shard",
+                            ConditionExpression="member_count = :zero",
+                            ExpressionAttributeValues={":zero": {"N": "0"}},
+                        )
                     except db.exceptions.ConditionalCheckFailedException:
                         pass
             if "LastEvaluatedKey" not in page:
@@ -58,15 +65,20 @@ def sweep(presence: Presence, now: float | None = None) -> dict[str, int]:
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
     cutoff = f"{now - MAX_CONNECTION_AGE_SECONDS:017.3f}"
     for shard in range(dal.AGE_SHARDS):
-        kwargs = {"TableName": store.connections, "IndexName": "by-age",
-                  "KeyConditionExpression": "age_shard = :s AND connected_at < :cutoff",
-                  "ExpressionAttributeValues": {":s": {"S": f"AGE#{shard}"}, ":cutoff": {"S": cutoff}}}
+        kwargs = {
+            "TableName": store.connections,
+            "IndexName": "by-age",
+            "KeyConditionExpression": "age_shard = :s AND connected_at < :cutoff",
+            "ExpressionAttributeValues": {":s": {"S": f"AGE#{shard}"}, ":cutoff": {"S": cutoff}},
+        }
         while True:
             page = db.query(**kwargs)
             for item in page.get("Items", []):
                 connection_id = item["connection_id"]["S"]
                 presence.broadcaster.close(connection_id)
-                db.delete_item(TableName=store.connections, Key={"connection_id": {"S": connection_id}})
+                db.delete_item(
+                    TableName=store.connections, Key={"connection_id": {"S": connection_id}}
+                )
                 connections += 1
             if "LastEvaluatedKey" not in page:
                 break

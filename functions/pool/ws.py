@@ -6,6 +6,7 @@ API Gateway invokes it with WebSocket proxy events; the REQUEST authorizer
 connection. Replies and broadcasts go out through the @connections API;
 the return value only matters for ``$connect`` (status, subprotocol).
 """
+
 from __future__ import annotations
 
 import base64
@@ -60,12 +61,21 @@ def connect(event: dict[str, Any], caller: Caller | None) -> dict[str, Any]:
     now = time.time()
     p = presence()
     s = p.settings
-    p.store.db.put_item(TableName=p.store.connections, Item=dal.ser_map({
-        "connection_id": caller.connection_id, "user_id": caller.user_id, "connected_at": f"{now:017.3f}",
-        "token_expires_at": caller.token_expires_at, "age_shard": f"AGE#{sum(caller.connection_id.encode()) % dal.AGE_SHARDS}",
-        "rl_window": int(now // s.pool_rate_limit_window_seconds), "rl_count": 0,
-        "expires_at": int(now) + CONNECTION_TTL_SECONDS,
-    }))
+    p.store.db.put_item(
+        TableName=p.store.connections,
+        Item=dal.ser_map(
+            {
+                "connection_id": caller.connection_id,
+                "user_id": caller.user_id,
+                "connected_at": f"{now:017.3f}",
+                "token_expires_at": caller.token_expires_at,
+                "age_shard": f"AGE#{sum(caller.connection_id.encode()) % dal.AGE_SHARDS}",
+                "rl_window": int(now // s.pool_rate_limit_window_seconds),
+                "rl_count": 0,
+                "expires_at": int(now) + CONNECTION_TTL_SECONDS,
+            }
+        ),
+    )
     metrics.add_metric(name="WebSocketConnects", unit=MetricUnit.Count, value=1)
     headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
     protocols = [x.strip().lower() for x in headers.get("sec-websocket-protocol", "").split(",")]
@@ -82,21 +92,29 @@ def rate_limited(p: Presence, caller: Caller, now: float) -> float | None:
     db = p.store.db
     key = {"connection_id": {"S": caller.connection_id}}
     try:
-        db.update_item(TableName=p.store.connections, Key=key, UpdateExpression="ADD rl_count :one",
-                       ConditionExpression="rl_window = :w AND rl_count < :limit",
-                       ExpressionAttributeValues=dal.ser_map({":one": 1, ":w": window,
-                                                              ":limit": s.pool_rate_limit_messages}),
-                       ReturnValuesOnConditionCheckFailure="ALL_OLD")
+        db.update_item(
+            TableName=p.store.connections,
+            Key=key,
+            UpdateExpression="ADD rl_count :one",
+            ConditionExpression="rl_window = :w AND rl_count < :limit",
+            ExpressionAttributeValues=dal.ser_map(
+                {":one": 1, ":w": window, ":limit": s.pool_rate_limit_messages}
+            ),
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        )
         return None
     except db.exceptions.ConditionalCheckFailedException as exc:
         old = dal.de(exc.response.get("Item")) or {}
     if old.get("rl_window") == window:
         return round((window + 1) * s.pool_rate_limit_window_seconds - now, 3)
     try:  # a new window
-        db.update_item(TableName=p.store.connections, Key=key,
-                       UpdateExpression="SET rl_window = :w, rl_count = :one, user_id = if_not_exists(user_id, :u)",
-                       ConditionExpression="attribute_not_exists(rl_window) OR rl_window <> :w",
-                       ExpressionAttributeValues=dal.ser_map({":one": 1, ":w": window, ":u": caller.user_id}))
+        db.update_item(
+            TableName=p.store.connections,
+            Key=key,
+            UpdateExpression="SET rl_window = :w, rl_count = :one, user_id = if_not_exists(user_id, :u)",
+            ConditionExpression="attribute_not_exists(rl_window) OR rl_window <> :w",
+            ExpressionAttributeValues=dal.ser_map({":one": 1, ":w": window, ":u": caller.user_id}),
+        )
     except db.exceptions.ConditionalCheckFailedException:
         return rate_limited(p, caller, now)
     return None
@@ -118,15 +136,23 @@ def message(event: dict[str, Any], caller: Caller) -> None:
     reply = p.broadcaster.send_one
     raw = _body(event)
     if len(raw) > s.pool_max_message_bytes:
-        reply(caller.connection_id, error_frame("message_too_large",
-                                                f"Frames are limited to {s.pool_max_message_bytes} bytes.",
-                                                limit=s.pool_max_message_bytes))
+        reply(
+            caller.connection_id,
+            error_frame(
+                "message_too_large",
+                f"Frames are limited to {s.pool_max_message_bytes} bytes.",
+                limit=s.pool_max_message_bytes,
+            ),
+        )
         return
     now = time.time()
     if caller.token_expires_at and now >= caller.token_expires_at:
         # The token this connection was opened with has expired: say so, then close.
         metrics.add_metric(name="WebSocketTokenExpired", unit=MetricUnit.Count, value=1)
-        reply(caller.connection_id, error_frame("token_expired", "Your access token expired; reconnect with a new one."))
+        reply(
+            caller.connection_id,
+            error_frame("token_expired", "Your access token expired; reconnect with a new one."),
+        )
         p.broadcaster.close(caller.connection_id)
         return
     try:
@@ -135,21 +161,34 @@ def message(event: dict[str, Any], caller: Caller) -> None:
         data = None
     ref = data.get("ref") if isinstance(data, dict) and isinstance(data.get("ref"), str) else None
     if not isinstance(data, dict) or not isinstance(data.get("action"), str):
-        _frame_limit(p, caller, now) or reply(caller.connection_id,
-                                              error_frame("malformed", "Frames are JSON objects with an action.", ref))
+        _frame_limit(p, caller, now) or reply(
+            caller.connection_id,
+            error_frame("malformed", "Frames are JSON objects with an action.", ref),
+        )
         return
     action = data["action"]
     model = FRAMES.get(action)
     if model is None:
-        _frame_limit(p, caller, now) or reply(caller.connection_id, error_frame(
-            "unknown_action", f"Unknown action; use one of {sorted(FRAMES)}.", ref, action=action[:32]))
+        _frame_limit(p, caller, now) or reply(
+            caller.connection_id,
+            error_frame(
+                "unknown_action",
+                f"Unknown action; use one of {sorted(FRAMES)}.",
+                ref,
+                action=action[:32],
+            ),
+        )
         return
     try:
         frame = model.model_validate(data)
     except ValidationError as exc:
         errors = [{"loc": [str(x) for x in e["loc"]], "msg": e["msg"]} for e in exc.errors()][:5]
-        reply(caller.connection_id, error_frame("invalid_message", "The frame is not valid.", ref,
-                                                action=action, errors=errors))
+        reply(
+            caller.connection_id,
+            error_frame(
+                "invalid_message", "The frame is not valid.", ref, action=action, errors=errors
+            ),
+        )
         return
     if action != "focus" and _frame_limit(p, caller, now, ref):
         return
@@ -167,7 +206,10 @@ def message(event: dict[str, Any], caller: Caller) -> None:
         elif action == "ping":
             reply(caller.connection_id, {"type": "pong", "ref": ref, "at": round(now, 3)})
     except ClientError as exc:
-        reply(caller.connection_id, error_frame(exc.code, exc.message, ref, action=action, **exc.extra))
+        reply(
+            caller.connection_id,
+            error_frame(exc.code, exc.message, ref, action=action, **exc.extra),
+        )
 
 
 def _frame_limit(p: Presence, caller: Caller, now: float, ref: str | None = None) -> bool:
@@ -175,8 +217,10 @@ def _frame_limit(p: Presence, caller: Caller, now: float, ref: str | None = None
     if wait is None:
         return False
     metrics.add_metric(name="WebSocketRateLimited", unit=MetricUnit.Count, value=1)
-    p.broadcaster.send_one(caller.connection_id, error_frame("rate_limited", "Too many frames; slow down.", ref,
-                                                             retry_after=wait))
+    p.broadcaster.send_one(
+        caller.connection_id,
+        error_frame("rate_limited", "Too many frames; slow down.", ref, retry_after=wait),
+    )
     return True
 
 
@@ -201,8 +245,10 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         # Never drop the connection over our own failure: tell the client and keep going.
         logger.exception("pool frame failed")
         try:
-            presence().broadcaster.send_one(caller.connection_id,
-                                            error_frame("internal_error", "Something went wrong; try again."))
+            presence().broadcaster.send_one(
+                caller.connection_id,
+                error_frame("internal_error", "Something went wrong; try again."),
+            )
         except Exception:
             logger.exception("could not report the failure")
     return OK

@@ -8,6 +8,7 @@ the largest remainders ``budget × points mod total_points``; ties by more
 points, then by the smaller user id. The amounts then sum to the budget
 exactly: no unit is lost to rounding, none is created.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -47,5 +48,8 @@ def allocate(points: dict[str, int], budget_minor: int, rate_minor_per_point: in
     leftover = budget_minor - sum(floors.values())
     assert 0 <= leftover < max(1, len(participants))
     lucky = {user for _, _, user in sorted(remainders)[:leftover]}
-    shares = [Share(user, p, floors[user] + (user in lucky), int(user in lucky)) for user, p in participants]
+    shares = [
+        Share(user, p, floors[user] + (user in lucky), int(user in lucky))
+        for user, p in participants
+    ]
     return Allocation(shares, total_points, budget_minor, True)

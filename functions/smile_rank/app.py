@@ -1,4 +1,5 @@
 """Routes of the smile_rank function: smiles, ranking, charities, donations, and their admin."""
+
 from __future__ import annotations
 
 from functools import cache
@@ -25,9 +26,16 @@ from functions.smile_rank.schemas import (
     RankingPage,
     Statement,
 )
-from functions.smile_rank.service import CharityService, DonationService, PeriodAdminService, SmileService
+from functions.smile_rank.service import (
+    CharityService,
+    DonationService,
+    PeriodAdminService,
+    SmileService,
+)
 
-app = create_app("Cheese smiles", "Smile points, the ranking between users, charities and the donation ledger.")
+app = create_app(
+    "Cheese smiles", "Smile points, the ranking between users, charities and the donation ledger."
+)
 
 # An admin close runs this long, then answers (complete: false); calling again continues.
 ADMIN_CLOSE_TIME_BUDGET_SECONDS = 20.0
@@ -79,19 +87,28 @@ async def my_smiles(principal: CurrentPrincipal) -> MySmiles:
 
 
 @app.get("/v1/smiles/ranking", response_model=RankingPage, responses=PROBLEMS, tags=["smiles"])
-async def ranking(principal: CurrentPrincipal, period: Literal["week", "month", "all"] = "week",
-                  limit: Limit = 20, cursor: Cursor = None) -> RankingPage:
+async def ranking(
+    principal: CurrentPrincipal,
+    period: Literal["week", "month", "all"] = "week",
+    limit: Limit = 20,
+    cursor: Cursor = None,
+) -> RankingPage:
     return smiles().ranking(principal.user_id, period, limit, cursor)
 
 
-@app.get("/v1/photos/{photo_id}/smiles", response_model=PhotoSmiles, responses=PROBLEMS, tags=["smiles"])
-def photo_smiles(principal: CurrentPrincipal,
-                 photo_id: Annotated[str, Path(min_length=1, max_length=64)]) -> PhotoSmiles:
+@app.get(
+    "/v1/photos/{photo_id}/smiles", response_model=PhotoSmiles, responses=PROBLEMS, tags=["smiles"]
+)
+def photo_smiles(
+    principal: CurrentPrincipal, photo_id: Annotated[str, Path(min_length=1, max_length=64)]
+) -> PhotoSmiles:
     return smiles().photo_smiles(principal.user_id, photo_id)
 
 
 @app.get("/v1/charities", response_model=CharityPage, responses=PROBLEMS, tags=["charities"])
-def list_charities(principal: CurrentPrincipal, limit: Limit = 50, cursor: Cursor = None) -> CharityPage:
+def list_charities(
+    principal: CurrentPrincipal, limit: Limit = 50, cursor: Cursor = None
+) -> CharityPage:
     return charities().list(limit, cursor)
 
 
@@ -105,35 +122,66 @@ def choose_charity(principal: CurrentPrincipal, body: CharityChoiceIn) -> MyChar
     return charities().choose(principal.user_id, body.charity_id)
 
 
-@app.get("/v1/donations/summary", response_model=DonationSummary, responses=PROBLEMS, tags=["donations"])
+@app.get(
+    "/v1/donations/summary", response_model=DonationSummary, responses=PROBLEMS, tags=["donations"]
+)
 def donation_summary(principal: CurrentPrincipal) -> DonationSummary:
     return donations().summary(principal.user_id)
 
 
-@app.get("/v1/donations/statement", response_model=Statement, responses=PROBLEMS, tags=["donations"])
-def donation_statement(principal: CurrentPrincipal,
-                       period: Annotated[str | None, Query(min_length=8, max_length=8)] = None,
-                       limit: Limit = 50, cursor: Cursor = None) -> Statement:
+@app.get(
+    "/v1/donations/statement", response_model=Statement, responses=PROBLEMS, tags=["donations"]
+)
+def donation_statement(
+    principal: CurrentPrincipal,
+    period: Annotated[str | None, Query(min_length=8, max_length=8)] = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> Statement:
     return donations().statement(principal.user_id, period, limit, cursor)
 
 
-@app.post("/v1/admin/charities", status_code=status.HTTP_201_CREATED, response_model=CharityOut,
-          responses=PROBLEMS, tags=["admin"])
+@app.post(
+    "/v1/admin/charities",
+    status_code=status.HTTP_201_CREATED,
+    response_model=CharityOut,
+    responses=PROBLEMS,
+    tags=["admin"],
+)
 def create_charity(principal: AdminPrincipal, body: CharityIn) -> CharityOut:
     return charities().create(body)
 
 
-@app.get("/v1/admin/periods/{period_id}", response_model=PeriodAdminOut, responses=PROBLEMS, tags=["admin"])
+@app.get(
+    "/v1/admin/periods/{period_id}",
+    response_model=PeriodAdminOut,
+    responses=PROBLEMS,
+    tags=["admin"],
+)
 def get_period(principal: AdminPrincipal, period_id: PeriodId) -> PeriodAdminOut:
     return periods().get(period_id)
 
 
-@app.put("/v1/admin/periods/{period_id}", response_model=PeriodAdminOut, responses=PROBLEMS, tags=["admin"])
-def configure_period(principal: AdminPrincipal, period_id: PeriodId, body: PeriodSettingsIn) -> PeriodAdminOut:
+@app.put(
+    "/v1/admin/periods/{period_id}",
+    response_model=PeriodAdminOut,
+    responses=PROBLEMS,
+    tags=["admin"],
+)
+def configure_period(
+    principal: AdminPrincipal, period_id: PeriodId, body: PeriodSettingsIn
+) -> PeriodAdminOut:
     return periods().configure(period_id, body)
 
 
-@app.post("/v1/admin/periods/{period_id}/close", response_model=CloseResult, responses=PROBLEMS, tags=["admin"])
+@app.post(
+    "/v1/admin/periods/{period_id}/close",
+    response_model=CloseResult,
+    responses=PROBLEMS,
+    tags=["admin"],
+)
 def close_period(principal: AdminPrincipal, period_id: PeriodId) -> CloseResult:
     """Close (or finish closing, or re-run) an ended period; safe to call any number of times."""
-    return PeriodCloser(get_smile_settings()).close(period_id, time_budget_seconds=ADMIN_CLOSE_TIME_BUDGET_SECONDS)
+    return PeriodCloser(get_smile_settings()).close(
+        period_id, time_budget_seconds=ADMIN_CLOSE_TIME_BUDGET_SECONDS
+    )

@@ -24,6 +24,7 @@ already posted are skipped by ``on conflict do nothing`` on their key, and as a
 transaction commits with all its entries, its entries are found and skipped
 too), ``closed`` → nothing to do.
 """
+
 from __future__ import annotations
 
 import time
@@ -40,7 +41,12 @@ from cheese_runtime.errors import Conflict
 from cheese_runtime.observability import logger, metrics, tracer
 from functions.smile_rank.allocation import allocate
 from functions.smile_rank.config import SmileSettings, get_smile_settings
-from functions.smile_rank.dal import CharityRepository, CloseRepository, LedgerRepository, PeriodRepository
+from functions.smile_rank.dal import (
+    CharityRepository,
+    CloseRepository,
+    LedgerRepository,
+    PeriodRepository,
+)
 from functions.smile_rank.periods import period_bounds, period_id, previous_period
 from functions.smile_rank.schemas import CloseResult
 from functions.smile_rank.service import ensure_period, period_admin_out
@@ -63,11 +69,16 @@ class PeriodCloser:
         # Test hook: called at every step ("snapshot", "batch:3:before-commit", …); may raise.
         self._fault = fault
 
-    def close(self, pid: str, now: datetime | None = None, time_budget_seconds: float | None = None) -> CloseResult:
+    def close(
+        self, pid: str, now: datetime | None = None, time_budget_seconds: float | None = None
+    ) -> CloseResult:
         now = now or utcnow()
         _, ends_at = period_bounds(pid)
         if ends_at > now:
-            raise Conflict("period-not-ended", f"Period {pid} ends at {ends_at.isoformat()}; it can close after that.")
+            raise Conflict(
+                "period-not-ended",
+                f"Period {pid} ends at {ends_at.isoformat()}; it can close after that.",
+            )
         started = time.monotonic()
         self._snapshot(pid, now)
         posted, last_user, batch = 0, "", 0
@@ -89,8 +100,11 @@ class PeriodCloser:
             batch += 1
             if time_budget_seconds is not None and time.monotonic() - started > time_budget_seconds:
                 with session_scope() as session:
-                    return CloseResult(period=period_admin_out(PeriodRepository(session).get(pid)),
-                                       posted_now=posted, complete=False)
+                    return CloseResult(
+                        period=period_admin_out(PeriodRepository(session).get(pid)),
+                        posted_now=posted,
+                        complete=False,
+                    )
         result = self._finalise(pid, now, posted)
         return result
 
@@ -108,17 +122,33 @@ class PeriodCloser:
             # Only users who chose a charity take part: the others' points buy nothing.
             participating = {u: p for u, p in points.items() if u in choices}
             result = allocate(participating, period.budget_minor, period.rate_minor_per_point)
-            periods.add_allocations([
-                {"period_id": pid, "user_id": s.user_id, "points": s.points, "charity_id": choices[s.user_id],
-                 "amount_minor": s.amount_minor, "remainder_unit": s.remainder_unit} for s in result.shares])
+            periods.add_allocations(
+                [
+                    {
+                        "period_id": pid,
+                        "user_id": s.user_id,
+                        "points": s.points,
+                        "charity_id": choices[s.user_id],
+                        "amount_minor": s.amount_minor,
+                        "remainder_unit": s.remainder_unit,
+                    }
+                    for s in result.shares
+                ]
+            )
             period.participants = len(result.shares)
             period.total_points = result.total_points
             period.allocated_minor = result.allocated_minor
             period.budget_bound = result.budget_bound
             self._fault("snapshot:before-commit")
-        logger.info("period closing", extra={"period_id": pid, "participants": len(result.shares),
-                                             "allocated_minor": result.allocated_minor,
-                                             "budget_bound": result.budget_bound})
+        logger.info(
+            "period closing",
+            extra={
+                "period_id": pid,
+                "participants": len(result.shares),
+                "allocated_minor": result.allocated_minor,
+                "budget_bound": result.budget_bound,
+            },
+        )
         self._fault("snapshot")
 
     def _finalise(self, pid: str, now: datetime, posted: int) -> CloseResult:
@@ -129,8 +159,10 @@ class PeriodCloser:
                 transactions, credited, balance = LedgerRepository(session).period_totals(pid)
                 expected = session.scalar(_count_paid(pid))
                 if credited != period.allocated_minor or transactions != expected or balance != 0:
-                    raise LedgerMismatch(f"{pid}: posted {transactions} transactions / {credited}, "
-                                         f"allocated {expected} / {period.allocated_minor}")
+                    raise LedgerMismatch(
+                        f"{pid}: posted {transactions} transactions / {credited}, "
+                        f"allocated {expected} / {period.allocated_minor}"
+                    )
                 period.status, period.closed_at = "closed", now
                 self._fault("finalise:before-commit")
                 newly_closed = True
@@ -141,8 +173,12 @@ class PeriodCloser:
         self._fault("finalise")
         if newly_closed:
             metrics.add_metric(name="DonationPeriodsClosed", unit=MetricUnit.Count, value=1)
-            metrics.add_metric(name="DonatedMinorUnits", unit=MetricUnit.Count, value=out.allocated_minor or 0)
-            logger.info("period closed", extra={"period_id": pid, "allocated_minor": out.allocated_minor})
+            metrics.add_metric(
+                name="DonatedMinorUnits", unit=MetricUnit.Count, value=out.allocated_minor or 0
+            )
+            logger.info(
+                "period closed", extra={"period_id": pid, "allocated_minor": out.allocated_minor}
+            )
         return CloseResult(period=out, posted_now=posted, complete=True)
 
 
@@ -151,8 +187,11 @@ def _count_paid(pid: str):  # noqa: ANN202
 
     from cheese_runtime.db.models import PeriodAllocation
 
-    return select(func.count()).select_from(PeriodAllocation).where(
-        PeriodAllocation.period_id == pid, PeriodAllocation.amount_minor > 0)
+    return (
+        select(func.count())
+        .select_from(PeriodAllocation)
+        .where(PeriodAllocation.period_id == pid, PeriodAllocation.amount_minor > 0)
+    )
 
 
 def due_periods(now: datetime) -> list[str]:
@@ -173,10 +212,17 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """
     closer = PeriodCloser(get_smile_settings())
     now = utcnow()
-    targets = [event["period_id"]] if isinstance(event, dict) and event.get("period_id") else due_periods(now)
+    targets = (
+        [event["period_id"]]
+        if isinstance(event, dict) and event.get("period_id")
+        else due_periods(now)
+    )
     results = {}
     for pid in targets:
         result = closer.close(pid, now)
-        results[pid] = {"status": result.period.status, "posted_now": result.posted_now,
-                        "allocated_minor": result.period.allocated_minor}
+        results[pid] = {
+            "status": result.period.status,
+            "posted_now": result.posted_now,
+            "allocated_minor": result.period.allocated_minor,
+        }
     return {"closed": results}

@@ -1,4 +1,5 @@
 """Settings of the smile ranking and donations (environment prefix ``CHEESE_SMILE_``)."""
+
 from __future__ import annotations
 
 from functools import lru_cache

@@ -6,6 +6,7 @@ second time. A malformed event is logged and dropped (retrying cannot fix
 it); a database error fails the record, which SQS redelivers and finally
 parks in the dead-letter queue.
 """
+
 from __future__ import annotations
 
 from functools import cache
@@ -36,12 +37,16 @@ def consume(record: SQSRecord) -> None:
     try:
         if detail_type == PHOTO_ANALYZED:
             photo = service().award(PhotoAnalyzed.model_validate(detail))
-            logger.info("photo scored", extra={"photo_id": photo.photo_id, "status": photo.status,
-                                               "points": photo.points})
+            logger.info(
+                "photo scored",
+                extra={"photo_id": photo.photo_id, "status": photo.status, "points": photo.points},
+            )
         elif detail_type == PHOTO_DELETED:
             event = PhotoDeleted.model_validate(detail)
             status = service().reverse(event)
-            logger.info("photo deletion applied", extra={"photo_id": event.photo_id, "status": status})
+            logger.info(
+                "photo deletion applied", extra={"photo_id": event.photo_id, "status": status}
+            )
         elif detail_type == USER_DELETION_REQUESTED:
             event = UserDeletionRequested.model_validate(detail)
             erased = service().erase_user(event.user_id)
@@ -49,8 +54,13 @@ def consume(record: SQSRecord) -> None:
         else:
             logger.warning("ignoring unexpected event", extra={"detail_type": detail_type})
     except ValidationError as exc:
-        logger.error("malformed event dropped", extra={"detail_type": detail_type, "errors": exc.errors(
-            include_url=False, include_input=False)})
+        logger.error(
+            "malformed event dropped",
+            extra={
+                "detail_type": detail_type,
+                "errors": exc.errors(include_url=False, include_input=False),
+            },
+        )
 
 
 handler = sqs_batch_handler(consume)

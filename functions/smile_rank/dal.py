@@ -4,6 +4,7 @@ Written once for PostgreSQL and SQLite: ``insert … on conflict`` comes from th
 session's dialect, row locks (``FOR UPDATE`` / ``FOR SHARE``) are rendered on
 PostgreSQL and are no-ops on SQLite, whose writers are serialised anyway.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
@@ -11,7 +12,19 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Date, and_, bindparam, delete, func, or_, select, text, tuple_, update
+from sqlalchemy import (
+    Connection,
+    Date,
+    and_,
+    bindparam,
+    delete,
+    func,
+    or_,
+    select,
+    text,
+    tuple_,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -39,7 +52,9 @@ def dialect_insert(session: Session, table: Any) -> Any:
     return (postgresql.insert if name == "postgresql" else sqlite.insert)(table)
 
 
-def bulk_insert(session: Session, table: Any, rows: list[dict[str, Any]], *, skip_conflicts: bool = False) -> None:
+def bulk_insert(
+    session: Session, table: Any, rows: list[dict[str, Any]], *, skip_conflicts: bool = False
+) -> None:
     """Insert many rows in ONE statement on PostgreSQL (``unnest`` of one array per column), or executemany.
 
     One statement per call matters twice: statement-level triggers see the
@@ -51,7 +66,9 @@ def bulk_insert(session: Session, table: Any, rows: list[dict[str, Any]], *, ski
     columns = list(rows[0])
     dialect = session.get_bind().dialect
     if dialect.name == "postgresql":
-        arrays = ", ".join(f"CAST(:{c} AS {table.c[c].type.compile(dialect=dialect)}[])" for c in columns)
+        arrays = ", ".join(
+            f"CAST(:{c} AS {table.c[c].type.compile(dialect=dialect)}[])" for c in columns
+        )
         sql = f"INSERT INTO {table.name} ({', '.join(columns)}) SELECT * FROM unnest({arrays})"
         if skip_conflicts:
             sql += " ON CONFLICT DO NOTHING"
@@ -68,6 +85,7 @@ def account_id(kind: str, owner_id: str, currency: str) -> str:
 
 # --- smiles -------------------------------------------------------------------
 
+
 class SmileRepository:
     # A Session for writes; the hot reads (standing, ranking_page, score_counts) also take a Connection.
     def __init__(self, session: Session | Connection) -> None:
@@ -78,11 +96,20 @@ class SmileRepository:
 
         The insert comes first so that SQLite takes its write lock before any read.
         """
-        self._session.execute(dialect_insert(self._session, SmileTotal).values(
-            scope="all", period_key="all", user_id=user_id, points=0, updated_at=utcnow()).on_conflict_do_nothing())
-        self._session.execute(select(SmileTotal.points).where(
-            SmileTotal.scope == "all", SmileTotal.period_key == "all", SmileTotal.user_id == user_id,
-        ).with_for_update())
+        self._session.execute(
+            dialect_insert(self._session, SmileTotal)
+            .values(scope="all", period_key="all", user_id=user_id, points=0, updated_at=utcnow())
+            .on_conflict_do_nothing()
+        )
+        self._session.execute(
+            select(SmileTotal.points)
+            .where(
+                SmileTotal.scope == "all",
+                SmileTotal.period_key == "all",
+                SmileTotal.user_id == user_id,
+            )
+            .with_for_update()
+        )
 
     def photo(self, photo_id: str, *, for_update: bool = False) -> SmilePhoto | None:
         query = select(SmilePhoto).where(SmilePhoto.photo_id == photo_id)
@@ -95,31 +122,57 @@ class SmileRepository:
         self._session.flush()
 
     def same_sha256(self, user_id: str, sha256: str) -> str | None:
-        return self._session.scalar(select(SmilePhoto.photo_id).where(
-            SmilePhoto.user_id == user_id, SmilePhoto.sha256 == sha256, SmilePhoto.status != "reversed",
-        ).limit(1))
+        return self._session.scalar(
+            select(SmilePhoto.photo_id)
+            .where(
+                SmilePhoto.user_id == user_id,
+                SmilePhoto.sha256 == sha256,
+                SmilePhoto.status != "reversed",
+            )
+            .limit(1)
+        )
 
     def hashes(self, user_id: str) -> Sequence[tuple[str, int, str]]:
         """(photo id, dHash, face signature) of the user's photos that still count."""
-        return self._session.execute(select(SmilePhoto.photo_id, SmilePhoto.perceptual_hash,
-                                            SmilePhoto.face_signature).where(
-            SmilePhoto.user_id == user_id, SmilePhoto.perceptual_hash.is_not(None),
-            SmilePhoto.status != "reversed")).all()
+        return self._session.execute(
+            select(
+                SmilePhoto.photo_id, SmilePhoto.perceptual_hash, SmilePhoto.face_signature
+            ).where(
+                SmilePhoto.user_id == user_id,
+                SmilePhoto.perceptual_hash.is_not(None),
+                SmilePhoto.status != "reversed",
+            )
+        ).all()
 
     def daily_points(self, user_id: str, day: date) -> int:
-        return self._session.scalar(select(SmileDaily.points).where(
-            SmileDaily.user_id == user_id, SmileDaily.day == day)) or 0
+        return (
+            self._session.scalar(
+                select(SmileDaily.points).where(
+                    SmileDaily.user_id == user_id, SmileDaily.day == day
+                )
+            )
+            or 0
+        )
 
     def add_daily(self, user_id: str, day: date, delta: int) -> None:
-        stmt = dialect_insert(self._session, SmileDaily).values(user_id=user_id, day=day, points=delta)
-        self._session.execute(stmt.on_conflict_do_update(
-            index_elements=["user_id", "day"], set_={"points": SmileDaily.points + stmt.excluded.points}))
+        stmt = dialect_insert(self._session, SmileDaily).values(
+            user_id=user_id, day=day, points=delta
+        )
+        self._session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["user_id", "day"],
+                set_={"points": SmileDaily.points + stmt.excluded.points},
+            )
+        )
 
     def totals(self, user_id: str, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
         keys = list(keys)
-        rows = self._session.execute(select(SmileTotal.scope, SmileTotal.period_key, SmileTotal.points).where(
-            SmileTotal.user_id == user_id,
-            or_(*(and_(SmileTotal.scope == s, SmileTotal.period_key == k) for s, k in keys)))).all()
+        rows = self._session.execute(
+            select(SmileTotal.scope, SmileTotal.period_key, SmileTotal.points).where(
+                SmileTotal.user_id == user_id,
+                or_(*(and_(SmileTotal.scope == s, SmileTotal.period_key == k) for s, k in keys)),
+            )
+        ).all()
         return {(r.scope, r.period_key): r.points for r in rows}
 
     def add_points(self, user_id: str, deltas: dict[tuple[str, str], int]) -> None:
@@ -131,12 +184,25 @@ class SmileRepository:
             before = old.get(key, 0)
             after = before + delta
             if key in old:
-                self._session.execute(update(SmileTotal).where(
-                    SmileTotal.scope == key[0], SmileTotal.period_key == key[1], SmileTotal.user_id == user_id,
-                ).values(points=after, updated_at=now))
+                self._session.execute(
+                    update(SmileTotal)
+                    .where(
+                        SmileTotal.scope == key[0],
+                        SmileTotal.period_key == key[1],
+                        SmileTotal.user_id == user_id,
+                    )
+                    .values(points=after, updated_at=now)
+                )
             else:
-                self._session.execute(dialect_insert(self._session, SmileTotal).values(
-                    scope=key[0], period_key=key[1], user_id=user_id, points=after, updated_at=now))
+                self._session.execute(
+                    dialect_insert(self._session, SmileTotal).values(
+                        scope=key[0],
+                        period_key=key[1],
+                        user_id=user_id,
+                        points=after,
+                        updated_at=now,
+                    )
+                )
             if before > 0:
                 bucket_changes[(*key, before)] = bucket_changes.get((*key, before), 0) - 1
             if after > 0:
@@ -149,21 +215,30 @@ class SmileRepository:
             if delta == 0:
                 continue
             stmt = dialect_insert(self._session, SmileScoreCount).values(
-                scope=scope, period_key=key, points=points, users=delta)
-            self._session.execute(stmt.on_conflict_do_update(
-                index_elements=["scope", "period_key", "points"],
-                set_={"users": SmileScoreCount.users + stmt.excluded.users}))
+                scope=scope, period_key=key, points=points, users=delta
+            )
+            self._session.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=["scope", "period_key", "points"],
+                    set_={"users": SmileScoreCount.users + stmt.excluded.users},
+                )
+            )
 
     def erase_user(self, user_id: str) -> int:
         """Remove a user's smile records and their place in every ranking; the ledger stays."""
-        rows = self._session.execute(select(SmileTotal.scope, SmileTotal.period_key, SmileTotal.points).where(
-            SmileTotal.user_id == user_id)).all()
+        rows = self._session.execute(
+            select(SmileTotal.scope, SmileTotal.period_key, SmileTotal.points).where(
+                SmileTotal.user_id == user_id
+            )
+        ).all()
         changes = {(r.scope, r.period_key, r.points): -1 for r in rows if r.points > 0}
         self._change_buckets(changes)
         self._session.execute(delete(SmileTotal).where(SmileTotal.user_id == user_id))
         self._session.execute(delete(SmileDaily).where(SmileDaily.user_id == user_id))
         self._session.execute(delete(CharityChoice).where(CharityChoice.user_id == user_id))
-        return self._session.execute(delete(SmilePhoto).where(SmilePhoto.user_id == user_id)).rowcount
+        return self._session.execute(
+            delete(SmilePhoto).where(SmilePhoto.user_id == user_id)
+        ).rowcount
 
     # --- reads for the API ----------------------------------------------------
     def standing(self, user_id: str, week: str, month: str, day: date) -> tuple[dict, dict, int]:
@@ -172,7 +247,9 @@ class SmileRepository:
         points: dict[tuple[str, str], int] = {key: 0 for key in keys}
         ranks: dict[tuple[str, str], int | None] = {key: None for key in keys}
         today_points = 0
-        rows = self._session.execute(_STANDING, {"user": user_id, "week": week, "month": month, "day": day})
+        rows = self._session.execute(
+            _STANDING, {"user": user_id, "week": week, "month": month, "day": day}
+        )
         for scope, key, p, n in rows:
             if scope == "day":
                 today_points = int(p)
@@ -180,8 +257,9 @@ class SmileRepository:
                 points[(scope, key)], ranks[(scope, key)] = int(p), 1 + int(n)
         return points, ranks, today_points
 
-    def ranking_page(self, scope: str, period_key: str, limit: int,
-                     after: tuple[int, str] | None) -> list[tuple[str, str, int]]:
+    def ranking_page(
+        self, scope: str, period_key: str, limit: int, after: tuple[int, str] | None
+    ) -> list[tuple[str, str, int]]:
         """(user id, display name, points) by points descending, ties by user id descending."""
         params = {"scope": scope, "key": period_key, "limit": limit}
         if after is None:
@@ -189,10 +267,14 @@ class SmileRepository:
         params |= {"points": after[0], "user": after[1]}
         return [tuple(r) for r in self._session.execute(_RANKING_AFTER, params)]
 
-    def score_counts(self, scope: str, period_key: str, low: int, high: int) -> tuple[int, dict[int, int]]:
+    def score_counts(
+        self, scope: str, period_key: str, low: int, high: int
+    ) -> tuple[int, dict[int, int]]:
         """(users with more than ``high`` points, users per score in [low, high]), in one statement."""
         counts, users_above = {}, 0
-        rows = self._session.execute(_SCORE_COUNTS, {"scope": scope, "key": period_key, "low": low, "high": high})
+        rows = self._session.execute(
+            _SCORE_COUNTS, {"scope": scope, "key": period_key, "low": low, "high": high}
+        )
         for points, users in rows:
             if points == -1:
                 users_above = int(users)
@@ -237,6 +319,7 @@ WHERE c.scope = :scope AND c.period_key = :key AND c.points > :high
 
 # --- charities ------------------------------------------------------------------
 
+
 class CharityRepository:
     def __init__(self, session: Session) -> None:
         self._session = session
@@ -263,30 +346,60 @@ class CharityRepository:
         ids = list(set(ids))
         if not ids:
             return {}
-        return {i: n for i, n in self._session.execute(select(Charity.id, Charity.name).where(Charity.id.in_(ids)))}
+        return {
+            i: n
+            for i, n in self._session.execute(
+                select(Charity.id, Charity.name).where(Charity.id.in_(ids))
+            )
+        }
 
     def choose(self, user_id: str, charity_id: str, effective_from: str) -> None:
         stmt = dialect_insert(self._session, CharityChoice).values(
-            user_id=user_id, effective_from=effective_from, charity_id=charity_id, chosen_at=utcnow())
-        self._session.execute(stmt.on_conflict_do_update(
-            index_elements=["user_id", "effective_from"],
-            set_={"charity_id": stmt.excluded.charity_id, "chosen_at": stmt.excluded.chosen_at}))
+            user_id=user_id,
+            effective_from=effective_from,
+            charity_id=charity_id,
+            chosen_at=utcnow(),
+        )
+        self._session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["user_id", "effective_from"],
+                set_={"charity_id": stmt.excluded.charity_id, "chosen_at": stmt.excluded.chosen_at},
+            )
+        )
 
     def effective_choice(self, user_id: str, period_id: str) -> str | None:
-        return self._session.scalar(select(CharityChoice.charity_id).where(
-            CharityChoice.user_id == user_id, CharityChoice.effective_from <= period_id,
-        ).order_by(CharityChoice.effective_from.desc()).limit(1))
+        return self._session.scalar(
+            select(CharityChoice.charity_id)
+            .where(
+                CharityChoice.user_id == user_id,
+                CharityChoice.effective_from <= period_id,
+            )
+            .order_by(CharityChoice.effective_from.desc())
+            .limit(1)
+        )
 
     def effective_choices(self, period_id: str) -> dict[str, str]:
         """user id → charity id in force during ``period_id`` (choices are made for the next period)."""
-        latest = (select(CharityChoice.user_id, func.max(CharityChoice.effective_from).label("ef"))
-                  .where(CharityChoice.effective_from <= period_id).group_by(CharityChoice.user_id).subquery())
-        rows = self._session.execute(select(CharityChoice.user_id, CharityChoice.charity_id).join(
-            latest, and_(latest.c.user_id == CharityChoice.user_id, latest.c.ef == CharityChoice.effective_from)))
+        latest = (
+            select(CharityChoice.user_id, func.max(CharityChoice.effective_from).label("ef"))
+            .where(CharityChoice.effective_from <= period_id)
+            .group_by(CharityChoice.user_id)
+            .subquery()
+        )
+        rows = self._session.execute(
+            select(CharityChoice.user_id, CharityChoice.charity_id).join(
+                latest,
+                and_(
+                    latest.c.user_id == CharityChoice.user_id,
+                    latest.c.ef == CharityChoice.effective_from,
+                ),
+            )
+        )
         return {u: c for u, c in rows}
 
 
 # --- periods --------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class PeriodDefaults:
@@ -299,16 +412,31 @@ class PeriodRepository:
     def __init__(self, session: Session) -> None:
         self._session = session
 
-    def ensure(self, period_id: str, starts_at: datetime, ends_at: datetime, defaults: PeriodDefaults) -> None:
-        self._session.execute(dialect_insert(self._session, DonationPeriod).values(
-            id=period_id, starts_at=starts_at, ends_at=ends_at, status="open", currency=defaults.currency,
-            budget_minor=defaults.budget_minor, rate_minor_per_point=defaults.rate_minor_per_point,
-            updated_at=utcnow()).on_conflict_do_nothing())
+    def ensure(
+        self, period_id: str, starts_at: datetime, ends_at: datetime, defaults: PeriodDefaults
+    ) -> None:
+        self._session.execute(
+            dialect_insert(self._session, DonationPeriod)
+            .values(
+                id=period_id,
+                starts_at=starts_at,
+                ends_at=ends_at,
+                status="open",
+                currency=defaults.currency,
+                budget_minor=defaults.budget_minor,
+                rate_minor_per_point=defaults.rate_minor_per_point,
+                updated_at=utcnow(),
+            )
+            .on_conflict_do_nothing()
+        )
 
     def status_for_share(self, period_id: str) -> str | None:
         """The status, holding a shared lock until commit: a close cannot start under our feet."""
-        return self._session.scalar(select(DonationPeriod.status).where(DonationPeriod.id == period_id)
-                                    .with_for_update(read=True))
+        return self._session.scalar(
+            select(DonationPeriod.status)
+            .where(DonationPeriod.id == period_id)
+            .with_for_update(read=True)
+        )
 
     def get(self, period_id: str, *, for_update: bool = False) -> DonationPeriod | None:
         query = select(DonationPeriod).where(DonationPeriod.id == period_id)
@@ -317,23 +445,46 @@ class PeriodRepository:
         return self._session.scalar(query)
 
     def due(self, now: datetime) -> list[str]:
-        return list(self._session.scalars(select(DonationPeriod.id).where(
-            DonationPeriod.ends_at <= now, DonationPeriod.status != "closed").order_by(DonationPeriod.id)))
+        return list(
+            self._session.scalars(
+                select(DonationPeriod.id)
+                .where(DonationPeriod.ends_at <= now, DonationPeriod.status != "closed")
+                .order_by(DonationPeriod.id)
+            )
+        )
 
     def week_points(self, period_id: str) -> dict[str, int]:
-        return {u: p for u, p in self._session.execute(select(SmileTotal.user_id, SmileTotal.points).where(
-            SmileTotal.scope == "week", SmileTotal.period_key == period_id, SmileTotal.points > 0))}
+        return {
+            u: p
+            for u, p in self._session.execute(
+                select(SmileTotal.user_id, SmileTotal.points).where(
+                    SmileTotal.scope == "week",
+                    SmileTotal.period_key == period_id,
+                    SmileTotal.points > 0,
+                )
+            )
+        }
 
     def add_allocations(self, rows: list[dict[str, Any]]) -> None:
         bulk_insert(self._session, PeriodAllocation, rows)
 
     def allocations(self, period_id: str, after_user: str, limit: int) -> list[PeriodAllocation]:
-        return list(self._session.scalars(select(PeriodAllocation).where(
-            PeriodAllocation.period_id == period_id, PeriodAllocation.user_id > after_user,
-            PeriodAllocation.amount_minor > 0).order_by(PeriodAllocation.user_id).limit(limit)))
+        return list(
+            self._session.scalars(
+                select(PeriodAllocation)
+                .where(
+                    PeriodAllocation.period_id == period_id,
+                    PeriodAllocation.user_id > after_user,
+                    PeriodAllocation.amount_minor > 0,
+                )
+                .order_by(PeriodAllocation.user_id)
+                .limit(limit)
+            )
+        )
 
 
 # --- ledger ---------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Posting:
@@ -372,22 +523,64 @@ class LedgerRepository:
             if sum(amount for _, _, amount in posting.entries) != 0:
                 raise UnbalancedTransaction(posting.idempotency_key)
         ids = {p.idempotency_key: p for p in postings}
-        existing = set(self._session.scalars(select(LedgerTransaction.id).where(LedgerTransaction.id.in_(list(ids)))))
+        existing = set(
+            self._session.scalars(
+                select(LedgerTransaction.id).where(LedgerTransaction.id.in_(list(ids)))
+            )
+        )
         new = [(tid, p) for tid, p in ids.items() if tid not in existing]
         if not new:
             return 0
         now = utcnow()
-        accounts = sorted({(kind, owner, p.currency) for _, p in new for kind, owner, _ in p.entries})
-        bulk_insert(self._session, LedgerAccount, [
-            {"id": account_id(*a), "kind": a[0], "owner_id": a[1], "currency": a[2], "created_at": now}
-            for a in accounts], skip_conflicts=True)
-        bulk_insert(self._session, LedgerTransaction, [
-            {"id": tid, "kind": p.kind, "period_id": p.period_id,
-             "user_id": p.user_id, "memo": p.memo, "posted_at": now} for tid, p in new])
-        bulk_insert(self._session, LedgerEntry, [
-            {"transaction_id": tid, "entry_no": n, "account_id": account_id(kind, owner, p.currency),
-             "amount_minor": amount, "currency": p.currency, "posted_at": now}
-            for tid, p in new for n, (kind, owner, amount) in enumerate(p.entries, start=1)])
+        accounts = sorted(
+            {(kind, owner, p.currency) for _, p in new for kind, owner, _ in p.entries}
+        )
+        bulk_insert(
+            self._session,
+            LedgerAccount,
+            [
+                {
+                    "id": account_id(*a),
+                    "kind": a[0],
+                    "owner_id": a[1],
+                    "currency": a[2],
+                    "created_at": now,
+                }
+                for a in accounts
+            ],
+            skip_conflicts=True,
+        )
+        bulk_insert(
+            self._session,
+            LedgerTransaction,
+            [
+                {
+                    "id": tid,
+                    "kind": p.kind,
+                    "period_id": p.period_id,
+                    "user_id": p.user_id,
+                    "memo": p.memo,
+                    "posted_at": now,
+                }
+                for tid, p in new
+            ],
+        )
+        bulk_insert(
+            self._session,
+            LedgerEntry,
+            [
+                {
+                    "transaction_id": tid,
+                    "entry_no": n,
+                    "account_id": account_id(kind, owner, p.currency),
+                    "amount_minor": amount,
+                    "currency": p.currency,
+                    "posted_at": now,
+                }
+                for tid, p in new
+                for n, (kind, owner, amount) in enumerate(p.entries, start=1)
+            ],
+        )
         return len(new)
 
     def period_totals(self, period_id: str) -> tuple[int, int, int]:
@@ -398,59 +591,84 @@ class LedgerRepository:
         entries by primary key (the charity leg is entry 4).
         """
         row = self._session.execute(
-            select(func.count().filter(LedgerEntry.entry_no == 1),
-                   func.coalesce(func.sum(LedgerEntry.amount_minor).filter(LedgerEntry.entry_no == 4), 0),
-                   func.coalesce(func.sum(LedgerEntry.amount_minor), 0))
+            select(
+                func.count().filter(LedgerEntry.entry_no == 1),
+                func.coalesce(
+                    func.sum(LedgerEntry.amount_minor).filter(LedgerEntry.entry_no == 4), 0
+                ),
+                func.coalesce(func.sum(LedgerEntry.amount_minor), 0),
+            )
             .select_from(LedgerTransaction)
             .join(LedgerEntry, LedgerEntry.transaction_id == LedgerTransaction.id)
-            .where(LedgerTransaction.period_id == period_id, LedgerTransaction.kind == "donation")).one()
+            .where(LedgerTransaction.period_id == period_id, LedgerTransaction.kind == "donation")
+        ).one()
         return int(row[0]), int(row[1]), int(row[2])
 
     def charity_totals(self) -> list[tuple[str, str, int]]:
         """(charity id, currency, total credited) for every charity account."""
         rows = self._session.execute(
-            select(LedgerAccount.owner_id, LedgerAccount.currency, func.sum(LedgerEntry.amount_minor))
+            select(
+                LedgerAccount.owner_id, LedgerAccount.currency, func.sum(LedgerEntry.amount_minor)
+            )
             .join(LedgerEntry, LedgerEntry.account_id == LedgerAccount.id)
             .where(LedgerAccount.kind == "charity")
-            .group_by(LedgerAccount.owner_id, LedgerAccount.currency)).all()
+            .group_by(LedgerAccount.owner_id, LedgerAccount.currency)
+        ).all()
         return [(r[0], r[1], int(r[2])) for r in rows]
 
     def user_totals(self, user_id: str) -> list[tuple[str, str, int]]:
         """(charity id, currency, total) the user's pledges paid to each charity."""
         rows = self._session.execute(
-            select(LedgerAccount.owner_id, LedgerAccount.currency, func.sum(LedgerEntry.amount_minor))
+            select(
+                LedgerAccount.owner_id, LedgerAccount.currency, func.sum(LedgerEntry.amount_minor)
+            )
             .select_from(LedgerTransaction)
             .join(LedgerEntry, LedgerEntry.transaction_id == LedgerTransaction.id)
             .join(LedgerAccount, LedgerAccount.id == LedgerEntry.account_id)
             .where(LedgerTransaction.user_id == user_id, LedgerAccount.kind == "charity")
-            .group_by(LedgerAccount.owner_id, LedgerAccount.currency)).all()
+            .group_by(LedgerAccount.owner_id, LedgerAccount.currency)
+        ).all()
         return [(r[0], r[1], int(r[2])) for r in rows]
 
-    def user_transactions(self, user_id: str, period_id: str | None, limit: int,
-                          after: tuple[str, str] | None) -> list[LedgerTransaction]:
+    def user_transactions(
+        self, user_id: str, period_id: str | None, limit: int, after: tuple[str, str] | None
+    ) -> list[LedgerTransaction]:
         query = select(LedgerTransaction).where(LedgerTransaction.user_id == user_id)
         if period_id is not None:
             query = query.where(LedgerTransaction.period_id == period_id)
         if after is not None:
             # Newest period first; within a period by id.
-            query = query.where(or_(LedgerTransaction.period_id < after[0],
-                                    and_(LedgerTransaction.period_id == after[0], LedgerTransaction.id > after[1])))
-        return list(self._session.scalars(query.order_by(LedgerTransaction.period_id.desc(),
-                                                         LedgerTransaction.id).limit(limit)))
+            query = query.where(
+                or_(
+                    LedgerTransaction.period_id < after[0],
+                    and_(LedgerTransaction.period_id == after[0], LedgerTransaction.id > after[1]),
+                )
+            )
+        return list(
+            self._session.scalars(
+                query.order_by(LedgerTransaction.period_id.desc(), LedgerTransaction.id).limit(
+                    limit
+                )
+            )
+        )
 
     def entries_of(self, transaction_ids: list[str]) -> list[tuple[LedgerEntry, LedgerAccount]]:
         if not transaction_ids:
             return []
-        rows = self._session.execute(select(LedgerEntry, LedgerAccount)
-                                     .join(LedgerAccount, LedgerAccount.id == LedgerEntry.account_id)
-                                     .where(LedgerEntry.transaction_id.in_(transaction_ids))
-                                     .order_by(LedgerEntry.transaction_id, LedgerEntry.entry_no)).all()
+        rows = self._session.execute(
+            select(LedgerEntry, LedgerAccount)
+            .join(LedgerAccount, LedgerAccount.id == LedgerEntry.account_id)
+            .where(LedgerEntry.transaction_id.in_(transaction_ids))
+            .order_by(LedgerEntry.transaction_id, LedgerEntry.entry_no)
+        ).all()
         return [(e, a) for e, a in rows]
 
 
 # --- period close: posting a batch inside the database -------------------------
 
-_BATCH = ("a.period_id = :period AND a.user_id > :after AND a.user_id <= :last AND a.amount_minor > 0")
+_BATCH = (
+    "a.period_id = :period AND a.user_id > :after AND a.user_id <= :last AND a.amount_minor > 0"
+)
 _KEY = "'period-close:' || CAST(:period AS VARCHAR) || ':' || a.user_id"
 _CUR = "CAST(:currency AS VARCHAR)"
 
@@ -512,14 +730,31 @@ class CloseRepository:
 
     def next_batch(self, period_id: str, after_user: str, limit: int) -> tuple[int, str] | None:
         """(allocations to pay, last user id) of the next batch, or None when done."""
-        users = list(self._session.scalars(select(PeriodAllocation.user_id).where(
-            PeriodAllocation.period_id == period_id, PeriodAllocation.user_id > after_user,
-            PeriodAllocation.amount_minor > 0).order_by(PeriodAllocation.user_id).limit(limit)))
+        users = list(
+            self._session.scalars(
+                select(PeriodAllocation.user_id)
+                .where(
+                    PeriodAllocation.period_id == period_id,
+                    PeriodAllocation.user_id > after_user,
+                    PeriodAllocation.amount_minor > 0,
+                )
+                .order_by(PeriodAllocation.user_id)
+                .limit(limit)
+            )
+        )
         return (len(users), users[-1]) if users else None
 
-    def post_batch(self, period_id: str, currency: str, after_user: str, last_user: str, now: datetime) -> int:
+    def post_batch(
+        self, period_id: str, currency: str, after_user: str, last_user: str, now: datetime
+    ) -> int:
         """Post the batch's missing transactions; returns how many were new."""
-        params = {"period": period_id, "currency": currency, "after": after_user, "last": last_user, "now": now}
+        params = {
+            "period": period_id,
+            "currency": currency,
+            "after": after_user,
+            "last": last_user,
+            "now": now,
+        }
 
         def run(sql: str) -> int:
             stmt = text(sql).bindparams(bindparam("now", type_=UTCDateTime))

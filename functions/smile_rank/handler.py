@@ -1,4 +1,5 @@
 """Lambda entry point of the smile ranking and donations API (API Gateway HTTP API v2 events)."""
+
 from cheese_runtime.http import lambda_handler
 from functions.smile_rank.app import app
 

@@ -1,4 +1,5 @@
 """Donation periods are ISO weeks in UTC ("2026-W47": Monday 00:00 to the next Monday 00:00)."""
+
 from __future__ import annotations
 
 import re
@@ -34,8 +35,9 @@ def period_bounds(value: str) -> tuple[datetime, datetime]:
     try:
         return parse_period(value)
     except ValueError:
-        raise Problem(422, "invalid-period", "Invalid period",
-                      "A period is an ISO week such as 2026-W47.") from None
+        raise Problem(
+            422, "invalid-period", "Invalid period", "A period is an ISO week such as 2026-W47."
+        ) from None
 
 
 def next_period(value: str) -> str:

@@ -1,4 +1,5 @@
 """Request and response models of the smile ranking and donations API."""
+
 from __future__ import annotations
 
 import unicodedata

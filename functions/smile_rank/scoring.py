@@ -7,6 +7,7 @@ blurred) or have no score (no consent to expression analysis) earn nothing. A
 photo earns the sum, at most ``photo_cap``; a user earns at most ``daily_cap``
 per UTC day (a photo that crosses the cap earns what is left).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -25,8 +26,13 @@ class FaceScore:
     points: int
 
     def as_json(self) -> dict:
-        return {"face_id": self.face_id, "smile": self.smile, "is_me": self.is_me, "usable": self.usable,
-                "points": self.points}
+        return {
+            "face_id": self.face_id,
+            "smile": self.smile,
+            "is_me": self.is_me,
+            "usable": self.usable,
+            "points": self.points,
+        }
 
 
 def face_points(face: AnalyzedFace, me_weight: int) -> int:
@@ -37,7 +43,9 @@ def face_points(face: AnalyzedFace, me_weight: int) -> int:
 
 
 def score_faces(faces: list[AnalyzedFace], me_weight: int) -> list[FaceScore]:
-    return [FaceScore(f.face_id, f.smile, f.is_me, f.usable, face_points(f, me_weight)) for f in faces]
+    return [
+        FaceScore(f.face_id, f.smile, f.is_me, f.usable, face_points(f, me_weight)) for f in faces
+    ]
 
 
 def photo_points(scores: list[FaceScore], photo_cap: int) -> int:

@@ -1,4 +1,5 @@
 """Smile points (award, reversal, erasure), the ranking, charities and the donation reads."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
@@ -23,7 +24,13 @@ from functions.smile_rank.dal import (
     PeriodRepository,
     SmileRepository,
 )
-from functions.smile_rank.periods import month_key, next_period, parse_period, period_bounds, period_id
+from functions.smile_rank.periods import (
+    month_key,
+    next_period,
+    parse_period,
+    period_bounds,
+    period_id,
+)
 from functions.smile_rank.schemas import (
     Amount,
     CharityIn,
@@ -60,7 +67,9 @@ def parse_time(value: str, now: datetime) -> datetime:
 
 
 def defaults(settings: SmileSettings) -> PeriodDefaults:
-    return PeriodDefaults(settings.currency, settings.default_budget_minor, settings.default_rate_minor_per_point)
+    return PeriodDefaults(
+        settings.currency, settings.default_budget_minor, settings.default_rate_minor_per_point
+    )
 
 
 def ensure_period(periods: PeriodRepository, pid: str, settings: SmileSettings) -> None:
@@ -98,15 +107,24 @@ class SmileService:
             raw = scoring.photo_points(scores, s.photo_cap)
             phash = scoring.parse_dhash(event.perceptual_hash)
             signature = scoring.face_signature(event.faces)
-            photo = SmilePhoto(photo_id=event.photo_id, user_id=event.user_id, sha256=event.sha256.lower(),
-                               perceptual_hash=phash, face_signature=signature,
-                               faces=[x.as_json() for x in scores], points=0, created_at=now,
-                               analyzed_at=parse_time(event.analyzed_at, now))
+            photo = SmilePhoto(
+                photo_id=event.photo_id,
+                user_id=event.user_id,
+                sha256=event.sha256.lower(),
+                perceptual_hash=phash,
+                face_signature=signature,
+                faces=[x.as_json() for x in scores],
+                points=0,
+                created_at=now,
+                analyzed_at=parse_time(event.analyzed_at, now),
+            )
             duplicate = smiles.same_sha256(event.user_id, photo.sha256)
             if duplicate is None and phash is not None:
                 for other_id, other_hash, other_signature in smiles.hashes(event.user_id):
-                    if other_signature == signature and \
-                            scoring.hamming(other_hash, phash) <= s.near_duplicate_bits:
+                    if (
+                        other_signature == signature
+                        and scoring.hamming(other_hash, phash) <= s.near_duplicate_bits
+                    ):
                         duplicate = other_id
                         break
             if duplicate is not None:
@@ -128,13 +146,20 @@ class SmileService:
                     ensure_period(periods, pid, s)
             day = earned_at.date()
             awarded = min(raw, max(0, s.daily_cap - smiles.daily_points(event.user_id, day)))
-            photo.points, photo.period_id, photo.month_key, photo.earned_on = awarded, pid, month_key(earned_at), day
+            photo.points, photo.period_id, photo.month_key, photo.earned_on = (
+                awarded,
+                pid,
+                month_key(earned_at),
+                day,
+            )
             photo.status = "counted" if awarded > 0 else ("capped" if raw > 0 else "no_smiles")
             smiles.add_photo(photo)
             if awarded > 0:
                 smiles.add_daily(event.user_id, day, awarded)
-                smiles.add_points(event.user_id, {("week", pid): awarded, ("month", photo.month_key): awarded,
-                                                  ALL: awarded})
+                smiles.add_points(
+                    event.user_id,
+                    {("week", pid): awarded, ("month", photo.month_key): awarded, ALL: awarded},
+                )
         metrics.add_metric(name="SmilePointsAwarded", unit=MetricUnit.Count, value=awarded)
         if photo.status == "capped":
             metrics.add_metric(name="SmilePhotosCapped", unit=MetricUnit.Count, value=1)
@@ -151,29 +176,54 @@ class SmileService:
                 # Deleted before its analysis arrived: a tombstone makes the late PhotoAnalyzed a no-op.
                 try:
                     with session.begin_nested():
-                        smiles.add_photo(SmilePhoto(photo_id=event.photo_id, user_id=event.user_id, status="deleted",
-                                                    points=0, faces=[], face_signature="", created_at=now,
-                                                    reversed_at=now))
+                        smiles.add_photo(
+                            SmilePhoto(
+                                photo_id=event.photo_id,
+                                user_id=event.user_id,
+                                status="deleted",
+                                points=0,
+                                faces=[],
+                                face_signature="",
+                                created_at=now,
+                                reversed_at=now,
+                            )
+                        )
                 except IntegrityError:
                     pass
                 return "deleted"
             if photo.user_id != event.user_id:
-                logger.warning("PhotoDeleted for another user's photo ignored", extra={"photo_id": event.photo_id})
+                logger.warning(
+                    "PhotoDeleted for another user's photo ignored",
+                    extra={"photo_id": event.photo_id},
+                )
                 return photo.status
             if photo.status in ("reversed", "deleted"):
                 return photo.status
-            if photo.points > 0 and PeriodRepository(session).status_for_share(photo.period_id) != "open":
-                photo.status, photo.reversed_at = "deleted", now  # paid out already: the points stay
+            if (
+                photo.points > 0
+                and PeriodRepository(session).status_for_share(photo.period_id) != "open"
+            ):
+                photo.status, photo.reversed_at = (
+                    "deleted",
+                    now,
+                )  # paid out already: the points stay
                 return photo.status
             reversed_points = photo.points
             if reversed_points > 0:
                 smiles.add_daily(photo.user_id, photo.earned_on, -reversed_points)
-                smiles.add_points(photo.user_id, {("week", photo.period_id): -reversed_points,
-                                                  ("month", photo.month_key): -reversed_points,
-                                                  ALL: -reversed_points})
+                smiles.add_points(
+                    photo.user_id,
+                    {
+                        ("week", photo.period_id): -reversed_points,
+                        ("month", photo.month_key): -reversed_points,
+                        ALL: -reversed_points,
+                    },
+                )
             photo.status, photo.points, photo.reversed_at = "reversed", 0, now
         if reversed_points:
-            metrics.add_metric(name="SmilePointsReversed", unit=MetricUnit.Count, value=reversed_points)
+            metrics.add_metric(
+                name="SmilePointsReversed", unit=MetricUnit.Count, value=reversed_points
+            )
         return "reversed"
 
     def erase_user(self, user_id: str) -> int:
@@ -188,15 +238,23 @@ class SmileService:
         pid, mkey = period_id(now), month_key(now)
         keys = [("week", pid), ("month", mkey), ALL]
         with read_scope() as connection:
-            points, ranks, today = SmileRepository(connection).standing(user_id, pid, mkey, now.date())
+            points, ranks, today = SmileRepository(connection).standing(
+                user_id, pid, mkey, now.date()
+            )
         start, end = parse_period(pid)
         standing = {k[0]: ScopeStanding(key=k[1], points=points[k], rank=ranks[k]) for k in keys}
-        return MySmiles(period=PeriodOut(id=pid, starts_at=start, ends_at=end), week=standing["week"],
-                        month=standing["month"], all=standing["all"], today_points=today,
-                        daily_cap=self._settings.daily_cap)
+        return MySmiles(
+            period=PeriodOut(id=pid, starts_at=start, ends_at=end),
+            week=standing["week"],
+            month=standing["month"],
+            all=standing["all"],
+            today_points=today,
+            daily_cap=self._settings.daily_cap,
+        )
 
-    def ranking(self, user_id: str, scope: str, limit: int, cursor: str | None,
-                now: datetime | None = None) -> RankingPage:
+    def ranking(
+        self, user_id: str, scope: str, limit: int, cursor: str | None, now: datetime | None = None
+    ) -> RankingPage:
         now = now or utcnow()
         key = {"week": period_id(now), "month": month_key(now), "all": "all"}[scope]
         after = None
@@ -207,7 +265,9 @@ class SmileService:
                     raise ValueError("cursor of another ranking")
                 key, after = str(position["k"]), (int(position["p"]), str(position["u"]))
             except (KeyError, TypeError, ValueError):
-                raise Problem(400, "invalid-cursor", "Invalid cursor", "The pagination cursor is not valid.") from None
+                raise Problem(
+                    400, "invalid-cursor", "Invalid cursor", "The pagination cursor is not valid."
+                ) from None
         with read_scope() as connection:
             smiles = SmileRepository(connection)
             rows = smiles.ranking_page(scope, key, limit + 1, after)
@@ -222,9 +282,20 @@ class SmileService:
                 for p in sorted(counts, reverse=True):
                     rank_of[p] = running + 1
                     running += counts[p]
-                items = [RankingEntry(rank=rank_of.get(p, above + 1), display_name=name, points=p, is_me=u == user_id)
-                         for u, name, p in page]
-        next_cursor = encode_cursor({"s": scope, "k": key, "p": page[-1][2], "u": page[-1][0]}) if more else None
+                items = [
+                    RankingEntry(
+                        rank=rank_of.get(p, above + 1),
+                        display_name=name,
+                        points=p,
+                        is_me=u == user_id,
+                    )
+                    for u, name, p in page
+                ]
+        next_cursor = (
+            encode_cursor({"s": scope, "k": key, "p": page[-1][2], "u": page[-1][0]})
+            if more
+            else None
+        )
         return RankingPage(period=scope, key=key, items=items, next_cursor=next_cursor)
 
     def photo_smiles(self, user_id: str, photo_id: str) -> PhotoSmiles:
@@ -232,9 +303,14 @@ class SmileService:
             photo = SmileRepository(session).photo(photo_id)
             if photo is None or photo.user_id != user_id or photo.sha256 is None:
                 raise NotFound("photo")
-            return PhotoSmiles(photo_id=photo.photo_id, status=photo.status, points=photo.points,
-                               period_id=photo.period_id, duplicate_of=photo.duplicate_of,
-                               faces=[FaceSmile(**f) for f in photo.faces])
+            return PhotoSmiles(
+                photo_id=photo.photo_id,
+                status=photo.status,
+                points=photo.points,
+                period_id=photo.period_id,
+                duplicate_of=photo.duplicate_of,
+                faces=[FaceSmile(**f) for f in photo.faces],
+            )
 
 
 class CharityService:
@@ -246,13 +322,17 @@ class CharityService:
         try:
             after = (str(position["n"]), str(position["i"])) if position is not None else None
         except KeyError:
-            raise Problem(400, "invalid-cursor", "Invalid cursor", "The pagination cursor is not valid.") from None
+            raise Problem(
+                400, "invalid-cursor", "Invalid cursor", "The pagination cursor is not valid."
+            ) from None
         with session_scope() as session:
             rows = CharityRepository(session).page(limit + 1, after)
             items = [charity_out(c) for c in rows[:limit]]
         more = len(rows) > limit
-        return CharityPage(items=items, next_cursor=encode_cursor({"n": items[-1].name, "i": items[-1].id})
-                           if more else None)
+        return CharityPage(
+            items=items,
+            next_cursor=encode_cursor({"n": items[-1].name, "i": items[-1].id}) if more else None,
+        )
 
     def create(self, body: CharityIn) -> CharityOut:
         with session_scope() as session:
@@ -279,8 +359,12 @@ class CharityService:
                 from_period = session.scalar(_latest_choice_period(user_id))
             current = charities.get(current_id) if current_id else None
             latest = charities.get(latest_id) if latest_id else None
-            return MyCharity(current=charity_out(current) if current else None, current_period=pid,
-                             chosen=charity_out(latest) if latest else None, effective_from=from_period)
+            return MyCharity(
+                current=charity_out(current) if current else None,
+                current_period=pid,
+                chosen=charity_out(latest) if latest else None,
+                effective_from=from_period,
+            )
 
     def choose(self, user_id: str, charity_id: str, now: datetime | None = None) -> MyCharity:
         """The choice applies from the next period: the current one's donations are already promised."""
@@ -313,29 +397,45 @@ class DonationService:
             everyone = ledger.charity_totals()
             mine = ledger.user_totals(user_id)
             names = CharityRepository(session).names([c for c, _, _ in everyone + mine])
+
         def totals(rows: list[tuple[str, str, int]]) -> list[CharityTotal]:
-            return sorted((CharityTotal(charity_id=c, name=names.get(c, ""), currency=cur, amount_minor=a)
-                           for c, cur, a in rows), key=lambda t: (-t.amount_minor, t.name, t.charity_id))
+            return sorted(
+                (
+                    CharityTotal(charity_id=c, name=names.get(c, ""), currency=cur, amount_minor=a)
+                    for c, cur, a in rows
+                ),
+                key=lambda t: (-t.amount_minor, t.name, t.charity_id),
+            )
+
         per_currency: dict[str, int] = {}
         for _, currency, amount in mine:
             per_currency[currency] = per_currency.get(currency, 0) + amount
-        return DonationSummary(charities=totals(everyone), mine=totals(mine),
-                               my_totals=[Amount(currency=c, amount_minor=a) for c, a in sorted(per_currency.items())])
+        return DonationSummary(
+            charities=totals(everyone),
+            mine=totals(mine),
+            my_totals=[Amount(currency=c, amount_minor=a) for c, a in sorted(per_currency.items())],
+        )
 
-    def statement(self, user_id: str, period: str | None, limit: int, cursor: str | None) -> Statement:
+    def statement(
+        self, user_id: str, period: str | None, limit: int, cursor: str | None
+    ) -> Statement:
         if period is not None:
             period_bounds(period)
         position = decode_cursor(cursor)
         try:
             after = (str(position["p"]), str(position["t"])) if position is not None else None
         except KeyError:
-            raise Problem(400, "invalid-cursor", "Invalid cursor", "The pagination cursor is not valid.") from None
+            raise Problem(
+                400, "invalid-cursor", "Invalid cursor", "The pagination cursor is not valid."
+            ) from None
         with session_scope() as session:
             ledger = LedgerRepository(session)
             transactions = ledger.user_transactions(user_id, period, limit + 1, after)
             page = transactions[:limit]
             entries = ledger.entries_of([t.id for t in page])
-            names = CharityRepository(session).names([a.owner_id for _, a in entries if a.kind == "charity"])
+            names = CharityRepository(session).names(
+                [a.owner_id for _, a in entries if a.kind == "charity"]
+            )
         by_tx: dict[str, list] = {}
         for entry, account in entries:
             by_tx.setdefault(entry.transaction_id, []).append((entry, account))
@@ -347,19 +447,35 @@ class DonationService:
                 if account.kind != "pledge" or account.owner_id != user_id:
                     continue
                 # The counterparty is the other leg with the opposite sign.
-                counter = next(((e, a) for e, a in others if e.amount_minor == -entry.amount_minor), None)
+                counter = next(
+                    ((e, a) for e, a in others if e.amount_minor == -entry.amount_minor), None
+                )
                 if counter is None:
                     continue
                 c_account = counter[1]
-                items.append(StatementEntry(
-                    transaction_id=tx.id, period_id=tx.period_id, posted_at=entry.posted_at, entry_no=entry.entry_no,
-                    amount_minor=entry.amount_minor, currency=entry.currency, counterparty_kind=c_account.kind,
-                    counterparty_id=c_account.owner_id,
-                    counterparty_name=names.get(c_account.owner_id, "") if c_account.kind == "charity"
-                    else "Smile sponsor pool", memo=tx.memo))
+                items.append(
+                    StatementEntry(
+                        transaction_id=tx.id,
+                        period_id=tx.period_id,
+                        posted_at=entry.posted_at,
+                        entry_no=entry.entry_no,
+                        amount_minor=entry.amount_minor,
+                        currency=entry.currency,
+                        counterparty_kind=c_account.kind,
+                        counterparty_id=c_account.owner_id,
+                        counterparty_name=names.get(c_account.owner_id, "")
+                        if c_account.kind == "charity"
+                        else "Smile sponsor pool",
+                        memo=tx.memo,
+                    )
+                )
         more = len(transactions) > limit
-        return Statement(items=items, next_cursor=encode_cursor({"p": page[-1].period_id, "t": page[-1].id})
-                         if more else None)
+        return Statement(
+            items=items,
+            next_cursor=encode_cursor({"p": page[-1].period_id, "t": page[-1].id})
+            if more
+            else None,
+        )
 
 
 class PeriodAdminService:
@@ -374,10 +490,20 @@ class PeriodAdminService:
             if period is None:
                 # Not stored yet: what it would be.
                 d = defaults(self._settings)
-                return PeriodAdminOut(id=pid, starts_at=start, ends_at=end, status="open", currency=d.currency,
-                                      budget_minor=d.budget_minor, rate_minor_per_point=d.rate_minor_per_point,
-                                      participants=None, total_points=None, allocated_minor=None,
-                                      budget_bound=None, closed_at=None)
+                return PeriodAdminOut(
+                    id=pid,
+                    starts_at=start,
+                    ends_at=end,
+                    status="open",
+                    currency=d.currency,
+                    budget_minor=d.budget_minor,
+                    rate_minor_per_point=d.rate_minor_per_point,
+                    participants=None,
+                    total_points=None,
+                    allocated_minor=None,
+                    budget_bound=None,
+                    closed_at=None,
+                )
             return period_admin_out(period)
 
     def configure(self, pid: str, body: PeriodSettingsIn) -> PeriodAdminOut:
@@ -387,12 +513,21 @@ class PeriodAdminService:
             ensure_period(periods, pid, self._settings)
             period = periods.get(pid, for_update=True)
             if period.status != "open":
-                raise Conflict("period-closed", "The period is closing or closed; its budget and rate are final.")
+                raise Conflict(
+                    "period-closed",
+                    "The period is closing or closed; its budget and rate are final.",
+                )
             period.budget_minor = body.budget_minor
             period.rate_minor_per_point = body.rate_minor_per_point
             period.currency = body.currency
             session.flush()
             out = period_admin_out(period)
-        logger.info("period configured", extra={"period_id": pid, "budget_minor": body.budget_minor,
-                                                "rate_minor_per_point": body.rate_minor_per_point})
+        logger.info(
+            "period configured",
+            extra={
+                "period_id": pid,
+                "budget_minor": body.budget_minor,
+                "rate_minor_per_point": body.rate_minor_per_point,
+            },
+        )
         return out

@@ -1,4 +1,5 @@
 """Create the AWS resources of ``cheese_runtime.resources`` in moto, as the CDK stack does in AWS."""
+
 from __future__ import annotations
 
 import json
@@ -17,22 +18,30 @@ def create_tables() -> None:
     for table in resources.TABLES:
         if table.name in existing:
             continue
-        keys = [(table.partition_key, "HASH")] + ([(table.sort_key, "RANGE")] if table.sort_key else [])
+        keys = [(table.partition_key, "HASH")] + (
+            [(table.sort_key, "RANGE")] if table.sort_key else []
+        )
         attributes = {name for name, _ in keys}
         gsis = []
         for index in table.global_indexes:
-            index_keys = [(index.partition_key, "HASH")] + ([(index.sort_key, "RANGE")] if index.sort_key else [])
+            index_keys = [(index.partition_key, "HASH")] + (
+                [(index.sort_key, "RANGE")] if index.sort_key else []
+            )
             attributes |= {name for name, _ in index_keys}
-            gsis.append({
-                "IndexName": index.name,
-                "KeySchema": [{"AttributeName": n, "KeyType": t} for n, t in index_keys],
-                "Projection": {"ProjectionType": "ALL"},
-            })
+            gsis.append(
+                {
+                    "IndexName": index.name,
+                    "KeySchema": [{"AttributeName": n, "KeyType": t} for n, t in index_keys],
+                    "Projection": {"ProjectionType": "ALL"},
+                }
+            )
         kwargs = {"GlobalSecondaryIndexes": gsis} if gsis else {}
         dynamodb.create_table(
             TableName=table.name,
             KeySchema=[{"AttributeName": n, "KeyType": t} for n, t in keys],
-            AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"} for n in sorted(attributes)],
+            AttributeDefinitions=[
+                {"AttributeName": n, "AttributeType": "S"} for n in sorted(attributes)
+            ],
             BillingMode="PAY_PER_REQUEST",
             **kwargs,
         )
@@ -47,15 +56,21 @@ def create_queue(queue: resources.Queue) -> tuple[str, str]:
     """Create a queue with its DLQ; return (url, arn)."""
     sqs = aws.client("sqs")
     dlq_url = sqs.create_queue(QueueName=queue.dead_letter_name)["QueueUrl"]
-    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
     url = sqs.create_queue(
         QueueName=queue.name,
         Attributes={
             "VisibilityTimeout": str(queue.visibility_timeout_seconds),
-            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": queue.max_receive_count}),
+            "RedrivePolicy": json.dumps(
+                {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": queue.max_receive_count}
+            ),
         },
     )["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
     return url, arn
 
 
@@ -71,9 +86,13 @@ def create_event_routing(settings: Settings) -> dict[str, tuple[str, str]]:
         events.put_rule(
             Name=rule,
             EventBusName=settings.event_bus_name,
-            EventPattern=json.dumps({"source": [resources.EVENT_SOURCE], "detail-type": list(sub.detail_types)}),
+            EventPattern=json.dumps(
+                {"source": [resources.EVENT_SOURCE], "detail-type": list(sub.detail_types)}
+            ),
         )
-        events.put_targets(Rule=rule, EventBusName=settings.event_bus_name, Targets=[{"Id": "queue", "Arn": arn}])
+        events.put_targets(
+            Rule=rule, EventBusName=settings.event_bus_name, Targets=[{"Id": "queue", "Arn": arn}]
+        )
         queues[sub.consumer] = (url, arn)
     return queues
 
@@ -111,14 +130,21 @@ def create_bucket_notifications(settings: Settings) -> dict[str, tuple[str, str]
         url, arn = create_queue(resources.notification_queue(notification))
         queues[notification.consumer] = (url, arn)
         bucket = getattr(settings, notification.bucket_setting)
-        per_bucket.setdefault(bucket, []).append({
-            "Id": notification.consumer, "QueueArn": arn, "Events": list(notification.events),
-            "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": notification.prefix}]}},
-        })
+        per_bucket.setdefault(bucket, []).append(
+            {
+                "Id": notification.consumer,
+                "QueueArn": arn,
+                "Events": list(notification.events),
+                "Filter": {
+                    "Key": {"FilterRules": [{"Name": "prefix", "Value": notification.prefix}]}
+                },
+            }
+        )
     s3 = aws.client("s3")
     for bucket, configurations in per_bucket.items():
-        s3.put_bucket_notification_configuration(Bucket=bucket,
-                                                 NotificationConfiguration={"QueueConfigurations": configurations})
+        s3.put_bucket_notification_configuration(
+            Bucket=bucket, NotificationConfiguration={"QueueConfigurations": configurations}
+        )
     return queues
 
 

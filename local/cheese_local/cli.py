@@ -1,4 +1,5 @@
 """``cheese``: the developer's command line (local stack, migrations, models)."""
+
 from __future__ import annotations
 
 import argparse
@@ -12,8 +13,12 @@ def _run(args: argparse.Namespace) -> int:
 
     from cheese_local.stack import LocalStack
 
-    stack = LocalStack(data_dir=Path(args.data_dir).resolve(), host=args.host, port=args.port,
-                       database_url=os.environ.get("DATABASE_URL"))
+    stack = LocalStack(
+        data_dir=Path(args.data_dir).resolve(),
+        host=args.host,
+        port=args.port,
+        database_url=os.environ.get("DATABASE_URL"),
+    )
     settings = stack.start()
     base = f"http://{args.host}:{args.port}"
     print(
@@ -31,8 +36,15 @@ def _run(args: argparse.Namespace) -> int:
         # Idle keep-alive connections live 75 s (uvicorn's 5 s default makes a busy
         # client race the server's close and see connection resets). No WebSocket
         # pings: API Gateway sends none, and uvicorn's would drop slow clients.
-        uvicorn.run(stack.app(), host=args.host, port=args.port, log_level="warning", ws="websockets-sansio",
-                    timeout_keep_alive=75, ws_ping_interval=None)
+        uvicorn.run(
+            stack.app(),
+            host=args.host,
+            port=args.port,
+            log_level="warning",
+            ws="websockets-sansio",
+            timeout_keep_alive=75,
+            ws_ping_interval=None,
+        )
     finally:
         stack.stop()
     return 0
@@ -58,7 +70,9 @@ def _people(args: argparse.Namespace) -> int:
     from cheese_local.people_render import render_people
 
     summary = render_people(Path(args.photo_dir), Path(args.out))
-    print(f"{summary['photos']} photos, {summary['faces']} faces, {summary['people']} people -> {args.out}")
+    print(
+        f"{summary['photos']} photos, {summary['faces']} faces, {summary['people']} people -> {args.out}"
+    )
     return 0
 
 
@@ -81,7 +95,9 @@ def main(argv: list[str] | None = None) -> int:
     fetch.add_argument("--cache-dir", default=None)
     fetch.set_defaults(func=_models_fetch)
 
-    people = commands.add_parser("people", help="group the faces of a folder of photos and draw the people")
+    people = commands.add_parser(
+        "people", help="group the faces of a folder of photos and draw the people"
+    )
     people.add_argument("photo_dir")
     people.add_argument("--out", default="people.png")
     people.set_defaults(func=_people)

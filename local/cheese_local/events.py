@@ -1,4 +1,5 @@
 """Builders of real AWS event shapes (API Gateway HTTP API v2, SQS) for local invocation."""
+
 from __future__ import annotations
 
 import base64
@@ -7,7 +8,12 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
-TEXT_TYPES = ("application/json", "application/problem+json", "text/", "application/x-www-form-urlencoded")
+TEXT_TYPES = (
+    "application/json",
+    "application/problem+json",
+    "text/",
+    "application/x-www-form-urlencoded",
+)
 
 
 def http_api_event(
@@ -93,5 +99,3 @@ def sqs_event(messages: list[dict[str, Any]], queue_arn: str) -> dict[str, Any]:
             for m in messages
         ]
     }
-
-

@@ -1,4 +1,5 @@
 """An API Gateway stand-in: HTTP requests become HTTP API v2 events for the real handlers."""
+
 from __future__ import annotations
 
 import asyncio
@@ -33,8 +34,11 @@ def invoke(handler: Callable[[dict, Any], dict], event: dict, function_name: str
 
 
 def _problem(status: int, slug: str, title: str, detail: str) -> JSONResponse:
-    return JSONResponse({"type": PROBLEM_BASE + slug, "title": title, "status": status, "detail": detail},
-                        status_code=status, media_type=PROBLEM_CONTENT_TYPE)
+    return JSONResponse(
+        {"type": PROBLEM_BASE + slug, "title": title, "status": status, "detail": detail},
+        status_code=status,
+        media_type=PROBLEM_CONTENT_TYPE,
+    )
 
 
 class HttpGateway:
@@ -53,22 +57,33 @@ class HttpGateway:
         function, route, params = match
         declared = request.headers.get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > MAX_PAYLOAD_BYTES:
-            return _problem(413, "payload-too-large", "Payload too large", "Requests are limited to 10 MB.")
+            return _problem(
+                413, "payload-too-large", "Payload too large", "Requests are limited to 10 MB."
+            )
         body = b""
         async for chunk in request.stream():
             body += chunk
             if len(body) > MAX_PAYLOAD_BYTES:
-                return _problem(413, "payload-too-large", "Payload too large", "Requests are limited to 10 MB.")
+                return _problem(
+                    413, "payload-too-large", "Payload too large", "Requests are limited to 10 MB."
+                )
         headers: dict[str, str] = {}
         for key, value in request.headers.items():
             headers[key] = f"{headers[key]},{value}" if key in headers else value
         event = http_api_event(
-            request.method, request.url.path, route_key=f"{route.method} {route.path}", path_parameters=params,
-            query_string=request.url.query, headers=headers, body=body,
+            request.method,
+            request.url.path,
+            route_key=f"{route.method} {route.path}",
+            path_parameters=params,
+            query_string=request.url.query,
+            headers=headers,
+            body=body,
             source_ip=request.client.host if request.client else "127.0.0.1",
             domain_name=request.headers.get("host", "127.0.0.1"),
         )
-        result = await anyio.to_thread.run_sync(invoke, self.handler(function), event, function.name)
+        result = await anyio.to_thread.run_sync(
+            invoke, self.handler(function), event, function.name
+        )
         return lambda_result_to_response(result)
 
 
@@ -90,11 +105,18 @@ def merged_openapi() -> dict[str, Any]:
     """One OpenAPI document from every API function's app."""
     spec: dict[str, Any] = {
         "openapi": "3.1.0",
-        "info": {"title": "Cheese API", "version": "1.0.0",
-                 "description": "Every route of every Cheese function, as API Gateway serves them."},
+        "info": {
+            "title": "Cheese API",
+            "version": "1.0.0",
+            "description": "Every route of every Cheese function, as API Gateway serves them.",
+        },
         "paths": {},
-        "components": {"schemas": {}, "securitySchemes": {
-            "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}},
+        "components": {
+            "schemas": {},
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+            },
+        },
     }
     for function in resources.API_FUNCTIONS:
         app = importlib.import_module(function.module).app

@@ -1,4 +1,5 @@
 """A LambdaContext for invoking handlers outside Lambda (local stack, tests, benchmarks)."""
+
 from __future__ import annotations
 
 import time

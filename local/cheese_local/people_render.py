@@ -5,6 +5,7 @@ photo, ``clustering.recluster`` on the usable faces, and writes one image
 with a row of face crops per person (unclustered faces in a last row), so a
 person can see what the grouping did.
 """
+
 from __future__ import annotations
 
 import sys
@@ -23,7 +24,9 @@ def progress(done: int, total: int, started: float, label: str) -> None:
     filled = int(width * done / total) if total else width
     rate = done / max(time.monotonic() - started, 1e-6)
     eta = (total - done) / rate if rate else 0
-    sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} {label[:30]:30} eta {eta:4.0f}s")
+    sys.stderr.write(
+        f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} {label[:30]:30} eta {eta:4.0f}s"
+    )
     sys.stderr.flush()
     if done == total:
         sys.stderr.write("\n")
@@ -63,12 +66,14 @@ def render_people(photo_dir: Path, out: Path) -> dict[str, int]:
     unusable = [face_id for face_id in crops if face_id not in persons]
     if unusable:
         rows.setdefault("~too small or blurred", []).extend(unusable)
-    ordered = sorted(rows.items(), key=lambda item: (item[0].startswith("~"), -len(item[1]), item[0]))
+    ordered = sorted(
+        rows.items(), key=lambda item: (item[0].startswith("~"), -len(item[1]), item[0])
+    )
     blank = np.full((96, 96, 3), 255, np.uint8)
     tiles, labels = [], []
     for person, face_ids in ordered:
         for start in range(0, len(face_ids), MAX_FACES_PER_ROW):
-            members = face_ids[start:start + MAX_FACES_PER_ROW]
+            members = face_ids[start : start + MAX_FACES_PER_ROW]
             tiles += [crops[f] for f in members] + [blank] * (MAX_FACES_PER_ROW - len(members))
             labels += [person.lstrip("~") if start == 0 else ""] + [""] * (MAX_FACES_PER_ROW - 1)
     grid = face_grid(tiles, columns=MAX_FACES_PER_ROW, labels=labels)

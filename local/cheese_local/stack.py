@@ -1,4 +1,5 @@
 """The whole backend on one machine: moto's server, the database, the gateway, the workers."""
+
 from __future__ import annotations
 
 import logging
@@ -45,10 +46,19 @@ def make_dynamodb_atomic() -> None:
 
     if getattr(DynamoDBBackend, "_cheese_atomic", False):
         return
-    _item_level_transaction_rollback(DynamoDBBackend)  # inside the lock below: snapshots are current
+    _item_level_transaction_rollback(
+        DynamoDBBackend
+    )  # inside the lock below: snapshots are current
     lock = threading.RLock()
-    for name in ("put_item", "get_item", "update_item", "delete_item", "transact_write_items",
-                 "transact_get_items", "batch_write_item"):
+    for name in (
+        "put_item",
+        "get_item",
+        "update_item",
+        "delete_item",
+        "transact_write_items",
+        "transact_get_items",
+        "batch_write_item",
+    ):
         original = getattr(DynamoDBBackend, name)
 
         @functools.wraps(original)
@@ -93,8 +103,14 @@ def _item_level_transaction_rollback(backend_class: type) -> None:
             if table.hash_key_attr not in key:
                 continue
             hash_value = DynamoType(key[table.hash_key_attr])
-            range_value = DynamoType(key[table.range_key_attr]) if table.range_key_attr in key else None
-            before = table.get_item(hash_value, range_value) if (range_value or not table.has_range_key) else None
+            range_value = (
+                DynamoType(key[table.range_key_attr]) if table.range_key_attr in key else None
+            )
+            before = (
+                table.get_item(hash_value, range_value)
+                if (range_value or not table.has_range_key)
+                else None
+            )
             saved.append((table, hash_value, range_value, copy.deepcopy(before)))
         try:
             return transact(self, transact_items, *args, **kwargs)
@@ -152,7 +168,9 @@ class LocalStack:
             self.pollers.append(poller)
         for notification in resources.BUCKET_NOTIFICATIONS:
             url, arn = queues[notification.consumer]
-            poller = SqsPoller(notification.consumer, url, arn, notification.module, notification.batch_size)
+            poller = SqsPoller(
+                notification.consumer, url, arn, notification.module, notification.batch_size
+            )
             poller.start()
             self.pollers.append(poller)
         for job in resources.SCHEDULED_JOBS:
@@ -191,15 +209,25 @@ class LocalStack:
         # WebSocket APIs: the socket at /ws, @connections at the base URL (boto3's
         # apigatewaymanagementapi client with endpoint_url=<base URL>).
         sockets = [WebSocketGateway(definition) for definition in resources.WEBSOCKET_APIS]
-        websocket_routes = [r for ws in sockets[:1] for r in (
-            WebSocketRoute("/ws", ws.endpoint),
-            Route("/@connections/{connection_id}", ws.management, methods=["GET", "POST", "DELETE"]),
-        )]
+        websocket_routes = [
+            r
+            for ws in sockets[:1]
+            for r in (
+                WebSocketRoute("/ws", ws.endpoint),
+                Route(
+                    "/@connections/{connection_id}",
+                    ws.management,
+                    methods=["GET", "POST", "DELETE"],
+                ),
+            )
+        ]
 
-        return Starlette(routes=[
-            *websocket_routes,
-            Route("/healthz", healthz, methods=["GET"]),
-            Route("/openapi.json", openapi, methods=["GET"]),
-            Route("/docs", docs, methods=["GET"]),
-            Route("/{path:path}", api, methods=methods),
-        ])
+        return Starlette(
+            routes=[
+                *websocket_routes,
+                Route("/healthz", healthz, methods=["GET"]),
+                Route("/openapi.json", openapi, methods=["GET"]),
+                Route("/docs", docs, methods=["GET"]),
+                Route("/{path:path}", api, methods=methods),
+            ]
+        )

@@ -18,6 +18,7 @@ Per connection, as API Gateway does it:
 
 Not emulated: the 10-minute idle timeout and the 2-hour connection limit.
 """
+
 from __future__ import annotations
 
 import base64
@@ -65,8 +66,15 @@ class LocalConnection:
 
 
 class WebSocketGateway:
-    def __init__(self, api: resources.WebSocketApi, *, domain_name: str = "127.0.0.1", api_id: str = "local",
-                 stage: str = "local", concurrency: int = 32) -> None:
+    def __init__(
+        self,
+        api: resources.WebSocketApi,
+        *,
+        domain_name: str = "127.0.0.1",
+        api_id: str = "local",
+        stage: str = "local",
+        concurrency: int = 32,
+    ) -> None:
         self.api = api
         self.api_id = api_id
         self.stage = stage
@@ -85,10 +93,21 @@ class WebSocketGateway:
     async def _invoke(self, module: str, event: dict[str, Any], name: str) -> dict[str, Any]:
         if self._limiter is None:
             self._limiter = anyio.CapacityLimiter(self._concurrency)
-        return await anyio.to_thread.run_sync(invoke, self._handler(module), event, name, limiter=self._limiter)
+        return await anyio.to_thread.run_sync(
+            invoke, self._handler(module), event, name, limiter=self._limiter
+        )
 
-    def _context(self, route_key: str, event_type: str, connection_id: str, now: float, connected_at: float,
-                 source_ip: str, user_agent: str, domain: str) -> dict[str, Any]:
+    def _context(
+        self,
+        route_key: str,
+        event_type: str,
+        connection_id: str,
+        now: float,
+        connected_at: float,
+        source_ip: str,
+        user_agent: str,
+        domain: str,
+    ) -> dict[str, Any]:
         return {
             "routeKey": route_key,
             "eventType": event_type,
@@ -123,17 +142,24 @@ class WebSocketGateway:
         source_ip = websocket.client.host if websocket.client else "127.0.0.1"
         user_agent = headers.get("user-agent", "")
         domain = headers.get("host", self.domain_name)
-        context = self._context("$connect", "CONNECT", connection_id, now, now, source_ip, user_agent, domain)
+        context = self._context(
+            "$connect", "CONNECT", connection_id, now, now, source_ip, user_agent, domain
+        )
 
         auth_event = {
             "type": "REQUEST",
             "methodArn": f"arn:aws:execute-api:us-east-1:{ACCOUNT}:{self.api_id}/{self.stage}/$connect",
-            "headers": headers, "multiValueHeaders": multi_headers,
-            "queryStringParameters": query or None, "multiValueQueryStringParameters": multi_query or None,
-            "stageVariables": {}, "requestContext": context,
+            "headers": headers,
+            "multiValueHeaders": multi_headers,
+            "queryStringParameters": query or None,
+            "multiValueQueryStringParameters": multi_query or None,
+            "stageVariables": {},
+            "requestContext": context,
         }
         try:
-            policy = await self._invoke(self.api.authorizer_module, auth_event, f"{self.api.name}-authorizer")
+            policy = await self._invoke(
+                self.api.authorizer_module, auth_event, f"{self.api.name}-authorizer"
+            )
         except Exception:
             logger.exception("websocket authorizer failed")
             await self._refuse(websocket, 500)
@@ -144,9 +170,14 @@ class WebSocketGateway:
         authorizer = {k: _stringify(v) for k, v in (policy.get("context") or {}).items()}
         authorizer["principalId"] = policy.get("principalId")
         authorizer["integrationLatency"] = 0
-        connect_event = {"headers": headers, "multiValueHeaders": multi_headers,
-                         "queryStringParameters": query or None, "multiValueQueryStringParameters": multi_query or None,
-                         "requestContext": {**context, "authorizer": authorizer}, "isBase64Encoded": False}
+        connect_event = {
+            "headers": headers,
+            "multiValueHeaders": multi_headers,
+            "queryStringParameters": query or None,
+            "multiValueQueryStringParameters": multi_query or None,
+            "requestContext": {**context, "authorizer": authorizer},
+            "isBase64Encoded": False,
+        }
         try:
             result = await self._invoke(self.api.module, connect_event, self.api.name) or {}
         except Exception:
@@ -159,7 +190,9 @@ class WebSocketGateway:
             return
         answer = {k.lower(): v for k, v in (result.get("headers") or {}).items()}
         await websocket.accept(subprotocol=answer.get("sec-websocket-protocol"))
-        connection = LocalConnection(connection_id, websocket, now, source_ip, user_agent, authorizer)
+        connection = LocalConnection(
+            connection_id, websocket, now, source_ip, user_agent, authorizer
+        )
         self.connections[connection_id] = connection
         code, reason = 1005, "Client closed"
         try:
@@ -184,8 +217,9 @@ class WebSocketGateway:
             self.connections.pop(connection_id, None)
             await self._disconnect(connection, code, reason, domain)
 
-    async def _message(self, connection: LocalConnection, text: str | None, data: bytes | None,
-                       domain: str) -> None:
+    async def _message(
+        self, connection: LocalConnection, text: str | None, data: bytes | None, domain: str
+    ) -> None:
         now = time.time()
         body = text if text is not None else base64.b64encode(data or b"").decode()
         route = "$default"
@@ -197,8 +231,16 @@ class WebSocketGateway:
             action = parsed.get("action") if isinstance(parsed, dict) else None
             if isinstance(action, str) and action in self.api.routes:
                 route = action
-        context = self._context(route, "MESSAGE", connection.connection_id, now, connection.connected_at,
-                                connection.source_ip, connection.user_agent, domain)
+        context = self._context(
+            route,
+            "MESSAGE",
+            connection.connection_id,
+            now,
+            connection.connected_at,
+            connection.source_ip,
+            connection.user_agent,
+            domain,
+        )
         context["messageId"] = uuid.uuid4().hex[:16] + "="
         context["authorizer"] = connection.authorizer
         event = {"requestContext": context, "body": body, "isBase64Encoded": text is None}
@@ -207,16 +249,40 @@ class WebSocketGateway:
         except Exception:
             # API Gateway answers an integration failure with an error frame and keeps the socket.
             logger.exception("websocket route handler failed")
-            await self._send(connection, json.dumps({"message": "Internal server error",
-                                                     "connectionId": connection.connection_id}))
+            await self._send(
+                connection,
+                json.dumps(
+                    {"message": "Internal server error", "connectionId": connection.connection_id}
+                ),
+            )
 
-    async def _disconnect(self, connection: LocalConnection, code: int, reason: str, domain: str) -> None:
+    async def _disconnect(
+        self, connection: LocalConnection, code: int, reason: str, domain: str
+    ) -> None:
         now = time.time()
-        context = self._context("$disconnect", "DISCONNECT", connection.connection_id, now, connection.connected_at,
-                                connection.source_ip, connection.user_agent, domain)
-        context.update({"disconnectStatusCode": code, "disconnectReason": reason, "authorizer": connection.authorizer})
-        event = {"headers": {"Host": domain, "x-api-key": "", "X-Forwarded-For": "", "x-restapi": ""},
-                 "multiValueHeaders": {}, "requestContext": context, "isBase64Encoded": False}
+        context = self._context(
+            "$disconnect",
+            "DISCONNECT",
+            connection.connection_id,
+            now,
+            connection.connected_at,
+            connection.source_ip,
+            connection.user_agent,
+            domain,
+        )
+        context.update(
+            {
+                "disconnectStatusCode": code,
+                "disconnectReason": reason,
+                "authorizer": connection.authorizer,
+            }
+        )
+        event = {
+            "headers": {"Host": domain, "x-api-key": "", "X-Forwarded-For": "", "x-restapi": ""},
+            "multiValueHeaders": {},
+            "requestContext": context,
+            "isBase64Encoded": False,
+        }
         try:
             await self._invoke(self.api.module, event, self.api.name)
         except Exception:
@@ -259,8 +325,11 @@ class WebSocketGateway:
         if request.method == "POST":
             data = await request.body()
             if len(data) > MAX_MESSAGE_BYTES:
-                return JSONResponse({"message": "Payload too large"}, status_code=413,
-                                    headers={"x-amzn-ErrorType": "PayloadTooLargeException"})
+                return JSONResponse(
+                    {"message": "Payload too large"},
+                    status_code=413,
+                    headers={"x-amzn-ErrorType": "PayloadTooLargeException"},
+                )
             try:
                 payload: str | bytes = data.decode()
             except UnicodeDecodeError:
@@ -270,11 +339,16 @@ class WebSocketGateway:
                 return _gone()
             return Response(status_code=200)
         if request.method == "GET":
-            return JSONResponse({
-                "connectedAt": _iso(connection.connected_at),
-                "identity": {"sourceIp": connection.source_ip, "userAgent": connection.user_agent},
-                "lastActiveAt": _iso(connection.last_active),
-            })
+            return JSONResponse(
+                {
+                    "connectedAt": _iso(connection.connected_at),
+                    "identity": {
+                        "sourceIp": connection.source_ip,
+                        "userAgent": connection.user_agent,
+                    },
+                    "lastActiveAt": _iso(connection.last_active),
+                }
+            )
         await self._close(connection, 1000, "Closed by the server")
         return Response(status_code=204)
 
@@ -299,4 +373,6 @@ def _iso(ts: float) -> str:
 
 
 def _gone() -> Response:
-    return JSONResponse({"message": None}, status_code=410, headers={"x-amzn-ErrorType": "GoneException"})
+    return JSONResponse(
+        {"message": None}, status_code=410, headers={"x-amzn-ErrorType": "GoneException"}
+    )

@@ -4,6 +4,7 @@ Behaves like Lambda's SQS trigger: batches of up to 10, partial batch
 responses (only reported failures are retried), failed messages come back
 after their visibility timeout and move to the DLQ after maxReceiveCount.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -20,7 +21,9 @@ RETRY_DELAY_SECONDS = 1
 
 
 class SqsPoller(threading.Thread):
-    def __init__(self, name: str, queue_url: str, queue_arn: str, module: str, batch_size: int = 10) -> None:
+    def __init__(
+        self, name: str, queue_url: str, queue_arn: str, module: str, batch_size: int = 10
+    ) -> None:
         super().__init__(name=f"sqs-{name}", daemon=True)
         self.function_name = name
         self.queue_url = queue_url
@@ -39,8 +42,11 @@ class SqsPoller(threading.Thread):
         while not self._stopping.is_set():
             try:
                 messages = sqs.receive_message(
-                    QueueUrl=self.queue_url, MaxNumberOfMessages=self.batch_size, WaitTimeSeconds=1,
-                    AttributeNames=["All"], MessageAttributeNames=["All"],
+                    QueueUrl=self.queue_url,
+                    MaxNumberOfMessages=self.batch_size,
+                    WaitTimeSeconds=1,
+                    AttributeNames=["All"],
+                    MessageAttributeNames=["All"],
                 ).get("Messages", [])
             except Exception:  # moto going away at shutdown
                 if self._stopping.is_set():
@@ -60,12 +66,17 @@ class SqsPoller(threading.Thread):
             result = invoke(handler, event, self.function_name) or {}
             failed = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
         except Exception:
-            logger.exception("consumer failed a whole batch", extra={"function": self.function_name})
+            logger.exception(
+                "consumer failed a whole batch", extra={"function": self.function_name}
+            )
             failed = {m["MessageId"] for m in messages}
         for message in messages:
             if message["MessageId"] in failed:
-                sqs.change_message_visibility(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"],
-                                              VisibilityTimeout=RETRY_DELAY_SECONDS)
+                sqs.change_message_visibility(
+                    QueueUrl=self.queue_url,
+                    ReceiptHandle=message["ReceiptHandle"],
+                    VisibilityTimeout=RETRY_DELAY_SECONDS,
+                )
             else:
                 sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
 
@@ -87,7 +98,9 @@ class ScheduledRunner(threading.Thread):
         import os
         import re
 
-        match = re.fullmatch(r"rate\((\d+) (minute|minutes|hour|hours|day|days)\)", schedule.strip())
+        match = re.fullmatch(
+            r"rate\((\d+) (minute|minutes|hour|hours|day|days)\)", schedule.strip()
+        )
         if not match:
             return None
         override = os.environ.get("CHEESE_LOCAL_SCHEDULE_SECONDS")
@@ -104,8 +117,16 @@ class ScheduledRunner(threading.Thread):
         if not every:
             return
         handler = importlib.import_module(self.job.module).handler
-        event = {"version": "0", "id": "local", "detail-type": "Scheduled Event", "source": "aws.events",
-                 "account": "000000000000", "region": "us-east-1", "resources": [], "detail": {}}
+        event = {
+            "version": "0",
+            "id": "local",
+            "detail-type": "Scheduled Event",
+            "source": "aws.events",
+            "account": "000000000000",
+            "region": "us-east-1",
+            "resources": [],
+            "detail": {},
+        }
         while not self._stopping.wait(every):
             try:
                 invoke(handler, dict(event), self.job.name)

@@ -1,4 +1,5 @@
 """Schemathesis fuzzes every function's API through the local stack: no input may cause a 5xx."""
+
 from __future__ import annotations
 
 import pytest
@@ -11,7 +12,9 @@ from tests.conftest import signup
 
 # DELETE /v1/auth/me would erase the shared fuzz account and void the remaining cases;
 # its only input is the token, which every other route fuzzes already.
-schema = schemathesis.openapi.from_dict(merged_openapi()).exclude(method="DELETE", path="/v1/auth/me")
+schema = schemathesis.openapi.from_dict(merged_openapi()).exclude(
+    method="DELETE", path="/v1/auth/me"
+)
 
 
 @pytest.fixture(scope="module")

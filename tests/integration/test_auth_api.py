@@ -1,4 +1,5 @@
 """The auth function through its Lambda handler, with real HTTP API v2 events."""
+
 from __future__ import annotations
 
 import threading
@@ -19,8 +20,11 @@ def problem_type(response) -> str:  # noqa: ANN001
 
 def test_signup_returns_the_token_pair_contract(db) -> None:  # noqa: ANN001
     email = f"Ann-{uuid.uuid4().hex[:8]}@Example.COM"
-    response = call_api("POST", "/v1/auth/signup",
-                        json_body={"email": email, "password": PASSWORD, "display_name": "  Ann  "})
+    response = call_api(
+        "POST",
+        "/v1/auth/signup",
+        json_body={"email": email, "password": PASSWORD, "display_name": "  Ann  "},
+    )
     assert response.status == 201
     body = response.json()
     assert set(body) == {"user", "access_token", "refresh_token", "token_type", "expires_in"}
@@ -34,24 +38,39 @@ def test_signup_returns_the_token_pair_contract(db) -> None:  # noqa: ANN001
 
 def test_email_is_unique_case_insensitively(db) -> None:  # noqa: ANN001
     user = signup("dup")
-    response = call_api("POST", "/v1/auth/signup",
-                        json_body={"email": user.email.upper(), "password": PASSWORD, "display_name": "Other"})
+    response = call_api(
+        "POST",
+        "/v1/auth/signup",
+        json_body={"email": user.email.upper(), "password": PASSWORD, "display_name": "Other"},
+    )
     assert response.status == 409
     assert problem_type(response) == "email-taken"
 
 
-@pytest.mark.parametrize("password, slug", [("short", "validation-error"), ("x" * 300, "validation-error")])
+@pytest.mark.parametrize(
+    "password, slug", [("short", "validation-error"), ("x" * 300, "validation-error")]
+)
 def test_password_policy(db, password: str, slug: str) -> None:  # noqa: ANN001
-    response = call_api("POST", "/v1/auth/signup", json_body={
-        "email": f"p-{uuid.uuid4().hex[:8]}@example.com", "password": password, "display_name": "P"})
+    response = call_api(
+        "POST",
+        "/v1/auth/signup",
+        json_body={
+            "email": f"p-{uuid.uuid4().hex[:8]}@example.com",
+            "password": password,
+            "display_name": "P",
+        },
+    )
     assert response.status == 422
     assert problem_type(response) == slug
 
 
 def test_password_may_not_be_the_email(db) -> None:  # noqa: ANN001
     email = f"sameasemail{uuid.uuid4().hex[:6]}@example.com"
-    response = call_api("POST", "/v1/auth/signup", json_body={"email": email, "password": email.upper(),
-                                                               "display_name": "S"})
+    response = call_api(
+        "POST",
+        "/v1/auth/signup",
+        json_body={"email": email, "password": email.upper(), "display_name": "S"},
+    )
     assert response.status == 422
     assert problem_type(response) == "weak-password"
 
@@ -67,11 +86,16 @@ def test_password_is_stored_as_argon2id(db) -> None:  # noqa: ANN001
     assert user.password not in stored
 
 
-@pytest.mark.parametrize("body", [
-    b"{not json", b"[]", b'{"email": 5, "password": [], "display_name": null}',
-    b'{"email": "a@b.co", "password": "0123456789", "display_name": "\\u0000bad"}',
-    b'{"email": "a@b.co", "password": "0123456789", "display_name": "ok", "admin": true}',
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"{not json",
+        b"[]",
+        b'{"email": 5, "password": [], "display_name": null}',
+        b'{"email": "a@b.co", "password": "0123456789", "display_name": "\\u0000bad"}',
+        b'{"email": "a@b.co", "password": "0123456789", "display_name": "ok", "admin": true}',
+    ],
+)
 def test_malformed_signup_bodies_get_422_problem(db, body: bytes) -> None:  # noqa: ANN001
     response = call_api("POST", "/v1/auth/signup", body=body)
     assert response.status == 422
@@ -80,14 +104,26 @@ def test_malformed_signup_bodies_get_422_problem(db, body: bytes) -> None:  # no
 
 def test_login_errors_are_uniform_for_unknown_email_and_wrong_password(db) -> None:  # noqa: ANN001
     user = signup("login")
-    wrong = call_api("POST", "/v1/auth/login", json_body={"email": user.email, "password": "wrong password"},
-                     source_ip=random_ip())
-    unknown = call_api("POST", "/v1/auth/login", json_body={"email": "nobody@example.com", "password": "whatever1"},
-                       source_ip=random_ip())
+    wrong = call_api(
+        "POST",
+        "/v1/auth/login",
+        json_body={"email": user.email, "password": "wrong password"},
+        source_ip=random_ip(),
+    )
+    unknown = call_api(
+        "POST",
+        "/v1/auth/login",
+        json_body={"email": "nobody@example.com", "password": "whatever1"},
+        source_ip=random_ip(),
+    )
     assert wrong.status == unknown.status == 401
     assert wrong.json() == unknown.json()
-    ok = call_api("POST", "/v1/auth/login", json_body={"email": user.email.upper(), "password": user.password},
-                  source_ip=random_ip())
+    ok = call_api(
+        "POST",
+        "/v1/auth/login",
+        json_body={"email": user.email.upper(), "password": user.password},
+        source_ip=random_ip(),
+    )
     assert ok.status == 200
     assert ok.json()["user"]["id"] == user.id
 
@@ -95,11 +131,22 @@ def test_login_errors_are_uniform_for_unknown_email_and_wrong_password(db) -> No
 def test_repeated_failures_throttle_the_account_with_retry_after(db) -> None:  # noqa: ANN001
     user = signup("throttled")
     for _ in range(5):
-        assert call_api("POST", "/v1/auth/login", json_body={"email": user.email, "password": "wrong password"},
-                        source_ip=random_ip()).status == 401
+        assert (
+            call_api(
+                "POST",
+                "/v1/auth/login",
+                json_body={"email": user.email, "password": "wrong password"},
+                source_ip=random_ip(),
+            ).status
+            == 401
+        )
     # Even the right password waits now, from any IP: the account is locked for the window.
-    locked = call_api("POST", "/v1/auth/login", json_body={"email": user.email, "password": user.password},
-                      source_ip=random_ip())
+    locked = call_api(
+        "POST",
+        "/v1/auth/login",
+        json_body={"email": user.email, "password": user.password},
+        source_ip=random_ip(),
+    )
     assert locked.status == 429
     assert problem_type(locked) == "too-many-attempts"
     assert 0 < int(locked.headers["retry-after"]) <= 1800
@@ -108,15 +155,27 @@ def test_repeated_failures_throttle_the_account_with_retry_after(db) -> None:  #
 def test_repeated_failures_throttle_the_ip(db) -> None:  # noqa: ANN001
     ip = random_ip()
     for i in range(50):
-        call_api("POST", "/v1/auth/login", json_body={"email": f"spray{i}@example.com", "password": "password123"},
-                 source_ip=ip)
+        call_api(
+            "POST",
+            "/v1/auth/login",
+            json_body={"email": f"spray{i}@example.com", "password": "password123"},
+            source_ip=ip,
+        )
     user = signup("victim-of-shared-ip")
-    blocked = call_api("POST", "/v1/auth/login", json_body={"email": user.email, "password": user.password},
-                       source_ip=ip)
+    blocked = call_api(
+        "POST",
+        "/v1/auth/login",
+        json_body={"email": user.email, "password": user.password},
+        source_ip=ip,
+    )
     assert blocked.status == 429
     assert "retry-after" in blocked.headers
-    elsewhere = call_api("POST", "/v1/auth/login", json_body={"email": user.email, "password": user.password},
-                         source_ip=random_ip())
+    elsewhere = call_api(
+        "POST",
+        "/v1/auth/login",
+        json_body={"email": user.email, "password": user.password},
+        source_ip=random_ip(),
+    )
     assert elsewhere.status == 200
 
 
@@ -133,9 +192,18 @@ def test_refresh_rotates_and_reuse_revokes_the_family(db) -> None:  # noqa: ANN0
     after = call_api("POST", "/v1/auth/refresh", json_body={"refresh_token": second_token})
     assert after.status == 401
     # Another login (another family) is untouched.
-    other = call_api("POST", "/v1/auth/login", json_body={"email": user.email, "password": user.password},
-                     source_ip=random_ip())
-    assert call_api("POST", "/v1/auth/refresh", json_body={"refresh_token": other.json()["refresh_token"]}).status == 200
+    other = call_api(
+        "POST",
+        "/v1/auth/login",
+        json_body={"email": user.email, "password": user.password},
+        source_ip=random_ip(),
+    )
+    assert (
+        call_api(
+            "POST", "/v1/auth/refresh", json_body={"refresh_token": other.json()["refresh_token"]}
+        ).status
+        == 200
+    )
 
 
 def test_two_racing_refreshes_yield_exactly_one_new_pair(db) -> None:  # noqa: ANN001
@@ -143,7 +211,11 @@ def test_two_racing_refreshes_yield_exactly_one_new_pair(db) -> None:  # noqa: A
     results: list[int] = []
 
     def refresh() -> None:
-        results.append(call_api("POST", "/v1/auth/refresh", json_body={"refresh_token": user.refresh_token}).status)
+        results.append(
+            call_api(
+                "POST", "/v1/auth/refresh", json_body={"refresh_token": user.refresh_token}
+            ).status
+        )
 
     threads = [threading.Thread(target=refresh) for _ in range(2)]
     for t in threads:
@@ -161,13 +233,24 @@ def test_unknown_refresh_token_is_refused(db) -> None:  # noqa: ANN001
 
 def test_logout_revokes_the_family(db) -> None:  # noqa: ANN001
     user = signup("logout")
-    assert call_api("POST", "/v1/auth/logout", json_body={"refresh_token": user.refresh_token}).status == 204
-    assert call_api("POST", "/v1/auth/refresh", json_body={"refresh_token": user.refresh_token}).status == 401
+    assert (
+        call_api("POST", "/v1/auth/logout", json_body={"refresh_token": user.refresh_token}).status
+        == 204
+    )
+    assert (
+        call_api("POST", "/v1/auth/refresh", json_body={"refresh_token": user.refresh_token}).status
+        == 401
+    )
     # Logging out twice (or with an unknown token) is harmless.
-    assert call_api("POST", "/v1/auth/logout", json_body={"refresh_token": user.refresh_token}).status == 204
+    assert (
+        call_api("POST", "/v1/auth/logout", json_body={"refresh_token": user.refresh_token}).status
+        == 204
+    )
 
 
-@pytest.mark.parametrize("authorization", [None, "Bearer nonsense", "Basic dXNlcjpwYXNz", "Bearer a.b.c"])
+@pytest.mark.parametrize(
+    "authorization", [None, "Bearer nonsense", "Basic dXNlcjpwYXNz", "Bearer a.b.c"]
+)
 def test_me_requires_a_valid_token(db, authorization: str | None) -> None:  # noqa: ANN001
     headers = {"authorization": authorization} if authorization else {}
     response = call_api("GET", "/v1/auth/me", headers=headers)
@@ -186,18 +269,28 @@ def test_account_deletion_erases_the_account_through_the_event(db) -> None:  # n
     assert response.status == 202
     assert response.json() == {"status": "deletion_requested"}
     # Refresh tokens die at once; the erasure consumer removes the rows.
-    assert call_api("POST", "/v1/auth/refresh", json_body={"refresh_token": user.refresh_token}).status == 401
+    assert (
+        call_api("POST", "/v1/auth/refresh", json_body={"refresh_token": user.refresh_token}).status
+        == 401
+    )
 
     def erased() -> bool:
         with session_scope() as session:
-            return session.get(User, user.id) is None and not session.scalars(
-                select(RefreshToken).where(RefreshToken.user_id == user.id)).all()
+            return (
+                session.get(User, user.id) is None
+                and not session.scalars(
+                    select(RefreshToken).where(RefreshToken.user_id == user.id)
+                ).all()
+            )
 
     assert wait_until(erased, timeout=15)
     assert user.call("GET", "/v1/auth/me").status == 401
     # The email is free again.
-    again = call_api("POST", "/v1/auth/signup", json_body={"email": user.email, "password": PASSWORD,
-                                                            "display_name": "Back"})
+    again = call_api(
+        "POST",
+        "/v1/auth/signup",
+        json_body={"email": user.email, "password": PASSWORD, "display_name": "Back"},
+    )
     assert again.status == 201
 
 

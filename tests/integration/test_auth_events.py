@@ -1,4 +1,5 @@
 """Erasure consumer, WebSocket authorizer and key rotation with real event shapes."""
+
 from __future__ import annotations
 
 import json
@@ -13,18 +14,31 @@ from tests.conftest import signup, wait_until
 
 
 def eventbridge_envelope(detail_type: str, detail: dict) -> str:
-    return json.dumps({
-        "version": "0", "id": str(uuid.uuid4()), "detail-type": detail_type, "source": resources.EVENT_SOURCE,
-        "account": "000000000000", "time": "2026-11-21T00:00:00Z", "region": "us-east-1", "resources": [],
-        "detail": detail,
-    })
+    return json.dumps(
+        {
+            "version": "0",
+            "id": str(uuid.uuid4()),
+            "detail-type": detail_type,
+            "source": resources.EVENT_SOURCE,
+            "account": "000000000000",
+            "time": "2026-11-21T00:00:00Z",
+            "region": "us-east-1",
+            "resources": [],
+            "detail": detail,
+        }
+    )
 
 
 def sqs_message(body: str) -> dict:
     import hashlib
 
-    return {"MessageId": str(uuid.uuid4()), "ReceiptHandle": str(uuid.uuid4()), "Body": body,
-            "MD5OfBody": hashlib.md5(body.encode()).hexdigest(), "Attributes": {"ApproximateReceiveCount": "1"}}
+    return {
+        "MessageId": str(uuid.uuid4()),
+        "ReceiptHandle": str(uuid.uuid4()),
+        "Body": body,
+        "MD5OfBody": hashlib.md5(body.encode()).hexdigest(),
+        "Attributes": {"ApproximateReceiveCount": "1"},
+    }
 
 
 def test_erasure_is_idempotent_and_reports_poison_messages(db) -> None:  # noqa: ANN001
@@ -37,8 +51,11 @@ def test_erasure_is_idempotent_and_reports_poison_messages(db) -> None:  # noqa:
     user = signup("erase")
     with session_scope() as session:
         session.get(User, user.id).status = "deleting"
-    good = sqs_message(eventbridge_envelope(resources.USER_DELETION_REQUESTED,
-                                            {"user_id": user.id, "requested_at": "now"}))
+    good = sqs_message(
+        eventbridge_envelope(
+            resources.USER_DELETION_REQUESTED, {"user_id": user.id, "requested_at": "now"}
+        )
+    )
     poison = sqs_message("this is not an EventBridge event")
     event = sqs_event([good, poison], "arn:aws:sqs:us-east-1:000000000000:cheese-auth-erasure")
     result = erasure.handler(event, LocalLambdaContext("auth-erasure"))
@@ -46,7 +63,9 @@ def test_erasure_is_idempotent_and_reports_poison_messages(db) -> None:  # noqa:
     with session_scope() as session:
         assert session.get(User, user.id) is None
     # At-least-once: the same event again changes nothing and succeeds.
-    again = erasure.handler(sqs_event([good], "arn:aws:sqs:us-east-1:000000000000:q"), LocalLambdaContext("e"))
+    again = erasure.handler(
+        sqs_event([good], "arn:aws:sqs:us-east-1:000000000000:q"), LocalLambdaContext("e")
+    )
     assert again == {"batchItemFailures": []}
     assert AuthService(get_settings())  # service still constructible after erasure
 
@@ -57,9 +76,14 @@ def test_an_active_account_is_never_erased_by_a_stray_event(db) -> None:  # noqa
     from cheese_runtime.db.session import session_scope
 
     user = signup("stays")
-    message = sqs_message(eventbridge_envelope(resources.USER_DELETION_REQUESTED,
-                                               {"user_id": user.id, "requested_at": "now"}))
-    erasure.handler(sqs_event([message], "arn:aws:sqs:us-east-1:000000000000:q"), LocalLambdaContext("e"))
+    message = sqs_message(
+        eventbridge_envelope(
+            resources.USER_DELETION_REQUESTED, {"user_id": user.id, "requested_at": "now"}
+        )
+    )
+    erasure.handler(
+        sqs_event([message], "arn:aws:sqs:us-east-1:000000000000:q"), LocalLambdaContext("e")
+    )
     with session_scope() as session:
         assert session.get(User, user.id) is not None
 
@@ -68,9 +92,16 @@ def test_poison_event_lands_in_the_dead_letter_queue(db) -> None:  # noqa: ANN00
     sqs = aws.client("sqs")
     queue = resources.subscription_queue(resources.EVENT_SUBSCRIPTIONS[0])
     dlq_url = sqs.get_queue_url(QueueName=queue.dead_letter_name)["QueueUrl"]
-    aws.client("events").put_events(Entries=[{
-        "Source": resources.EVENT_SOURCE, "DetailType": resources.USER_DELETION_REQUESTED,
-        "Detail": json.dumps({"no_user_id": True}), "EventBusName": resources.EVENT_BUS}])
+    aws.client("events").put_events(
+        Entries=[
+            {
+                "Source": resources.EVENT_SOURCE,
+                "DetailType": resources.USER_DELETION_REQUESTED,
+                "Detail": json.dumps({"no_user_id": True}),
+                "EventBusName": resources.EVENT_BUS,
+            }
+        ]
+    )
 
     def in_dlq() -> bool:
         messages = sqs.receive_message(QueueUrl=dlq_url, MaxNumberOfMessages=10, WaitTimeSeconds=1)
@@ -88,11 +119,21 @@ def authorizer_event(query: dict | None = None, headers: dict | None = None) -> 
         "queryStringParameters": query,
         "multiValueQueryStringParameters": {k: [v] for k, v in (query or {}).items()},
         "stageVariables": {},
-        "requestContext": {"routeKey": "$connect", "eventType": "CONNECT", "extendedRequestId": "x",
-                           "requestTime": "21/Nov/2026:00:00:00 +0000", "messageDirection": "IN", "stage": "production",
-                           "connectedAt": 0, "requestTimeEpoch": 0, "identity": {"sourceIp": "127.0.0.1"},
-                           "requestId": "r", "domainName": "abc123.execute-api.us-east-1.amazonaws.com",
-                           "connectionId": "conn=", "apiId": "abc123"},
+        "requestContext": {
+            "routeKey": "$connect",
+            "eventType": "CONNECT",
+            "extendedRequestId": "x",
+            "requestTime": "21/Nov/2026:00:00:00 +0000",
+            "messageDirection": "IN",
+            "stage": "production",
+            "connectedAt": 0,
+            "requestTimeEpoch": 0,
+            "identity": {"sourceIp": "127.0.0.1"},
+            "requestId": "r",
+            "domainName": "abc123.execute-api.us-east-1.amazonaws.com",
+            "connectionId": "conn=",
+            "apiId": "abc123",
+        },
     }
 
 
@@ -101,20 +142,27 @@ def test_websocket_authorizer_allows_a_valid_token(db, where: str) -> None:  # n
     from functions.auth.authorizer import handler
 
     user = signup("ws")
-    event = (authorizer_event(query={"token": user.access_token}) if where == "query"
-             else authorizer_event(headers={"Sec-WebSocket-Protocol": f"bearer, {user.access_token}"}))
+    event = (
+        authorizer_event(query={"token": user.access_token})
+        if where == "query"
+        else authorizer_event(headers={"Sec-WebSocket-Protocol": f"bearer, {user.access_token}"})
+    )
     result = handler(event, LocalLambdaContext("authorizer"))
     assert result["principalId"] == user.id
     assert result["policyDocument"]["Statement"][0]["Effect"] == "Allow"
     assert result["context"]["user_id"] == user.id
 
 
-@pytest.mark.parametrize("query, headers", [(None, None), ({"token": "garbage"}, None),
-                                            (None, {"Sec-WebSocket-Protocol": "chat"})])
+@pytest.mark.parametrize(
+    "query, headers",
+    [(None, None), ({"token": "garbage"}, None), (None, {"Sec-WebSocket-Protocol": "chat"})],
+)
 def test_websocket_authorizer_denies_bad_tokens(db, query, headers) -> None:  # noqa: ANN001
     from functions.auth.authorizer import handler
 
-    result = handler(authorizer_event(query=query, headers=headers), LocalLambdaContext("authorizer"))
+    result = handler(
+        authorizer_event(query=query, headers=headers), LocalLambdaContext("authorizer")
+    )
     assert result["policyDocument"]["Statement"][0]["Effect"] == "Deny"
 
 
@@ -130,7 +178,9 @@ def test_rotation_publishes_a_new_key_and_old_tokens_keep_working(db) -> None:  
     old_kid = jwt.get_unverified_header(user.access_token)["kid"]
     new_kid = rotation.handler({}, LocalLambdaContext("rotation"))["active_kid"]
     assert new_kid != old_kid
-    jwks = json.loads(aws.client("ssm").get_parameter(Name=get_settings().jwks_parameter)["Parameter"]["Value"])
+    jwks = json.loads(
+        aws.client("ssm").get_parameter(Name=get_settings().jwks_parameter)["Parameter"]["Value"]
+    )
     assert {old_kid, new_kid} <= {k["kid"] for k in jwks["keys"]}
     assert get_verifier().verify(user.access_token).user_id == user.id
     load_key_set(force=True)  # the issuer's cache picks the new key up

@@ -1,4 +1,5 @@
 """Alembic migrations run on SQLite and PostgreSQL and match the models."""
+
 from __future__ import annotations
 
 import os
@@ -11,8 +12,6 @@ from sqlalchemy import create_engine, inspect, text
 from cheese_runtime.db import migrate
 from cheese_runtime.db.models import Base
 from cheese_runtime.settings import normalise_database_url
-
-
 
 
 @pytest.fixture

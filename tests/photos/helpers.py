@@ -1,4 +1,5 @@
 """Driving the photos API as the app does: presigned upload, then polling."""
+
 from __future__ import annotations
 
 import hashlib
@@ -16,19 +17,32 @@ def photo_bytes(name: str) -> bytes:
 
 
 def upload(user: TestUser, data: bytes, content_type: str = "image/jpeg") -> str:
-    created = user.call("POST", "/v1/photos/uploads", json_body={
-        "content_type": content_type, "size_bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()})
+    created = user.call(
+        "POST",
+        "/v1/photos/uploads",
+        json_body={
+            "content_type": content_type,
+            "size_bytes": len(data),
+            "sha256": hashlib.sha256(data).hexdigest(),
+        },
+    )
     assert created.status in (200, 201), created.body
     body = created.json()
     if body["upload"] is not None:
         post = body["upload"]
-        response = httpx.post(post["url"], data=post["fields"], files={"file": ("photo", data, content_type)})
+        response = httpx.post(
+            post["url"], data=post["fields"], files={"file": ("photo", data, content_type)}
+        )
         assert response.status_code in (200, 201, 204), response.text
     return body["photo_id"]
 
 
-def wait_status(user: TestUser, photo_id: str, statuses: tuple[str, ...] = ("analyzed", "failed"),
-                timeout: float = 90) -> dict:
+def wait_status(
+    user: TestUser,
+    photo_id: str,
+    statuses: tuple[str, ...] = ("analyzed", "failed"),
+    timeout: float = 90,
+) -> dict:
     latest: dict = {}
 
     def done() -> bool:
@@ -40,6 +54,9 @@ def wait_status(user: TestUser, photo_id: str, statuses: tuple[str, ...] = ("ana
 
 
 def consent(user: TestUser, face_grouping: bool = True, expression_analysis: bool = True) -> None:
-    response = user.call("PUT", "/v1/me/consent", json_body={"face_grouping": face_grouping,
-                                                             "expression_analysis": expression_analysis})
+    response = user.call(
+        "PUT",
+        "/v1/me/consent",
+        json_body={"face_grouping": face_grouping, "expression_analysis": expression_analysis},
+    )
     assert response.status == 200, response.body

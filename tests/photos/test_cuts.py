@@ -1,4 +1,5 @@
 """Cuts of a photo-booth print: found from its plain borders; an ordinary photo is one cut."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -14,7 +15,7 @@ def test_a_two_by_two_print_has_four_cuts() -> None:
     canvas = np.full((1800, 1200, 3), 250, np.uint8)
     for i in range(4):
         y, x = 40 + (i // 2) * 860, 30 + (i % 2) * 580
-        canvas[y:y + 840, x:x + 560] = textured(840, 560, i)
+        canvas[y : y + 840, x : x + 560] = textured(840, 560, i)
     centres = [(300, 400), (900, 400), (300, 1300), (900, 1300)]
     assert cut_of_faces(canvas, centres) == [0, 1, 2, 3]
 
@@ -22,7 +23,7 @@ def test_a_two_by_two_print_has_four_cuts() -> None:
 def test_a_vertical_strip_has_a_cut_per_frame() -> None:
     canvas = np.full((1800, 600, 3), 20, np.uint8)
     for i in range(4):
-        canvas[30 + i * 440:30 + i * 440 + 400, 30:570] = textured(400, 540, i)
+        canvas[30 + i * 440 : 30 + i * 440 + 400, 30:570] = textured(400, 540, i)
     assert cut_of_faces(canvas, [(300, 200 + i * 440) for i in range(4)]) == [0, 1, 2, 3]
 
 

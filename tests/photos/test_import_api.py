@@ -3,6 +3,7 @@
 A booth's image is served by an HTTP server on loopback; the import settings
 allow exactly that host, as the local stack recipe in the importing README says.
 """
+
 from __future__ import annotations
 
 import threading
@@ -51,11 +52,16 @@ def booth(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
 
 
 def qr_picture(text: str) -> bytes:
-    code = np.asarray(zxingcpp.write_barcode_to_image(zxingcpp.create_barcode(text, zxingcpp.BarcodeFormat.QRCode),
-                                                      scale=6))
+    code = np.asarray(
+        zxingcpp.write_barcode_to_image(
+            zxingcpp.create_barcode(text, zxingcpp.BarcodeFormat.QRCode), scale=6
+        )
+    )
     canvas = np.full((700, 700), 235, np.uint8)
-    canvas[100:100 + code.shape[0], 100:100 + code.shape[1]] = code
-    ok, encoded = cv2.imencode(".jpg", cv2.GaussianBlur(canvas, (3, 3), 0.8), [cv2.IMWRITE_JPEG_QUALITY, 70])
+    canvas[100 : 100 + code.shape[0], 100 : 100 + code.shape[1]] = code
+    ok, encoded = cv2.imencode(
+        ".jpg", cv2.GaussianBlur(canvas, (3, 3), 0.8), [cv2.IMWRITE_JPEG_QUALITY, 70]
+    )
     assert ok
     return encoded.tobytes()
 
@@ -79,10 +85,20 @@ def test_import_by_qr_picture(db, booth: str) -> None:  # noqa: ANN001
     user = signup("booth-qr")
     body = qr_picture(f"{booth}/share/photo.jpg")
     boundary = uuid.uuid4().hex
-    multipart = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"image\"; filename=\"qr.jpg\"\r\n"
-                 f"Content-Type: image/jpeg\r\n\r\n").encode() + body + f"\r\n--{boundary}--\r\n".encode()
-    response = user.call("POST", "/v1/photos/import/qr", body=multipart,
-                         headers={"content-type": f"multipart/form-data; boundary={boundary}"})
+    multipart = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="image"; filename="qr.jpg"\r\n'
+            f"Content-Type: image/jpeg\r\n\r\n"
+        ).encode()
+        + body
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    response = user.call(
+        "POST",
+        "/v1/photos/import/qr",
+        body=multipart,
+        headers={"content-type": f"multipart/form-data; boundary={boundary}"},
+    )
     assert response.status == 202, response.body
     [photo_id] = response.json()["photo_ids"]
     assert wait_status(user, photo_id)["source"] == "qr"
@@ -90,14 +106,19 @@ def test_import_by_qr_picture(db, booth: str) -> None:  # noqa: ANN001
 
 # The host allow-list is checked first, so metadata and private addresses never
 # get as far as a DNS lookup (the address checks behind it are tested in test_importing).
-@pytest.mark.parametrize("url, slug", [
-    ("http://169.254.169.254/latest/meta-data/", "host-not-allowed"),
-    ("http://10.0.0.1/photo.jpg", "host-not-allowed"),
-    ("http://user:pass@127.0.0.1/photo.jpg", "url-not-allowed"),
-    ("ftp://example.com/photo.jpg", "validation-error"),
-    ("https://not-a-booth.example/photo.jpg", "host-not-allowed"),
-])
-def test_hostile_import_urls_are_refused_with_a_problem(db, booth: str, url: str, slug: str) -> None:  # noqa: ANN001
+@pytest.mark.parametrize(
+    "url, slug",
+    [
+        ("http://169.254.169.254/latest/meta-data/", "host-not-allowed"),
+        ("http://10.0.0.1/photo.jpg", "host-not-allowed"),
+        ("http://user:pass@127.0.0.1/photo.jpg", "url-not-allowed"),
+        ("ftp://example.com/photo.jpg", "validation-error"),
+        ("https://not-a-booth.example/photo.jpg", "host-not-allowed"),
+    ],
+)
+def test_hostile_import_urls_are_refused_with_a_problem(
+    db, booth: str, url: str, slug: str
+) -> None:  # noqa: ANN001
     response = signup("booth-hostile").call("POST", "/v1/photos/import", json_body={"url": url})
     assert 400 <= response.status < 500, response.body
     assert response.json()["type"].endswith("/" + slug), response.json()
@@ -107,10 +128,19 @@ def test_a_picture_without_a_qr_code_is_refused(db) -> None:  # noqa: ANN001
     import uuid
 
     boundary = uuid.uuid4().hex
-    multipart = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"image\"; filename=\"x.jpg\"\r\n"
-                 f"Content-Type: image/jpeg\r\n\r\n").encode() + photo_bytes("obama.jpg") + \
-        f"\r\n--{boundary}--\r\n".encode()
-    response = signup("no-qr").call("POST", "/v1/photos/import/qr", body=multipart,
-                                    headers={"content-type": f"multipart/form-data; boundary={boundary}"})
+    multipart = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="image"; filename="x.jpg"\r\n'
+            f"Content-Type: image/jpeg\r\n\r\n"
+        ).encode()
+        + photo_bytes("obama.jpg")
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    response = signup("no-qr").call(
+        "POST",
+        "/v1/photos/import/qr",
+        body=multipart,
+        headers={"content-type": f"multipart/form-data; boundary={boundary}"},
+    )
     assert response.status == 422
     assert response.json()["type"].endswith("/qr-not-found")

@@ -1,4 +1,5 @@
 """People form from real photos, and users fix them: rename, hide, me, merge, assign, suggestions."""
+
 from __future__ import annotations
 
 from tests.conftest import signup, wait_until
@@ -13,7 +14,9 @@ def upload_all(user, names) -> dict[str, dict]:  # noqa: ANN001
     for photo_id in ids.values():
         wait_status(user, photo_id)
     # Read again once all are in: a later photo can give an earlier face its person.
-    return {name: user.call("GET", f"/v1/photos/{photo_id}").json() for name, photo_id in ids.items()}
+    return {
+        name: user.call("GET", f"/v1/photos/{photo_id}").json() for name, photo_id in ids.items()
+    }
 
 
 def people(user) -> list[dict]:  # noqa: ANN001
@@ -41,14 +44,20 @@ def test_users_fix_people_and_reclustering_keeps_their_fixes(db) -> None:  # noq
     consent(user)
     photos = upload_all(user, SAME_MAN + ("biden.jpg",))
     him = photos["obama.jpg"]["faces"][0]["person_id"]
-    renamed = user.call("PATCH", f"/v1/people/{him}", json_body={"name": "Barack", "is_me": True}).json()
+    renamed = user.call(
+        "PATCH", f"/v1/people/{him}", json_body={"name": "Barack", "is_me": True}
+    ).json()
     assert renamed["name"] == "Barack" and renamed["is_me"] is True
 
     # Biden is put into Barack by hand (a wrong merge the user insists on), then split out again.
     biden_face = photos["biden.jpg"]["faces"][0]["id"]
-    joined = user.call("POST", f"/v1/faces/{biden_face}/assign", json_body={"person_id": him}).json()
+    joined = user.call(
+        "POST", f"/v1/faces/{biden_face}/assign", json_body={"person_id": him}
+    ).json()
     assert joined["face_count"] == 4
-    alone = user.call("POST", f"/v1/faces/{biden_face}/assign", json_body={"person_id": None}).json()
+    alone = user.call(
+        "POST", f"/v1/faces/{biden_face}/assign", json_body={"person_id": None}
+    ).json()
     assert alone["id"] != him and alone["face_count"] == 1
 
     # Re-clustering (202, asynchronous) never undoes a manual assignment.
@@ -64,7 +73,9 @@ def test_users_fix_people_and_reclustering_keeps_their_fixes(db) -> None:  # noq
     suggestions = user.call("GET", f"/v1/people/{alone['id']}/suggestions").json()
     similarities = [s["similarity"] for s in suggestions]
     assert similarities == sorted(similarities, reverse=True)
-    merged = user.call("POST", f"/v1/people/{him}/merge", json_body={"person_ids": [alone["id"]]}).json()
+    merged = user.call(
+        "POST", f"/v1/people/{him}/merge", json_body={"person_ids": [alone["id"]]}
+    ).json()
     assert merged["face_count"] == 4 and merged["name"] == "Barack" and merged["is_me"] is True
     assert user.call("PATCH", f"/v1/people/{alone['id']}", json_body={"name": "x"}).status == 404
 
@@ -78,10 +89,16 @@ def test_only_one_person_is_me(db) -> None:  # noqa: ANN001
     user = signup("me")
     consent(user)
     photos = upload_all(user, ("obama.jpg", "biden.jpg"))
-    first = user.call("POST", f"/v1/faces/{photos['obama.jpg']['faces'][0]['id']}/assign",
-                      json_body={"person_id": None}).json()
-    second = user.call("POST", f"/v1/faces/{photos['biden.jpg']['faces'][0]['id']}/assign",
-                       json_body={"person_id": None}).json()
+    first = user.call(
+        "POST",
+        f"/v1/faces/{photos['obama.jpg']['faces'][0]['id']}/assign",
+        json_body={"person_id": None},
+    ).json()
+    second = user.call(
+        "POST",
+        f"/v1/faces/{photos['biden.jpg']['faces'][0]['id']}/assign",
+        json_body={"person_id": None},
+    ).json()
     user.call("PATCH", f"/v1/people/{first['id']}", json_body={"is_me": True})
     user.call("PATCH", f"/v1/people/{second['id']}", json_body={"is_me": True})
     assert [p["id"] for p in people(user) if p["is_me"]] == [second["id"]]
@@ -92,13 +109,23 @@ def test_filtering_photos_by_people_needs_all_of_them(db) -> None:  # noqa: ANN0
     consent(user)
     photos = upload_all(user, ("sample2.jpg", "obama.jpg"))
     group = photos["sample2.jpg"]["faces"]
-    a = user.call("POST", f"/v1/faces/{group[0]['id']}/assign", json_body={"person_id": None}).json()
-    b = user.call("POST", f"/v1/faces/{group[1]['id']}/assign", json_body={"person_id": None}).json()
-    solo = user.call("POST", f"/v1/faces/{photos['obama.jpg']['faces'][0]['id']}/assign",
-                     json_body={"person_id": None}).json()
+    a = user.call(
+        "POST", f"/v1/faces/{group[0]['id']}/assign", json_body={"person_id": None}
+    ).json()
+    b = user.call(
+        "POST", f"/v1/faces/{group[1]['id']}/assign", json_body={"person_id": None}
+    ).json()
+    solo = user.call(
+        "POST",
+        f"/v1/faces/{photos['obama.jpg']['faces'][0]['id']}/assign",
+        json_body={"person_id": None},
+    ).json()
     both = user.call("GET", "/v1/photos", query=f"person_ids={a['id']},{b['id']}").json()["items"]
     assert [p["id"] for p in both] == [photos["sample2.jpg"]["id"]]
-    assert user.call("GET", "/v1/photos", query=f"person_ids={a['id']},{solo['id']}").json()["items"] == []
+    assert (
+        user.call("GET", "/v1/photos", query=f"person_ids={a['id']},{solo['id']}").json()["items"]
+        == []
+    )
 
 
 def test_one_four_cut_print_with_the_same_man_in_three_cuts_makes_him_one_person(db) -> None:  # noqa: ANN001
@@ -116,7 +143,9 @@ def test_one_four_cut_print_with_the_same_man_in_three_cuts_makes_him_one_person
         resized = cv2.resize(rgb, (round(rgb.shape[1] * scale), round(rgb.shape[0] * scale)))
         top, left = (resized.shape[0] - frame_h) // 2, (resized.shape[1] - frame_w) // 2
         y, x = 40 + (i // 2) * (frame_h + 20), 30 + (i % 2) * (frame_w + 20)
-        canvas[y:y + frame_h, x:x + frame_w] = resized[top:top + frame_h, left:left + frame_w]
+        canvas[y : y + frame_h, x : x + frame_w] = resized[
+            top : top + frame_h, left : left + frame_w
+        ]
     booth_print = cv2.imencode(".jpg", cv2.cvtColor(canvas, cv2.COLOR_RGB2BGR))[1].tobytes()
 
     user = signup("four-cut")
@@ -125,8 +154,11 @@ def test_one_four_cut_print_with_the_same_man_in_three_cuts_makes_him_one_person
     assert len(photo["faces"]) == 4
     persons = [f["person_id"] for f in photo["faces"]]
     # Biden is in the bottom-left cut.
-    biden = next(f for f in photo["faces"]
-                 if f["box"]["x"] + f["box"]["w"] / 2 < 600 and f["box"]["y"] + f["box"]["h"] / 2 > 900)
+    biden = next(
+        f
+        for f in photo["faces"]
+        if f["box"]["x"] + f["box"]["w"] / 2 < 600 and f["box"]["y"] + f["box"]["h"] / 2 > 900
+    )
     his = {p for f, p in zip(photo["faces"], persons) if f is not biden}
     assert len(his) == 1 and None not in his, persons
     assert biden["person_id"] not in his

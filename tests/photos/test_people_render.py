@@ -1,4 +1,5 @@
 """`cheese people DIR` draws the people it finds in a folder of real photos."""
+
 from __future__ import annotations
 
 import shutil
@@ -23,4 +24,6 @@ def test_people_of_a_folder_are_rendered_to_an_image(tmp_path: Path, capsys) -> 
     summary = capsys.readouterr().out
     assert "4 photos, 4 faces, 1 people" in summary
     image = cv2.imread(str(out))
-    assert image is not None and image.shape[0] >= 96 * 2  # a row for him, a row for the unclustered face
+    assert (
+        image is not None and image.shape[0] >= 96 * 2
+    )  # a row for him, a row for the unclustered face

@@ -1,4 +1,5 @@
 """Photos end to end through the local stack: presigned upload → S3 event → analysis → API."""
+
 from __future__ import annotations
 
 import base64
@@ -56,8 +57,11 @@ def test_upload_is_analysed_into_faces_with_boxes_smiles_and_urls(db) -> None:  
 def test_presigned_post_pins_type_size_and_key(db) -> None:  # noqa: ANN001
     user = signup("policy")
     data = photo_bytes("obama.jpg")
-    created = user.call("POST", "/v1/photos/uploads", json_body={"content_type": "image/jpeg",
-                                                                 "size_bytes": len(data)}).json()
+    created = user.call(
+        "POST",
+        "/v1/photos/uploads",
+        json_body={"content_type": "image/jpeg", "size_bytes": len(data)},
+    ).json()
     fields = created["upload"]["fields"]
     policy = json.loads(base64.b64decode(fields["policy"]))
     assert {"Content-Type": "image/jpeg"} in policy["conditions"]
@@ -66,12 +70,23 @@ def test_presigned_post_pins_type_size_and_key(db) -> None:  # noqa: ANN001
     assert user.call("GET", f"/v1/photos/{created['photo_id']}").json()["status"] == "pending"
 
 
-@pytest.mark.parametrize("body, status, slug", [
-    ({"content_type": "text/html", "size_bytes": 10}, 422, "validation-error"),
-    ({"content_type": "image/jpeg", "size_bytes": 0}, 422, "validation-error"),
-    ({"content_type": "image/jpeg", "size_bytes": 20 * 1024 * 1024 + 1}, 413, "photo-too-large"),
-    ({"content_type": "image/jpeg", "size_bytes": 10, "sha256": "nothex"}, 422, "validation-error"),
-])
+@pytest.mark.parametrize(
+    "body, status, slug",
+    [
+        ({"content_type": "text/html", "size_bytes": 10}, 422, "validation-error"),
+        ({"content_type": "image/jpeg", "size_bytes": 0}, 422, "validation-error"),
+        (
+            {"content_type": "image/jpeg", "size_bytes": 20 * 1024 * 1024 + 1},
+            413,
+            "photo-too-large",
+        ),
+        (
+            {"content_type": "image/jpeg", "size_bytes": 10, "sha256": "nothex"},
+            422,
+            "validation-error",
+        ),
+    ],
+)
 def test_upload_requests_are_validated(db, body: dict, status: int, slug: str) -> None:  # noqa: ANN001
     response = signup("validate").call("POST", "/v1/photos/uploads", json_body=body)
     assert response.status == status
@@ -82,8 +97,15 @@ def test_same_content_twice_returns_the_existing_photo(db) -> None:  # noqa: ANN
     user = signup("dedupe")
     data = photo_bytes("obama2.jpg")
     first = upload(user, data)
-    again = user.call("POST", "/v1/photos/uploads", json_body={
-        "content_type": "image/jpeg", "size_bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()})
+    again = user.call(
+        "POST",
+        "/v1/photos/uploads",
+        json_body={
+            "content_type": "image/jpeg",
+            "size_bytes": len(data),
+            "sha256": hashlib.sha256(data).hexdigest(),
+        },
+    )
     assert again.status == 200
     assert again.json() == {"photo_id": first, "upload": None, "duplicate": True}
 
@@ -92,7 +114,10 @@ def test_without_consent_no_embedding_or_expression_is_computed(db) -> None:  # 
     user = signup("no-consent")
     photo = wait_status(user, upload(user, photo_bytes("sample2.jpg")))
     assert photo["status"] == "analyzed" and len(photo["faces"]) == 3
-    assert all(f["person_id"] is None and f["expression"] is None and f["smile"] is None for f in photo["faces"])
+    assert all(
+        f["person_id"] is None and f["expression"] is None and f["smile"] is None
+        for f in photo["faces"]
+    )
     with session_scope() as session:
         stored = session.scalars(select(Face).where(Face.photo_id == photo["id"])).all()
         assert stored and all(f.embedding is None for f in stored)
@@ -108,7 +133,9 @@ def test_a_corrupt_image_ends_failed_with_a_reason_and_in_the_dlq(db) -> None:  
     dlq = sqs.get_queue_url(QueueName="cheese-photos-analysis-dlq")["QueueUrl"]
 
     def in_dlq() -> bool:
-        messages = sqs.receive_message(QueueUrl=dlq, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
+        messages = sqs.receive_message(QueueUrl=dlq, MaxNumberOfMessages=10, WaitTimeSeconds=1).get(
+            "Messages", []
+        )
         return any(photo["id"] in m["Body"] for m in messages)
 
     assert wait_until(in_dlq, timeout=60, interval=0.5)
@@ -123,16 +150,36 @@ def test_duplicate_delivery_leaves_one_set_of_faces(db) -> None:  # noqa: ANN001
     consent(user)
     photo = wait_status(user, upload(user, photo_bytes("sample3.jpg")))
     key = f"originals/{user.id}/{photo['id']}"
-    body = json.dumps({"Records": [{"eventName": "ObjectCreated:Post", "s3": {
-        "bucket": {"name": get_settings().photos_bucket}, "object": {"key": key, "size": 1}}}]})
-    message = {"MessageId": "m1", "ReceiptHandle": "r1", "Body": body, "MD5OfBody": "x",
-               "Attributes": {"ApproximateReceiveCount": "1"}}
+    body = json.dumps(
+        {
+            "Records": [
+                {
+                    "eventName": "ObjectCreated:Post",
+                    "s3": {
+                        "bucket": {"name": get_settings().photos_bucket},
+                        "object": {"key": key, "size": 1},
+                    },
+                }
+            ]
+        }
+    )
+    message = {
+        "MessageId": "m1",
+        "ReceiptHandle": "r1",
+        "Body": body,
+        "MD5OfBody": "x",
+        "Attributes": {"ApproximateReceiveCount": "1"},
+    }
     for _ in range(2):
-        result = analyzer.handler(sqs_event([message], "arn:aws:sqs:us-east-1:000000000000:q"),
-                                  LocalLambdaContext("photos-analysis"))
+        result = analyzer.handler(
+            sqs_event([message], "arn:aws:sqs:us-east-1:000000000000:q"),
+            LocalLambdaContext("photos-analysis"),
+        )
         assert result == {"batchItemFailures": []}
     with session_scope() as session:
-        count = session.scalar(select(func.count()).select_from(Face).where(Face.photo_id == photo["id"]))
+        count = session.scalar(
+            select(func.count()).select_from(Face).where(Face.photo_id == photo["id"])
+        )
     assert count == len(photo["faces"]) == 3
 
 
@@ -144,28 +191,42 @@ def test_others_cannot_see_or_touch_my_photos_people_and_faces(db) -> None:  # n
     face_id = photo["faces"][0]["id"]
     person = owner.call("POST", f"/v1/faces/{face_id}/assign", json_body={"person_id": None}).json()
     before = owner.call("GET", f"/v1/photos/{photo['id']}").json()
-    assert_others_get_404(other, [
-        Attempt("GET", f"/v1/photos/{photo['id']}"),
-        Attempt("DELETE", f"/v1/photos/{photo['id']}"),
-        Attempt("GET", f"/v1/photos/{photo['id']}/anonymised"),
-        Attempt("PATCH", f"/v1/people/{person['id']}", {"name": "mine now"}),
-        Attempt("POST", f"/v1/people/{person['id']}/merge", {"person_ids": [person["id"] + "x"]}),
-        Attempt("GET", f"/v1/people/{person['id']}/suggestions"),
-        Attempt("GET", f"/v1/people/{person['id']}/photos"),
-        Attempt("POST", f"/v1/faces/{face_id}/assign", {"person_id": None}),
-        Attempt("GET", "/v1/photos", query=f"person_ids={person['id']}"),
-    ])
+    assert_others_get_404(
+        other,
+        [
+            Attempt("GET", f"/v1/photos/{photo['id']}"),
+            Attempt("DELETE", f"/v1/photos/{photo['id']}"),
+            Attempt("GET", f"/v1/photos/{photo['id']}/anonymised"),
+            Attempt("PATCH", f"/v1/people/{person['id']}", {"name": "mine now"}),
+            Attempt(
+                "POST", f"/v1/people/{person['id']}/merge", {"person_ids": [person["id"] + "x"]}
+            ),
+            Attempt("GET", f"/v1/people/{person['id']}/suggestions"),
+            Attempt("GET", f"/v1/people/{person['id']}/photos"),
+            Attempt("POST", f"/v1/faces/{face_id}/assign", {"person_id": None}),
+            Attempt("GET", "/v1/photos", query=f"person_ids={person['id']}"),
+        ],
+    )
     # Pulling the owner's face into the intruder's own person is refused too.
     theirs = wait_status(other, upload(other, photo_bytes("obama.jpg")))
-    their_person = other.call("POST", f"/v1/faces/{theirs['faces'][0]['id']}/assign",
-                              json_body={"person_id": None}).json()
-    assert_others_get_404(other, [
-        Attempt("POST", f"/v1/people/{their_person['id']}/merge", {"person_ids": [person["id"]]}),
-        Attempt("POST", f"/v1/faces/{face_id}/assign", {"person_id": their_person["id"]}),
-    ])
+    their_person = other.call(
+        "POST", f"/v1/faces/{theirs['faces'][0]['id']}/assign", json_body={"person_id": None}
+    ).json()
+    assert_others_get_404(
+        other,
+        [
+            Attempt(
+                "POST", f"/v1/people/{their_person['id']}/merge", {"person_ids": [person["id"]]}
+            ),
+            Attempt("POST", f"/v1/faces/{face_id}/assign", {"person_id": their_person["id"]}),
+        ],
+    )
     assert other.call("GET", "/v1/people").json()["items"][0]["id"] == their_person["id"]
-    assert_owner_still_sees(owner, f"/v1/photos/{photo['id']}", before | {
-        "image_url": ANY_URL, "thumbnail_url": ANY_URL})
+    assert_owner_still_sees(
+        owner,
+        f"/v1/photos/{photo['id']}",
+        before | {"image_url": ANY_URL, "thumbnail_url": ANY_URL},
+    )
 
 
 def test_listing_paginates_and_filters(db) -> None:  # noqa: ANN001
@@ -175,7 +236,9 @@ def test_listing_paginates_and_filters(db) -> None:  # noqa: ANN001
         wait_status(user, photo_id)
     seen, cursor = [], None
     while True:
-        page = user.call("GET", "/v1/photos", query="limit=2" + (f"&cursor={cursor}" if cursor else "")).json()
+        page = user.call(
+            "GET", "/v1/photos", query="limit=2" + (f"&cursor={cursor}" if cursor else "")
+        ).json()
         seen += [p["id"] for p in page["items"]]
         cursor = page["next_cursor"]
         if not cursor:
@@ -207,14 +270,21 @@ def test_anonymised_view_hides_every_face_but_mine(db) -> None:  # noqa: ANN001
     consent(user)
     photo = wait_status(user, upload(user, photo_bytes("sample6.jpg")))
     me_face = photo["faces"][0]
-    me = user.call("POST", f"/v1/faces/{me_face['id']}/assign", json_body={"person_id": None}).json()
-    assert user.call("PATCH", f"/v1/people/{me['id']}", json_body={"is_me": True}).json()["is_me"] is True
+    me = user.call(
+        "POST", f"/v1/faces/{me_face['id']}/assign", json_body={"person_id": None}
+    ).json()
+    assert (
+        user.call("PATCH", f"/v1/people/{me['id']}", json_body={"is_me": True}).json()["is_me"]
+        is True
+    )
     first = user.call("GET", f"/v1/photos/{photo['id']}/anonymised", query="keep=me&style=mosaic")
     assert first.status == 202 and first.json()["status"] == "rendering"
     ready: dict = {}
 
     def rendered() -> bool:
-        response = user.call("GET", f"/v1/photos/{photo['id']}/anonymised", query="keep=me&style=mosaic")
+        response = user.call(
+            "GET", f"/v1/photos/{photo['id']}/anonymised", query="keep=me&style=mosaic"
+        )
         ready.update(response.json())
         return response.status == 200
 
@@ -224,14 +294,22 @@ def test_anonymised_view_hides_every_face_but_mine(db) -> None:  # noqa: ANN001
 
     def region_change(face: dict) -> float:
         b = face["box"]
-        return float(np.abs(original[b["y"]:b["y"] + b["h"], b["x"]:b["x"] + b["w"]]
-                            - hidden[b["y"]:b["y"] + b["h"], b["x"]:b["x"] + b["w"]]).mean())
+        return float(
+            np.abs(
+                original[b["y"] : b["y"] + b["h"], b["x"] : b["x"] + b["w"]]
+                - hidden[b["y"] : b["y"] + b["h"], b["x"] : b["x"] + b["w"]]
+            ).mean()
+        )
 
     assert region_change(me_face) < 6  # only JPEG re-encoding noise
     for face in photo["faces"][1:]:
         assert region_change(face) > 10
-    assert user.call("GET", f"/v1/photos/{photo['id']}/anonymised", query="keep=nobody").status == 404
-    assert user.call("GET", f"/v1/photos/{photo['id']}/anonymised", query="style=sepia").status == 422
+    assert (
+        user.call("GET", f"/v1/photos/{photo['id']}/anonymised", query="keep=nobody").status == 404
+    )
+    assert (
+        user.call("GET", f"/v1/photos/{photo['id']}/anonymised", query="style=sepia").status == 422
+    )
 
 
 def test_withdrawing_consent_erases_embeddings_and_people(db) -> None:  # noqa: ANN001
@@ -239,12 +317,21 @@ def test_withdrawing_consent_erases_embeddings_and_people(db) -> None:  # noqa: 
     consent(user)
     photo = wait_status(user, upload(user, photo_bytes("obama3.jpg")))
     user.call("POST", f"/v1/faces/{photo['faces'][0]['id']}/assign", json_body={"person_id": None})
-    response = user.call("PUT", "/v1/me/consent", json_body={"face_grouping": False, "expression_analysis": False})
+    response = user.call(
+        "PUT", "/v1/me/consent", json_body={"face_grouping": False, "expression_analysis": False}
+    )
     assert response.json()["face_grouping"] is False
     with session_scope() as session:
         faces = session.scalars(select(Face).where(Face.user_id == user.id)).all()
-        assert faces and all(f.embedding is None and f.person_id is None and f.smile is None for f in faces)
-        assert session.scalar(select(func.count()).select_from(Person).where(Person.user_id == user.id)) == 0
+        assert faces and all(
+            f.embedding is None and f.person_id is None and f.smile is None for f in faces
+        )
+        assert (
+            session.scalar(
+                select(func.count()).select_from(Person).where(Person.user_id == user.id)
+            )
+            == 0
+        )
     assert user.call("POST", "/v1/people/recluster").status == 409
 
 
@@ -258,8 +345,16 @@ def test_account_deletion_leaves_nothing_in_s3_or_the_database(db) -> None:  # n
 
     def nothing_left() -> bool:
         with session_scope() as session:
-            rows = sum(session.scalar(select(func.count()).select_from(model).where(model.user_id == user.id))
-                       for model in (Photo, Face, Person))
-        return rows == 0 and not objects_under(f"originals/{user.id}/") and not objects_under(f"derived/{user.id}/")
+            rows = sum(
+                session.scalar(
+                    select(func.count()).select_from(model).where(model.user_id == user.id)
+                )
+                for model in (Photo, Face, Person)
+            )
+        return (
+            rows == 0
+            and not objects_under(f"originals/{user.id}/")
+            and not objects_under(f"derived/{user.id}/")
+        )
 
     assert wait_until(nothing_left, timeout=30, interval=0.5)

@@ -1,4 +1,5 @@
 """Fixtures for the focus pool tests: real WebSocket clients against the local stack over uvicorn."""
+
 from __future__ import annotations
 
 import json
@@ -86,7 +87,9 @@ class WsClient:
         self.frames.append(frame)
         return frame
 
-    def wait_for(self, predicate: Callable[[dict[str, Any]], bool], timeout: float = 8.0) -> dict[str, Any]:
+    def wait_for(
+        self, predicate: Callable[[dict[str, Any]], bool], timeout: float = 8.0
+    ) -> dict[str, Any]:
         """The next frame (after the last one matched) that satisfies ``predicate``."""
         deadline = time.monotonic() + timeout
         while True:
@@ -96,15 +99,19 @@ class WsClient:
                     return self.frames[i]
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise AssertionError(f"no matching frame within {timeout}s; got {self.frames[self._seen:]}")
+                raise AssertionError(
+                    f"no matching frame within {timeout}s; got {self.frames[self._seen :]}"
+                )
             try:
                 self.recv(timeout=remaining)
             except TimeoutError:
                 continue
 
     def event(self, type_: str, timeout: float = 8.0, **match: Any) -> dict[str, Any]:
-        return self.wait_for(lambda f: f.get("type") == type_ and all(f.get(k) == v for k, v in match.items()),
-                             timeout)
+        return self.wait_for(
+            lambda f: f.get("type") == type_ and all(f.get(k) == v for k, v in match.items()),
+            timeout,
+        )
 
     def drain(self, seconds: float = 0.3) -> None:
         deadline = time.monotonic() + seconds
@@ -115,7 +122,9 @@ class WsClient:
                 break
 
     def seqs(self) -> list[int]:
-        return [f["seq"] for f in self.frames if f.get("type", "").startswith(("member_", "avatar_"))]
+        return [
+            f["seq"] for f in self.frames if f.get("type", "").startswith(("member_", "avatar_"))
+        ]
 
     def close(self) -> None:
         self.ws.close()
@@ -138,8 +147,12 @@ def clients(ws_url: str) -> Iterator[Callable[..., WsClient]]:
             pass
 
 
-def create_pool(owner: TestUser, capacity: int = 10, public: bool = True, name: str = "Study") -> str:
-    response = owner.call("POST", "/v1/pools", json_body={"name": name, "capacity": capacity, "public": public})
+def create_pool(
+    owner: TestUser, capacity: int = 10, public: bool = True, name: str = "Study"
+) -> str:
+    response = owner.call(
+        "POST", "/v1/pools", json_body={"name": name, "capacity": capacity, "public": public}
+    )
     assert response.status == 201, response.body
     return response.json()["pool_id"]
 

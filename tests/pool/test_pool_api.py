@@ -1,4 +1,5 @@
 """The pool REST API through its Lambda handler, with real HTTP API v2 events (and sockets where events matter)."""
+
 from __future__ import annotations
 
 import time
@@ -17,9 +18,15 @@ def problem_type(response) -> str:  # noqa: ANN001
 
 
 def test_every_pool_route_requires_a_token(db) -> None:  # noqa: ANN001
-    for method, path in [("GET", "/v1/pools"), ("POST", "/v1/pools"), ("GET", "/v1/pools/x"),
-                         ("GET", "/v1/pools/x/leaderboard"), ("POST", "/v1/pools/x/invites"),
-                         ("POST", "/v1/pools/x/avatar"), ("GET", "/v1/me/focus")]:
+    for method, path in [
+        ("GET", "/v1/pools"),
+        ("POST", "/v1/pools"),
+        ("GET", "/v1/pools/x"),
+        ("GET", "/v1/pools/x/leaderboard"),
+        ("POST", "/v1/pools/x/invites"),
+        ("POST", "/v1/pools/x/avatar"),
+        ("GET", "/v1/me/focus"),
+    ]:
         response = call_api(method, path, json_body={})
         assert response.status == 401, (method, path)
 
@@ -28,14 +35,19 @@ def test_create_and_list_pools_with_live_member_counts(make_user, clients) -> No
     ann = make_user("lister")
     pool_id = create_pool(ann, capacity=5, name="  Night owls ")
     detail = ann.call("GET", f"/v1/pools/{pool_id}").json()
-    assert detail["name"] == "Night owls" and detail["capacity"] == 5 and detail["member_count"] == 0
+    assert (
+        detail["name"] == "Night owls" and detail["capacity"] == 5 and detail["member_count"] == 0
+    )
     a = clients(ann)
     a.send(action="enter", pool_id=pool_id)
     a.event("entered")
     listed = ann.call("GET", "/v1/pools", query="limit=100").json()["items"]
     mine = next(p for p in listed if p["pool_id"] == pool_id)
     assert mine["member_count"] == 1
-    assert any(p["pool_id"] == pool_id for p in ann.call("GET", "/v1/pools", query="scope=mine").json()["items"])
+    assert any(
+        p["pool_id"] == pool_id
+        for p in ann.call("GET", "/v1/pools", query="scope=mine").json()["items"]
+    )
 
 
 def test_pool_listing_pages_with_a_cursor(make_user) -> None:  # noqa: ANN001
@@ -50,9 +62,17 @@ def test_pool_listing_pages_with_a_cursor(make_user) -> None:  # noqa: ANN001
     assert bad.status == 400 and problem_type(bad) == "invalid-cursor"
 
 
-@pytest.mark.parametrize("body", [{"name": "", "capacity": 5}, {"name": "x", "capacity": 1},
-                                  {"name": "x", "capacity": 10000}, {"name": "x\u0000", "capacity": 5},
-                                  {"name": "x", "capacity": 5, "owner_id": "me"}, {"name": "x", "capacity": "5"}])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"name": "", "capacity": 5},
+        {"name": "x", "capacity": 1},
+        {"name": "x", "capacity": 10000},
+        {"name": "x\u0000", "capacity": 5},
+        {"name": "x", "capacity": 5, "owner_id": "me"},
+        {"name": "x", "capacity": "5"},
+    ],
+)
 def test_invalid_pools_are_refused(make_user, body) -> None:  # noqa: ANN001
     response = make_user("invalid").call("POST", "/v1/pools", json_body=body)
     assert response.status == 422 and problem_type(response) == "validation-error"
@@ -61,16 +81,28 @@ def test_invalid_pools_are_refused(make_user, body) -> None:  # noqa: ANN001
 def test_private_pools_are_404_for_non_members_and_visible_after_an_invite(make_user) -> None:  # noqa: ANN001
     owner, other = make_user("owner"), make_user("other")
     pool_id = create_pool(owner, public=False)
-    assert all(p["pool_id"] != pool_id for p in other.call("GET", "/v1/pools", query="limit=100").json()["items"])
-    for method, path in [("GET", f"/v1/pools/{pool_id}"), ("GET", f"/v1/pools/{pool_id}/leaderboard"),
-                         ("POST", f"/v1/pools/{pool_id}/avatar")]:
+    assert all(
+        p["pool_id"] != pool_id
+        for p in other.call("GET", "/v1/pools", query="limit=100").json()["items"]
+    )
+    for method, path in [
+        ("GET", f"/v1/pools/{pool_id}"),
+        ("GET", f"/v1/pools/{pool_id}/leaderboard"),
+        ("POST", f"/v1/pools/{pool_id}/avatar"),
+    ]:
         response = other.call(method, path)
         assert response.status == 404 and problem_type(response) == "not-found", path
     response = other.call("POST", f"/v1/pools/{pool_id}/invites", json_body={"user_id": other.id})
     assert response.status == 404  # cannot even learn the pool exists
-    assert owner.call("POST", f"/v1/pools/{pool_id}/invites", json_body={"user_id": other.id}).status == 201
+    assert (
+        owner.call("POST", f"/v1/pools/{pool_id}/invites", json_body={"user_id": other.id}).status
+        == 201
+    )
     assert other.call("GET", f"/v1/pools/{pool_id}").status == 200
-    assert any(p["pool_id"] == pool_id for p in other.call("GET", "/v1/pools", query="scope=mine").json()["items"])
+    assert any(
+        p["pool_id"] == pool_id
+        for p in other.call("GET", "/v1/pools", query="scope=mine").json()["items"]
+    )
     # A member is not the owner: no inviting others.
     third = make_user("third")
     response = other.call("POST", f"/v1/pools/{pool_id}/invites", json_body={"user_id": third.id})
@@ -123,7 +155,11 @@ def test_my_focus_history_is_mine_only(make_user, clients) -> None:  # noqa: ANN
     a.event("member_left")
     history = ann.call("GET", "/v1/me/focus").json()
     session = history["items"][0]
-    assert session["pool_id"] == pool_id and session["active"] is False and session["end_reason"] == "exit"
+    assert (
+        session["pool_id"] == pool_id
+        and session["active"] is False
+        and session["end_reason"] == "exit"
+    )
     assert session["heartbeats"] == 3 and session["focused_minutes"] > 0
     assert bob.call("GET", "/v1/me/focus").json()["items"] == []
     # A cursor into Ann's history does not open it to Bob.
@@ -131,6 +167,7 @@ def test_my_focus_history_is_mine_only(make_user, clients) -> None:  # noqa: ANN
     if page["next_cursor"]:
         assert bob.call("GET", "/v1/me/focus", query=f"cursor={page['next_cursor']}").status == 400
     from cheese_runtime.pagination import encode_cursor
+
     forged = encode_cursor({"pk": f"USER#{ann.id}", "sk": "S#9999"})
     response = bob.call("GET", "/v1/me/focus", query=f"cursor={forged}")
     assert response.status == 400 and problem_type(response) == "invalid-cursor"
@@ -144,15 +181,21 @@ def test_avatar_upload_broadcasts_avatar_updated_with_a_short_lived_url(make_use
         sock.send(action="enter", pool_id=pool_id)
         sock.event("entered")
     outsider = make_user("avC")
-    response = outsider.call("POST", f"/v1/pools/{pool_id}/avatar", json_body={"content_type": "image/png"})
+    response = outsider.call(
+        "POST", f"/v1/pools/{pool_id}/avatar", json_body={"content_type": "image/png"}
+    )
     assert response.status == 409 and problem_type(response) == "not-in-pool"
 
-    upload = bob.call("POST", f"/v1/pools/{pool_id}/avatar", json_body={"content_type": "image/png"})
+    upload = bob.call(
+        "POST", f"/v1/pools/{pool_id}/avatar", json_body={"content_type": "image/png"}
+    )
     assert upload.status == 201
     form = upload.json()
     assert form["key"].startswith(f"avatars/{pool_id}/{bob.id}/")
     thumbnail = b"\x89PNG\r\n\x1a\n" + b"0" * 200
-    posted = httpx.post(form["url"], data=form["fields"], files={"file": ("a.png", thumbnail, "image/png")})
+    posted = httpx.post(
+        form["url"], data=form["fields"], files={"file": ("a.png", thumbnail, "image/png")}
+    )
     assert posted.status_code in (200, 201, 204), posted.text
     event = a.event("avatar_updated", timeout=15, user_id=bob.id)
     assert event["expires_in"] > 0

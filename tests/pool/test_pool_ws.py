@@ -1,4 +1,5 @@
 """Focus pools over real WebSocket clients against the local stack (uvicorn + the API Gateway stand-in)."""
+
 from __future__ import annotations
 
 import json
@@ -26,8 +27,10 @@ def sweep() -> dict:
     from cheese_local.lambda_context import LocalLambdaContext
     from functions.pool.sweep import handler
 
-    return handler({"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}},
-                   LocalLambdaContext("pool-sweep"))
+    return handler(
+        {"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}},
+        LocalLambdaContext("pool-sweep"),
+    )
 
 
 def token_expiring_in(user_id: str, seconds: int) -> str:
@@ -35,8 +38,17 @@ def token_expiring_in(user_id: str, seconds: int) -> str:
     from functions.auth.tokens import load_key_set
 
     key, s, now = load_key_set().active, get_settings(), int(time.time())
-    claims = {"iss": s.jwt_issuer, "aud": s.jwt_audience, "sub": user_id, "iat": now, "nbf": now,
-              "exp": now + seconds, "jti": str(uuid.uuid4()), "token_use": "access", "roles": []}
+    claims = {
+        "iss": s.jwt_issuer,
+        "aud": s.jwt_audience,
+        "sub": user_id,
+        "iat": now,
+        "nbf": now,
+        "exp": now + seconds,
+        "jti": str(uuid.uuid4()),
+        "token_use": "access",
+        "roles": [],
+    }
     return jwt.encode(claims, key.private_key(), algorithm="EdDSA", headers={"kid": key.kid})
 
 
@@ -46,6 +58,7 @@ def enter(client: WsClient, pool_id: str) -> dict:
 
 
 # --- connecting ----------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("query", ["", "?token=garbage", "?token="])
 def test_connect_without_a_valid_token_is_refused_before_the_handshake(ws_url, query) -> None:  # noqa: ANN001
@@ -62,7 +75,9 @@ def test_token_in_the_subprotocol_header_negotiates_bearer(make_user, ws_url) ->
         assert json.loads(ws.recv(timeout=5))["type"] == "pong"
 
 
-def test_management_api_reaches_local_sockets_and_answers_410_for_unknown(make_user, clients, http_base_url) -> None:  # noqa: ANN001, E501
+def test_management_api_reaches_local_sockets_and_answers_410_for_unknown(
+    make_user, clients, http_base_url
+) -> None:  # noqa: ANN001, E501
     """boto3's apigatewaymanagementapi client pointed at the local stack: post, get, delete, 410."""
     from functions.pool import dal
     from cheese_runtime.settings import get_settings
@@ -72,16 +87,27 @@ def test_management_api_reaches_local_sockets_and_answers_410_for_unknown(make_u
     client.send(action="ping")
     client.event("pong")
     connections = boto3.client("dynamodb").query(
-        TableName=get_settings().pool_connections_table, IndexName="by-age",
-        KeyConditionExpression="age_shard = :s", ExpressionAttributeValues={":s": {"S": "AGE#0"}})["Items"]
-    # Find this client's connection id through its connection record.
-    ids = [dal.de(i)["connection_id"] for shard in range(dal.AGE_SHARDS) for i in boto3.client("dynamodb").query(
-        TableName=get_settings().pool_connections_table, IndexName="by-age",
+        TableName=get_settings().pool_connections_table,
+        IndexName="by-age",
         KeyConditionExpression="age_shard = :s",
-        ExpressionAttributeValues={":s": {"S": f"AGE#{shard}"}})["Items"]
-        if dal.de(i)["user_id"] == user.id]
+        ExpressionAttributeValues={":s": {"S": "AGE#0"}},
+    )["Items"]
+    # Find this client's connection id through its connection record.
+    ids = [
+        dal.de(i)["connection_id"]
+        for shard in range(dal.AGE_SHARDS)
+        for i in boto3.client("dynamodb").query(
+            TableName=get_settings().pool_connections_table,
+            IndexName="by-age",
+            KeyConditionExpression="age_shard = :s",
+            ExpressionAttributeValues={":s": {"S": f"AGE#{shard}"}},
+        )["Items"]
+        if dal.de(i)["user_id"] == user.id
+    ]
     assert len(ids) == 1
-    api = boto3.client("apigatewaymanagementapi", endpoint_url=http_base_url, region_name="us-east-1")
+    api = boto3.client(
+        "apigatewaymanagementapi", endpoint_url=http_base_url, region_name="us-east-1"
+    )
     api.post_to_connection(ConnectionId=ids[0], Data=b'{"type":"hello"}')
     assert client.event("hello")
     info = api.get_connection(ConnectionId=ids[0])
@@ -97,7 +123,10 @@ def test_management_api_reaches_local_sockets_and_answers_410_for_unknown(make_u
 
 # --- presence ----------------------------------------------------------------------------
 
-def test_two_people_see_each_other_enter_focus_go_away_and_leave(make_user, clients, pool_settings) -> None:  # noqa: ANN001, E501
+
+def test_two_people_see_each_other_enter_focus_go_away_and_leave(
+    make_user, clients, pool_settings
+) -> None:  # noqa: ANN001, E501
     # Ann sends no heartbeat here: with the suite's 1.5 s away timeout a slow machine
     # would (rightly) add a member_away for her. Timeouts have tests of their own.
     pool_settings(pool_away_after_seconds=120)
@@ -134,7 +163,9 @@ def test_two_people_see_each_other_enter_focus_go_away_and_leave(make_user, clie
     assert detail["seq"] == seqs[-1] and detail["member_count"] == 1
 
 
-def test_broadcast_order_is_the_sequence_order_for_every_member(make_user, clients, pool_settings) -> None:  # noqa: ANN001, E501
+def test_broadcast_order_is_the_sequence_order_for_every_member(
+    make_user, clients, pool_settings
+) -> None:  # noqa: ANN001, E501
     pool_settings(pool_away_after_seconds=120)  # no timeout events racing the final read
     users = [make_user(f"order{i}") for i in range(4)]
     pool_id = create_pool(users[0])
@@ -170,7 +201,9 @@ def test_silent_member_becomes_away_then_back_with_a_heartbeat(make_user, client
         time.sleep(0.4)
         a.send(action="focus", score=50, pool_id=pool_id)
         a.drain(0.1)
-        away = next((f for f in a.frames if f.get("type") == "member_away" and f["user_id"] == bob.id), None)
+        away = next(
+            (f for f in a.frames if f.get("type") == "member_away" and f["user_id"] == bob.id), None
+        )
     assert away is not None and away["reason"] == "timeout"
     b.send(action="focus", score=75, pool_id=pool_id)
     assert a.event("member_back", user_id=bob.id)["reason"] == "heartbeat"
@@ -187,8 +220,10 @@ def test_the_sweep_marks_a_silent_pool_away(make_user, clients) -> None:  # noqa
     sweep()
     reasons = {a.event("member_away")["user_id"], a.event("member_away")["user_id"]}
     assert reasons == {ann.id, bob.id}
-    statuses = {m["user_id"]: (m["status"], m["away_reason"])
-                for m in ann.call("GET", f"/v1/pools/{pool_id}").json()["members"]}
+    statuses = {
+        m["user_id"]: (m["status"], m["away_reason"])
+        for m in ann.call("GET", f"/v1/pools/{pool_id}").json()["members"]
+    }
     assert statuses == {ann.id: ("away", "timeout"), bob.id: ("away", "timeout")}
 
 
@@ -245,6 +280,7 @@ def test_a_second_connection_takes_the_seat_over(make_user, clients) -> None:  #
 
 # --- capacity and exclusivity --------------------------------------------------------------
 
+
 @pytest.mark.parametrize("round_", range(3))
 def test_two_clients_racing_for_the_last_seat_exactly_one_wins(make_user, clients, round_) -> None:  # noqa: ANN001
     owner, x, y = make_user("cap"), make_user("capX"), make_user("capY")
@@ -290,11 +326,17 @@ def test_private_pools_are_invisible_to_non_members(make_user, clients) -> None:
     assert s.event("error")["code"] == "pool_not_found"
     s.send(action="enter", pool_id="no-such-pool")
     assert s.event("error")["code"] == "pool_not_found"
-    assert owner.call("POST", f"/v1/pools/{pool_id}/invites", json_body={"user_id": stranger.id}).status == 201
+    assert (
+        owner.call(
+            "POST", f"/v1/pools/{pool_id}/invites", json_body={"user_id": stranger.id}
+        ).status
+        == 201
+    )
     assert enter(s, pool_id)["pool_id"] == pool_id
 
 
 # --- stale connections -------------------------------------------------------------------------
+
 
 def test_a_410_removes_the_stale_connection_not_the_sender(make_user, clients) -> None:  # noqa: ANN001
     from cheese_runtime.settings import get_settings
@@ -311,7 +353,9 @@ def test_a_410_removes_the_stale_connection_not_the_sender(make_user, clients) -
     boto3.client("dynamodb").update_item(
         TableName=get_settings().pools_table,
         Key={"pk": {"S": dal.pool_pk(pool_id)}, "sk": {"S": dal.member_sk(ghost.id)}},
-        UpdateExpression="SET connection_id = :c", ExpressionAttributeValues={":c": {"S": stale_id}})
+        UpdateExpression="SET connection_id = :c",
+        ExpressionAttributeValues={":c": {"S": stale_id}},
+    )
     a.send(action="focus", score=60, pool_id=pool_id)
     a.event("focus_updated", user_id=ann.id)
     away = a.event("member_away", user_id=ghost.id)
@@ -326,23 +370,29 @@ def test_a_410_removes_the_stale_connection_not_the_sender(make_user, clients) -
 
 # --- bad input, limits, tokens -------------------------------------------------------------------
 
-@pytest.mark.parametrize("frame, code", [
-    ("not json", "malformed"),
-    ("[1, 2]", "malformed"),
-    ('{"pool_id": "x"}', "malformed"),
-    ('{"action": 5}', "malformed"),
-    ('{"action": "dance"}', "unknown_action"),
-    ('{"action": "focus", "score": 101}', "invalid_message"),
-    ('{"action": "focus", "score": "50"}', "invalid_message"),
-    ('{"action": "focus", "score": true}', "invalid_message"),
-    ('{"action": "enter"}', "invalid_message"),
-    ('{"action": "enter", "pool_id": "../../etc"}', "invalid_message"),
-    ('{"action": "ping", "extra": 1}', "invalid_message"),
-    ('{"action": "focus", "score": 50}', "not_in_pool"),
-    ('{"action": "exit"}', "not_in_pool"),
-    ('{"action": "ping", "pad": "' + "x" * 5000 + '"}', "message_too_large"),
-])
-def test_malformed_frames_get_an_error_frame_and_the_connection_stays_open(make_user, clients, frame, code) -> None:  # noqa: ANN001, E501
+
+@pytest.mark.parametrize(
+    "frame, code",
+    [
+        ("not json", "malformed"),
+        ("[1, 2]", "malformed"),
+        ('{"pool_id": "x"}', "malformed"),
+        ('{"action": 5}', "malformed"),
+        ('{"action": "dance"}', "unknown_action"),
+        ('{"action": "focus", "score": 101}', "invalid_message"),
+        ('{"action": "focus", "score": "50"}', "invalid_message"),
+        ('{"action": "focus", "score": true}', "invalid_message"),
+        ('{"action": "enter"}', "invalid_message"),
+        ('{"action": "enter", "pool_id": "../../etc"}', "invalid_message"),
+        ('{"action": "ping", "extra": 1}', "invalid_message"),
+        ('{"action": "focus", "score": 50}', "not_in_pool"),
+        ('{"action": "exit"}', "not_in_pool"),
+        ('{"action": "ping", "pad": "' + "x" * 5000 + '"}', "message_too_large"),
+    ],
+)
+def test_malformed_frames_get_an_error_frame_and_the_connection_stays_open(
+    make_user, clients, frame, code
+) -> None:  # noqa: ANN001, E501
     client = clients(make_user("bad"))
     client.send_raw(frame)
     assert client.event("error")["code"] == code
@@ -417,10 +467,26 @@ def test_the_sweep_deletes_connection_records_past_the_two_hour_limit(db) -> Non
 
     table = get_settings().pool_connections_table
     old = time.time() - 3 * 3600
-    boto3.client("dynamodb").put_item(TableName=table, Item=dal.ser_map({
-        "connection_id": "b2xkLWNvbm5lY3Q=", "user_id": "u", "connected_at": f"{old:017.3f}",
-        "age_shard": "AGE#1", "expires_at": int(old) + 8100}))
+    boto3.client("dynamodb").put_item(
+        TableName=table,
+        Item=dal.ser_map(
+            {
+                "connection_id": "b2xkLWNvbm5lY3Q=",
+                "user_id": "u",
+                "connected_at": f"{old:017.3f}",
+                "age_shard": "AGE#1",
+                "expires_at": int(old) + 8100,
+            }
+        ),
+    )
     result = sweep()
     assert result["connections_expired"] >= 1
-    assert wait_until(lambda: "Item" not in boto3.client("dynamodb").get_item(
-        TableName=table, Key={"connection_id": {"S": "b2xkLWNvbm5lY3Q="}}), timeout=2)
+    assert wait_until(
+        lambda: (
+            "Item"
+            not in boto3.client("dynamodb").get_item(
+                TableName=table, Key={"connection_id": {"S": "b2xkLWNvbm5lY3Q="}}
+            )
+        ),
+        timeout=2,
+    )

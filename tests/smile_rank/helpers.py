@@ -1,4 +1,5 @@
 """Helpers of the smile_rank tests: events in the contract's shape, admins, direct consumer calls."""
+
 from __future__ import annotations
 
 import json
@@ -11,38 +12,71 @@ from cheese_runtime.events import AnalyzedFace, PhotoAnalyzed, PhotoDeleted
 LAST_WEEK = datetime.now(UTC) - timedelta(days=7)
 
 
-def face(smile: float | None, *, is_me: bool = False, usable: bool = True, person: str | None = None) -> AnalyzedFace:
-    return AnalyzedFace(face_id=str(uuid.uuid4()), smile=smile, person_id=person, is_me=is_me, usable=usable)
+def face(
+    smile: float | None, *, is_me: bool = False, usable: bool = True, person: str | None = None
+) -> AnalyzedFace:
+    return AnalyzedFace(
+        face_id=str(uuid.uuid4()), smile=smile, person_id=person, is_me=is_me, usable=usable
+    )
 
 
 def random_dhash() -> str:
     return f"{uuid.uuid4().int & ((1 << 64) - 1):016x}"
 
 
-def analyzed(user_id: str, faces: list[AnalyzedFace], *, photo_id: str | None = None, sha256: str | None = None,
-             dhash: str | None = None, at: datetime | None = None) -> PhotoAnalyzed:
-    return PhotoAnalyzed(photo_id=photo_id or str(uuid.uuid4()), user_id=user_id,
-                         sha256=sha256 or uuid.uuid4().hex + uuid.uuid4().hex, perceptual_hash=dhash or random_dhash(),
-                         analyzed_at=(at or datetime.now(UTC)).isoformat(), faces=faces)
+def analyzed(
+    user_id: str,
+    faces: list[AnalyzedFace],
+    *,
+    photo_id: str | None = None,
+    sha256: str | None = None,
+    dhash: str | None = None,
+    at: datetime | None = None,
+) -> PhotoAnalyzed:
+    return PhotoAnalyzed(
+        photo_id=photo_id or str(uuid.uuid4()),
+        user_id=user_id,
+        sha256=sha256 or uuid.uuid4().hex + uuid.uuid4().hex,
+        perceptual_hash=dhash or random_dhash(),
+        analyzed_at=(at or datetime.now(UTC)).isoformat(),
+        faces=faces,
+    )
 
 
 def deleted(user_id: str, photo_id: str) -> PhotoDeleted:
-    return PhotoDeleted(photo_id=photo_id, user_id=user_id, deleted_at=datetime.now(UTC).isoformat())
+    return PhotoDeleted(
+        photo_id=photo_id, user_id=user_id, deleted_at=datetime.now(UTC).isoformat()
+    )
 
 
 def sqs_event(*details: tuple[str, Any]) -> dict[str, Any]:
     """An SQS batch of EventBridge envelopes, as the smile-rank queue delivers them."""
     records = []
     for detail_type, detail in details:
-        body = {"version": "0", "id": str(uuid.uuid4()), "detail-type": detail_type, "source": "cheese",
-                "account": "000000000000", "time": datetime.now(UTC).isoformat(), "region": "us-east-1",
-                "resources": [],
-                "detail": detail.model_dump(mode="json") if hasattr(detail, "model_dump") else detail}
-        records.append({"messageId": str(uuid.uuid4()), "receiptHandle": "r", "body": json.dumps(body),
-                        "attributes": {"ApproximateReceiveCount": "1"}, "messageAttributes": {},
-                        "md5OfBody": "", "eventSource": "aws:sqs",
-                        "eventSourceARN": "arn:aws:sqs:us-east-1:000000000000:cheese-smile-rank",
-                        "awsRegion": "us-east-1"})
+        body = {
+            "version": "0",
+            "id": str(uuid.uuid4()),
+            "detail-type": detail_type,
+            "source": "cheese",
+            "account": "000000000000",
+            "time": datetime.now(UTC).isoformat(),
+            "region": "us-east-1",
+            "resources": [],
+            "detail": detail.model_dump(mode="json") if hasattr(detail, "model_dump") else detail,
+        }
+        records.append(
+            {
+                "messageId": str(uuid.uuid4()),
+                "receiptHandle": "r",
+                "body": json.dumps(body),
+                "attributes": {"ApproximateReceiveCount": "1"},
+                "messageAttributes": {},
+                "md5OfBody": "",
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:us-east-1:000000000000:cheese-smile-rank",
+                "awsRegion": "us-east-1",
+            }
+        )
     return {"Records": records}
 
 
@@ -62,7 +96,11 @@ def make_admin(user) -> None:  # noqa: ANN001
 
     with session_scope() as session:
         session.get(User, user.id).roles = "admin"
-    response = call_api("POST", "/v1/auth/login", json_body={"email": user.email, "password": user.password},
-                        source_ip=user.source_ip)
+    response = call_api(
+        "POST",
+        "/v1/auth/login",
+        json_body={"email": user.email, "password": user.password},
+        source_ip=user.source_ip,
+    )
     assert response.status == 200, response.body
     user.access_token = response.json()["access_token"]

@@ -1,4 +1,5 @@
 """Charities, the charity choice, admin operations and a period close seen through the API."""
+
 from __future__ import annotations
 
 import itertools
@@ -33,18 +34,23 @@ def admin(backend):  # noqa: ANN001, ANN201
 
 
 def new_charity(admin, name: str | None = None) -> dict:  # noqa: ANN001
-    response = admin.call("POST", "/v1/admin/charities",
-                          json_body={"name": name or f"Charity {uuid.uuid4().hex[:8]}", "description": "Good."})
+    response = admin.call(
+        "POST",
+        "/v1/admin/charities",
+        json_body={"name": name or f"Charity {uuid.uuid4().hex[:8]}", "description": "Good."},
+    )
     assert response.status == 201, response.body
     return response.json()
 
 
 def test_admin_operations_need_the_admin_role(db, admin) -> None:  # noqa: ANN001
     user = signup("plain")
-    for method, path, body in [("POST", "/v1/admin/charities", {"name": "X"}),
-                               ("GET", "/v1/admin/periods/2020-W01", None),
-                               ("PUT", "/v1/admin/periods/2020-W01", {"budget_minor": 1, "rate_minor_per_point": 1}),
-                               ("POST", "/v1/admin/periods/2020-W01/close", None)]:
+    for method, path, body in [
+        ("POST", "/v1/admin/charities", {"name": "X"}),
+        ("GET", "/v1/admin/periods/2020-W01", None),
+        ("PUT", "/v1/admin/periods/2020-W01", {"budget_minor": 1, "rate_minor_per_point": 1}),
+        ("POST", "/v1/admin/periods/2020-W01/close", None),
+    ]:
         response = user.call(method, path, json_body=body)
         assert response.status == 403, (method, path)
         assert problem_type(response) == "admin-required"
@@ -59,7 +65,9 @@ def test_charities_are_created_listed_and_unique(db, admin) -> None:  # noqa: AN
     user = signup("lister")
     seen, cursor = [], None
     while True:
-        page = user.call("GET", "/v1/charities", query="limit=2" + (f"&cursor={cursor}" if cursor else "")).json()
+        page = user.call(
+            "GET", "/v1/charities", query="limit=2" + (f"&cursor={cursor}" if cursor else "")
+        ).json()
         seen += page["items"]
         cursor = page["next_cursor"]
         if cursor is None:
@@ -98,10 +106,18 @@ def test_period_close_pays_the_chosen_charities_once(db, admin) -> None:  # noqa
         charities.choose(cat.id, charity_a["id"], pid)
         # dan chose nothing: his points donate nothing.
     smiles = [(ann, 100), (ann, 100), (bob, 100), (cat, 30), (dan, 90)]
-    deliver(*[(resources.PHOTO_ANALYZED, analyzed(u.id, [face(s, is_me=True)], at=moment)) for u, s in smiles])
+    deliver(
+        *[
+            (resources.PHOTO_ANALYZED, analyzed(u.id, [face(s, is_me=True)], at=moment))
+            for u, s in smiles
+        ]
+    )
     # 40 + 20 + 6 = 66 points at 100 per point = 6,600 > the budget of 1,000: pro-rated.
-    configured = admin.call("PUT", f"/v1/admin/periods/{pid}",
-                            json_body={"budget_minor": 1000, "rate_minor_per_point": 100, "currency": "KRW"})
+    configured = admin.call(
+        "PUT",
+        f"/v1/admin/periods/{pid}",
+        json_body={"budget_minor": 1000, "rate_minor_per_point": 100, "currency": "KRW"},
+    )
     assert configured.status == 200
     assert configured.json()["status"] == "open"
 
@@ -116,12 +132,20 @@ def test_period_close_pays_the_chosen_charities_once(db, admin) -> None:  # noqa
     # leftover unit goes to the largest remainder (cat's .9).
     statement = ann.call("GET", "/v1/donations/statement", query=f"period={pid}").json()["items"]
     assert [(e["amount_minor"], e["counterparty_kind"]) for e in statement] == [
-        (606, "sponsor_pool"), (-606, "charity")]
+        (606, "sponsor_pool"),
+        (-606, "charity"),
+    ]
     assert statement[1]["counterparty_id"] == charity_a["id"]
     assert statement[1]["counterparty_name"] == charity_a["name"]
     cat_summary = cat.call("GET", "/v1/donations/summary").json()
-    assert cat_summary["mine"] == [{"charity_id": charity_a["id"], "name": charity_a["name"], "currency": "KRW",
-                                    "amount_minor": 91}]
+    assert cat_summary["mine"] == [
+        {
+            "charity_id": charity_a["id"],
+            "name": charity_a["name"],
+            "currency": "KRW",
+            "amount_minor": 91,
+        }
+    ]
     assert cat_summary["my_totals"] == [{"currency": "KRW", "amount_minor": 91}]
     everyone = {c["charity_id"]: c["amount_minor"] for c in cat_summary["charities"]}
     assert everyone[charity_a["id"]] == 606 + 91 and everyone[charity_b["id"]] == 303
@@ -130,7 +154,9 @@ def test_period_close_pays_the_chosen_charities_once(db, admin) -> None:  # noqa
     # Re-running the close posts nothing; the period is final.
     again = admin.call("POST", f"/v1/admin/periods/{pid}/close").json()
     assert again["posted_now"] == 0 and again["period"] == period
-    late = admin.call("PUT", f"/v1/admin/periods/{pid}", json_body={"budget_minor": 5, "rate_minor_per_point": 1})
+    late = admin.call(
+        "PUT", f"/v1/admin/periods/{pid}", json_body={"budget_minor": 5, "rate_minor_per_point": 1}
+    )
     assert late.status == 409 and problem_type(late) == "period-closed"
     assert admin.call("GET", f"/v1/admin/periods/{pid}").json() == period
 
@@ -147,23 +173,31 @@ def test_statements_are_private_and_paged(db, admin) -> None:  # noqa: ANN001
         assert admin.call("POST", f"/v1/admin/periods/{pid}/close").status == 200
     items, cursor = [], None
     while True:
-        page = user.call("GET", "/v1/donations/statement", query="limit=1" + (f"&cursor={cursor}" if cursor
-                                                                              else "")).json()
+        page = user.call(
+            "GET",
+            "/v1/donations/statement",
+            query="limit=1" + (f"&cursor={cursor}" if cursor else ""),
+        ).json()
         items += page["items"]
         cursor = page["next_cursor"]
         if cursor is None:
             break
-    assert [e["period_id"] for e in items] == sorted([p for p, _ in periods for _ in (1, 2)], reverse=True)
+    assert [e["period_id"] for e in items] == sorted(
+        [p for p, _ in periods for _ in (1, 2)], reverse=True
+    )
     assert sum(e["amount_minor"] for e in items) == 0  # pledged, then paid out
     assert other.call("GET", "/v1/donations/statement").json()["items"] == []
     assert other.call("GET", "/v1/donations/summary").json()["mine"] == []
 
 
-@pytest.mark.parametrize("path, status, slug", [
-    ("/v1/admin/periods/2026-W99/close", 422, "invalid-period"),
-    ("/v1/admin/periods/nonsense/close", 422, "invalid-period"),
-    ("/v1/admin/periods/2026-W1/close", 422, "validation-error"),
-])
+@pytest.mark.parametrize(
+    "path, status, slug",
+    [
+        ("/v1/admin/periods/2026-W99/close", 422, "invalid-period"),
+        ("/v1/admin/periods/nonsense/close", 422, "invalid-period"),
+        ("/v1/admin/periods/2026-W1/close", 422, "validation-error"),
+    ],
+)
 def test_close_rejects_bad_period_ids(db, admin, path: str, status: int, slug: str) -> None:  # noqa: ANN001
     response = admin.call("POST", path)
     assert response.status == status
@@ -191,9 +225,17 @@ def test_the_scheduled_job_closes_ended_periods(db) -> None:  # noqa: ANN001
     from functions.smile_rank.periods import previous_period
 
     pid, _ = past_period()
-    scheduled = {"version": "0", "id": str(uuid.uuid4()), "detail-type": "Scheduled Event", "source": "aws.events",
-                 "account": "000000000000", "time": datetime.now(UTC).isoformat(), "region": "us-east-1",
-                 "resources": [], "detail": {}}
+    scheduled = {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": "000000000000",
+        "time": datetime.now(UTC).isoformat(),
+        "region": "us-east-1",
+        "resources": [],
+        "detail": {},
+    }
     one = invoke(handler, {**scheduled, "period_id": pid}, "smile-period-close")
     assert one["closed"][pid]["status"] == "closed"
     every = invoke(handler, scheduled, "smile-period-close")

@@ -1,4 +1,5 @@
 """Smile points end to end: events in, the API out (real handlers, real event shapes)."""
+
 from __future__ import annotations
 
 import itertools
@@ -42,7 +43,11 @@ def test_published_photo_events_reach_the_ranking_through_the_bus(db) -> None:  
     assert smiles["status"] == "counted"
     assert smiles["points"] == 18 + 4
     assert [(f["smile"], f["is_me"], f["usable"], f["points"]) for f in smiles["faces"]] == [
-        (93.0, True, True, 18), (41.0, False, True, 4), (88.0, False, False, 0), (None, False, True, 0)]
+        (93.0, True, True, 18),
+        (41.0, False, True, 4),
+        (88.0, False, False, 0),
+        (None, False, True, 0),
+    ]
     me = ann.call("GET", "/v1/smiles/me").json()
     assert me["week"]["points"] == me["month"]["points"] == me["all"]["points"] == 22
     assert me["today_points"] == 22 and me["daily_cap"] == 200
@@ -51,8 +56,11 @@ def test_published_photo_events_reach_the_ranking_through_the_bus(db) -> None:  
     # The ranking lists her with her rank.
     entries, cursor = [], None
     while True:
-        page = ann.call("GET", "/v1/smiles/ranking", query="period=week&limit=100" + (f"&cursor={cursor}" if cursor
-                                                                                      else "")).json()
+        page = ann.call(
+            "GET",
+            "/v1/smiles/ranking",
+            query="period=week&limit=100" + (f"&cursor={cursor}" if cursor else ""),
+        ).json()
         entries += page["items"]
         cursor = page["next_cursor"]
         if cursor is None:
@@ -64,7 +72,9 @@ def test_published_photo_events_reach_the_ranking_through_the_bus(db) -> None:  
 
     # Deleting the photo (current, open period) takes the points back everywhere.
     events.publish(resources.PHOTO_DELETED, deleted(ann.id, event.photo_id))
-    assert wait_until(lambda: ann.call("GET", "/v1/smiles/me").json()["all"]["points"] == 0, timeout=20)
+    assert wait_until(
+        lambda: ann.call("GET", "/v1/smiles/me").json()["all"]["points"] == 0, timeout=20
+    )
     after = ann.call("GET", f"/v1/photos/{event.photo_id}/smiles").json()
     assert (after["status"], after["points"]) == ("reversed", 0)
     assert ann.call("GET", "/v1/smiles/me").json()["week"]["rank"] is None
@@ -76,15 +86,22 @@ def test_a_photo_counts_once_duplicates_and_near_duplicates_earn_nothing(db) -> 
     first = analyzed(bob.id, faces, dhash="f0f0f0f0f0f0f0f0")
     same_bytes = analyzed(bob.id, faces, sha256=first.sha256)
     # Re-encoded copy: 3 bits of the dHash differ, the same people.
-    near = analyzed(bob.id, [face(85, is_me=True, person="p-bob"), face(55, person="p-amy")],
-                    dhash="f0f0f0f0f0f0f0f7")
+    near = analyzed(
+        bob.id,
+        [face(85, is_me=True, person="p-bob"), face(55, person="p-amy")],
+        dhash="f0f0f0f0f0f0f0f7",
+    )
     # A similar frame with other people is another photo.
     other_people = analyzed(bob.id, [face(70, person="p-cat")], dhash="f0f0f0f0f0f0f0f1")
     far = analyzed(bob.id, faces, dhash="0f0f0f0f0f0f0f0f")
-    result = deliver(*[(resources.PHOTO_ANALYZED, e) for e in (first, same_bytes, near, other_people, far)])
+    result = deliver(
+        *[(resources.PHOTO_ANALYZED, e) for e in (first, same_bytes, near, other_people, far)]
+    )
     assert result == {"batchItemFailures": []}
-    statuses = {e.photo_id: bob.call("GET", f"/v1/photos/{e.photo_id}/smiles").json()
-                for e in (first, same_bytes, near, other_people, far)}
+    statuses = {
+        e.photo_id: bob.call("GET", f"/v1/photos/{e.photo_id}/smiles").json()
+        for e in (first, same_bytes, near, other_people, far)
+    }
     assert statuses[first.photo_id]["status"] == "counted"
     assert statuses[same_bytes.photo_id]["status"] == "duplicate"
     assert statuses[same_bytes.photo_id]["duplicate_of"] == first.photo_id
@@ -111,14 +128,19 @@ def test_redelivered_events_change_nothing(db) -> None:  # noqa: ANN001
 def test_deletion_before_the_analysis_leaves_a_tombstone(db) -> None:  # noqa: ANN001
     dee = signup("dee")
     event = analyzed(dee.id, [face(90)])
-    deliver((resources.PHOTO_DELETED, deleted(dee.id, event.photo_id)), (resources.PHOTO_ANALYZED, event))
+    deliver(
+        (resources.PHOTO_DELETED, deleted(dee.id, event.photo_id)),
+        (resources.PHOTO_ANALYZED, event),
+    )
     assert dee.call("GET", "/v1/smiles/me").json()["all"]["points"] == 0
     assert dee.call("GET", f"/v1/photos/{event.photo_id}/smiles").status == 404
 
 
 def test_daily_cap(db) -> None:  # noqa: ANN001
     eve = signup("eve")
-    batch = [analyzed(eve.id, [face(100, is_me=True), face(100), face(100), face(100)]) for _ in range(5)]
+    batch = [
+        analyzed(eve.id, [face(100, is_me=True), face(100), face(100), face(100)]) for _ in range(5)
+    ]
     deliver(*[(resources.PHOTO_ANALYZED, e) for e in batch])
     results = [eve.call("GET", f"/v1/photos/{e.photo_id}/smiles").json() for e in batch]
     # 50 per photo (the photo cap), 200 per day.
@@ -169,9 +191,13 @@ def test_ranking_orders_ties_stably_with_competition_ranks(db) -> None:  # noqa:
     assert [len(p.items) for p in pages] == [2, 2, 1]
     assert [(i.rank, i.points) for i in items] == [(1, 9), (1, 9), (3, 5), (3, 5), (5, 3)]
     # Ties by user id, descending: the same order on every request.
-    by_points = {9: sorted([users[1].id, users[4].id], reverse=True), 5: sorted([users[0].id, users[2].id],
-                                                                               reverse=True)}
-    assert [i.display_name for i in items[:4]] == [signup_name(users, uid) for uid in by_points[9] + by_points[5]]
+    by_points = {
+        9: sorted([users[1].id, users[4].id], reverse=True),
+        5: sorted([users[0].id, users[2].id], reverse=True),
+    }
+    assert [i.display_name for i in items[:4]] == [
+        signup_name(users, uid) for uid in by_points[9] + by_points[5]
+    ]
     assert [i.is_me for i in items].count(True) == 1
     assert service.me(users[2].id, now=moment).week.rank == 3
 
@@ -181,11 +207,16 @@ def signup_name(users, user_id: str) -> str:  # noqa: ANN001
     return f"Rank{index}"
 
 
-@pytest.mark.parametrize("query, status, slug", [
-    ("period=year", 422, "validation-error"), ("limit=0", 422, "validation-error"),
-    ("limit=101", 422, "validation-error"), ("cursor=%%%", 400, "invalid-cursor"),
-    ("cursor=eyJzIjoibW9udGgifQ", 400, "invalid-cursor"),  # {"s":"month"} on the week ranking
-])
+@pytest.mark.parametrize(
+    "query, status, slug",
+    [
+        ("period=year", 422, "validation-error"),
+        ("limit=0", 422, "validation-error"),
+        ("limit=101", 422, "validation-error"),
+        ("cursor=%%%", 400, "invalid-cursor"),
+        ("cursor=eyJzIjoibW9udGgifQ", 400, "invalid-cursor"),  # {"s":"month"} on the week ranking
+    ],
+)
 def test_ranking_rejects_bad_parameters(db, query: str, status: int, slug: str) -> None:  # noqa: ANN001
     user = signup("params")
     response = user.call("GET", "/v1/smiles/ranking", query=query)
@@ -204,11 +235,19 @@ def test_photo_smiles_are_only_visible_to_the_owner(db) -> None:  # noqa: ANN001
     assert other.call("GET", f"/v1/photos/{uuid.uuid4()}/smiles").status == 404
 
 
-@pytest.mark.parametrize("method, path", [
-    ("GET", "/v1/smiles/me"), ("GET", "/v1/smiles/ranking"), ("GET", "/v1/photos/x/smiles"),
-    ("GET", "/v1/charities"), ("PUT", "/v1/me/charity"), ("GET", "/v1/donations/summary"),
-    ("GET", "/v1/donations/statement"), ("POST", "/v1/admin/charities"),
-])
+@pytest.mark.parametrize(
+    "method, path",
+    [
+        ("GET", "/v1/smiles/me"),
+        ("GET", "/v1/smiles/ranking"),
+        ("GET", "/v1/photos/x/smiles"),
+        ("GET", "/v1/charities"),
+        ("PUT", "/v1/me/charity"),
+        ("GET", "/v1/donations/summary"),
+        ("GET", "/v1/donations/statement"),
+        ("POST", "/v1/admin/charities"),
+    ],
+)
 def test_every_route_needs_a_token(db, method: str, path: str) -> None:  # noqa: ANN001
     response = call_api(method, path, json_body={})
     assert response.status == 401
@@ -228,8 +267,12 @@ def test_account_erasure_removes_smiles_and_ranks(db) -> None:  # noqa: ANN001
     service.award(analyzed(gone.id, [face(100)], at=moment), now=moment)
     service.award(analyzed(stays.id, [face(50)], at=moment), now=moment)
     assert service.me(stays.id, now=moment).week.rank == 2
-    deliver((resources.USER_DELETION_REQUESTED,
-             UserDeletionRequested(user_id=gone.id, requested_at=moment.isoformat())))
+    deliver(
+        (
+            resources.USER_DELETION_REQUESTED,
+            UserDeletionRequested(user_id=gone.id, requested_at=moment.isoformat()),
+        )
+    )
     assert service.me(stays.id, now=moment).week.rank == 1
     assert service.me(gone.id, now=moment).all.points == 0
     assert [i.points for i in service.ranking(stays.id, "week", 10, None, now=moment).items] == [5]

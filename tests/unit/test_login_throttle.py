@@ -1,4 +1,5 @@
 """Login throttle windows, against moto's DynamoDB with an injected clock."""
+
 from __future__ import annotations
 
 import uuid

@@ -1,4 +1,5 @@
 """The shared access-token verifier refuses every kind of bad token."""
+
 from __future__ import annotations
 
 import base64
@@ -28,15 +29,30 @@ def verifier(keys: KeySet) -> TokenVerifier:
     return TokenVerifier(SETTINGS, lambda force: keys.jwks())
 
 
-def make_token(keys: KeySet, *, kid: str | None = None, algorithm: str = "EdDSA", key=None, **overrides) -> str:  # noqa: ANN001
+def make_token(
+    keys: KeySet, *, kid: str | None = None, algorithm: str = "EdDSA", key=None, **overrides
+) -> str:  # noqa: ANN001
     now = int(time.time())
-    claims = {"iss": SETTINGS.jwt_issuer, "aud": SETTINGS.jwt_audience, "sub": "user-1", "iat": now, "nbf": now,
-              "exp": now + 900, "jti": "j1", "token_use": "access", "roles": []}
+    claims = {
+        "iss": SETTINGS.jwt_issuer,
+        "aud": SETTINGS.jwt_audience,
+        "sub": "user-1",
+        "iat": now,
+        "nbf": now,
+        "exp": now + 900,
+        "jti": "j1",
+        "token_use": "access",
+        "roles": [],
+    }
     claims.update(overrides)
     claims = {k: v for k, v in claims.items() if v is not None}
     active = keys.active
-    return jwt.encode(claims, key if key is not None else active.private_key(), algorithm=algorithm,
-                      headers={"kid": kid or active.kid})
+    return jwt.encode(
+        claims,
+        key if key is not None else active.private_key(),
+        algorithm=algorithm,
+        headers={"kid": kid or active.kid},
+    )
 
 
 def test_valid_token_gives_principal(keys: KeySet, verifier: TokenVerifier) -> None:
@@ -47,16 +63,21 @@ def test_valid_token_gives_principal(keys: KeySet, verifier: TokenVerifier) -> N
 
 # Times are offsets from when the test runs (not from collection: a long suite
 # would otherwise turn "not yet valid" into valid).
-@pytest.mark.parametrize("overrides, reason", [
-    ({"exp": -10}, "token expired"),
-    ({"nbf": 600}, "token not yet valid"),
-    ({"aud": "someone-else"}, "wrong audience"),
-    ({"iss": "https://evil.test"}, "wrong issuer"),
-    ({"jti": None}, "invalid token"),
-    ({"sub": None}, "invalid token"),
-    ({"token_use": "refresh"}, "not an access token"),
-])
-def test_bad_claims_are_refused(keys: KeySet, verifier: TokenVerifier, overrides: dict, reason: str) -> None:
+@pytest.mark.parametrize(
+    "overrides, reason",
+    [
+        ({"exp": -10}, "token expired"),
+        ({"nbf": 600}, "token not yet valid"),
+        ({"aud": "someone-else"}, "wrong audience"),
+        ({"iss": "https://evil.test"}, "wrong issuer"),
+        ({"jti": None}, "invalid token"),
+        ({"sub": None}, "invalid token"),
+        ({"token_use": "refresh"}, "not an access token"),
+    ],
+)
+def test_bad_claims_are_refused(
+    keys: KeySet, verifier: TokenVerifier, overrides: dict, reason: str
+) -> None:
     now = int(time.time())
     claims = {k: (now + v if k in ("exp", "nbf") else v) for k, v in overrides.items()}
     with pytest.raises(InvalidToken) as err:
@@ -83,20 +104,31 @@ def test_token_signed_by_another_key_is_refused(keys: KeySet, verifier: TokenVer
 
 
 def test_alg_none_is_refused(keys: KeySet, verifier: TokenVerifier) -> None:
-    header = base64.urlsafe_b64encode(json.dumps({"alg": "none", "kid": keys.active.kid}).encode()).rstrip(b"=")
+    header = base64.urlsafe_b64encode(
+        json.dumps({"alg": "none", "kid": keys.active.kid}).encode()
+    ).rstrip(b"=")
     payload = base64.urlsafe_b64encode(json.dumps({"sub": "user-1"}).encode()).rstrip(b"=")
     with pytest.raises(InvalidToken, match="unsupported algorithm"):
         verifier.verify(f"{header.decode()}.{payload.decode()}.")
 
 
 def test_hs256_signed_with_the_public_key_is_refused(keys: KeySet, verifier: TokenVerifier) -> None:
-    public_pem = keys.active.private_key().public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    public_pem = (
+        keys.active.private_key()
+        .public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
     header = {"alg": "HS256", "kid": keys.active.kid, "typ": "JWT"}
-    segments = [base64.urlsafe_b64encode(json.dumps(part).encode()).rstrip(b"=") for part in
-                (header, {"sub": "user-1", "aud": SETTINGS.jwt_audience, "iss": SETTINGS.jwt_issuer})]
+    segments = [
+        base64.urlsafe_b64encode(json.dumps(part).encode()).rstrip(b"=")
+        for part in (
+            header,
+            {"sub": "user-1", "aud": SETTINGS.jwt_audience, "iss": SETTINGS.jwt_issuer},
+        )
+    ]
     import hashlib
     import hmac
+
     signature = hmac.new(public_pem, b".".join(segments), hashlib.sha256).digest()
     token = b".".join(segments + [base64.urlsafe_b64encode(signature).rstrip(b"=")]).decode()
     with pytest.raises(InvalidToken, match="unsupported algorithm"):

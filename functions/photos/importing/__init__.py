@@ -7,6 +7,7 @@ Public API (see README.md)::
     images = resolve(url)            # list[Fetched], each .body holding a photo
     urls = decode_qr(picture_bytes)  # list[str] of http(s) URLs
 """
+
 from __future__ import annotations
 
 from functions.photos.importing.errors import HTTP_STATUS, ImportRefused, ImportSlug
@@ -16,6 +17,16 @@ from functions.photos.importing.service import default_fetcher, resolve
 from functions.photos.importing.settings import ImportSettings, get_import_settings
 
 __all__ = [
-    "HTTP_STATUS", "ImportRefused", "ImportSlug", "Deadline", "Fetched", "SafeFetcher", "system_resolver",
-    "decode_qr", "default_fetcher", "resolve", "ImportSettings", "get_import_settings",
+    "HTTP_STATUS",
+    "ImportRefused",
+    "ImportSlug",
+    "Deadline",
+    "Fetched",
+    "SafeFetcher",
+    "system_resolver",
+    "decode_qr",
+    "default_fetcher",
+    "resolve",
+    "ImportSettings",
+    "get_import_settings",
 ]

@@ -6,6 +6,7 @@ so the app can switch on ``https://cheese.dev/problems/<slug>``. The
 ``detail`` is written for the user and never contains an address we resolved
 or anything from our own network.
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Literal
@@ -14,16 +15,16 @@ if TYPE_CHECKING:  # pragma: no cover
     from cheese_runtime.errors import Problem
 
 ImportSlug = Literal[
-    "url-not-allowed",      # not http(s), userinfo, odd port, malformed, too long
-    "host-not-allowed",     # host not on the allow-list (booth vendors + settings)
+    "url-not-allowed",  # not http(s), userinfo, odd port, malformed, too long
+    "host-not-allowed",  # host not on the allow-list (booth vendors + settings)
     "address-not-allowed",  # DNS answer or literal is private/loopback/metadata/...
     "too-many-redirects",
-    "too-large",            # Content-Length or streamed body over the byte cap
-    "timeout",              # a fetch or the whole import ran out of time
-    "not-an-image",         # bytes are not JPEG/PNG/WebP/HEIC (sniffed, not trusted)
-    "upstream-error",       # the vendor answered badly (4xx/5xx, TLS, reset, garbage)
-    "no-images-found",      # the page holds no image we may fetch
-    "qr-not-found",         # no QR code with a web address in the picture
+    "too-large",  # Content-Length or streamed body over the byte cap
+    "timeout",  # a fetch or the whole import ran out of time
+    "not-an-image",  # bytes are not JPEG/PNG/WebP/HEIC (sniffed, not trusted)
+    "upstream-error",  # the vendor answered badly (4xx/5xx, TLS, reset, garbage)
+    "no-images-found",  # the page holds no image we may fetch
+    "qr-not-found",  # no QR code with a web address in the picture
 ]
 
 # Suggested HTTP status of each refusal (the lead's routes may override).

@@ -13,6 +13,7 @@ urllib3 is used directly (it ships with botocore, so it is in every Lambda):
 it reads no proxy variables, and its connection classes take the IP to dial
 and the name to verify separately.
 """
+
 from __future__ import annotations
 
 import codecs
@@ -106,7 +107,9 @@ class Fetched:
     def text(self) -> str:
         charset = "utf-8"
         if self.declared_type and "charset=" in self.declared_type.lower():
-            candidate = self.declared_type.lower().split("charset=", 1)[1].split(";")[0].strip(" \"'")
+            candidate = (
+                self.declared_type.lower().split("charset=", 1)[1].split(";")[0].strip(" \"'")
+            )
             try:
                 charset = codecs.lookup(candidate).name
             except LookupError:
@@ -181,13 +184,20 @@ class SafeFetcher:
     def check_url(self, url: str, *, base: str | None = None) -> TargetURL:
         """Everything that can be checked before DNS; returns the URL to fetch."""
         target = parse_url(url, max_length=self.settings.max_url_length, base=base)
-        if target.scheme == "http" and not (self.settings.allow_http or self.http_hosts.matches(target.host)):
+        if target.scheme == "http" and not (
+            self.settings.allow_http or self.http_hosts.matches(target.host)
+        ):
             # Never plain http unless allowed: ask the same host over https instead.
             target = target.with_scheme("https")
-        if target.port != DEFAULT_PORTS[target.scheme] and not self.settings.allow_private_addresses:
+        if (
+            target.port != DEFAULT_PORTS[target.scheme]
+            and not self.settings.allow_private_addresses
+        ):
             raise ImportRefused("url-not-allowed", "Links to unusual ports are not accepted.")
         if not self.allowed.matches(target.host):
-            raise ImportRefused("host-not-allowed", f"We do not import from {target.host}.", host=target.host)
+            raise ImportRefused(
+                "host-not-allowed", f"We do not import from {target.host}.", host=target.host
+            )
         if target.is_ip_literal:
             self._check_address(target, parse_address(target.host))
         return target
@@ -203,8 +213,11 @@ class SafeFetcher:
         reason = refusal_reason(address, allow_loopback=self.settings.allow_private_addresses)
         if reason:
             logger.warning("import address refused", extra={"host": target.host, "reason": reason})
-            raise ImportRefused("address-not-allowed",
-                                f"{target.host} leads to an address we do not fetch from.", host=target.host)
+            raise ImportRefused(
+                "address-not-allowed",
+                f"{target.host} leads to an address we do not fetch from.",
+                host=target.host,
+            )
 
     def _resolve(self, target: TargetURL, deadline: Deadline) -> list[IPAddress]:
         if target.is_ip_literal:
@@ -212,18 +225,26 @@ class SafeFetcher:
         else:
             future = _DNS_POOL.submit(self._resolver, target.host, target.port)
             try:
-                answers = future.result(timeout=max(0.0, min(self.settings.connect_timeout, deadline.remaining())))
+                answers = future.result(
+                    timeout=max(0.0, min(self.settings.connect_timeout, deadline.remaining()))
+                )
             except FutureTimeout as error:
                 future.cancel()
-                raise ImportRefused("timeout", f"Looking up {target.host} took too long.") from error
+                raise ImportRefused(
+                    "timeout", f"Looking up {target.host} took too long."
+                ) from error
             except (OSError, UnicodeError) as error:
-                raise ImportRefused("upstream-error", f"{target.host} could not be found.") from error
+                raise ImportRefused(
+                    "upstream-error", f"{target.host} could not be found."
+                ) from error
         addresses: list[IPAddress] = []
         for answer in answers:
             try:
                 address = parse_address(str(answer))
             except ValueError as error:
-                raise ImportRefused("upstream-error", f"{target.host} could not be found.") from error
+                raise ImportRefused(
+                    "upstream-error", f"{target.host} could not be found."
+                ) from error
             # Every answer must be acceptable: a name that also points inside
             # our network is refused outright, not filtered.
             self._check_address(target, address)
@@ -238,16 +259,25 @@ class SafeFetcher:
         timeout = self.settings.connect_timeout
         if target.scheme == "https":
             return HTTPSConnection(
-                str(address), target.port, timeout=timeout,
+                str(address),
+                target.port,
+                timeout=timeout,
                 server_hostname=target.host,  # SNI: the name, not the IP we dial
                 assert_hostname=target.host,  # the certificate must name the host
-                cert_reqs="CERT_REQUIRED", ca_certs=self._ca_certs,
+                cert_reqs="CERT_REQUIRED",
+                ca_certs=self._ca_certs,
                 ssl_minimum_version=ssl.TLSVersion.TLSv1_2,
             )
         return HTTPConnection(str(address), target.port, timeout=timeout)
 
-    def _open(self, target: TargetURL, method: str, body: bytes | None, headers: dict[str, str],
-              deadline: Deadline) -> tuple[HTTPConnection, BaseHTTPResponse, _Watchdog]:
+    def _open(
+        self,
+        target: TargetURL,
+        method: str,
+        body: bytes | None,
+        headers: dict[str, str],
+        deadline: Deadline,
+    ) -> tuple[HTTPConnection, BaseHTTPResponse, _Watchdog]:
         addresses = self._resolve(target, deadline)
         last_error: Exception | None = None
         for address in addresses[:3]:
@@ -260,27 +290,43 @@ class SafeFetcher:
                 watchdog.sock = conn.sock
             except (ssl.SSLError, CertificateError) as error:
                 self._abandon(conn, watchdog)
-                raise ImportRefused("upstream-error", f"{target.host} has no valid secure connection.") from error
+                raise ImportRefused(
+                    "upstream-error", f"{target.host} has no valid secure connection."
+                ) from error
             except (OSError, Urllib3Error) as error:
                 self._abandon(conn, watchdog)
                 deadline.check()
                 if isinstance(error, (TimeoutError, socket.timeout)) or "timed out" in str(error):
-                    raise ImportRefused("timeout", f"{target.host} took too long to answer.") from error
+                    raise ImportRefused(
+                        "timeout", f"{target.host} took too long to answer."
+                    ) from error
                 last_error = error
                 continue
             try:
                 conn.timeout = max(0.01, min(self.settings.read_timeout, deadline.remaining()))
-                conn.request(method, target.target, body=body, headers=headers,
-                             preload_content=False, decode_content=False)
+                conn.request(
+                    method,
+                    target.target,
+                    body=body,
+                    headers=headers,
+                    preload_content=False,
+                    decode_content=False,
+                )
                 response = conn.getresponse()
             except (OSError, Urllib3Error, ValueError) as error:
                 self._abandon(conn, watchdog)
                 deadline.check()
                 if isinstance(error, (TimeoutError, socket.timeout)) or "timed out" in str(error):
-                    raise ImportRefused("timeout", f"{target.host} took too long to answer.") from error
-                raise ImportRefused("upstream-error", f"{target.host} did not answer properly.") from error
+                    raise ImportRefused(
+                        "timeout", f"{target.host} took too long to answer."
+                    ) from error
+                raise ImportRefused(
+                    "upstream-error", f"{target.host} did not answer properly."
+                ) from error
             return conn, response, watchdog
-        raise ImportRefused("upstream-error", f"Could not connect to {target.host}.") from last_error
+        raise ImportRefused(
+            "upstream-error", f"Could not connect to {target.host}."
+        ) from last_error
 
     @staticmethod
     def _abandon(conn: HTTPConnection, watchdog: _Watchdog) -> None:
@@ -292,8 +338,9 @@ class SafeFetcher:
             except Exception:  # noqa: BLE001
                 pass
 
-    def _read_body(self, target: TargetURL, response: BaseHTTPResponse, accept: Accept,
-                   deadline: Deadline) -> bytes:
+    def _read_body(
+        self, target: TargetURL, response: BaseHTTPResponse, accept: Accept, deadline: Deadline
+    ) -> bytes:
         page_cap = self.settings.max_page_bytes
         image_cap = self.settings.max_bytes
         upper = page_cap if accept == "json" else image_cap
@@ -302,12 +349,17 @@ class SafeFetcher:
             if not length.strip().isdigit():
                 raise ImportRefused("upstream-error", f"{target.host} sent a malformed response.")
             if int(length) > upper:
-                raise ImportRefused("too-large", f"The file is larger than {upper // (1024 * 1024) or 1} MB.",
-                                    limit_bytes=upper)
+                raise ImportRefused(
+                    "too-large",
+                    f"The file is larger than {upper // (1024 * 1024) or 1} MB.",
+                    limit_bytes=upper,
+                )
         encoding = (response.headers.get("Content-Encoding") or "identity").strip().lower()
         if encoding not in ("identity", ""):
             # We asked for identity; a compressed body is not decompressed (no bombs).
-            raise ImportRefused("upstream-error", f"{target.host} sent a compressed response we did not ask for.")
+            raise ImportRefused(
+                "upstream-error", f"{target.host} sent a compressed response we did not ask for."
+            )
         chunks: list[bytes] = []
         total = 0
         cap = upper
@@ -321,16 +373,26 @@ class SafeFetcher:
                 if not chunks and accept == "page" and not sniff_image(chunk):
                     cap = page_cap  # an HTML page is held to the smaller cap
                 if total > cap:
-                    raise ImportRefused("too-large", f"The file is larger than {cap // (1024 * 1024) or 1} MB.",
-                                        limit_bytes=cap)
+                    raise ImportRefused(
+                        "too-large",
+                        f"The file is larger than {cap // (1024 * 1024) or 1} MB.",
+                        limit_bytes=cap,
+                    )
                 chunks.append(chunk)
         except ImportRefused:
             raise
         except (OSError, Urllib3Error, ValueError) as error:
             deadline.check()
-            if isinstance(error, (TimeoutError, socket.timeout)) or "timed out" in str(error).lower():
-                raise ImportRefused("timeout", f"{target.host} took too long to send the file.") from error
-            raise ImportRefused("upstream-error", f"{target.host} broke off the transfer.") from error
+            if (
+                isinstance(error, (TimeoutError, socket.timeout))
+                or "timed out" in str(error).lower()
+            ):
+                raise ImportRefused(
+                    "timeout", f"{target.host} took too long to send the file."
+                ) from error
+            raise ImportRefused(
+                "upstream-error", f"{target.host} broke off the transfer."
+            ) from error
         deadline.check()
         return b"".join(chunks)
 
@@ -373,18 +435,25 @@ class SafeFetcher:
                 if status in REDIRECT_STATUSES:
                     location = response.headers.get("Location")
                     if not location:
-                        raise ImportRefused("upstream-error", f"{target.host} sent a redirect without a target.")
+                        raise ImportRefused(
+                            "upstream-error", f"{target.host} sent a redirect without a target."
+                        )
                     if hop >= self.settings.max_redirects:
-                        raise ImportRefused("too-many-redirects",
-                                            f"The link redirects more than {self.settings.max_redirects} times.")
+                        raise ImportRefused(
+                            "too-many-redirects",
+                            f"The link redirects more than {self.settings.max_redirects} times.",
+                        )
                     redirects.append(target.url)
                     target = self.check_url(location, base=target.url)
                     if status in (301, 302, 303) and method != "GET":
                         method, body = "GET", None
                     continue
                 if not 200 <= status < 300 or status in (204, 205, 206):
-                    raise ImportRefused("upstream-error", f"{target.host} answered with HTTP {status}.",
-                                        upstream_status=status)
+                    raise ImportRefused(
+                        "upstream-error",
+                        f"{target.host} answered with HTTP {status}.",
+                        upstream_status=status,
+                    )
                 data = self._read_body(target, response, accept, fetch_deadline)
                 declared = response.headers.get("Content-Type")
             finally:
@@ -392,10 +461,19 @@ class SafeFetcher:
             return self._accept(url, target, data, declared, accept, tuple(redirects))
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _accept(self, url: str, target: TargetURL, data: bytes, declared: str | None, accept: Accept,
-                redirects: tuple[str, ...]) -> Fetched:
+    def _accept(
+        self,
+        url: str,
+        target: TargetURL,
+        data: bytes,
+        declared: str | None,
+        accept: Accept,
+        redirects: tuple[str, ...],
+    ) -> Fetched:
         kind = sniff(data)
-        fetched = Fetched(url, target.url, kind or "application/octet-stream", data, declared, redirects)
+        fetched = Fetched(
+            url, target.url, kind or "application/octet-stream", data, declared, redirects
+        )
         images = self.settings.image_types
         if accept == "image":
             if kind not in images:
@@ -403,7 +481,9 @@ class SafeFetcher:
                 raise ImportRefused("not-an-image", f"The file at {target.host} is {what}.")
         elif accept == "page":
             if kind != "text/html" and kind not in images:
-                raise ImportRefused("not-an-image", f"{target.host} sent neither a web page nor a photo.")
+                raise ImportRefused(
+                    "not-an-image", f"{target.host} sent neither a web page nor a photo."
+                )
         elif kind != "application/json":
             raise ImportRefused("upstream-error", f"{target.host} sent an unexpected response.")
         return fetched

@@ -4,13 +4,16 @@ It keeps only what adapters look at: ``<meta>`` (og:image, twitter:image),
 ``<img>``, ``<a>``, ``<link rel=image_src>``, ``<source>``, ``<base href>``,
 each with its attributes. Nothing is executed, nothing else is fetched.
 """
+
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 from html.parser import HTMLParser
 
-_REFRESH = re.compile(r"^\s*\d*(?:\.\d*)?\s*[;,]\s*url\s*=\s*(['\"]?)(?P<url>[^'\"]+)\1", re.IGNORECASE)
+_REFRESH = re.compile(
+    r"^\s*\d*(?:\.\d*)?\s*[;,]\s*url\s*=\s*(['\"]?)(?P<url>[^'\"]+)\1", re.IGNORECASE
+)
 
 _KEPT_TAGS = frozenset({"meta", "img", "a", "link", "source", "base"})
 _MAX_ELEMENTS = 5000
@@ -56,8 +59,12 @@ class Page:
     def meta(self, *names: str) -> list[str]:
         """Contents of ``<meta property|name=...>`` for any of ``names`` (case-insensitive)."""
         wanted = {name.lower() for name in names}
-        return [element.get("content") for element in self.find("meta")
-                if (element.get("property") or element.get("name")).lower() in wanted and element.get("content")]
+        return [
+            element.get("content")
+            for element in self.find("meta")
+            if (element.get("property") or element.get("name")).lower() in wanted
+            and element.get("content")
+        ]
 
 
 def refresh_target(page: Page) -> str | None:

@@ -5,6 +5,7 @@ checked pixel limit, EXIF orientation, typed errors), then zxing-cpp reads it
 as is, and if that finds nothing, a contrast-equalised greyscale copy scaled
 so that small codes get bigger and huge pictures get smaller.
 """
+
 from __future__ import annotations
 
 from urllib.parse import urlsplit
@@ -51,12 +52,16 @@ def decode_qr(image_bytes: bytes, *, max_pixels: int | None = None) -> list[str]
     try:
         rgb = decode_image(image_bytes, max_pixels=limit)
     except ImageError as error:
-        raise ImportRefused("not-an-image", f"The picture could not be read ({error.code}).") from error
+        raise ImportRefused(
+            "not-an-image", f"The picture could not be read ({error.code})."
+        ) from error
     grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
     formats = (zxingcpp.BarcodeFormat.QRCode, zxingcpp.BarcodeFormat.MicroQRCode)
 
     def attempt(image, **options) -> list[str]:  # type: ignore[no-untyped-def]
-        return [barcode.text for barcode in zxingcpp.read_barcodes(image, formats=formats, **options)]
+        return [
+            barcode.text for barcode in zxingcpp.read_barcodes(image, formats=formats, **options)
+        ]
 
     texts = attempt(grey)
     if not texts:

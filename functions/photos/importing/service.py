@@ -1,4 +1,5 @@
 """From a QR link to photo bytes: pick the adapter, fetch the page, fetch the photos."""
+
 from __future__ import annotations
 
 import hashlib
@@ -16,11 +17,20 @@ from functions.photos.importing.settings import ImportSettings, get_import_setti
 MIN_PHOTO_SIDE = 200
 
 
-def default_fetcher(settings: ImportSettings | None = None, *, resolver: Resolver | None = None,
-                    ca_certs: str | None = None) -> SafeFetcher:
+def default_fetcher(
+    settings: ImportSettings | None = None,
+    *,
+    resolver: Resolver | None = None,
+    ca_certs: str | None = None,
+) -> SafeFetcher:
     """A fetcher whose allow-list is the settings' hosts plus every adapter's hosts."""
-    return SafeFetcher(settings or get_import_settings(), allowed_hosts=registry.vendor_hosts(),
-                       http_hosts=registry.vendor_http_hosts(), resolver=resolver, ca_certs=ca_certs)
+    return SafeFetcher(
+        settings or get_import_settings(),
+        allowed_hosts=registry.vendor_hosts(),
+        http_hosts=registry.vendor_http_hosts(),
+        resolver=resolver,
+        ca_certs=ca_certs,
+    )
 
 
 def adapter_for_url(fetcher: SafeFetcher, url: str) -> BoothAdapter:
@@ -40,8 +50,9 @@ def _is_tiny(image: Fetched) -> bool:
     return max(width, height) < MIN_PHOTO_SIDE
 
 
-def _fetch_tier(fetcher: SafeFetcher, urls: Iterable[str], referer: str | None,
-                deadline: Deadline) -> tuple[list[Fetched], ImportRefused | None]:
+def _fetch_tier(
+    fetcher: SafeFetcher, urls: Iterable[str], referer: str | None, deadline: Deadline
+) -> tuple[list[Fetched], ImportRefused | None]:
     images: list[Fetched] = []
     digests: set[str] = set()
     first_error: ImportRefused | None = None
@@ -61,8 +72,9 @@ def _fetch_tier(fetcher: SafeFetcher, urls: Iterable[str], referer: str | None,
     return images, first_error
 
 
-def resolve(url: str, *, fetcher: SafeFetcher | None = None,
-            settings: ImportSettings | None = None) -> list[Fetched]:
+def resolve(
+    url: str, *, fetcher: SafeFetcher | None = None, settings: ImportSettings | None = None
+) -> list[Fetched]:
     """The photos behind a booth QR link (at least one), or :class:`ImportRefused`.
 
     A link that serves a photo directly is returned as is. Otherwise the
@@ -91,8 +103,9 @@ def resolve(url: str, *, fetcher: SafeFetcher | None = None,
         if target is None:
             break
         if hops >= limits.max_redirects:
-            raise ImportRefused("too-many-redirects",
-                                f"The link redirects more than {limits.max_redirects} times.")
+            raise ImportRefused(
+                "too-many-redirects", f"The link redirects more than {limits.max_redirects} times."
+            )
         next_url = fetcher.check_url(target, base=page.final_url).url
         page = fetcher.fetch(next_url, accept="page", deadline=deadline)
         hops += 1 + len(page.redirects)

@@ -3,6 +3,7 @@
 Lists accept JSON (``["a.example", ".b.example"]``) or a comma-separated
 string (``a.example,.b.example``).
 """
+
 from __future__ import annotations
 
 import json
@@ -56,7 +57,9 @@ class ImportSettings(BaseSettings):
     max_redirects: int = Field(default=3, ge=0, le=10)
     max_images: int = Field(default=8, ge=1, le=32)  # images fetched per page
     max_url_length: int = Field(default=2048, ge=64)
-    image_types: Annotated[list[str], NoDecode] = Field(default_factory=lambda: list(DEFAULT_IMAGE_TYPES))
+    image_types: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: list(DEFAULT_IMAGE_TYPES)
+    )
     qr_max_pixels: int = Field(default=40_000_000, ge=10_000)
     user_agent: str = "CheeseImport/1.0 (+https://cheese.dev/import)"
 

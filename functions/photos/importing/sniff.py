@@ -1,4 +1,5 @@
 """Content sniffing from magic bytes: the Content-Type header is never trusted."""
+
 from __future__ import annotations
 
 import json
@@ -6,9 +7,28 @@ import json
 _HEIF_BRANDS = frozenset({b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"})
 # WHATWG MIME Sniffing, "identifying a resource with an unknown MIME type":
 # tags that start an HTML document, followed by a space or '>'.
-_HTML_TAGS = (b"<!doctype html", b"<html", b"<head", b"<script", b"<iframe", b"<h1", b"<div",
-              b"<font", b"<table", b"<a", b"<style", b"<title", b"<b", b"<body", b"<br", b"<p",
-              b"<!--", b"<meta", b"<link", b"<noscript")
+_HTML_TAGS = (
+    b"<!doctype html",
+    b"<html",
+    b"<head",
+    b"<script",
+    b"<iframe",
+    b"<h1",
+    b"<div",
+    b"<font",
+    b"<table",
+    b"<a",
+    b"<style",
+    b"<title",
+    b"<b",
+    b"<body",
+    b"<br",
+    b"<p",
+    b"<!--",
+    b"<meta",
+    b"<link",
+    b"<noscript",
+)
 
 
 def sniff_image(data: bytes) -> str | None:
@@ -21,7 +41,7 @@ def sniff_image(data: bytes) -> str | None:
         return "image/webp"
     if len(data) >= 12 and data[4:8] == b"ftyp":
         box = int.from_bytes(data[:4], "big")
-        brands = [data[8:12]] + [data[i:i + 4] for i in range(16, min(box, 64, len(data)) - 3, 4)]
+        brands = [data[8:12]] + [data[i : i + 4] for i in range(16, min(box, 64, len(data)) - 3, 4)]
         if any(brand in _HEIF_BRANDS for brand in brands):
             return "image/heic"
     return None
@@ -31,11 +51,11 @@ def sniff_html(data: bytes) -> bool:
     head = data[:1024]
     for bom in (b"\xef\xbb\xbf",):
         if head.startswith(bom):
-            head = head[len(bom):]
+            head = head[len(bom) :]
     head = head.lstrip(b" \t\r\n\x0c").lower()
     for tag in _HTML_TAGS:
         if head.startswith(tag):
-            following = head[len(tag):len(tag) + 1]
+            following = head[len(tag) : len(tag) + 1]
             if tag == b"<!--" or following in (b" ", b">", b"\t", b"\n", b"\r", b"\x0c"):
                 return True
     return False

@@ -1,4 +1,5 @@
 """URL and host checks done before anything touches the network."""
+
 from __future__ import annotations
 
 import ipaddress
@@ -56,8 +57,12 @@ def normalise_host(raw: str) -> tuple[str, bool]:
     except UnicodeError as error:
         raise ImportRefused("url-not-allowed", "The link's host name is not valid.") from error
     labels = ascii_host.split(".")
-    if (len(ascii_host) > 253 or len(labels) < 2 or not all(_LABEL.match(label) for label in labels)
-            or labels[-1].isdigit()):
+    if (
+        len(ascii_host) > 253
+        or len(labels) < 2
+        or not all(_LABEL.match(label) for label in labels)
+        or labels[-1].isdigit()
+    ):
         # Single-label names (localhost, metadata) and numeric forms the resolver
         # might read as an IPv4 address (2130706433, 0x7f.1) are refused here.
         raise ImportRefused("url-not-allowed", "The link's host name is not valid.")
@@ -86,13 +91,19 @@ def parse_url(url: str, *, max_length: int = 2048, base: str | None = None) -> T
     if scheme not in DEFAULT_PORTS:
         raise ImportRefused("url-not-allowed", "Only web (https) links can be imported.")
     if "@" in parts.netloc or parts.username is not None or parts.password is not None:
-        raise ImportRefused("url-not-allowed", "Links with a user name or password are not accepted.")
+        raise ImportRefused(
+            "url-not-allowed", "Links with a user name or password are not accepted."
+        )
     if parts.hostname is None:
         raise ImportRefused("url-not-allowed", "The link has no host name.")
     host, is_ip = normalise_host(parts.hostname)
     # Non-ASCII in the path or query is percent-encoded (existing escapes are kept).
-    target = quote(urlunsplit(("", "", parts.path or "/", parts.query, "")), safe="/:@!$&'()*+,;=?%~")
-    return TargetURL(scheme, host, port if port is not None else DEFAULT_PORTS[scheme], target, is_ip)
+    target = quote(
+        urlunsplit(("", "", parts.path or "/", parts.query, "")), safe="/:@!$&'()*+,;=?%~"
+    )
+    return TargetURL(
+        scheme, host, port if port is not None else DEFAULT_PORTS[scheme], target, is_ip
+    )
 
 
 def _canonical(pattern: str) -> str:
@@ -118,8 +129,10 @@ class HostPatterns:
             prefix = ""
             if pattern.startswith("."):
                 prefix, pattern = r"(?:[a-z0-9-]+\.)*", pattern[1:]
-            labels = [r"[a-z0-9-]*".join(re.escape(part) for part in label.split("*"))
-                      for label in pattern.split(".")]
+            labels = [
+                r"[a-z0-9-]*".join(re.escape(part) for part in label.split("*"))
+                for label in pattern.split(".")
+            ]
             regexes.append(prefix + r"\.".join(labels))
         self._regex = re.compile("^(?:" + "|".join(regexes) + ")$") if regexes else None
 

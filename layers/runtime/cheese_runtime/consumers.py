@@ -5,6 +5,7 @@ Powertools' batch processor reports failed records as partial batch failures
 queue's maxReceiveCount, moved to its DLQ; Logger, Tracer and Metrics wrap
 the invocation as they do for the HTTP functions.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -31,7 +32,8 @@ def sqs_batch_handler(
     @tracer.capture_lambda_handler(capture_response=False)
     @metrics.log_metrics
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-        return process_partial_response(event=event, record_handler=record_handler, processor=processor,
-                                        context=context)
+        return process_partial_response(
+            event=event, record_handler=record_handler, processor=processor, context=context
+        )
 
     return handler

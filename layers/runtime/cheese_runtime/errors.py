@@ -3,6 +3,7 @@
 Every error a client can cause is answered with ``application/problem+json``
 and a stable ``type`` URI the Android app can switch on.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -53,7 +54,11 @@ class Problem(Exception):
         self.extensions = extensions
 
     def body(self, instance: str | None = None) -> dict[str, Any]:
-        body: dict[str, Any] = {"type": PROBLEM_BASE + self.slug, "title": self.title, "status": self.status}
+        body: dict[str, Any] = {
+            "type": PROBLEM_BASE + self.slug,
+            "title": self.title,
+            "status": self.status,
+        }
         if self.detail:
             body["detail"] = self.detail
         if instance:
@@ -68,8 +73,12 @@ class NotFound(Problem):
 
 
 class Unauthorized(Problem):
-    def __init__(self, detail: str = "A valid bearer token is required.", slug: str = "unauthorized") -> None:
-        super().__init__(401, slug, "Authentication required", detail, headers={"WWW-Authenticate": "Bearer"})
+    def __init__(
+        self, detail: str = "A valid bearer token is required.", slug: str = "unauthorized"
+    ) -> None:
+        super().__init__(
+            401, slug, "Authentication required", detail, headers={"WWW-Authenticate": "Bearer"}
+        )
 
 
 class Forbidden(Problem):
@@ -84,7 +93,10 @@ class Conflict(Problem):
 
 def problem_response(problem: Problem, instance: str | None = None) -> JSONResponse:
     return JSONResponse(
-        problem.body(instance), status_code=problem.status, headers=problem.headers, media_type=PROBLEM_CONTENT_TYPE
+        problem.body(instance),
+        status_code=problem.status,
+        headers=problem.headers,
+        media_type=PROBLEM_CONTENT_TYPE,
     )
 
 
@@ -96,11 +108,20 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [
-            {"loc": [str(part) for part in err.get("loc", ())], "msg": err.get("msg", ""), "type": err.get("type", "")}
+            {
+                "loc": [str(part) for part in err.get("loc", ())],
+                "msg": err.get("msg", ""),
+                "type": err.get("type", ""),
+            }
             for err in exc.errors()
         ]
-        problem = Problem(422, "validation-error", "Request validation failed",
-                          "The request body or parameters are invalid.", errors=errors)
+        problem = Problem(
+            422,
+            "validation-error",
+            "Request validation failed",
+            "The request body or parameters are invalid.",
+            errors=errors,
+        )
         return problem_response(problem, request.url.path)
 
     @app.exception_handler(StarletteHTTPException)
@@ -113,5 +134,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         logger.exception("unhandled error", extra={"path": request.url.path})
-        problem = Problem(500, "internal-error", "Internal server error", "Something went wrong on our side.")
+        problem = Problem(
+            500, "internal-error", "Internal server error", "Something went wrong on our side."
+        )
         return problem_response(problem, request.url.path)

@@ -4,6 +4,7 @@ Producers call :func:`publish`; consumers subscribe through an SQS queue
 (declared in ``resources.EVENT_SUBSCRIPTIONS``), so a failing consumer retries
 and finally parks the event in its dead-letter queue instead of losing it.
 """
+
 from __future__ import annotations
 
 import json
@@ -88,4 +89,3 @@ class AnonymisedViewRequested(BaseModel):
     style: str
     # Where the rendered JPEG is cached.
     object_key: str
-

@@ -4,6 +4,7 @@ Each API function builds its app with :func:`create_app` and exposes
 ``handler = lambda_handler(app)``; Lambda, the local stack and the tests all
 invoke that handler with API Gateway HTTP API (v2) events.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -28,17 +29,23 @@ def create_app(title: str, description: str = "") -> FastAPI:
     sync code inline saves the thread-pool hand-off FastAPI makes for
     ``def`` routes (half of a warm request's time under Mangum).
     """
-    app = FastAPI(title=title, description=description, version="1.0.0", docs_url=None, redoc_url=None)
+    app = FastAPI(
+        title=title, description=description, version="1.0.0", docs_url=None, redoc_url=None
+    )
     install_problem_handlers(app)
     return app
 
 
-async def _principal(authorization: Annotated[str | None, Header(include_in_schema=False)] = None) -> Principal:
+async def _principal(
+    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> Principal:
     try:
         principal = get_verifier().verify(bearer_token(authorization))
     except InvalidToken as exc:
         metrics.add_metric(name="RejectedTokens", unit=MetricUnit.Count, value=1)
-        raise Unauthorized(exc.reason, slug="token-expired" if exc.expired else "invalid-token") from exc
+        raise Unauthorized(
+            exc.reason, slug="token-expired" if exc.expired else "invalid-token"
+        ) from exc
     logger.append_keys(user_id=principal.user_id)
     return principal
 
@@ -59,7 +66,9 @@ def lambda_handler(app: FastAPI) -> Callable[[dict[str, Any], LambdaContext], di
     """Wrap an app in Mangum with Powertools logging, tracing and metrics."""
     asgi = Mangum(app, lifespan="off", api_gateway_base_path="/")
 
-    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
+    @logger.inject_lambda_context(
+        correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True
+    )
     @tracer.capture_lambda_handler(capture_response=False)
     @metrics.log_metrics
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 The service name comes from ``POWERTOOLS_SERVICE_NAME`` (set per function by
 the stack); metrics go to the ``Cheese`` namespace.
 """
+
 from __future__ import annotations
 
 import os

@@ -3,6 +3,7 @@
 A cursor is the position after the last item of a page (sort key values),
 encoded as URL-safe base64 JSON; clients treat it as opaque.
 """
+
 from __future__ import annotations
 
 import base64
@@ -24,7 +25,11 @@ class Page(BaseModel, Generic[T]):
 
 
 def encode_cursor(position: dict[str, Any]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(position, separators=(",", ":")).encode()).decode().rstrip("=")
+    return (
+        base64.urlsafe_b64encode(json.dumps(position, separators=(",", ":")).encode())
+        .decode()
+        .rstrip("=")
+    )
 
 
 def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
@@ -39,4 +44,6 @@ def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
             raise ValueError("not an object")
         return position
     except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
-        raise Problem(400, "invalid-cursor", "Invalid cursor", "The pagination cursor is not valid.") from exc
+        raise Problem(
+            400, "invalid-cursor", "Invalid cursor", "The pagination cursor is not valid."
+        ) from exc

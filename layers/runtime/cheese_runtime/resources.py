@@ -4,6 +4,7 @@ The CDK stacks create exactly these tables, queues and routes, and the local
 stack creates them in moto from the same definitions, so code, infra and the
 local stack cannot drift apart.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -31,34 +32,63 @@ class Table:
 
 
 # Login failure counters per account and per IP, in fixed windows (expire by TTL).
-THROTTLE_TABLE = Table(name="cheese-auth-throttle", partition_key="pk", ttl_attribute="expires_at",
-                       setting="throttle_table")
+THROTTLE_TABLE = Table(
+    name="cheese-auth-throttle",
+    partition_key="pk",
+    ttl_attribute="expires_at",
+    setting="throttle_table",
+)
 # Powertools Idempotency records for event consumers.
-IDEMPOTENCY_TABLE = Table(name="cheese-idempotency", partition_key="id", ttl_attribute="expiration",
-                          setting="idempotency_table")
+IDEMPOTENCY_TABLE = Table(
+    name="cheese-idempotency",
+    partition_key="id",
+    ttl_attribute="expiration",
+    setting="idempotency_table",
+)
 
 # Focus pools (functions/pool, see functions/pool/README.md). One partition per
 # pool: "#META" (name, capacity, member_count, seq), "M#<user>" (presence and
 # the open focus stretch), "X#<user>" (access grant); "USER#<id>"/"#POOL" is
 # the one-pool-per-user lock. Sparse GSIs list public pools, pools with
 # members (the sweep's worklist, sharded) and a user's granted pools.
-POOLS_TABLE = Table(name="cheese-pools", partition_key="pk", sort_key="sk", ttl_attribute="expires_at",
-                    global_indexes=(Index("public-pools", "public_pk", "public_sk"),
-                                    Index("live-pools", "live_shard", "pk"),
-                                    Index("by-grantee", "grantee", "pk")),
-                    setting="pools_table")
+POOLS_TABLE = Table(
+    name="cheese-pools",
+    partition_key="pk",
+    sort_key="sk",
+    ttl_attribute="expires_at",
+    global_indexes=(
+        Index("public-pools", "public_pk", "public_sk"),
+        Index("live-pools", "live_shard", "pk"),
+        Index("by-grantee", "grantee", "pk"),
+    ),
+    setting="pools_table",
+)
 # WebSocket connections (user, token expiry, rate-limit window); TTL past API
 # Gateway's 2-hour connection limit, the sweep deletes the ones left behind.
-POOL_CONNECTIONS_TABLE = Table(name="cheese-pool-connections", partition_key="connection_id",
-                               ttl_attribute="expires_at",
-                               global_indexes=(Index("by-age", "age_shard", "connected_at"),),
-                               setting="pool_connections_table")
+POOL_CONNECTIONS_TABLE = Table(
+    name="cheese-pool-connections",
+    partition_key="connection_id",
+    ttl_attribute="expires_at",
+    global_indexes=(Index("by-age", "age_shard", "connected_at"),),
+    setting="pool_connections_table",
+)
 # Focus history: "USER#<id>"/"S#<start>#<session>" sessions and
 # "POOL#<id>#D#<day>"/"U#<user>" focused seconds per day (leaderboards).
-FOCUS_TABLE = Table(name="cheese-pool-focus", partition_key="pk", sort_key="sk", ttl_attribute="expires_at",
-                    setting="focus_table")
+FOCUS_TABLE = Table(
+    name="cheese-pool-focus",
+    partition_key="pk",
+    sort_key="sk",
+    ttl_attribute="expires_at",
+    setting="focus_table",
+)
 
-TABLES: tuple[Table, ...] = (THROTTLE_TABLE, IDEMPOTENCY_TABLE, POOLS_TABLE, POOL_CONNECTIONS_TABLE, FOCUS_TABLE)
+TABLES: tuple[Table, ...] = (
+    THROTTLE_TABLE,
+    IDEMPOTENCY_TABLE,
+    POOLS_TABLE,
+    POOL_CONNECTIONS_TABLE,
+    FOCUS_TABLE,
+)
 
 EVENT_BUS = "cheese-events"
 EVENT_SOURCE = "cheese"
@@ -300,6 +330,7 @@ def _match(template_parts: list[str], path_parts: list[str]) -> dict[str, str] |
 
 # --- WebSocket APIs ----------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class WebSocketApi:
     """An API Gateway WebSocket API: one Lambda for every route, a REQUEST authorizer on ``$connect``.
@@ -338,6 +369,7 @@ WEBSOCKET_APIS: tuple[WebSocketApi, ...] = (POOL_WEBSOCKET,)
 
 
 # --- S3 object notifications -------------------------------------------------
+
 
 @dataclass(frozen=True)
 class BucketNotification:
@@ -397,6 +429,7 @@ def notification_queue(notification: BucketNotification) -> Queue:
 
 # --- scheduled jobs ----------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class ScheduledJob:
     """A function invoked on an EventBridge schedule (``rate(...)`` or ``cron(...)``)."""
@@ -441,4 +474,8 @@ PHOTOS_NIGHTLY_RECLUSTER = ScheduledJob(
     ml_image=True,
 )
 
-SCHEDULED_JOBS: tuple[ScheduledJob, ...] = (POOL_SWEEP, SMILE_PERIOD_CLOSE, PHOTOS_NIGHTLY_RECLUSTER)
+SCHEDULED_JOBS: tuple[ScheduledJob, ...] = (
+    POOL_SWEEP,
+    SMILE_PERIOD_CLOSE,
+    PHOTOS_NIGHTLY_RECLUSTER,
+)

@@ -4,6 +4,7 @@ Every value comes from the environment (prefix ``CHEESE_``) so that the same
 code reads its configuration in Lambda (set by the CDK stack) and locally
 (set by the local stack). Defaults are the local ones.
 """
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -69,8 +70,12 @@ class Settings(BaseSettings):
     # Focus pools: presence timings, focus scoring and limits.
     pool_away_after_seconds: float = Field(default=30, gt=0)  # no heartbeat for this long: away
     pool_grace_seconds: float = Field(default=60, ge=0)  # a dropped member keeps the seat this long
-    pool_stale_after_seconds: float = Field(default=600, gt=0)  # idle this long: connection checked (410)
-    pool_focus_min_interval_seconds: float = Field(default=1.0, ge=0)  # faster heartbeats: rate_limited
+    pool_stale_after_seconds: float = Field(
+        default=600, gt=0
+    )  # idle this long: connection checked (410)
+    pool_focus_min_interval_seconds: float = Field(
+        default=1.0, ge=0
+    )  # faster heartbeats: rate_limited
     pool_focus_threshold: int = Field(default=60, ge=0, le=100)  # score counted as focused
     pool_max_message_bytes: int = Field(default=4096, ge=256, le=131072)
     pool_rate_limit_messages: int = Field(default=30, ge=1)  # non-heartbeat frames per window
@@ -98,9 +103,9 @@ class Settings(BaseSettings):
 def normalise_database_url(url: str) -> str:
     """Accept the libpq-style ``postgresql://`` URL and pick the psycopg 3 driver."""
     if url.startswith("postgres://"):
-        url = "postgresql://" + url[len("postgres://"):]
+        url = "postgresql://" + url[len("postgres://") :]
     if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
     return url
 
 

@@ -4,6 +4,7 @@ Adding a vendor = adding one module here that defines ``ADAPTER``, an
 instance of a :class:`~functions.photos.importing.adapters.base.BoothAdapter`
 subclass (see README.md). ``base`` and ``generic`` are not vendors.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -14,8 +15,15 @@ from functions.photos.importing.adapters.base import BoothAdapter, HtmlAdapter
 from functions.photos.importing.adapters.generic import GENERIC
 from functions.photos.importing.urls import HostPatterns
 
-__all__ = ["BoothAdapter", "HtmlAdapter", "GENERIC", "adapters", "adapter_for", "vendor_hosts",
-           "vendor_http_hosts"]
+__all__ = [
+    "BoothAdapter",
+    "HtmlAdapter",
+    "GENERIC",
+    "adapters",
+    "adapter_for",
+    "vendor_hosts",
+    "vendor_http_hosts",
+]
 
 _NOT_VENDORS = frozenset({"base", "generic"})
 
@@ -30,7 +38,9 @@ def adapters() -> tuple[BoothAdapter, ...]:
         module = importlib.import_module(f"{__name__}.{info.name}")
         adapter = getattr(module, "ADAPTER", None)
         if not isinstance(adapter, BoothAdapter):
-            raise TypeError(f"adapter module {info.name} must define ADAPTER = <BoothAdapter instance>")
+            raise TypeError(
+                f"adapter module {info.name} must define ADAPTER = <BoothAdapter instance>"
+            )
         found.append(adapter)
     return tuple(found)
 
@@ -50,7 +60,9 @@ def adapter_for(host: str) -> BoothAdapter | None:
 
 def vendor_hosts() -> list[str]:
     """Every adapter's page and image hosts: the built-in allow-list."""
-    return sorted({host for adapter in adapters() for host in (*adapter.hosts, *adapter.image_hosts)})
+    return sorted(
+        {host for adapter in adapters() for host in (*adapter.hosts, *adapter.image_hosts)}
+    )
 
 
 def vendor_http_hosts() -> list[str]:

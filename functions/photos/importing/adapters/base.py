@@ -10,6 +10,7 @@ the final URL or to call the vendor's JSON API through the same
 Every address an adapter returns is checked again by the caller (allow-list,
 scheme, addresses), so an adapter can be wrong but never unsafe.
 """
+
 from __future__ import annotations
 
 import re
@@ -40,8 +41,9 @@ class BoothAdapter:
         """Absolute image URLs found in ``page`` (best first)."""
         raise NotImplementedError
 
-    def extract(self, page: Fetched, fetcher: SafeFetcher,
-                deadline: Deadline | None = None) -> list[list[str]]:
+    def extract(
+        self, page: Fetched, fetcher: SafeFetcher, deadline: Deadline | None = None
+    ) -> list[list[str]]:
         """Candidate image URLs for ``page`` in tiers, most trusted first.
 
         The caller fetches the first tier that yields at least one photo and
@@ -98,10 +100,13 @@ class HtmlAdapter(BoothAdapter):
 
     def image_urls(self, page: Fetched) -> list[str]:
         """Every candidate that needs no further request, most trusted first."""
-        return unique([*self.derived_urls(page), *(url for tier in self.page_tiers(page) for url in tier)])
+        return unique(
+            [*self.derived_urls(page), *(url for tier in self.page_tiers(page) for url in tier)]
+        )
 
-    def extract(self, page: Fetched, fetcher: SafeFetcher,
-                deadline: Deadline | None = None) -> list[list[str]]:
+    def extract(
+        self, page: Fetched, fetcher: SafeFetcher, deadline: Deadline | None = None
+    ) -> list[list[str]]:
         derived = self.derived_urls(page)
         try:
             from_api = self.api_urls(page, fetcher, deadline)
@@ -137,11 +142,21 @@ class HtmlAdapter(BoothAdapter):
         tiers = [unique(found)]
         found = []
         if self.use_meta:
-            found.extend(absolute(page, parsed, value)
-                         for value in parsed.meta("og:image", "og:image:url", "og:image:secure_url",
-                                                  "twitter:image", "twitter:image:src"))
-            found.extend(absolute(page, parsed, e.get("href")) for e in parsed.find("link")
-                         if "image_src" in e.get("rel").lower().split())
+            found.extend(
+                absolute(page, parsed, value)
+                for value in parsed.meta(
+                    "og:image",
+                    "og:image:url",
+                    "og:image:secure_url",
+                    "twitter:image",
+                    "twitter:image:src",
+                )
+            )
+            found.extend(
+                absolute(page, parsed, e.get("href"))
+                for e in parsed.find("link")
+                if "image_src" in e.get("rel").lower().split()
+            )
         tiers.append(unique(found))
         found = []
         if self.use_pattern:

@@ -9,6 +9,7 @@ otherwise the link is tried over https.
 Tiers: the page's ``/download/album/`` images and download links; then
 og:image; then image links. Videos (.mp4) on the page are ignored.
 """
+
 from __future__ import annotations
 
 import re

@@ -13,6 +13,7 @@ Tiers: the S3 address derived from the final URL; then the page's
 A bucket other than the known one must be added to
 ``CHEESE_IMPORT_ALLOWED_HOSTS`` (``<bucket>.s3.<region>.amazonaws.com``).
 """
+
 from __future__ import annotations
 
 import re
@@ -41,7 +42,10 @@ class Life4Cut(HtmlAdapter):
         bucket = (query.get("bucket") or [""])[0]
         region = (query.get("region") or ["ap-northeast-2"])[0]
         folder = (query.get("folderPath") or [""])[0].rstrip("/")
-        if not (_BUCKET.match(bucket) and _REGION.match(region) and _FOLDER.match(folder)) or ".." in folder:
+        if (
+            not (_BUCKET.match(bucket) and _REGION.match(region) and _FOLDER.match(folder))
+            or ".." in folder
+        ):
             return []
         return [f"https://{bucket}.s3.{region}.amazonaws.com{folder}/image.jpg"]
 

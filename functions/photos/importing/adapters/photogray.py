@@ -9,6 +9,7 @@ query string ``sessionId=<id>&mode=...&expiredDate=...`` and the photo is
 Tiers: the address derived from ``id``; then the page's photo ``<img>`` /
 download links; then og:image; then image links.
 """
+
 from __future__ import annotations
 
 import base64

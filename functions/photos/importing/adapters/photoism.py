@@ -12,6 +12,7 @@ Tiers: the API's picture; then the page's photo ``<img>`` / download links;
 then og:image; then image links. If the API fails and the page has no
 photo either, the API's error is reported.
 """
+
 from __future__ import annotations
 
 import re
@@ -47,12 +48,19 @@ class Photoism(HtmlAdapter):
         uid = self.uid(page)
         if uid is None:
             return []
-        answer = fetcher.fetch(self.api_url, accept="json", method="POST",
-                               json_body={"uid": uid, "appUserId": None}, deadline=deadline)
+        answer = fetcher.fetch(
+            self.api_url,
+            accept="json",
+            method="POST",
+            json_body={"uid": uid, "appUserId": None},
+            deadline=deadline,
+        )
         try:
             path = _dig(answer.json(), "content", "fileInfo", "picFile", "path")
         except ValueError as error:
-            raise ImportRefused("upstream-error", "Photoism's server sent an unreadable answer.") from error
+            raise ImportRefused(
+                "upstream-error", "Photoism's server sent an unreadable answer."
+            ) from error
         return [path] if isinstance(path, str) and path.startswith(("https://", "http://")) else []
 
 

@@ -12,6 +12,7 @@ segment): confirm it.
 Tiers: the derived CDN address (viewer only) and ``/R/`` images; then
 download links and photo ``<img>``; then og:image; then image links.
 """
+
 from __future__ import annotations
 
 import re
@@ -41,8 +42,12 @@ class PhotoSignature(HtmlAdapter):
         parts = urlsplit(page.final_url)
         if parts.hostname == "photosignature-viewer.web.app":
             query = parse_qs(parts.query)
-            names = [*(query.get("sessionId") or []), *(query.get("session") or []),
-                     *(query.get("id") or []), parts.path.rstrip("/").rsplit("/", 1)[-1]]
+            names = [
+                *(query.get("sessionId") or []),
+                *(query.get("session") or []),
+                *(query.get("id") or []),
+                parts.path.rstrip("/").rsplit("/", 1)[-1],
+            ]
             session = next((name for name in names if _SESSION.match(name)), None)
             if session:
                 found.append(f"{CDN}/sessions/{session}/final.jpg")

@@ -5,6 +5,7 @@ it); its public half is published as JWKS in an SSM parameter that every
 verifier reads. A rotated-out key stays published until every token it
 signed has expired, so rotation never logs anyone out.
 """
+
 from __future__ import annotations
 
 import base64
@@ -34,9 +35,13 @@ class SigningKey:
     def generate(cls, now: int | None = None) -> SigningKey:
         key = Ed25519PrivateKey.generate()
         pem = key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
         ).decode()
-        return cls(kid=secrets.token_urlsafe(12), private_key_pem=pem, created_at=int(now or time.time()))
+        return cls(
+            kid=secrets.token_urlsafe(12), private_key_pem=pem, created_at=int(now or time.time())
+        )
 
     def private_key(self) -> Ed25519PrivateKey:
         key = serialization.load_pem_private_key(self.private_key_pem.encode(), password=None)
@@ -44,8 +49,19 @@ class SigningKey:
         return key
 
     def public_jwk(self) -> dict[str, str]:
-        raw = self.private_key().public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-        return {"kty": "OKP", "crv": "Ed25519", "x": _b64url(raw), "kid": self.kid, "alg": ALGORITHM, "use": "sig"}
+        raw = (
+            self.private_key()
+            .public_key()
+            .public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        )
+        return {
+            "kty": "OKP",
+            "crv": "Ed25519",
+            "x": _b64url(raw),
+            "kid": self.kid,
+            "alg": ALGORITHM,
+            "use": "sig",
+        }
 
 
 @dataclass
@@ -74,7 +90,11 @@ class KeySet:
                 key.retired_at = now
         # A retired key verifies tokens issued before its retirement; after one
         # token lifetime (plus a margin for clock skew) none are left.
-        self.keys = [k for k in self.keys if k.retired_at is None or k.retired_at + token_lifetime_seconds + 300 > now]
+        self.keys = [
+            k
+            for k in self.keys
+            if k.retired_at is None or k.retired_at + token_lifetime_seconds + 300 > now
+        ]
         new_key = SigningKey.generate(now)
         self.keys.append(new_key)
         return new_key

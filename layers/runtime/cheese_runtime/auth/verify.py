@@ -4,6 +4,7 @@ Only EdDSA tokens whose ``kid`` is in the published JWKS are accepted; the
 algorithm is pinned before any key is chosen, so ``alg: none`` and HS256
 signed with a public key are refused whatever the header says.
 """
+
 from __future__ import annotations
 
 import json
@@ -53,7 +54,9 @@ def ssm_jwks_loader(settings: Settings) -> JwksLoader:
     def load(force: bool) -> dict:
         from aws_lambda_powertools.utilities.parameters import get_parameter
 
-        value = get_parameter(settings.jwks_parameter, max_age=settings.jwks_cache_seconds, force_fetch=force)
+        value = get_parameter(
+            settings.jwks_parameter, max_age=settings.jwks_cache_seconds, force_fetch=force
+        )
         return json.loads(value) if isinstance(value, str) else value
 
     return load
@@ -78,7 +81,10 @@ class TokenVerifier:
         if not self._keys:
             self._refresh(force=False)
         key = self._keys.get(kid)
-        if key is None and time.monotonic() - self._last_forced_refresh > self.REFRESH_INTERVAL_SECONDS:
+        if (
+            key is None
+            and time.monotonic() - self._last_forced_refresh > self.REFRESH_INTERVAL_SECONDS
+        ):
             self._last_forced_refresh = time.monotonic()
             self._refresh(force=True)
             key = self._keys.get(kid)
@@ -124,7 +130,9 @@ class TokenVerifier:
         roles = claims.get("roles", [])
         return Principal(
             user_id=claims["sub"],
-            roles=frozenset(r for r in roles if isinstance(r, str)) if isinstance(roles, list) else frozenset(),
+            roles=frozenset(r for r in roles if isinstance(r, str))
+            if isinstance(roles, list)
+            else frozenset(),
             token_id=str(claims["jti"]),
             expires_at=int(claims["exp"]),
         )

@@ -1,4 +1,5 @@
 """Run the Alembic migrations programmatically (local start, tests, the deploy step)."""
+
 from __future__ import annotations
 
 from pathlib import Path

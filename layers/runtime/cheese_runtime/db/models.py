@@ -3,6 +3,7 @@
 Every table is declared here, on one metadata, so that one Alembic history
 migrates the whole schema.
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -64,7 +65,10 @@ class RefreshToken(Base):
     """
 
     __tablename__ = "refresh_tokens"
-    __table_args__ = (Index("ix_refresh_tokens_family", "family_id"), Index("ix_refresh_tokens_user", "user_id"))
+    __table_args__ = (
+        Index("ix_refresh_tokens_family", "family_id"),
+        Index("ix_refresh_tokens_user", "user_id"),
+    )
 
     id: Mapped[str] = mapped_column(UUIDString, primary_key=True, default=new_id)
     family_id: Mapped[str] = mapped_column(UUIDString)
@@ -213,7 +217,9 @@ class LedgerAccount(Base):
     """A ledger account: ("sponsor_pool", "sponsor"), ("charity", charity id) or ("pledge", user id), per currency."""
 
     __tablename__ = "ledger_accounts"
-    __table_args__ = (UniqueConstraint("kind", "owner_id", "currency", name="uq_ledger_accounts_kind_owner"),)
+    __table_args__ = (
+        UniqueConstraint("kind", "owner_id", "currency", name="uq_ledger_accounts_kind_owner"),
+    )
 
     # "kind:owner:currency" (e.g. "pledge:<user id>:KRW"): the same id on every run, computable in SQL.
     id: Mapped[str] = mapped_column(String(96), primary_key=True)
@@ -227,8 +233,10 @@ class LedgerTransaction(Base):
     """A balanced set of entries (append-only), posted at most once: its id is its idempotency key."""
 
     __tablename__ = "ledger_transactions"
-    __table_args__ = (Index("ix_ledger_transactions_user", "user_id", "period_id"),
-                      Index("ix_ledger_transactions_period", "period_id", "kind"))
+    __table_args__ = (
+        Index("ix_ledger_transactions_user", "user_id", "period_id"),
+        Index("ix_ledger_transactions_period", "period_id", "kind"),
+    )
 
     # The idempotency key, e.g. "period-close:2026-W47:<user id>".
     id: Mapped[str] = mapped_column(String(128), primary_key=True)
@@ -245,7 +253,9 @@ class LedgerEntry(Base):
     __tablename__ = "ledger_entries"
     __table_args__ = (Index("ix_ledger_entries_account", "account_id"),)
 
-    transaction_id: Mapped[str] = mapped_column(String(128), ForeignKey("ledger_transactions.id"), primary_key=True)
+    transaction_id: Mapped[str] = mapped_column(
+        String(128), ForeignKey("ledger_transactions.id"), primary_key=True
+    )
     entry_no: Mapped[int] = mapped_column(Integer, primary_key=True)
     # Not a foreign key: every entry would key-share-lock the one sponsor-pool
     # row, doubling a close's posting time. Accounts are created, with ids
@@ -259,16 +269,21 @@ class LedgerEntry(Base):
 
 # --- photos and people (functions/photos) -------------------------------------
 
+
 class Consent(Base):
     """Explicit, timestamped consent to biometric processing (GDPR art. 9, BIPA)."""
 
     __tablename__ = "consents"
 
-    user_id: Mapped[str] = mapped_column(UUIDString, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[str] = mapped_column(
+        UUIDString, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
     face_grouping: Mapped[bool] = mapped_column(Boolean, default=False)
     face_grouping_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     expression_analysis: Mapped[bool] = mapped_column(Boolean, default=False)
-    expression_analysis_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    expression_analysis_changed_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime, nullable=True
+    )
 
 
 class Person(Base):
@@ -277,7 +292,9 @@ class Person(Base):
     __tablename__ = "people"
 
     id: Mapped[str] = mapped_column(UUIDString, primary_key=True, default=new_id)
-    user_id: Mapped[str] = mapped_column(UUIDString, ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[str] = mapped_column(
+        UUIDString, ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
     name: Mapped[str | None] = mapped_column(String(64), nullable=True)
     hidden: Mapped[bool] = mapped_column(Boolean, default=False)
     is_me: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -317,7 +334,9 @@ class Face(Base):
     __table_args__ = (Index("ix_faces_user_person", "user_id", "person_id"),)
 
     id: Mapped[str] = mapped_column(UUIDString, primary_key=True, default=new_id)
-    photo_id: Mapped[str] = mapped_column(UUIDString, ForeignKey("photos.id", ondelete="CASCADE"), index=True)
+    photo_id: Mapped[str] = mapped_column(
+        UUIDString, ForeignKey("photos.id", ondelete="CASCADE"), index=True
+    )
     user_id: Mapped[str] = mapped_column(UUIDString, ForeignKey("users.id", ondelete="CASCADE"))
     box_x: Mapped[int] = mapped_column(Integer)
     box_y: Mapped[int] = mapped_column(Integer)
@@ -334,10 +353,10 @@ class Face(Base):
     embedding: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     expression: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     smile: Mapped[float | None] = mapped_column(Float, nullable=True)
-    person_id: Mapped[str | None] = mapped_column(UUIDString, ForeignKey("people.id", ondelete="SET NULL"),
-                                                  nullable=True)
+    person_id: Mapped[str | None] = mapped_column(
+        UUIDString, ForeignKey("people.id", ondelete="SET NULL"), nullable=True
+    )
     assigned_manually: Mapped[bool] = mapped_column(Boolean, default=False)
     # The face's id in the external face index (Rekognition FaceId), when that backend is used.
     index_face_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-

@@ -1,4 +1,5 @@
 """Engine and sessions, created once per process (reused across Lambda invocations)."""
+
 from __future__ import annotations
 
 import json
@@ -43,7 +44,11 @@ def build_engine(url: str) -> Engine:
         return engine
     # One Lambda handles one request at a time: a small pool; RDS Proxy multiplexes.
     return create_engine(
-        url, pool_size=2, max_overflow=8, pool_pre_ping=True, pool_recycle=300,
+        url,
+        pool_size=2,
+        max_overflow=8,
+        pool_pre_ping=True,
+        pool_recycle=300,
         json_serializer=json.dumps,
     )
 

@@ -3,6 +3,7 @@
 Revision ID: 0001_accounts
 Revises:
 """
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -40,7 +41,9 @@ def upgrade() -> None:
         sa.Column("used_at", UTCDateTime(), nullable=True),
         sa.Column("revoked_at", UTCDateTime(), nullable=True),
         sa.PrimaryKeyConstraint("id", name="pk_refresh_tokens"),
-        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name="fk_refresh_tokens_user_id_users", ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name="fk_refresh_tokens_user_id_users", ondelete="CASCADE"
+        ),
         sa.UniqueConstraint("token_hash", name="uq_refresh_tokens_token_hash"),
     )
     op.create_index("ix_refresh_tokens_family", "refresh_tokens", ["family_id"])

@@ -9,6 +9,7 @@ trigger also refuses any INSERT statement whose entries do not sum to zero per
 transaction and currency (so a transaction's entries go in one statement; as
 entries are never updated or deleted, every transaction then sums to zero).
 """
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -88,7 +89,9 @@ def upgrade() -> None:
         sa.Column("updated_at", UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("scope", "period_key", "user_id", name="pk_smile_totals"),
     )
-    op.create_index("ix_smile_totals_ranking", "smile_totals", ["scope", "period_key", "points", "user_id"])
+    op.create_index(
+        "ix_smile_totals_ranking", "smile_totals", ["scope", "period_key", "points", "user_id"]
+    )
     op.create_table(
         "smile_score_counts",
         sa.Column("scope", sa.String(8), nullable=False),
@@ -114,7 +117,9 @@ def upgrade() -> None:
         sa.Column("charity_id", sa.String(36), nullable=False),
         sa.Column("chosen_at", UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("user_id", "effective_from", name="pk_charity_choices"),
-        sa.ForeignKeyConstraint(["charity_id"], ["charities.id"], name="fk_charity_choices_charity_id_charities"),
+        sa.ForeignKeyConstraint(
+            ["charity_id"], ["charities.id"], name="fk_charity_choices_charity_id_charities"
+        ),
     )
     op.create_table(
         "donation_periods",
@@ -175,8 +180,11 @@ def upgrade() -> None:
         sa.Column("currency", sa.String(3), nullable=False),
         sa.Column("posted_at", UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("transaction_id", "entry_no", name="pk_ledger_entries"),
-        sa.ForeignKeyConstraint(["transaction_id"], ["ledger_transactions.id"],
-                                name="fk_ledger_entries_transaction_id_ledger_transactions"),
+        sa.ForeignKeyConstraint(
+            ["transaction_id"],
+            ["ledger_transactions.id"],
+            name="fk_ledger_entries_transaction_id_ledger_transactions",
+        ),
     )
     op.create_index("ix_ledger_entries_account", "ledger_entries", ["account_id"])
 
@@ -184,18 +192,26 @@ def upgrade() -> None:
     if dialect == "postgresql":
         op.execute(POSTGRES_FUNCTIONS)
         for table in LEDGER_TABLES:
-            op.execute(f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
-                       "FOR EACH ROW EXECUTE FUNCTION cheese_ledger_append_only()")
-            op.execute(f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
-                       "FOR EACH STATEMENT EXECUTE FUNCTION cheese_ledger_append_only()")
-        op.execute("CREATE TRIGGER ledger_entries_balanced AFTER INSERT ON ledger_entries "
-                   "REFERENCING NEW TABLE AS new_entries "
-                   "FOR EACH STATEMENT EXECUTE FUNCTION cheese_ledger_balanced()")
+            op.execute(
+                f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+                "FOR EACH ROW EXECUTE FUNCTION cheese_ledger_append_only()"
+            )
+            op.execute(
+                f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
+                "FOR EACH STATEMENT EXECUTE FUNCTION cheese_ledger_append_only()"
+            )
+        op.execute(
+            "CREATE TRIGGER ledger_entries_balanced AFTER INSERT ON ledger_entries "
+            "REFERENCING NEW TABLE AS new_entries "
+            "FOR EACH STATEMENT EXECUTE FUNCTION cheese_ledger_balanced()"
+        )
     elif dialect == "sqlite":
         for table in LEDGER_TABLES:
             for operation in ("UPDATE", "DELETE"):
-                op.execute(f"CREATE TRIGGER {table}_no_{operation.lower()} BEFORE {operation} ON {table} "
-                           "BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END")
+                op.execute(
+                    f"CREATE TRIGGER {table}_no_{operation.lower()} BEFORE {operation} ON {table} "
+                    "BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END"
+                )
 
 
 def downgrade() -> None:

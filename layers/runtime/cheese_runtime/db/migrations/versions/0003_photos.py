@@ -3,6 +3,7 @@
 Revision ID: 0003_photos
 Revises: 0002_smiles_ledger
 """
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -23,7 +24,9 @@ def upgrade() -> None:
         sa.Column("expression_analysis", sa.Boolean(), nullable=False),
         sa.Column("expression_analysis_changed_at", UTCDateTime(), nullable=True),
         sa.PrimaryKeyConstraint("user_id", name="pk_consents"),
-        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name="fk_consents_user_id_users", ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name="fk_consents_user_id_users", ondelete="CASCADE"
+        ),
     )
     op.create_table(
         "people",
@@ -36,7 +39,9 @@ def upgrade() -> None:
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.Column("updated_at", UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_people"),
-        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name="fk_people_user_id_users", ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name="fk_people_user_id_users", ondelete="CASCADE"
+        ),
     )
     op.create_index("ix_people_user_id", "people", ["user_id"])
     op.create_table(
@@ -57,7 +62,9 @@ def upgrade() -> None:
         sa.Column("taken_at", UTCDateTime(), nullable=False),
         sa.Column("analyzed_at", UTCDateTime(), nullable=True),
         sa.PrimaryKeyConstraint("id", name="pk_photos"),
-        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name="fk_photos_user_id_users", ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name="fk_photos_user_id_users", ondelete="CASCADE"
+        ),
         sa.UniqueConstraint("user_id", "sha256", name="uq_photos_user_sha256"),
     )
     op.create_index("ix_photos_user_taken", "photos", ["user_id", "taken_at", "id"])
@@ -83,9 +90,15 @@ def upgrade() -> None:
         sa.Column("index_face_id", sa.String(64), nullable=True),
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_faces"),
-        sa.ForeignKeyConstraint(["photo_id"], ["photos.id"], name="fk_faces_photo_id_photos", ondelete="CASCADE"),
-        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name="fk_faces_user_id_users", ondelete="CASCADE"),
-        sa.ForeignKeyConstraint(["person_id"], ["people.id"], name="fk_faces_person_id_people", ondelete="SET NULL"),
+        sa.ForeignKeyConstraint(
+            ["photo_id"], ["photos.id"], name="fk_faces_photo_id_photos", ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name="fk_faces_user_id_users", ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["person_id"], ["people.id"], name="fk_faces_person_id_people", ondelete="SET NULL"
+        ),
     )
     op.create_index("ix_faces_photo_id", "faces", ["photo_id"])
     op.create_index("ix_faces_user_person", "faces", ["user_id", "person_id"])
