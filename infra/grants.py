@@ -10,9 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from aws_cdk import Stack
+from aws_cdk import aws_events as events
+from aws_cdk import aws_rekognition as rekognition
+from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_ssm as ssm
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
@@ -20,14 +24,13 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from cheese_runtime import resources
 
+from infra.components.database import Database
+from infra.components.network import Endpoint, VpcNeeds
 from infra.components.websocket_api import WebSocketApi
 from infra.config import StageConfig
 from infra.declarations import FunctionSpec
 from infra.nag import acknowledge
 from infra.settings_env import setting_env
-
-if TYPE_CHECKING:
-    from infra.stacks.data import DataStack
 
 # Interface endpoints by construct id. Gateway endpoints (S3, DynamoDB) are
 # free and always there.
@@ -35,7 +38,6 @@ SECRETS_MANAGER = ("SecretsManager", ec2.InterfaceVpcEndpointAwsService.SECRETS_
 SSM = ("Ssm", ec2.InterfaceVpcEndpointAwsService.SSM)
 EVENTBRIDGE = ("EventBridge", ec2.InterfaceVpcEndpointAwsService.EVENTBRIDGE)
 REKOGNITION = ("Rekognition", ec2.InterfaceVpcEndpointAwsService.REKOGNITION)
-Endpoint = tuple[str, ec2.InterfaceVpcEndpointAwsService]
 
 # Item-level access only: no Scan, no table management.
 TABLE_ITEM_ACTIONS = (
@@ -50,11 +52,28 @@ TABLE_ITEM_ACTIONS = (
 )
 
 
+class DataResources(Protocol):
+    """What grants point at in the data stack (infra.stacks.data.DataStack provides it).
+
+    A protocol rather than the stack class, so that the stack, which asks
+    this module what the VPC needs, and this module do not import each other.
+    """
+
+    config: StageConfig
+    database: Database
+    event_bus: events.EventBus
+    signing_keys_secret: secretsmanager.Secret
+    jwks_parameter: ssm.StringParameter
+    photos_bucket_name: str
+    photos_bucket_name_pattern: str
+    face_collection: rekognition.CfnCollection | None
+
+
 @dataclass
 class GrantTargets:
     """The resources grants point at."""
 
-    data: DataStack
+    data: DataResources
     # The WebSocket API whose connections "websocket_management" may post to.
     websocket_api: WebSocketApi | None = None
 
@@ -241,14 +260,6 @@ def check_grants(spec: FunctionSpec) -> None:
                 f"function {spec.name!r} runs in the VPC (it declares 'database') and needs "
                 f"{unreachable}, reachable from the VPC only via the internet: declare 'internet'"
             )
-
-
-@dataclass(frozen=True)
-class VpcNeeds:
-    """What the functions placed in the VPC need from it."""
-
-    interface_endpoints: tuple[Endpoint, ...]
-    internet: bool
 
 
 def vpc_needs(specs: list[FunctionSpec], config: StageConfig) -> VpcNeeds:

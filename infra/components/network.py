@@ -12,13 +12,14 @@ invocation).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from infra.config import StageConfig
-from infra.grants import VpcNeeds
 from infra.nag import acknowledge
 
 # Isolated subnets come first so that adding the egress tier later leaves
@@ -32,6 +33,18 @@ EGRESS_TIER = [
     ),
     ec2.SubnetConfiguration(name="public", subnet_type=ec2.SubnetType.PUBLIC, cidr_mask=26),
 ]
+
+
+# (construct id, service) of one interface endpoint.
+Endpoint = tuple[str, ec2.InterfaceVpcEndpointAwsService]
+
+
+@dataclass(frozen=True)
+class VpcNeeds:
+    """What the functions placed in the VPC need from it (infra.grants.vpc_needs)."""
+
+    interface_endpoints: tuple[Endpoint, ...]
+    internet: bool
 
 
 class Network(Construct):
