@@ -1,6 +1,7 @@
 """Synthesise the app offline (no bundling, no Docker, no AWS account) and fail
 on any finding that is not acknowledged: cdk-nag AwsSolutions errors and
-warnings, CloudFormation validation errors, construct warnings.
+warnings, CloudFormation validation errors, construct warnings, and cfn-lint
+errors and warnings on every synthesised template.
 
     python -m infra.synth_check [-c key=value ...]
 
@@ -23,6 +24,10 @@ from aws_cdk.cx_api import CloudAssembly
 # do not record a stack trace per construct (as the CLI does without --debug).
 OFFLINE_CONTEXT = {"aws:cdk:bundling-stacks": [], "aws:cdk:disable-stack-trace": True}
 REPORT_FILE = "validation-report.json"
+# cfn-lint rules not enforced, each with its reason. W3005 (a DependsOn that a
+# Ref/GetAtt already implies) comes from CDK's own dependency rendering.
+CFN_LINT_IGNORED = {"W3005": "redundant DependsOn rendered by CDK itself"}
+CFN_LINT_REGIONS = ["us-east-1", "ap-northeast-2"]
 
 
 @dataclass(frozen=True)
@@ -67,6 +72,29 @@ def synthesize(app: App) -> tuple[CloudAssembly | None, list[Finding]]:
     return assembly, read_findings(app.outdir)
 
 
+def lint_templates(assembly: CloudAssembly) -> list[Finding]:
+    """cfn-lint errors and warnings (informational matches ignored) of every stack's template."""
+    from cfnlint.api import ManualArgs, lint_file
+
+    config = ManualArgs(regions=CFN_LINT_REGIONS, ignore_checks=sorted(CFN_LINT_IGNORED))
+    findings = []
+    for stack in assembly.stacks:
+        for match in lint_file(Path(stack.template_full_path), config=config):
+            if match.rule.severity not in ("error", "warning"):
+                continue
+            location = "/".join(str(part) for part in match.path)
+            findings.append(
+                Finding(
+                    "cfn-lint",
+                    match.rule.id,
+                    match.rule.severity,
+                    match.message,
+                    (f"{stack.stack_name}: {location}",),
+                )
+            )
+    return findings
+
+
 def offline_app(outdir: str, extra_context: dict[str, str] | None = None) -> App:
     from infra.config import cdk_json_context
 
@@ -97,6 +125,8 @@ def main(argv: list[str] | None = None) -> int:
         app = offline_app(outdir, context)
         build(app, StageConfig.from_context(app.node))
         assembly, findings = synthesize(app)
+        if assembly is not None:
+            findings += lint_templates(assembly)
     for finding in findings:
         print(finding)
     if findings:

@@ -25,7 +25,8 @@ from infra.settings_env import setting_env
 
 DATABASE_NAME = "cheese"
 ADMIN_USER = "cheese_admin"
-ENGINE_VERSION = rds.AuroraPostgresEngineVersion.VER_16_6
+# 16.6 and earlier 16.x minors are deprecated for new clusters (cfn-lint W3690).
+ENGINE_VERSION = rds.AuroraPostgresEngineVersion.VER_17_9
 # RDS Proxy listens on the engine's default port.
 POSTGRES_PORT = 5432
 

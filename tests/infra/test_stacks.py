@@ -26,7 +26,7 @@ from infra.components.queues import VISIBILITY_TO_TIMEOUT_RATIO  # noqa: E402
 from infra.config import StageConfig  # noqa: E402
 from infra.declarations import FunctionSpec, all_function_specs  # noqa: E402
 from infra.grants import GRANTS, VpcNeeds, check_grants, vpc_needs  # noqa: E402
-from infra.synth_check import Finding, offline_app, synthesize  # noqa: E402
+from infra.synth_check import Finding, lint_templates, offline_app, synthesize  # noqa: E402
 
 STAGE = "test"
 DECLARATIONS = (
@@ -44,6 +44,7 @@ class Synth:
     service: Template
     findings: list[Finding]
     outdir: Path
+    assembly: Any
 
 
 @pytest.fixture(scope="module")
@@ -58,6 +59,7 @@ def synth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synth]:
         service=Template.from_json(assembly.get_stack_by_name(stacks.service.stack_name).template),
         findings=findings,
         outdir=outdir,
+        assembly=assembly,
     )
 
 
@@ -92,6 +94,11 @@ def functions_by_handler(template: Template) -> dict[str, tuple[str, dict]]:
 
 def test_cdk_nag_and_validation_find_nothing_unacknowledged(synth: Synth) -> None:
     assert synth.findings == []
+
+
+def test_cfn_lint_finds_no_errors_or_warnings(synth: Synth) -> None:
+    """cfn-lint knows what CloudFormation refuses at deploy time (e.g. a deprecated engine)."""
+    assert [str(finding) for finding in lint_templates(synth.assembly)] == []
 
 
 # --- data ------------------------------------------------------------------
