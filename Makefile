@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 EXTRAS := ml,convert,local,infra,dev
 
-.PHONY: install models run test test-fast bench synth clean
+.PHONY: install models run test test-fast bench synth lint clean
 
 install: $(INSTALLED)
 
@@ -27,6 +27,13 @@ test: models
 
 bench: models
 	$(PY) bench/run.py
+
+# Formatting, lint rules and types (strict for the runtime layer and new functions).
+LINT_PATHS := layers functions local infra tests bench
+lint: install
+	$(VENV)/bin/ruff format --check $(LINT_PATHS)
+	$(VENV)/bin/ruff check $(LINT_PATHS)
+	$(VENV)/bin/mypy layers/runtime/cheese_runtime layers/ml/cheese_ml functions local/cheese_local infra
 
 # Synthesise with cdk-nag (zero unsuppressed findings), then import every zip
 # function's handler from exactly what its Lambda package and layer hold.
