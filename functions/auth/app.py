@@ -6,8 +6,9 @@ from functools import cache
 
 from fastapi import Request, Response, status
 
+from cheese_runtime import resources
 from cheese_runtime.errors import PROBLEM_CONTENT_TYPE
-from cheese_runtime.http import CurrentPrincipal, create_app
+from cheese_runtime.http import CurrentPrincipal, create_app, declared_routes
 from cheese_runtime.settings import get_settings
 from functions.auth.schemas import (
     DeletionAccepted,
@@ -22,6 +23,7 @@ from functions.auth.service import AuthService
 from functions.auth.tokens import load_key_set
 
 app = create_app("Cheese auth", "Accounts and tokens.")
+route = declared_routes(app, resources.AUTH)
 
 PROBLEMS = {
     code: {"description": description, "content": {PROBLEM_CONTENT_TYPE: {}}}
@@ -45,8 +47,8 @@ def client_ip(request: Request) -> str:
     return source_ip or (request.client.host if request.client else "unknown")
 
 
-@app.post(
-    "/v1/auth/signup",
+@route(
+    "signUp",
     status_code=status.HTTP_201_CREATED,
     response_model=TokenResponse,
     responses=PROBLEMS,
@@ -56,31 +58,29 @@ async def signup(body: SignupRequest) -> TokenResponse:
     return service().signup(body)
 
 
-@app.post("/v1/auth/login", response_model=TokenResponse, responses=PROBLEMS, tags=["auth"])
+@route("logIn", response_model=TokenResponse, responses=PROBLEMS, tags=["auth"])
 async def login(body: LoginRequest, request: Request) -> TokenResponse:
     return service().login(body, client_ip(request))
 
 
-@app.post("/v1/auth/refresh", response_model=TokenResponse, responses=PROBLEMS, tags=["auth"])
+@route("refreshTokens", response_model=TokenResponse, responses=PROBLEMS, tags=["auth"])
 async def refresh(body: RefreshRequest) -> TokenResponse:
     return service().refresh(body.refresh_token)
 
 
-@app.post(
-    "/v1/auth/logout", status_code=status.HTTP_204_NO_CONTENT, responses=PROBLEMS, tags=["auth"]
-)
+@route("logOut", status_code=status.HTTP_204_NO_CONTENT, responses=PROBLEMS, tags=["auth"])
 async def logout(body: LogoutRequest) -> Response:
     service().logout(body.refresh_token)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@app.get("/v1/auth/me", response_model=UserOut, responses=PROBLEMS, tags=["auth"])
+@route("getMe", response_model=UserOut, responses=PROBLEMS, tags=["auth"])
 async def me(principal: CurrentPrincipal) -> UserOut:
     return service().me(principal.user_id)
 
 
-@app.delete(
-    "/v1/auth/me",
+@route(
+    "deleteMe",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=DeletionAccepted,
     responses=PROBLEMS,
@@ -91,7 +91,7 @@ async def delete_me(principal: CurrentPrincipal) -> DeletionAccepted:
     return DeletionAccepted()
 
 
-@app.get("/.well-known/jwks.json", tags=["auth"])
+@route("getJwks", tags=["auth"])
 async def jwks(response: Response) -> dict:
     response.headers["Cache-Control"] = "public, max-age=300"
     return load_key_set().jwks()

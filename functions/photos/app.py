@@ -7,8 +7,9 @@ from typing import Annotated, Literal
 
 from fastapi import File, Query, Response, UploadFile, status
 
+from cheese_runtime import resources
 from cheese_runtime.errors import PROBLEM_CONTENT_TYPE, Problem
-from cheese_runtime.http import CurrentPrincipal, create_app
+from cheese_runtime.http import CurrentPrincipal, create_app, declared_routes
 from functions.photos import service
 from functions.photos.schemas import (
     Accepted,
@@ -31,6 +32,7 @@ from functions.photos.schemas import (
 )
 
 app = create_app("Cheese photos", "Photos, their faces, and the people in them.")
+route = declared_routes(app, resources.PHOTOS)
 
 PROBLEMS = {
     code: {"description": text, "content": {PROBLEM_CONTENT_TYPE: {}}}
@@ -49,8 +51,8 @@ MAX_QR_IMAGE_BYTES = 8 * 1024 * 1024
 Limit = Annotated[int, Query(ge=1, le=100)]
 
 
-@app.post(
-    "/v1/photos/uploads",
+@route(
+    "createUpload",
     status_code=201,
     response_model=UploadResponse,
     responses=PROBLEMS,
@@ -77,8 +79,8 @@ def _import(principal_user: str, url: str, source: str) -> ImportResponse:
     )
 
 
-@app.post(
-    "/v1/photos/import",
+@route(
+    "importUrl",
     status_code=202,
     response_model=ImportResponse,
     responses=PROBLEMS,
@@ -88,8 +90,8 @@ async def import_url(body: ImportRequest, principal: CurrentPrincipal) -> Import
     return _import(principal.user_id, str(body.url), "url")
 
 
-@app.post(
-    "/v1/photos/import/qr",
+@route(
+    "importQr",
     status_code=202,
     response_model=ImportResponse,
     responses=PROBLEMS,
@@ -113,7 +115,7 @@ async def import_qr(
     return _import(principal.user_id, urls[0], "qr")
 
 
-@app.get("/v1/photos", response_model=PhotoPage, responses=PROBLEMS, tags=["photos"])
+@route("listPhotos", response_model=PhotoPage, responses=PROBLEMS, tags=["photos"])
 async def list_photos(
     principal: CurrentPrincipal,
     limit: Limit = 30,
@@ -139,19 +141,19 @@ async def list_photos(
     )
 
 
-@app.get("/v1/photos/{photo_id}", response_model=PhotoOut, responses=PROBLEMS, tags=["photos"])
+@route("getPhoto", response_model=PhotoOut, responses=PROBLEMS, tags=["photos"])
 async def get_photo(photo_id: str, principal: CurrentPrincipal) -> PhotoOut:
     return service.get_photo(principal.user_id, photo_id)
 
 
-@app.delete("/v1/photos/{photo_id}", status_code=204, responses=PROBLEMS, tags=["photos"])
+@route("deletePhoto", status_code=204, responses=PROBLEMS, tags=["photos"])
 async def delete_photo(photo_id: str, principal: CurrentPrincipal) -> Response:
     service.delete_photo(principal.user_id, photo_id)
     return Response(status_code=204)
 
 
-@app.get(
-    "/v1/photos/{photo_id}/anonymised",
+@route(
+    "getAnonymisedPhoto",
     response_model=AnonymisedOut,
     responses=PROBLEMS,
     tags=["photos"],
@@ -172,17 +174,17 @@ async def anonymised(
     return result
 
 
-@app.get("/v1/me/consent", response_model=ConsentOut, responses=PROBLEMS, tags=["consent"])
+@route("getConsent", response_model=ConsentOut, responses=PROBLEMS, tags=["consent"])
 async def get_consent(principal: CurrentPrincipal) -> ConsentOut:
     return service.consent_out(principal.user_id)
 
 
-@app.put("/v1/me/consent", response_model=ConsentOut, responses=PROBLEMS, tags=["consent"])
+@route("setConsent", response_model=ConsentOut, responses=PROBLEMS, tags=["consent"])
 async def put_consent(body: ConsentIn, principal: CurrentPrincipal) -> ConsentOut:
     return service.set_consent(principal.user_id, body.face_grouping, body.expression_analysis)
 
 
-@app.get("/v1/people", response_model=PersonPage, responses=PROBLEMS, tags=["people"])
+@route("listPeople", response_model=PersonPage, responses=PROBLEMS, tags=["people"])
 async def list_people(
     principal: CurrentPrincipal,
     limit: Limit = 50,
@@ -194,22 +196,20 @@ async def list_people(
     )
 
 
-@app.patch("/v1/people/{person_id}", response_model=PersonOut, responses=PROBLEMS, tags=["people"])
+@route("updatePerson", response_model=PersonOut, responses=PROBLEMS, tags=["people"])
 async def patch_person(person_id: str, body: PersonPatch, principal: CurrentPrincipal) -> PersonOut:
     return service.patch_person(principal.user_id, person_id, body)
 
 
-@app.post(
-    "/v1/people/{person_id}/merge", response_model=PersonOut, responses=PROBLEMS, tags=["people"]
-)
+@route("mergePerson", response_model=PersonOut, responses=PROBLEMS, tags=["people"])
 async def merge_people(
     person_id: str, body: MergeRequest, principal: CurrentPrincipal
 ) -> PersonOut:
     return service.merge_people(principal.user_id, person_id, body.person_ids)
 
 
-@app.get(
-    "/v1/people/{person_id}/suggestions",
+@route(
+    "listPersonSuggestions",
     response_model=list[Suggestion],
     responses=PROBLEMS,
     tags=["people"],
@@ -220,9 +220,7 @@ async def person_suggestions(
     return service.person_suggestions(principal.user_id, person_id, limit)
 
 
-@app.get(
-    "/v1/people/{person_id}/photos", response_model=PhotoPage, responses=PROBLEMS, tags=["people"]
-)
+@route("listPersonPhotos", response_model=PhotoPage, responses=PROBLEMS, tags=["people"])
 async def person_photos(
     person_id: str,
     principal: CurrentPrincipal,
@@ -232,8 +230,8 @@ async def person_photos(
     return service.person_photos(principal.user_id, person_id, limit=limit, cursor=cursor)
 
 
-@app.post(
-    "/v1/people/recluster",
+@route(
+    "reclusterPeople",
     status_code=202,
     response_model=Accepted,
     responses=PROBLEMS,
@@ -244,8 +242,6 @@ async def recluster(principal: CurrentPrincipal) -> Accepted:
     return Accepted()
 
 
-@app.post(
-    "/v1/faces/{face_id}/assign", response_model=PersonOut, responses=PROBLEMS, tags=["people"]
-)
+@route("assignFace", response_model=PersonOut, responses=PROBLEMS, tags=["people"])
 async def assign_face(face_id: str, body: AssignRequest, principal: CurrentPrincipal) -> PersonOut:
     return service.assign_face(principal.user_id, face_id, body.person_id)

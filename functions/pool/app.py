@@ -7,8 +7,9 @@ from typing import Annotated, Literal
 
 from fastapi import Path, Query, status
 
+from cheese_runtime import resources
 from cheese_runtime.errors import PROBLEM_CONTENT_TYPE
-from cheese_runtime.http import CurrentPrincipal, create_app
+from cheese_runtime.http import CurrentPrincipal, create_app, declared_routes
 from cheese_runtime.pagination import Page
 from cheese_runtime.settings import get_settings
 from functions.pool.schemas import (
@@ -29,6 +30,7 @@ app = create_app(
     "Focus pools: rooms, presence snapshots, leaderboards, focus history, avatars. "
     "Live presence is on the WebSocket API (functions/pool/README.md).",
 )
+route = declared_routes(app, resources.POOL)
 
 PROBLEMS = {
     code: {"description": description, "content": {PROBLEM_CONTENT_TYPE: {}}}
@@ -55,7 +57,7 @@ def service() -> PoolService:
     return _service(id(get_settings()))
 
 
-@app.get("/v1/pools", response_model=Page[PoolOut], responses=PROBLEMS, tags=["pools"])
+@route("listPools", response_model=Page[PoolOut], responses=PROBLEMS, tags=["pools"])
 def list_pools(
     principal: CurrentPrincipal,
     scope: Literal["public", "mine"] = "public",
@@ -68,8 +70,8 @@ def list_pools(
     return service().list_public(limit, cursor)
 
 
-@app.post(
-    "/v1/pools",
+@route(
+    "createPool",
     status_code=status.HTTP_201_CREATED,
     response_model=PoolOut,
     responses=PROBLEMS,
@@ -79,14 +81,14 @@ def create_pool(body: PoolCreate, principal: CurrentPrincipal) -> PoolOut:
     return service().create(principal.user_id, body)
 
 
-@app.get("/v1/pools/{pool_id}", response_model=PoolDetail, responses=PROBLEMS, tags=["pools"])
+@route("getPool", response_model=PoolDetail, responses=PROBLEMS, tags=["pools"])
 def get_pool(pool_id: PoolId, principal: CurrentPrincipal) -> PoolDetail:
     """Members, status, focus and avatar URLs, with the sequence number to re-sync the event stream."""
     return service().detail(principal.user_id, pool_id)
 
 
-@app.post(
-    "/v1/pools/{pool_id}/invites",
+@route(
+    "invitePoolMember",
     status_code=status.HTTP_201_CREATED,
     response_model=InviteOut,
     responses=PROBLEMS,
@@ -97,8 +99,8 @@ def invite(pool_id: PoolId, body: InviteRequest, principal: CurrentPrincipal) ->
     return service().invite(principal.user_id, pool_id, body.user_id)
 
 
-@app.get(
-    "/v1/pools/{pool_id}/leaderboard",
+@route(
+    "getPoolLeaderboard",
     response_model=Leaderboard,
     responses=PROBLEMS,
     tags=["pools"],
@@ -110,8 +112,8 @@ def leaderboard(
     return service().leaderboard(principal.user_id, pool_id, period)
 
 
-@app.post(
-    "/v1/pools/{pool_id}/avatar",
+@route(
+    "createPoolAvatarUpload",
     status_code=status.HTTP_201_CREATED,
     response_model=AvatarUpload,
     responses=PROBLEMS,
@@ -125,7 +127,7 @@ def avatar_upload(
     return service().avatar_upload(principal.user_id, pool_id, content_type)
 
 
-@app.get("/v1/me/focus", response_model=Page[FocusSession], responses=PROBLEMS, tags=["pools"])
+@route("listMyFocus", response_model=Page[FocusSession], responses=PROBLEMS, tags=["pools"])
 def my_focus(
     principal: CurrentPrincipal, limit: Limit = 20, cursor: Cursor = None
 ) -> Page[FocusSession]:

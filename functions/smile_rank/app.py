@@ -7,8 +7,9 @@ from typing import Annotated, Literal
 
 from fastapi import Path, Query, status
 
+from cheese_runtime import resources
 from cheese_runtime.errors import PROBLEM_CONTENT_TYPE
-from cheese_runtime.http import AdminPrincipal, CurrentPrincipal, create_app
+from cheese_runtime.http import AdminPrincipal, CurrentPrincipal, create_app, declared_routes
 from functions.smile_rank.close import PeriodCloser
 from functions.smile_rank.config import get_smile_settings
 from functions.smile_rank.schemas import (
@@ -36,6 +37,7 @@ from functions.smile_rank.service import (
 app = create_app(
     "Cheese smiles", "Smile points, the ranking between users, charities and the donation ledger."
 )
+route = declared_routes(app, resources.SMILE_RANK)
 
 # An admin close runs this long, then answers (complete: false); calling again continues.
 ADMIN_CLOSE_TIME_BUDGET_SECONDS = 20.0
@@ -81,12 +83,12 @@ def periods() -> PeriodAdminService:
 # request at a time, so running their short blocking queries on the event loop
 # costs nothing, while a sync route is handed to a worker thread (which, with
 # Mangum's per-invocation loop, is a new thread per request).
-@app.get("/v1/smiles/me", response_model=MySmiles, responses=PROBLEMS, tags=["smiles"])
+@route("getMySmiles", response_model=MySmiles, responses=PROBLEMS, tags=["smiles"])
 async def my_smiles(principal: CurrentPrincipal) -> MySmiles:
     return smiles().me(principal.user_id)
 
 
-@app.get("/v1/smiles/ranking", response_model=RankingPage, responses=PROBLEMS, tags=["smiles"])
+@route("getSmileRanking", response_model=RankingPage, responses=PROBLEMS, tags=["smiles"])
 async def ranking(
     principal: CurrentPrincipal,
     period: Literal["week", "month", "all"] = "week",
@@ -96,42 +98,36 @@ async def ranking(
     return smiles().ranking(principal.user_id, period, limit, cursor)
 
 
-@app.get(
-    "/v1/photos/{photo_id}/smiles", response_model=PhotoSmiles, responses=PROBLEMS, tags=["smiles"]
-)
+@route("getPhotoSmiles", response_model=PhotoSmiles, responses=PROBLEMS, tags=["smiles"])
 def photo_smiles(
     principal: CurrentPrincipal, photo_id: Annotated[str, Path(min_length=1, max_length=64)]
 ) -> PhotoSmiles:
     return smiles().photo_smiles(principal.user_id, photo_id)
 
 
-@app.get("/v1/charities", response_model=CharityPage, responses=PROBLEMS, tags=["charities"])
+@route("listCharities", response_model=CharityPage, responses=PROBLEMS, tags=["charities"])
 def list_charities(
     principal: CurrentPrincipal, limit: Limit = 50, cursor: Cursor = None
 ) -> CharityPage:
     return charities().list(limit, cursor)
 
 
-@app.get("/v1/me/charity", response_model=MyCharity, responses=PROBLEMS, tags=["charities"])
+@route("getMyCharity", response_model=MyCharity, responses=PROBLEMS, tags=["charities"])
 def my_charity(principal: CurrentPrincipal) -> MyCharity:
     return charities().mine(principal.user_id)
 
 
-@app.put("/v1/me/charity", response_model=MyCharity, responses=PROBLEMS, tags=["charities"])
+@route("chooseMyCharity", response_model=MyCharity, responses=PROBLEMS, tags=["charities"])
 def choose_charity(principal: CurrentPrincipal, body: CharityChoiceIn) -> MyCharity:
     return charities().choose(principal.user_id, body.charity_id)
 
 
-@app.get(
-    "/v1/donations/summary", response_model=DonationSummary, responses=PROBLEMS, tags=["donations"]
-)
+@route("getDonationSummary", response_model=DonationSummary, responses=PROBLEMS, tags=["donations"])
 def donation_summary(principal: CurrentPrincipal) -> DonationSummary:
     return donations().summary(principal.user_id)
 
 
-@app.get(
-    "/v1/donations/statement", response_model=Statement, responses=PROBLEMS, tags=["donations"]
-)
+@route("getDonationStatement", response_model=Statement, responses=PROBLEMS, tags=["donations"])
 def donation_statement(
     principal: CurrentPrincipal,
     period: Annotated[str | None, Query(min_length=8, max_length=8)] = None,
@@ -141,8 +137,8 @@ def donation_statement(
     return donations().statement(principal.user_id, period, limit, cursor)
 
 
-@app.post(
-    "/v1/admin/charities",
+@route(
+    "createCharity",
     status_code=status.HTTP_201_CREATED,
     response_model=CharityOut,
     responses=PROBLEMS,
@@ -152,8 +148,8 @@ def create_charity(principal: AdminPrincipal, body: CharityIn) -> CharityOut:
     return charities().create(body)
 
 
-@app.get(
-    "/v1/admin/periods/{period_id}",
+@route(
+    "getPeriod",
     response_model=PeriodAdminOut,
     responses=PROBLEMS,
     tags=["admin"],
@@ -162,8 +158,8 @@ def get_period(principal: AdminPrincipal, period_id: PeriodId) -> PeriodAdminOut
     return periods().get(period_id)
 
 
-@app.put(
-    "/v1/admin/periods/{period_id}",
+@route(
+    "configurePeriod",
     response_model=PeriodAdminOut,
     responses=PROBLEMS,
     tags=["admin"],
@@ -174,8 +170,8 @@ def configure_period(
     return periods().configure(period_id, body)
 
 
-@app.post(
-    "/v1/admin/periods/{period_id}/close",
+@route(
+    "closePeriod",
     response_model=CloseResult,
     responses=PROBLEMS,
     tags=["admin"],

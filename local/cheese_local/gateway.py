@@ -18,6 +18,7 @@ from cheese_local.lambda_context import LocalLambdaContext
 from cheese_local.events import http_api_event
 from cheese_runtime import resources
 from cheese_runtime.errors import PROBLEM_BASE, PROBLEM_CONTENT_TYPE
+from cheese_runtime.http import BEARER_SCHEME
 
 # API Gateway's own payload limit.
 MAX_PAYLOAD_BYTES = 10 * 1024 * 1024
@@ -102,7 +103,12 @@ def lambda_result_to_response(result: dict[str, Any]) -> Response:
 
 
 def merged_openapi() -> dict[str, Any]:
-    """One OpenAPI document from every API function's app."""
+    """One OpenAPI document from every API function's app.
+
+    Operation ids and the bearer ``security`` of authorized operations come
+    from the route declarations (``cheese_runtime.http.declared_routes``).
+    Two functions may share a component schema only if it is the same schema.
+    """
     spec: dict[str, Any] = {
         "openapi": "3.1.0",
         "info": {
@@ -111,23 +117,16 @@ def merged_openapi() -> dict[str, Any]:
             "description": "Every route of every Cheese function, as API Gateway serves them.",
         },
         "paths": {},
-        "components": {
-            "schemas": {},
-            "securitySchemes": {
-                "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
-            },
-        },
+        "components": {"schemas": {}, "securitySchemes": {"bearer": BEARER_SCHEME}},
     }
+    schemas = spec["components"]["schemas"]
     for function in resources.API_FUNCTIONS:
-        app = importlib.import_module(function.module).app
-        part = app.openapi()
-        authorized = {(r.method.lower(), r.path) for r in function.routes if r.authorized}
+        part = importlib.import_module(function.module).app.openapi()
         for path, operations in part.get("paths", {}).items():
-            for method, operation in operations.items():
-                if (method, path) in authorized:
-                    operation["security"] = [{"bearer": []}]
             spec["paths"].setdefault(path, {}).update(operations)
-        spec["components"]["schemas"].update(part.get("components", {}).get("schemas", {}))
+        for name, schema in part.get("components", {}).get("schemas", {}).items():
+            if schemas.setdefault(name, schema) != schema:
+                raise ValueError(f"two functions define different schemas named {name!r}")
     return spec
 
 

@@ -1,21 +1,35 @@
-"""FastAPI apps behind API Gateway: app factory, auth dependency, Lambda handler.
+"""FastAPI apps behind API Gateway: app factory, declared routes, auth dependency, Lambda handler.
 
-Each API function builds its app with :func:`create_app` and exposes
+Each API function builds its app with :func:`create_app`, registers every
+handler through :func:`declared_routes` and exposes
 ``handler = lambda_handler(app)``; Lambda, the local stack and the tests all
-invoke that handler with API Gateway HTTP API (v2) events.
+invoke that handler with API Gateway HTTP API (v2) events::
+
+    app = create_app("Cheese photos", "Photos, their faces, and the people in them.")
+    route = declared_routes(app, resources.PHOTOS)
+
+    @route("getPhoto", response_model=PhotoOut, responses=PROBLEMS, tags=["photos"])
+    async def get_photo(photo_id: PhotoId, principal: CurrentPrincipal) -> PhotoOut: ...
+
+The method, path and authorization come from the function's declaration in
+``cheese_runtime.resources`` (what API Gateway is deployed with), so an app
+cannot serve a route that is not deployed, nor under another path.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Annotated, Any
 
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from fastapi import Depends, FastAPI, Header
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
 from mangum import Mangum
 
+from cheese_runtime import resources
 from cheese_runtime.auth.verify import InvalidToken, Principal, bearer_token, get_verifier
 from cheese_runtime.errors import Problem, Unauthorized, install_problem_handlers
 from cheese_runtime.observability import logger, metrics, tracer
@@ -33,7 +47,26 @@ def create_app(title: str, description: str = "") -> FastAPI:
         title=title, description=description, version="1.0.0", docs_url=None, redoc_url=None
     )
     install_problem_handlers(app)
+    _publish_bearer_scheme(app)
     return app
+
+
+BEARER_SCHEME = {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+
+
+def _publish_bearer_scheme(app: FastAPI) -> None:
+    """Name the ``bearer`` security scheme that authorized operations refer to."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = generate()
+            schema.setdefault("components", {}).setdefault("securitySchemes", {})["bearer"] = (
+                BEARER_SCHEME
+            )
+        return app.openapi_schema  # type: ignore[return-value]
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 async def _principal(
@@ -60,6 +93,73 @@ async def _admin(principal: CurrentPrincipal) -> Principal:
 
 
 AdminPrincipal = Annotated[Principal, Depends(_admin)]
+
+Endpoint = Callable[..., Any]
+
+
+def declared_routes(
+    app: FastAPI, function: resources.ApiFunction
+) -> Callable[..., Callable[[Endpoint], Endpoint]]:
+    """A decorator factory registering ``app``'s handlers for ``function``'s declared routes.
+
+    ``route(operation_id, **options)`` registers the decorated handler under
+    the declared method and path, with that operationId; ``options`` are
+    FastAPI's (``response_model``, ``status_code``, ``responses``, ``tags``...).
+    An authorized route checks the bearer token before anything else (so an
+    anonymous request is a 401 whatever else is wrong with it) and carries the
+    bearer ``security`` in the OpenAPI document. Registration fails, at import,
+    for an undeclared or already registered operation, a handler whose path
+    parameters are not the route's variables, and a public route whose handler
+    asks for the principal.
+    """
+    registered: set[str] = set()
+
+    def route(operation_id: str, **options: Any) -> Callable[[Endpoint], Endpoint]:
+        declared = function.route(operation_id)
+        if operation_id in registered:
+            raise LookupError(f"{operation_id!r} is registered twice")
+        registered.add(operation_id)
+
+        def register(endpoint: Endpoint) -> Endpoint:
+            if declared.authorized:
+                options["dependencies"] = [Depends(_principal), *options.get("dependencies", ())]
+                options["openapi_extra"] = {"security": [{"bearer": []}]} | options.get(
+                    "openapi_extra", {}
+                )
+            app.add_api_route(
+                declared.path,
+                endpoint,
+                methods=[declared.method],
+                operation_id=operation_id,
+                **options,
+            )
+            _check_handler(app.routes[-1], declared)  # type: ignore[arg-type]
+            return endpoint
+
+        return register
+
+    return route
+
+
+def _check_handler(api_route: APIRoute, declared: resources.Route) -> None:
+    path_params = set(_path_params(api_route.dependant))
+    if path_params != set(declared.variables):
+        raise TypeError(
+            f"{declared.operation_id}: the handler's path parameters {sorted(path_params)} "
+            f"are not the variables of {declared.path}"
+        )
+    if not declared.authorized and _asks_for_principal(api_route.dependant):
+        raise TypeError(f"{declared.operation_id} is public but its handler needs a principal")
+
+
+def _path_params(dependant: Dependant) -> Iterator[str]:
+    yield from (param.alias for param in dependant.path_params)
+    for sub in dependant.dependencies:
+        yield from _path_params(sub)
+
+
+def _asks_for_principal(dependant: Dependant) -> bool:
+    return any(sub.call is _principal or _asks_for_principal(sub) for sub in dependant.dependencies)
 
 
 def lambda_handler(app: FastAPI) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:

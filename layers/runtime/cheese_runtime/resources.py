@@ -97,11 +97,60 @@ JWKS_PARAMETER = "/cheese/jwks"
 PHOTOS_BUCKET = "cheese-photos"
 
 
+# The name of a path variable says what it identifies, and one name is used at
+# every level by every function: API Gateway refuses two routes whose variables
+# at the same level are named differently (ConflictException, so the deploy
+# fails), and a client reads the same name everywhere. A new kind of resource
+# adds its name here (tests/unit/test_routes.py checks every route against it).
+PATH_VARIABLES = frozenset(
+    {
+        "photo_id",
+        "person_id",
+        "face_id",
+        "pool_id",
+        "period_id",
+        "template_id",
+        "task_id",
+        "video_id",
+        "diary_id",
+        "channel_id",
+        "comment_id",
+        "invitation_id",
+        "stream_id",
+        "merge_id",
+    }
+)
+
+
 @dataclass(frozen=True)
 class Route:
+    """One API Gateway route, the only place its method, path and authorization are written.
+
+    Each function's FastAPI app registers its handlers by ``operation_id``
+    through :func:`cheese_runtime.http.declared_routes`, which takes method,
+    path and authorization from here; the CDK app builds the HTTP API's routes
+    from the same declarations (it cannot import the apps: the ML-image
+    functions' dependencies are not in the CDK environment).
+    """
+
     method: str
-    path: str  # API Gateway route path, with {param} placeholders
+    path: str  # API Gateway route path, with {variable} placeholders (PATH_VARIABLES)
+    # Short, unique across all functions, camelCase: the OpenAPI operationId
+    # (and so the method name in a generated client).
+    operation_id: str
     authorized: bool = True
+
+    @property
+    def segments(self) -> tuple[str, ...]:
+        return tuple(self.path.strip("/").split("/"))
+
+    @property
+    def variables(self) -> tuple[str, ...]:
+        return tuple(s[1:-1] for s in self.segments if _is_variable(s))
+
+
+def _is_variable(segment: str) -> bool:
+    return segment.startswith("{") and segment.endswith("}")
 
 
 # What a function may reach, named in ``grants`` (the CDK app turns each into
@@ -128,6 +177,12 @@ class ApiFunction:
     memory_mb: int = 512
     ml_image: bool = False
 
+    def route(self, operation_id: str) -> Route:
+        for route in self.routes:
+            if route.operation_id == operation_id:
+                return route
+        raise LookupError(f"the {self.name} function declares no route {operation_id!r}")
+
 
 @dataclass(frozen=True)
 class EventSubscription:
@@ -148,13 +203,13 @@ AUTH = ApiFunction(
     name="auth",
     module="functions.auth.handler",
     routes=(
-        Route("POST", "/v1/auth/signup", authorized=False),
-        Route("POST", "/v1/auth/login", authorized=False),
-        Route("POST", "/v1/auth/refresh", authorized=False),
-        Route("POST", "/v1/auth/logout", authorized=False),
-        Route("GET", "/v1/auth/me"),
-        Route("DELETE", "/v1/auth/me"),
-        Route("GET", "/.well-known/jwks.json", authorized=False),
+        Route("POST", "/v1/auth/signup", "signUp", authorized=False),
+        Route("POST", "/v1/auth/login", "logIn", authorized=False),
+        Route("POST", "/v1/auth/refresh", "refreshTokens", authorized=False),
+        Route("POST", "/v1/auth/logout", "logOut", authorized=False),
+        Route("GET", "/v1/auth/me", "getMe"),
+        Route("DELETE", "/v1/auth/me", "deleteMe"),
+        Route("GET", "/.well-known/jwks.json", "getJwks", authorized=False),
     ),
     grants=("database", "throttle_table", "event_bus", "signing_keys_read", "jwks"),
     # argon2id hashes with 64 MiB and 4 lanes: Lambda's CPU share grows with memory.
@@ -165,13 +220,13 @@ POOL = ApiFunction(
     name="pool",
     module="functions.pool.handler",
     routes=(
-        Route("GET", "/v1/pools"),
-        Route("POST", "/v1/pools"),
-        Route("GET", "/v1/pools/{pool_id}"),
-        Route("GET", "/v1/pools/{pool_id}/leaderboard"),
-        Route("POST", "/v1/pools/{pool_id}/invites"),
-        Route("POST", "/v1/pools/{pool_id}/avatar"),
-        Route("GET", "/v1/me/focus"),
+        Route("GET", "/v1/pools", "listPools"),
+        Route("POST", "/v1/pools", "createPool"),
+        Route("GET", "/v1/pools/{pool_id}", "getPool"),
+        Route("GET", "/v1/pools/{pool_id}/leaderboard", "getPoolLeaderboard"),
+        Route("POST", "/v1/pools/{pool_id}/invites", "invitePoolMember"),
+        Route("POST", "/v1/pools/{pool_id}/avatar", "createPoolAvatarUpload"),
+        Route("GET", "/v1/me/focus", "listMyFocus"),
     ),
     grants=("pools_table", "focus_table", "photos_bucket", "websocket_management"),
 )
@@ -181,18 +236,18 @@ SMILE_RANK = ApiFunction(
     name="smile-rank",
     module="functions.smile_rank.handler",
     routes=(
-        Route("GET", "/v1/smiles/me"),
-        Route("GET", "/v1/smiles/ranking"),
-        Route("GET", "/v1/photos/{photo_id}/smiles"),
-        Route("GET", "/v1/charities"),
-        Route("GET", "/v1/me/charity"),
-        Route("PUT", "/v1/me/charity"),
-        Route("GET", "/v1/donations/summary"),
-        Route("GET", "/v1/donations/statement"),
-        Route("POST", "/v1/admin/charities"),
-        Route("GET", "/v1/admin/periods/{period_id}"),
-        Route("PUT", "/v1/admin/periods/{period_id}"),
-        Route("POST", "/v1/admin/periods/{period_id}/close"),
+        Route("GET", "/v1/smiles/me", "getMySmiles"),
+        Route("GET", "/v1/smiles/ranking", "getSmileRanking"),
+        Route("GET", "/v1/photos/{photo_id}/smiles", "getPhotoSmiles"),
+        Route("GET", "/v1/charities", "listCharities"),
+        Route("GET", "/v1/me/charity", "getMyCharity"),
+        Route("PUT", "/v1/me/charity", "chooseMyCharity"),
+        Route("GET", "/v1/donations/summary", "getDonationSummary"),
+        Route("GET", "/v1/donations/statement", "getDonationStatement"),
+        Route("POST", "/v1/admin/charities", "createCharity"),
+        Route("GET", "/v1/admin/periods/{period_id}", "getPeriod"),
+        Route("PUT", "/v1/admin/periods/{period_id}", "configurePeriod"),
+        Route("POST", "/v1/admin/periods/{period_id}/close", "closePeriod"),
     ),
     grants=("database", "jwks"),
     # An admin close posts for up to 20 s, then answers; the HTTP API gives up at 30 s.
@@ -204,22 +259,22 @@ PHOTOS = ApiFunction(
     name="photos",
     module="functions.photos.handler",
     routes=(
-        Route("POST", "/v1/photos/uploads"),
-        Route("POST", "/v1/photos/import"),
-        Route("POST", "/v1/photos/import/qr"),
-        Route("GET", "/v1/photos"),
-        Route("GET", "/v1/photos/{id}"),
-        Route("DELETE", "/v1/photos/{id}"),
-        Route("GET", "/v1/photos/{id}/anonymised"),
-        Route("PUT", "/v1/me/consent"),
-        Route("GET", "/v1/me/consent"),
-        Route("GET", "/v1/people"),
-        Route("PATCH", "/v1/people/{id}"),
-        Route("POST", "/v1/people/{id}/merge"),
-        Route("GET", "/v1/people/{id}/suggestions"),
-        Route("GET", "/v1/people/{id}/photos"),
-        Route("POST", "/v1/people/recluster"),
-        Route("POST", "/v1/faces/{id}/assign"),
+        Route("POST", "/v1/photos/uploads", "createUpload"),
+        Route("POST", "/v1/photos/import", "importUrl"),
+        Route("POST", "/v1/photos/import/qr", "importQr"),
+        Route("GET", "/v1/photos", "listPhotos"),
+        Route("GET", "/v1/photos/{photo_id}", "getPhoto"),
+        Route("DELETE", "/v1/photos/{photo_id}", "deletePhoto"),
+        Route("GET", "/v1/photos/{photo_id}/anonymised", "getAnonymisedPhoto"),
+        Route("PUT", "/v1/me/consent", "setConsent"),
+        Route("GET", "/v1/me/consent", "getConsent"),
+        Route("GET", "/v1/people", "listPeople"),
+        Route("PATCH", "/v1/people/{person_id}", "updatePerson"),
+        Route("POST", "/v1/people/{person_id}/merge", "mergePerson"),
+        Route("GET", "/v1/people/{person_id}/suggestions", "listPersonSuggestions"),
+        Route("GET", "/v1/people/{person_id}/photos", "listPersonPhotos"),
+        Route("POST", "/v1/people/recluster", "reclusterPeople"),
+        Route("POST", "/v1/faces/{face_id}/assign", "assignFace"),
     ),
     # "internet": booth imports fetch vendors' pages (through the VPC's NAT gateway).
     grants=("database", "photos_bucket", "event_bus", "jwks", "rekognition", "internet"),
@@ -301,25 +356,34 @@ def subscription_queue(sub: EventSubscription) -> Queue:
     )
 
 
-def match_route(method: str, path: str) -> tuple[ApiFunction, Route, dict[str, str]] | None:
-    """The function, route and path parameters API Gateway would pick for a request."""
-    path_parts = path.strip("/").split("/")
-    for function in API_FUNCTIONS:
-        for route in function.routes:
-            if route.method != method.upper():
-                continue
-            params = _match(route.path.strip("/").split("/"), path_parts)
-            if params is not None:
-                return function, route, params
-    return None
+def match_route(
+    method: str, path: str, functions: tuple[ApiFunction, ...] = API_FUNCTIONS
+) -> tuple[ApiFunction, Route, dict[str, str]] | None:
+    """The function, route and path variables API Gateway would pick for a request.
+
+    API Gateway picks the most specific route: going down the path segment by
+    segment, a literal segment beats a variable, so ``/v1/people/recluster``
+    is never taken for ``/v1/people/{person_id}`` (whatever the declaration
+    order), nor ``/v1/people/merges/{merge_id}`` for ``/v1/people/{person_id}/...``.
+    """
+    parts = tuple(path.strip("/").split("/"))
+    candidates = [
+        (function, route, params)
+        for function in functions
+        for route in function.routes
+        if route.method == method.upper() and (params := _match(route.segments, parts)) is not None
+    ]
+    if not candidates:
+        return None
+    return min(candidates, key=lambda c: tuple(_is_variable(s) for s in c[1].segments))
 
 
-def _match(template_parts: list[str], path_parts: list[str]) -> dict[str, str] | None:
-    if len(template_parts) != len(path_parts):
+def _match(template: tuple[str, ...], parts: tuple[str, ...]) -> dict[str, str] | None:
+    if len(template) != len(parts):
         return None
     params: dict[str, str] = {}
-    for t, p in zip(template_parts, path_parts):
-        if t.startswith("{") and t.endswith("}"):
+    for t, p in zip(template, parts, strict=True):
+        if _is_variable(t):
             if not p:
                 return None
             params[t[1:-1]] = p
