@@ -14,8 +14,8 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from cheese_local.lambda_context import LocalLambdaContext
 from cheese_local.events import http_api_event
+from cheese_local.lambda_context import LocalLambdaContext
 from cheese_runtime import resources
 from cheese_runtime.errors import PROBLEM_BASE, PROBLEM_CONTENT_TYPE
 from cheese_runtime.http import BEARER_SCHEME
