@@ -66,6 +66,26 @@ def _models_fetch(args: argparse.Namespace) -> int:
     return 0
 
 
+def _emoji(args: argparse.Namespace) -> int:
+    from cheese_ml.emoji import builtin_template, emoji_photo
+    from cheese_ml.emoji_sets import manifest
+    from cheese_ml.images import ImageError, encode_jpeg
+
+    if args.template not in manifest():
+        print(f"unknown template {args.template!r}; built-in: {', '.join(manifest())}")
+        return 2
+    template = builtin_template(args.template)
+    try:
+        result = emoji_photo(Path(args.photo).read_bytes(), template)
+    except ImageError as error:
+        print(f"{args.photo}: {error}")
+        return 1
+    Path(args.out).write_bytes(encode_jpeg(result.image, quality=90))
+    covered = ", ".join(p.expression for p in result.placements) or "no face found"
+    print(f"{len(result.faces)} faces ({covered}) -> {args.out}\n{template.attribution}")
+    return 0
+
+
 def _people(args: argparse.Namespace) -> int:
     from cheese_local.people_render import render_people
 
@@ -94,6 +114,14 @@ def main(argv: list[str] | None = None) -> int:
     fetch = models_commands.add_parser("fetch", help="download, convert and verify every model")
     fetch.add_argument("--cache-dir", default=None)
     fetch.set_defaults(func=_models_fetch)
+
+    emoji = commands.add_parser(
+        "emoji", help="cover every face of a photo with the emoji of its expression"
+    )
+    emoji.add_argument("photo")
+    emoji.add_argument("--template", default="twemoji", help="a built-in set: twemoji or noto")
+    emoji.add_argument("--out", default="emoji.jpg")
+    emoji.set_defaults(func=_emoji)
 
     people = commands.add_parser(
         "people", help="group the faces of a folder of photos and draw the people"

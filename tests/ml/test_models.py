@@ -6,7 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from cheese_ml import models
+from cheese_ml import emoji_sets, models
 from cheese_ml.registry import ChecksumError, sha256_of
 
 
@@ -83,4 +83,5 @@ def test_command_line_fetch_and_verify(model_paths: dict[str, Path]) -> None:
             check=False,
         )
         assert result.returncode == 0, result.stderr
-        assert result.stderr.count("verified") == len(model_paths)
+        # One line per model and one per built-in emoji set (fetched with the models).
+        assert result.stderr.count("verified") == len(model_paths) + len(emoji_sets.manifest())
