@@ -28,16 +28,16 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-import cv2
-import numpy as np
-from cheese_ml.analysis import Analyzer
-from cheese_ml.emoji import builtin_template, emoji_photo, frame_avatar
-from cheese_ml.emoji_sets import manifest
-from cheese_ml.fixtures import fixture_path
-from cheese_ml.images import decode_image, encode_jpeg
-from cheese_ml.models import fetch
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
 
-from bench.ml_bench import compose_four_cut
+from bench.ml_bench import compose_four_cut  # noqa: E402
+from cheese_ml.analysis import Analyzer  # noqa: E402
+from cheese_ml.emoji import builtin_template, emoji_photo, frame_avatar  # noqa: E402
+from cheese_ml.emoji_sets import manifest  # noqa: E402
+from cheese_ml.fixtures import fixture_path  # noqa: E402
+from cheese_ml.images import decode_image, encode_jpeg  # noqa: E402
+from cheese_ml.models import fetch  # noqa: E402
 
 WEBCAM_W, WEBCAM_H = 320, 240
 # Webcam-like frames: one person, the face about 40% of the frame's height.

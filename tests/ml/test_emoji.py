@@ -9,6 +9,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+
 from cheese_ml import emoji_sets
 from cheese_ml.analysis import EXPRESSION_LABELS, Analyzer, Box, Face, FaceQuality
 from cheese_ml.emoji import (
@@ -24,7 +25,6 @@ from cheese_ml.emoji import (
 )
 from cheese_ml.images import ImageError, decode_image, encode_jpeg
 from cheese_ml.registry import sha256_of
-
 from tests.ml.conftest import GROUP_PHOTO_FACES
 
 TEMPLATES = sorted(emoji_sets.manifest())

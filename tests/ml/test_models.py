@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+
 from cheese_ml import emoji_sets, models
 from cheese_ml.registry import ChecksumError, sha256_of
 

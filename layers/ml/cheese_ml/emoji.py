@@ -268,7 +268,9 @@ def _paste(canvas: np.ndarray, sprite: np.ndarray, core: EmojiCore, placement: P
     core_x, core_y = core.centre_x * side, core.centre_y * side
     # Rotate about the core centre (OpenCV's positive angle is counter-clockwise on
     # screen, the roll is clockwise), then move the core centre onto the face.
-    matrix = cv2.getRotationMatrix2D((core_x, core_y), -placement.angle, 1.0)
+    matrix = np.asarray(
+        cv2.getRotationMatrix2D((core_x, core_y), -placement.angle, 1.0), dtype=np.float64
+    )
     matrix[:, 2] += (placement.centre_x - core_x, placement.centre_y - core_y)
     corners = matrix @ np.array([[0, side, 0, side], [0, 0, side, side], [1, 1, 1, 1]], float)
     height, width = canvas.shape[:2]
