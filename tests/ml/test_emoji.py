@@ -16,6 +16,7 @@ from cheese_ml.emoji import (
     AVATAR_BACKGROUND,
     EmojiTemplate,
     builtin_template,
+    covering_problem,
     emoji_faces,
     emoji_photo,
     frame_avatar,
@@ -311,3 +312,14 @@ def test_the_cheese_emoji_command_renders_locally(
     assert rendered.shape == decode_image(photo.read_bytes()).shape
     assert analyzer.detect(rendered) == []
     assert cli.main(["emoji", str(photo), "--template", "nope", "--out", str(out)]) == 2
+
+
+def test_uploads_that_cannot_cover_a_face_are_named(templates: dict[str, EmojiTemplate]) -> None:
+    noto_happy = render_svg(emoji_sets.svg_paths("noto")["happy"].read_bytes(), 300)
+    assert covering_problem(noto_happy) is None
+    thin_ring = np.zeros((300, 300, 4), dtype=np.uint8)
+    cv2.circle(thin_ring, (150, 150), 140, (255, 200, 0, 255), 12)
+    assert "too small to cover a face" in str(covering_problem(thin_ring))
+    speck = np.zeros((300, 300, 4), dtype=np.uint8)
+    speck[140:160, 140:160] = 255
+    assert covering_problem(speck) is not None

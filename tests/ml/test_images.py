@@ -9,8 +9,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from cheese_ml.images import ImageError, decode_image, encode_jpeg, thumbnail
 from PIL import Image
+
+from cheese_ml.images import ImageError, decode_emoji_image, decode_image, encode_jpeg, thumbnail
 
 
 def png_bytes(image: Image.Image, **params: object) -> bytes:
@@ -173,3 +174,30 @@ def test_mutated_files_decode_or_raise_image_error(photos: dict[str, np.ndarray]
             assert image.dtype == np.uint8 and image.ndim == 3 and image.shape[2] == 3
             outcomes["decoded"] += 1
     assert outcomes["error"] > 0 and outcomes["decoded"] > 0
+
+
+def _png(mode: str, size: tuple[int, int] = (64, 64)) -> bytes:
+    buffer = io.BytesIO()
+    Image.new(mode, size).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_emoji_images_must_be_png_or_webp_with_alpha_and_at_most_1024_px() -> None:
+    rgba = decode_emoji_image(_png("RGBA"))
+    assert rgba.shape == (64, 64, 4) and rgba.dtype == np.uint8
+    webp = io.BytesIO()
+    Image.new("RGBA", (32, 16), (255, 0, 0, 128)).save(webp, format="WEBP", lossless=True)
+    assert decode_emoji_image(webp.getvalue())[0, 0].tolist() == [255, 0, 0, 128]
+    refusals = {
+        "no_alpha": _png("RGB"),
+        "too_large": _png("RGBA", (1025, 10)),
+        "empty": b"",
+        "corrupt": _png("RGBA")[:60],
+    }
+    jpeg = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(jpeg, format="JPEG")
+    refusals["unsupported_format"] = jpeg.getvalue()
+    for code, data in refusals.items():
+        with pytest.raises(ImageError) as error:
+            decode_emoji_image(data)
+        assert error.value.code == code

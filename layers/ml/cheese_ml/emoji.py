@@ -127,6 +127,27 @@ def opaque_core(rgba: np.ndarray) -> EmojiCore:
     return EmojiCore((column - 1 + 0.5) / side, (row - 1 + 0.5) / side, radius / side)
 
 
+# An uploaded emoji must have a fully opaque disc at least this big (radius over the
+# image's longer side): the emoji is scaled until that disc covers the face, so a
+# mostly transparent picture would either not cover it or grow absurdly large.
+MIN_UPLOAD_CORE_RADIUS = 0.2
+
+
+def covering_problem(rgba: np.ndarray) -> str | None:
+    """Why an uploaded RGBA emoji cannot cover a face (None when it can)."""
+    square = _premultiplied(_square(rgba))
+    reference = cv2.resize(
+        square, (CORE_REFERENCE_SIDE, CORE_REFERENCE_SIDE), interpolation=cv2.INTER_AREA
+    )
+    radius = opaque_core(reference).radius
+    if radius < MIN_UPLOAD_CORE_RADIUS:
+        return (
+            f"its fully opaque area is too small to cover a face (a disc of radius "
+            f"{radius:.2f} of its side; at least {MIN_UPLOAD_CORE_RADIUS} is needed)"
+        )
+    return None
+
+
 class EmojiTemplate:
     """Seven emoji, one per expression in EXPRESSION_LABELS, with their attribution.
 

@@ -16,7 +16,9 @@ import cv2
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-ImageErrorCode = Literal["empty", "unsupported_format", "too_many_pixels", "corrupt"]
+ImageErrorCode = Literal[
+    "empty", "unsupported_format", "too_many_pixels", "too_large", "no_alpha", "corrupt"
+]
 
 SUPPORTED_FORMATS = frozenset({"JPEG", "PNG", "WEBP"})
 DEFAULT_MAX_PIXELS = 40_000_000
@@ -70,8 +72,8 @@ def _to_rgb(image: Image.Image) -> np.ndarray:
     return np.asarray(image if mode == "RGB" else image.convert("RGB"))
 
 
-def decode_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
-    """Decode JPEG/PNG/WebP bytes into an upright RGB uint8 array (H, W, 3)."""
+def _open(data: bytes) -> Image.Image:
+    """Open untrusted bytes lazily (header only), every failure an ImageError."""
     if not data:
         raise ImageError("empty", "no image data")
     try:
@@ -88,7 +90,12 @@ def decode_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarra
         raise ImageError("too_many_pixels", str(error)) from error
     except (OSError, ValueError, SyntaxError) as error:
         raise ImageError("corrupt", f"unreadable image header: {error}") from error
+    return image
 
+
+def decode_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
+    """Decode JPEG/PNG/WebP bytes into an upright RGB uint8 array (H, W, 3)."""
+    image = _open(data)
     with image:
         if image.format not in SUPPORTED_FORMATS:
             raise ImageError("unsupported_format", f"{image.format} images are not accepted")
@@ -105,6 +112,41 @@ def decode_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarra
             needs_turn = image.getexif().get(EXIF_ORIENTATION, 1) not in (0, 1)
             upright = ImageOps.exif_transpose(image) if needs_turn else image
             return np.ascontiguousarray(_to_rgb(upright))
+        except (OSError, ValueError, SyntaxError, EOFError) as error:
+            raise ImageError("corrupt", f"image data is damaged or truncated: {error}") from error
+
+
+EMOJI_FORMATS = frozenset({"PNG", "WEBP"})
+EMOJI_MAX_SIDE = 1024
+
+
+def decode_emoji_image(data: bytes, max_side: int = EMOJI_MAX_SIDE) -> np.ndarray:
+    """Decode an uploaded emoji (PNG or WebP with an alpha channel) into RGBA uint8 (H, W, 4).
+
+    The same hardening as `decode_image` (header read first, sizes checked
+    before any pixel is decoded, every failure an ImageError), plus: only PNG
+    and WebP, at most `max_side` pixels a side (`too_large`), and the image
+    must carry transparency (`no_alpha`): an emoji is pasted over a face.
+    """
+    image = _open(data)
+    with image:
+        if image.format not in EMOJI_FORMATS:
+            raise ImageError(
+                "unsupported_format", f"{image.format} is not accepted for emoji (PNG or WebP)"
+            )
+        width, height = image.size
+        if width <= 0 or height <= 0:
+            raise ImageError("corrupt", f"invalid dimensions {width}x{height}")
+        if width > max_side or height > max_side:
+            raise ImageError("too_large", f"{width}x{height} exceeds {max_side} pixels a side")
+        has_alpha = image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or (
+            image.mode == "P" and "transparency" in image.info
+        )
+        if not has_alpha:
+            raise ImageError("no_alpha", f"{image.mode} image without transparency")
+        try:
+            image.load()
+            return np.ascontiguousarray(np.asarray(image.convert("RGBA")))
         except (OSError, ValueError, SyntaxError, EOFError) as error:
             raise ImageError("corrupt", f"image data is damaged or truncated: {error}") from error
 
