@@ -26,12 +26,12 @@ from cheese_ml.analysis import analyze
 from cheese_ml.images import ImageError, decode_image, encode_jpeg, thumbnail
 from cheese_ml.render import crop_face
 from cheese_runtime import aws, events, resources
+from cheese_runtime import storage as files
 from cheese_runtime.consumers import sqs_batch_handler
 from cheese_runtime.db.models import Face, Photo
 from cheese_runtime.db.session import session_scope
 from cheese_runtime.db.types import new_id, utcnow
 from cheese_runtime.observability import logger, metrics, tracer
-from cheese_runtime.settings import get_settings
 
 from functions.photos import storage
 from functions.photos.cuts import cut_of_faces
@@ -50,6 +50,16 @@ FACE_CROP_SIDE = 160
 MAX_RECEIVES = next(
     n.max_receive_count for n in resources.BUCKET_NOTIFICATIONS if n.consumer == "photos-analysis"
 )
+
+
+# What a photo's status says when its original is not what was declared: a file that is not the
+# declared image fails like any undecodable one.
+ARRIVAL_FAILURES = {
+    "too-small": "image-empty",
+    "too-large": "too-large",
+    "declared-type": "image-unsupported_format",
+    "sniffed-type": "image-unsupported_format",
+}
 
 
 class PhotoFailed(Exception):
@@ -101,7 +111,6 @@ def _publish_analyzed(photo_id: str) -> None:
 
 @tracer.capture_method(capture_response=False)
 def analyse_photo(user_id: str, photo_id: str) -> None:
-    settings = get_settings()
     with session_scope() as session:
         photo = PhotoRepository(session).get_for_update(photo_id)
         if photo is None or photo.user_id != user_id:
@@ -118,18 +127,20 @@ def analyse_photo(user_id: str, photo_id: str) -> None:
             photo.status = "processing"
         consent = ConsentRepository(session).get(user_id)
         with_embeddings, with_expressions = consent.face_grouping, consent.expression_analysis
+        spec = storage.upload_spec(storage.original_key(user_id, photo_id), photo.content_type)
     if already_done:
         _publish_analyzed(photo_id)
         return
 
-    s3 = aws.client("s3")
-    head = s3.head_object(Bucket=storage.bucket(), Key=storage.original_key(user_id, photo_id))
-    if head["ContentLength"] > settings.max_upload_bytes:
-        _mark_failed(photo_id, "too-large")
-        raise PhotoFailed("too-large")
-    data = s3.get_object(Bucket=storage.bucket(), Key=storage.original_key(user_id, photo_id))[
-        "Body"
-    ].read()
+    try:
+        files.verify_arrival(storage.bucket(), spec)
+    except files.UploadRejected as rejected:
+        if rejected.reason == "missing":
+            raise  # transient until the last delivery (the object may still be on its way)
+        reason = ARRIVAL_FAILURES[rejected.reason]
+        _mark_failed(photo_id, reason)
+        raise PhotoFailed(reason) from rejected
+    data = aws.client("s3").get_object(Bucket=storage.bucket(), Key=spec.key)["Body"].read()
     try:
         rgb = decode_image(data)
     except ImageError as exc:

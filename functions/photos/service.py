@@ -11,6 +11,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from sqlalchemy.orm import Session
 
 from cheese_runtime import events, resources
+from cheese_runtime import storage as files
 from cheese_runtime.db.models import Face, Person, Photo
 from cheese_runtime.db.session import session_scope
 from cheese_runtime.db.types import new_id, utcnow
@@ -144,13 +145,12 @@ def create_upload(user_id: str, request: UploadRequest) -> UploadResponse:
             )
         except DuplicatePhoto as duplicate:
             return UploadResponse(photo_id=duplicate.photo_id, upload=None, duplicate=True)
-        post = storage.presigned_upload(
+        spec = storage.upload_spec(
             storage.original_key(user_id, photo.id), request.content_type, request.size_bytes
         )
+        post = files.presigned_upload(storage.bucket(), spec)
     metrics.add_metric(name="UploadsStarted", unit=MetricUnit.Count, value=1)
-    return UploadResponse(
-        photo_id=photo.id, upload=PresignedPost(url=post["url"], fields=post["fields"])
-    )
+    return UploadResponse(photo_id=photo.id, upload=PresignedPost(url=post.url, fields=post.fields))
 
 
 def store_imported(

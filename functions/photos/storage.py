@@ -3,7 +3,8 @@
 ``originals/`` holds what users upload (its ObjectCreated events start the
 analysis); ``derived/`` holds what we make from it (thumbnail, face crops,
 anonymised views) and never triggers anything. Both are per user, so erasure
-is a prefix delete.
+is a prefix delete. Presigning and checking uploads is ``cheese_runtime.storage``;
+this module binds it to the photos bucket and its key layout.
 """
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ from collections.abc import Iterable
 from urllib.parse import unquote_plus
 
 from cheese_runtime import aws
+from cheese_runtime import storage as files
 from cheese_runtime.resources import PHOTOS_DERIVED_PREFIX, PHOTOS_ORIGINALS_PREFIX
 from cheese_runtime.settings import get_settings
+from cheese_runtime.storage import UploadSpec
 
 ALLOWED_CONTENT_TYPES = ("image/jpeg", "image/png", "image/webp")
 
@@ -52,27 +55,15 @@ def bucket() -> str:
     return get_settings().photos_bucket
 
 
-def presigned_upload(key: str, content_type: str, size_bytes: int) -> dict:
-    """A presigned POST whose policy pins the key, the content type and the exact size."""
-    settings = get_settings()
-    return aws.client("s3").generate_presigned_post(
-        Bucket=bucket(),
-        Key=key,
-        Fields={"Content-Type": content_type},
-        Conditions=[
-            {"Content-Type": content_type},
-            ["content-length-range", size_bytes, size_bytes],
-        ],
-        ExpiresIn=settings.upload_url_seconds,
+def upload_spec(key: str, content_type: str, size_bytes: int | None = None) -> UploadSpec:
+    """An original's upload: the declared type, and the declared size when there is one."""
+    return UploadSpec(
+        key, content_type, max_bytes=get_settings().max_upload_bytes, exact_size=size_bytes
     )
 
 
 def presigned_get(key: str) -> str:
-    return aws.client("s3").generate_presigned_url(
-        "get_object",
-        Params={"Bucket": bucket(), "Key": key},
-        ExpiresIn=get_settings().download_url_seconds,
-    )
+    return files.presigned_get(bucket(), key)
 
 
 def put_jpeg(key: str, data: bytes) -> None:
@@ -84,31 +75,12 @@ def put_original(key: str, data: bytes, content_type: str) -> None:
 
 
 def exists(key: str) -> bool:
-    s3 = aws.client("s3")
-    try:
-        s3.head_object(Bucket=bucket(), Key=key)
-    except s3.exceptions.ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
-            return False
-        raise
-    return True
+    return files.exists(bucket(), key)
 
 
 def delete_prefix(prefix: str) -> int:
-    """Delete every object under a prefix (all versions' current objects); returns how many."""
-    s3 = aws.client("s3")
-    deleted = 0
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket(), Prefix=prefix):
-        keys = [{"Key": obj["Key"]} for obj in page.get("Contents", [])]
-        if keys:
-            s3.delete_objects(Bucket=bucket(), Delete={"Objects": keys, "Quiet": True})
-            deleted += len(keys)
-    return deleted
+    return files.delete_prefix(bucket(), prefix)
 
 
 def delete_keys(keys: Iterable[str]) -> None:
-    objects = [{"Key": k} for k in keys]
-    for start in range(0, len(objects), 1000):
-        aws.client("s3").delete_objects(
-            Bucket=bucket(), Delete={"Objects": objects[start : start + 1000], "Quiet": True}
-        )
+    files.delete_keys(bucket(), keys)

@@ -2,6 +2,7 @@
 
 An avatar thumbnail lands at ``avatars/{pool_id}/{user_id}/{ms-timestamp}-{rand}.{ext}``
 through the presigned POST of ``POST /v1/pools/{id}/avatar``. Its arrival
+is checked (size, declared and sniffed type; anything else is deleted), then
 updates the member's avatar (newest upload wins, in one sequenced
 transaction) and broadcasts ``avatar_updated`` with a short-lived GET URL.
 Deliveries are at least once: a repeated or older upload changes nothing.
@@ -17,17 +18,19 @@ from urllib.parse import unquote_plus
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from cheese_runtime import aws
+from cheese_runtime import storage as files
 from cheese_runtime.consumers import sqs_batch_handler
 from cheese_runtime.observability import logger, metrics
 from cheese_runtime.settings import get_settings
 
 from functions.pool.dal import Busy, OpFailed, PoolMissing, update_op
-from functions.pool.service import PoolService
+from functions.pool.service import AVATAR_EXTENSIONS, PoolService
 
 KEY = re.compile(
     r"^avatars/(?P<pool>[A-Za-z0-9_-]{1,64})/(?P<user>[A-Za-z0-9_-]{1,64})/(?P<ver>\d{13,15})-[0-9a-f]{8}"
-    r"\.(jpg|png|webp)$"
+    r"\.(?P<ext>jpg|png|webp)$"
 )
+CONTENT_TYPES = {ext: content_type for content_type, ext in AVATAR_EXTENSIONS.items()}
 
 
 @cache
@@ -61,6 +64,13 @@ def avatar_arrived(bucket: str, key: str, size: int) -> bool:
         return False
     if member.get("avatar_key") == key or int(member.get("avatar_ver", 0)) >= version:
         return False  # a repeated delivery, or an older upload arriving late
+    try:
+        files.verify_arrival(bucket, svc.avatar_spec(key, CONTENT_TYPES[match["ext"]]))
+    except files.UploadRejected as rejected:
+        if rejected.reason == "missing":
+            return False  # replaced and deleted by a newer upload already
+        _discard(bucket, key, rejected.reason)
+        return False
     op = update_op(
         svc.store.pools,
         svc.store.member_key(pool_id, user_id),

@@ -9,7 +9,7 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from cheese_runtime import aws
+from cheese_runtime import storage as files
 from cheese_runtime.errors import Forbidden, NotFound, Problem
 from cheese_runtime.observability import metrics
 from cheese_runtime.pagination import Page, decode_cursor, encode_cursor
@@ -30,6 +30,7 @@ from functions.pool.schemas import (
 )
 
 AVATAR_EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
+AVATAR_UPLOAD_SECONDS = 120  # a thumbnail is posted right after it is asked for
 INVALID_CURSOR = Problem(
     400, "invalid-cursor", "Invalid cursor", "The pagination cursor is not valid."
 )
@@ -305,36 +306,32 @@ class PoolService:
             raise Problem(
                 409, "not-in-pool", "Conflict", "Enter the pool before uploading an avatar."
             )
-        s = self.settings
         key = (
             f"avatars/{pool_id}/{user_id}/{int(time.time() * 1000):015d}-{uuid.uuid4().hex[:8]}."
             f"{AVATAR_EXTENSIONS[content_type]}"
         )
-        expires_in = 120
-        post = aws.client("s3").generate_presigned_post(
-            s.photos_bucket,
-            key,
-            Fields={"Content-Type": content_type},
-            Conditions=[
-                {"Content-Type": content_type},
-                ["content-length-range", 1, s.pool_avatar_max_bytes],
-            ],
-            ExpiresIn=expires_in,
-        )
+        spec = self.avatar_spec(key, content_type)
+        post = files.presigned_upload(self.settings.photos_bucket, spec)
         return AvatarUpload(
-            url=post["url"],
-            fields=post["fields"],
+            url=post.url,
+            fields=post.fields,
             key=key,
-            max_bytes=s.pool_avatar_max_bytes,
-            expires_in=expires_in,
+            max_bytes=spec.max_bytes,
+            expires_in=post.expires_in,
+        )
+
+    def avatar_spec(self, key: str, content_type: str) -> files.UploadSpec:
+        return files.UploadSpec(
+            key,
+            content_type,
+            max_bytes=self.settings.pool_avatar_max_bytes,
+            expires_in=AVATAR_UPLOAD_SECONDS,
         )
 
     def avatar_url(self, member: dict[str, Any]) -> str | None:
         key = member.get("avatar_key")
         if not key:
             return None
-        return aws.client("s3").generate_presigned_url(
-            "get_object",
-            Params={"Bucket": self.settings.photos_bucket, "Key": key},
-            ExpiresIn=self.settings.pool_avatar_url_seconds,
+        return files.presigned_get(
+            self.settings.photos_bucket, key, self.settings.pool_avatar_url_seconds
         )

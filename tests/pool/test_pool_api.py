@@ -218,14 +218,37 @@ def test_avatar_consumer_is_idempotent_and_discards_bad_uploads(make_user, clien
     bucket = get_settings().photos_bucket
     s3 = boto3.client("s3")
     key = f"avatars/{pool_id}/{ann.id}/{int(time.time() * 1000):015d}-0123abcd.jpg"
-    s3.put_object(Bucket=bucket, Key=key, Body=b"jpeg")
+    # What the presigned POST lets through: the declared type, bytes that start like it.
+    s3.put_object(Bucket=bucket, Key=key, Body=b"\xff\xd8\xff\xe0", ContentType="image/jpeg")
     a.event("avatar_updated")
     assert avatar_arrived(bucket, key, 4) is False  # a repeated delivery changes nothing
     older = f"avatars/{pool_id}/{ann.id}/{1:015d}-0123abcd.jpg"
-    s3.put_object(Bucket=bucket, Key=older, Body=b"old")
+    s3.put_object(Bucket=bucket, Key=older, Body=b"\xff\xd8\xff", ContentType="image/jpeg")
     assert avatar_arrived(bucket, older, 3) is False  # an older upload arriving late loses
     big = f"avatars/{pool_id}/{ann.id}/{int(time.time() * 1000) + 5:015d}-0123abcd.jpg"
     s3.put_object(Bucket=bucket, Key=big, Body=b"x")
     assert avatar_arrived(bucket, big, get_settings().pool_avatar_max_bytes + 1) is False
     assert "Contents" not in s3.list_objects_v2(Bucket=bucket, Prefix=big)
     assert avatar_arrived(bucket, f"avatars/{pool_id}/../../etc/passwd", 3) is False
+
+
+def test_an_avatar_whose_bytes_are_not_the_declared_image_is_discarded(make_user, clients) -> None:  # noqa: ANN001
+    import boto3
+
+    from cheese_runtime.settings import get_settings
+    from functions.pool.avatars import avatar_arrived
+
+    ann = make_user("avSniff")
+    pool_id = create_pool(ann)
+    a = clients(ann)
+    a.send(action="enter", pool_id=pool_id)
+    a.event("entered")
+    bucket = get_settings().photos_bucket
+    s3 = boto3.client("s3")
+    key = f"avatars/{pool_id}/{ann.id}/{int(time.time() * 1000):015d}-0123abcd.png"
+    body = b"<svg onload=alert(1)>" * 4
+    s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType="image/png")
+    assert avatar_arrived(bucket, key, len(body)) is False
+    assert "Contents" not in s3.list_objects_v2(Bucket=bucket, Prefix=key)
+    members = {m["user_id"]: m for m in ann.call("GET", f"/v1/pools/{pool_id}").json()["members"]}
+    assert members[ann.id]["avatar_url"] is None

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-_HEIF_BRANDS = frozenset({b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"})
+from cheese_runtime import storage as files
+
 # WHATWG MIME Sniffing, "identifying a resource with an unknown MIME type":
 # tags that start an HTML document, followed by a space or '>'.
 _HTML_TAGS = (
@@ -33,18 +34,8 @@ _HTML_TAGS = (
 
 def sniff_image(data: bytes) -> str | None:
     """The MIME type of a JPEG/PNG/WebP/HEIC file from its first bytes, else None."""
-    if data.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "image/webp"
-    if len(data) >= 12 and data[4:8] == b"ftyp":
-        box = int.from_bytes(data[:4], "big")
-        brands = [data[8:12]] + [data[i : i + 4] for i in range(16, min(box, 64, len(data)) - 3, 4)]
-        if any(brand in _HEIF_BRANDS for brand in brands):
-            return "image/heic"
-    return None
+    kind = files.sniff(data[: files.SNIFF_BYTES])
+    return kind if kind and kind.startswith("image/") else None
 
 
 def sniff_html(data: bytes) -> bool:
