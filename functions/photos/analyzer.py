@@ -25,8 +25,9 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from cheese_ml.analysis import analyze
 from cheese_ml.images import ImageError, decode_image, encode_jpeg, thumbnail
 from cheese_ml.render import crop_face
-from cheese_runtime import aws, events, resources
+from cheese_runtime import aws, consent, events, resources
 from cheese_runtime import storage as files
+from cheese_runtime.consent import Consents
 from cheese_runtime.consumers import sqs_batch_handler
 from cheese_runtime.db.models import Face, Photo
 from cheese_runtime.db.session import session_scope
@@ -36,7 +37,6 @@ from cheese_runtime.observability import logger, metrics, tracer
 from functions.photos import storage
 from functions.photos.cuts import cut_of_faces
 from functions.photos.dal import (
-    ConsentRepository,
     FaceRepository,
     PersonRepository,
     PhotoRepository,
@@ -125,8 +125,9 @@ def analyse_photo(user_id: str, photo_id: str) -> None:
         else:
             already_done = False
             photo.status = "processing"
-        consent = ConsentRepository(session).get(user_id)
-        with_embeddings, with_expressions = consent.face_grouping, consent.expression_analysis
+        decisions = Consents(session).decisions(user_id)
+        with_embeddings = decisions[consent.FACE_GROUPING.name].granted
+        with_expressions = decisions[consent.EXPRESSION_ANALYSIS.name].granted
         spec = storage.upload_spec(storage.original_key(user_id, photo_id), photo.content_type)
     if already_done:
         _publish_analyzed(photo_id)

@@ -1,4 +1,4 @@
-"""Data access for photos, faces, people and consent."""
+"""Data access for photos, faces and people (consent is cheese_runtime.consent)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,7 @@ from sqlalchemy import Select, and_, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from cheese_runtime.db.models import Consent, Face, Person, Photo
-from cheese_runtime.db.types import utcnow
+from cheese_runtime.db.models import Face, Person, Photo
 
 
 def embedding_to_bytes(embedding: np.ndarray) -> bytes:
@@ -231,43 +230,3 @@ class PersonRepository:
 
     def clear_me(self, user_id: str) -> None:
         self._session.execute(update(Person).where(Person.user_id == user_id).values(is_me=False))
-
-
-class ConsentRepository:
-    def __init__(self, session: Session) -> None:
-        self._session = session
-
-    def get(self, user_id: str) -> Consent:
-        consent = self._session.get(Consent, user_id)
-        return consent or Consent(user_id=user_id, face_grouping=False, expression_analysis=False)
-
-    def lock(self, user_id: str) -> Consent:
-        """The user's consent row, locked: grouping for one user runs one at a time."""
-        consent = self._session.scalar(
-            select(Consent).where(Consent.user_id == user_id).with_for_update()
-        )
-        if consent is None:
-            consent = Consent(user_id=user_id, face_grouping=False, expression_analysis=False)
-            self._session.add(consent)
-            self._session.flush()
-        return consent
-
-    def set(
-        self, user_id: str, face_grouping: bool, expression_analysis: bool
-    ) -> tuple[Consent, bool, bool]:
-        """Store consent; returns it and whether each kind was withdrawn now."""
-        consent = self.lock(user_id)
-        now = utcnow()
-        withdrew_grouping = consent.face_grouping and not face_grouping
-        withdrew_expressions = consent.expression_analysis and not expression_analysis
-        if consent.face_grouping != face_grouping or consent.face_grouping_changed_at is None:
-            consent.face_grouping, consent.face_grouping_changed_at = face_grouping, now
-        if (
-            consent.expression_analysis != expression_analysis
-            or consent.expression_analysis_changed_at is None
-        ):
-            consent.expression_analysis, consent.expression_analysis_changed_at = (
-                expression_analysis,
-                now,
-            )
-        return consent, withdrew_grouping, withdrew_expressions

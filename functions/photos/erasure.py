@@ -11,7 +11,8 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from cheese_runtime import events
 from cheese_runtime.consumers import sqs_batch_handler
-from cheese_runtime.db.models import Consent, Person, Photo
+from cheese_runtime.consent import Consents
+from cheese_runtime.db.models import Person, Photo
 from cheese_runtime.db.session import session_scope
 from cheese_runtime.observability import logger, metrics
 from cheese_runtime.resources import (
@@ -32,7 +33,7 @@ def erase_user_photos(user_id: str) -> int:
     with session_scope() as session:
         session.execute(delete(Photo).where(Photo.user_id == user_id))  # faces go with them
         session.execute(delete(Person).where(Person.user_id == user_id))
-        session.execute(delete(Consent).where(Consent.user_id == user_id))
+        Consents(session).erase(user_id)
     removed = storage.delete_prefix(f"{PHOTOS_ORIGINALS_PREFIX}{user_id}/")
     removed += storage.delete_prefix(f"{PHOTOS_DERIVED_PREFIX}{user_id}/")
     return removed

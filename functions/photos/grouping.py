@@ -9,12 +9,12 @@ from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
 
+from cheese_runtime.consent import FACE_GROUPING, Consents
 from cheese_runtime.db.models import Face
 from cheese_runtime.db.types import new_id
 from cheese_runtime.observability import logger
 from functions.photos.clustering import ClusterParams, FaceRecord, Gallery, assign, recluster
 from functions.photos.dal import (
-    ConsentRepository,
     FaceRepository,
     PersonRepository,
     embedding_from_bytes,
@@ -42,7 +42,8 @@ def group_new_faces(session: Session, user_id: str, new_faces: Sequence[Face]) -
     candidates = [f for f in new_faces if f.usable and f.embedding is not None]
     if not candidates:
         return
-    ConsentRepository(session).lock(user_id)  # one grouping per user at a time
+    # One grouping per user at a time, and none while the consent is being withdrawn.
+    Consents(session).lock(user_id, FACE_GROUPING)
     index = external_index()
     if index is not None:
         _group_with_rekognition(session, user_id, candidates, index)
@@ -97,7 +98,7 @@ def _set_person(face: Face, record: FaceRecord, person_id: str | None) -> None:
 
 def recluster_user(session: Session, user_id: str) -> dict[str, int]:
     """Re-cluster all of a user's faces; manual assignments stay as they are."""
-    ConsentRepository(session).lock(user_id)
+    Consents(session).lock(user_id, FACE_GROUPING)
     faces = FaceRepository(session).clusterable(user_id)
     people = PersonRepository(session)
     existing = {p.id for p in people.for_user(user_id)}

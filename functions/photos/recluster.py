@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from cheese_runtime import events
+from cheese_runtime.consent import FACE_GROUPING, Consents
 from cheese_runtime.consumers import sqs_batch_handler
 from cheese_runtime.db.session import session_scope
 from cheese_runtime.observability import logger
 
-from functions.photos.dal import ConsentRepository
 from functions.photos.grouping import recluster_user
 
 
@@ -16,7 +16,7 @@ def handle_record(record: SQSRecord) -> None:
     _, detail = events.eventbridge_detail(record.body)
     request = events.ReclusterRequested.model_validate(detail)
     with session_scope() as session:
-        if not ConsentRepository(session).get(request.user_id).face_grouping:
+        if not Consents(session).granted(request.user_id, FACE_GROUPING):
             logger.info("recluster skipped: no face grouping consent")
             return
         recluster_user(session, request.user_id)

@@ -10,19 +10,19 @@ import numpy as np
 from aws_lambda_powertools.metrics import MetricUnit
 from sqlalchemy.orm import Session
 
-from cheese_runtime import events, resources
+from cheese_runtime import consent, events, resources
 from cheese_runtime import storage as files
+from cheese_runtime.consent import ConsentRequired, Consents
 from cheese_runtime.db.models import Face, Person, Photo
 from cheese_runtime.db.session import session_scope
 from cheese_runtime.db.types import new_id, utcnow
 from cheese_runtime.errors import NotFound, Problem
-from cheese_runtime.observability import logger, metrics
+from cheese_runtime.observability import metrics
 from cheese_runtime.pagination import decode_cursor, encode_cursor
 from cheese_runtime.settings import get_settings
 from functions.photos import storage
 from functions.photos.clustering import centroid, suggestions
 from functions.photos.dal import (
-    ConsentRepository,
     DuplicatePhoto,
     FaceRepository,
     PersonRepository,
@@ -30,6 +30,7 @@ from functions.photos.dal import (
     embedding_from_bytes,
 )
 from functions.photos.face_index import external_index
+from functions.photos import withdrawal  # noqa: F401  (registers the consent withdrawal hooks)
 from functions.photos.grouping import refresh_covers
 from functions.photos.schemas import (
     AnonymisedOut,
@@ -47,14 +48,6 @@ from functions.photos.schemas import (
     UploadRequest,
     UploadResponse,
 )
-
-CONSENT_REQUIRED = Problem(
-    409,
-    "consent-required",
-    "Consent required",
-    "Face grouping needs your consent first (PUT /v1/me/consent).",
-)
-
 
 # --- shaping ------------------------------------------------------------------
 
@@ -260,36 +253,26 @@ def delete_photo(user_id: str, photo_id: str) -> None:
 
 def consent_out(user_id: str) -> ConsentOut:
     with session_scope() as session:
-        c = ConsentRepository(session).get(user_id)
-        return ConsentOut(
-            face_grouping=c.face_grouping,
-            face_grouping_changed_at=c.face_grouping_changed_at,
-            expression_analysis=c.expression_analysis,
-            expression_analysis_changed_at=c.expression_analysis_changed_at,
-        )
+        decisions = Consents(session).decisions(user_id)
+    grouping = decisions[consent.FACE_GROUPING.name]
+    expressions = decisions[consent.EXPRESSION_ANALYSIS.name]
+    return ConsentOut(
+        face_grouping=grouping.granted,
+        face_grouping_changed_at=grouping.changed_at,
+        expression_analysis=expressions.granted,
+        expression_analysis_changed_at=expressions.changed_at,
+    )
 
 
 def set_consent(user_id: str, face_grouping: bool, expression_analysis: bool) -> ConsentOut:
-    """Store consent; withdrawing it erases what it allowed, at once."""
-    index_ids: list[str] = []
+    """Store consent; withdrawing it erases what it allowed, at once (functions/photos/withdrawal)."""
     with session_scope() as session:
-        _, withdrew_grouping, withdrew_expressions = ConsentRepository(session).set(
-            user_id, face_grouping, expression_analysis
-        )
-        faces = FaceRepository(session)
-        if withdrew_grouping:
-            index_ids = faces.index_face_ids(user_id)
-            faces.forget_embeddings(user_id)
-            PersonRepository(session).delete_for_user(user_id)
-        if withdrew_expressions:
-            faces.forget_expressions(user_id)
-    if withdrew_grouping:
-        index = external_index()
-        if index is not None:
-            index.delete_user_faces(user_id)
-        logger.info(
-            "face grouping consent withdrawn: embeddings and people erased",
-            extra={"index_entries": len(index_ids)},
+        Consents(session).decide(
+            user_id,
+            {
+                consent.FACE_GROUPING: face_grouping,
+                consent.EXPRESSION_ANALYSIS: expression_analysis,
+            },
         )
     return consent_out(user_id)
 
@@ -430,7 +413,7 @@ def assign_face(user_id: str, face_id: str, person_id: str | None) -> PersonOut:
         if face is None:
             raise NotFound("face")
         if face.embedding is None:
-            raise CONSENT_REQUIRED
+            raise ConsentRequired(consent.FACE_GROUPING)
         repo = PersonRepository(session)
         target = (
             _person_or_404(session, user_id, person_id)
@@ -445,9 +428,7 @@ def assign_face(user_id: str, face_id: str, person_id: str | None) -> PersonOut:
 
 
 def request_recluster(user_id: str) -> None:
-    with session_scope() as session:
-        if not ConsentRepository(session).get(user_id).face_grouping:
-            raise CONSENT_REQUIRED
+    consent.require_consent(user_id, consent.FACE_GROUPING)
     events.publish(resources.RECLUSTER_REQUESTED, events.ReclusterRequested(user_id=user_id))
 
 

@@ -67,6 +67,16 @@ class Problem(Exception):
         return body
 
 
+class ClientError(Exception):
+    """A service's error that the client caused; every app answers it with ``to_problem()``.
+
+    Services raise these (not HTTP problems) and stay usable outside HTTP.
+    """
+
+    def to_problem(self) -> Problem:
+        raise NotImplementedError
+
+
 class NotFound(Problem):
     def __init__(self, what: str = "resource") -> None:
         super().__init__(404, "not-found", "Not found", f"No such {what}.")
@@ -104,6 +114,10 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> JSONResponse:
         return problem_response(exc, request.url.path)
+
+    @app.exception_handler(ClientError)
+    async def _client_error(request: Request, exc: ClientError) -> JSONResponse:
+        return problem_response(exc.to_problem(), request.url.path)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:

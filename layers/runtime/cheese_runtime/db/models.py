@@ -57,6 +57,23 @@ class User(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
+class ConsentRecord(Base):
+    """One user's decision on one consent scope (cheese_runtime.consent), and when it was made.
+
+    Explicit, timestamped consent to processing that needs it (GDPR art. 9,
+    BIPA); shared by every function, so it lives with the accounts.
+    """
+
+    __tablename__ = "consent_records"
+
+    user_id: Mapped[str] = mapped_column(
+        UUIDString, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    scope: Mapped[str] = mapped_column(String(64), primary_key=True)
+    granted: Mapped[bool] = mapped_column(Boolean)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class RefreshToken(Base):
     """One issued refresh token; only its SHA-256 is stored.
 
@@ -268,22 +285,6 @@ class LedgerEntry(Base):
 
 
 # --- photos and people (functions/photos) -------------------------------------
-
-
-class Consent(Base):
-    """Explicit, timestamped consent to biometric processing (GDPR art. 9, BIPA)."""
-
-    __tablename__ = "consents"
-
-    user_id: Mapped[str] = mapped_column(
-        UUIDString, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
-    )
-    face_grouping: Mapped[bool] = mapped_column(Boolean, default=False)
-    face_grouping_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    expression_analysis: Mapped[bool] = mapped_column(Boolean, default=False)
-    expression_analysis_changed_at: Mapped[datetime | None] = mapped_column(
-        UTCDateTime, nullable=True
-    )
 
 
 class Person(Base):

@@ -1,0 +1,35 @@
+"""What withdrawing a photos consent scope erases, registered as the scope's withdrawal hooks.
+
+Imported by the photos service, which serves ``PUT /v1/me/consent``: the hooks
+run in the transaction that records the withdrawal (cheese_runtime.consent).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from cheese_runtime import consent
+from cheese_runtime.observability import logger
+from functions.photos.dal import FaceRepository, PersonRepository
+from functions.photos.face_index import external_index
+
+
+@consent.on_withdrawal(consent.FACE_GROUPING)
+def erase_face_grouping(session: Session, user_id: str) -> None:
+    """Embeddings, people and the external index's entries go; the photos and faces stay."""
+    faces = FaceRepository(session)
+    index_ids = faces.index_face_ids(user_id)
+    faces.forget_embeddings(user_id)
+    PersonRepository(session).delete_for_user(user_id)
+    index = external_index()
+    if index is not None:
+        index.delete_user_faces(user_id)
+    logger.info(
+        "face grouping consent withdrawn: embeddings and people erased",
+        extra={"index_entries": len(index_ids)},
+    )
+
+
+@consent.on_withdrawal(consent.EXPRESSION_ANALYSIS)
+def erase_expressions(session: Session, user_id: str) -> None:
+    FaceRepository(session).forget_expressions(user_id)
