@@ -174,7 +174,7 @@ def sample_events(now: datetime) -> dict:
     """Events through the consumer's code path (SmileService.award) on top of the loaded data."""
     from sqlalchemy import select
 
-    from cheese_runtime.db.models import User
+    from functions.auth.models import User
     from cheese_runtime.db.session import session_scope
     from cheese_runtime.events import AnalyzedFace, PhotoAnalyzed
     from functions.smile_rank.config import get_smile_settings

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from cheese_runtime import aws
-from cheese_runtime.db.models import RefreshToken, User
+from functions.auth.models import RefreshToken, User
 from cheese_runtime.db.session import read_scope
 from cheese_runtime.db.types import utcnow
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 from aws_lambda_powertools.metrics import MetricUnit
 
 from cheese_runtime import events
-from cheese_runtime.db.models import User
+from functions.auth.models import User
 from cheese_runtime.db.session import session_scope
 from cheese_runtime.db.types import new_id, utcnow
 from cheese_runtime.errors import Conflict, Problem, Unauthorized

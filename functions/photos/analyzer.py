@@ -29,7 +29,7 @@ from cheese_runtime import aws, consent, events, resources
 from cheese_runtime import storage as files
 from cheese_runtime.consent import Consents
 from cheese_runtime.consumers import sqs_batch_handler
-from cheese_runtime.db.models import Face, Photo
+from functions.photos.models import Face, Photo
 from cheese_runtime.db.session import session_scope
 from cheese_runtime.db.types import new_id, utcnow
 from cheese_runtime.observability import logger, metrics, tracer

@@ -10,7 +10,7 @@ from sqlalchemy import Select, and_, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from cheese_runtime.db.models import Face, Person, Photo
+from functions.photos.models import Face, Person, Photo
 
 
 def embedding_to_bytes(embedding: np.ndarray) -> bytes:

@@ -12,7 +12,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from cheese_runtime import events
 from cheese_runtime.consumers import sqs_batch_handler
 from cheese_runtime.consent import Consents
-from cheese_runtime.db.models import Person, Photo
+from functions.photos.models import Person, Photo
 from cheese_runtime.db.session import session_scope
 from cheese_runtime.observability import logger, metrics
 from cheese_runtime.resources import (

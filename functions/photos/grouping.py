@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from sqlalchemy.orm import Session
 
 from cheese_runtime.consent import FACE_GROUPING, Consents
-from cheese_runtime.db.models import Face
+from functions.photos.models import Face
 from cheese_runtime.db.types import new_id
 from cheese_runtime.observability import logger
 from functions.photos.clustering import ClusterParams, FaceRecord, Gallery, assign, recluster

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from cheese_runtime import consent, events, resources
 from cheese_runtime import storage as files
 from cheese_runtime.consent import ConsentRequired, Consents
-from cheese_runtime.db.models import Face, Person, Photo
+from functions.photos.models import Face, Person, Photo
 from cheese_runtime.db.session import session_scope
 from cheese_runtime.db.types import new_id, utcnow
 from cheese_runtime.errors import NotFound, Problem

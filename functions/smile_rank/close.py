@@ -185,7 +185,7 @@ class PeriodCloser:
 def _count_paid(pid: str):  # noqa: ANN202
     from sqlalchemy import func, select
 
-    from cheese_runtime.db.models import PeriodAllocation
+    from functions.smile_rank.models import PeriodAllocation
 
     return (
         select(func.count())

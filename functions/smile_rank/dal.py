@@ -28,7 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from cheese_runtime.db.models import (
+from functions.smile_rank.models import (
     Charity,
     CharityChoice,
     DonationPeriod,

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from aws_lambda_powertools.metrics import MetricUnit
 from sqlalchemy.exc import IntegrityError
 
-from cheese_runtime.db.models import Charity, DonationPeriod, SmilePhoto
+from functions.smile_rank.models import Charity, DonationPeriod, SmilePhoto
 from cheese_runtime.db.session import read_scope, session_scope
 from cheese_runtime.db.types import utcnow
 from cheese_runtime.errors import Conflict, NotFound, Problem
@@ -382,7 +382,7 @@ class CharityService:
 def _latest_choice_period(user_id: str):  # noqa: ANN202
     from sqlalchemy import func, select
 
-    from cheese_runtime.db.models import CharityChoice
+    from functions.smile_rank.models import CharityChoice
 
     return select(func.max(CharityChoice.effective_from)).where(CharityChoice.user_id == user_id)
 

@@ -76,7 +76,7 @@ def test_password_may_not_be_the_email(db) -> None:  # noqa: ANN001
 
 
 def test_password_is_stored_as_argon2id(db) -> None:  # noqa: ANN001
-    from cheese_runtime.db.models import User
+    from functions.auth.models import User
     from cheese_runtime.db.session import session_scope
 
     user = signup("hash")
@@ -260,7 +260,7 @@ def test_me_requires_a_valid_token(db, authorization: str | None) -> None:  # no
 
 
 def test_account_deletion_erases_the_account_through_the_event(db) -> None:  # noqa: ANN001
-    from cheese_runtime.db.models import RefreshToken, User
+    from functions.auth.models import RefreshToken, User
     from cheese_runtime.db.session import session_scope
     from sqlalchemy import select
 

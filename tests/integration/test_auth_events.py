@@ -45,7 +45,7 @@ def test_erasure_is_idempotent_and_reports_poison_messages(db) -> None:  # noqa:
     from functions.auth import erasure
     from functions.auth.service import AuthService
     from cheese_runtime.settings import get_settings
-    from cheese_runtime.db.models import User
+    from functions.auth.models import User
     from cheese_runtime.db.session import session_scope
 
     user = signup("erase")
@@ -72,7 +72,7 @@ def test_erasure_is_idempotent_and_reports_poison_messages(db) -> None:  # noqa:
 
 def test_an_active_account_is_never_erased_by_a_stray_event(db) -> None:  # noqa: ANN001
     from functions.auth import erasure
-    from cheese_runtime.db.models import User
+    from functions.auth.models import User
     from cheese_runtime.db.session import session_scope
 
     user = signup("stays")

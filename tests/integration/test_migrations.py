@@ -1,17 +1,20 @@
-"""Alembic migrations run on SQLite and PostgreSQL and match the models."""
+"""Alembic migrations run on SQLite and PostgreSQL and match every function's models."""
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, inspect, text
 
 from cheese_runtime.db import migrate
-from cheese_runtime.db.models import Base
 from cheese_runtime.settings import normalise_database_url
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -35,7 +38,7 @@ def check_round_trip(url: str) -> None:
     migrate.upgrade(url)
     engine = create_engine(url)
     with engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+        diff = compare_metadata(MigrationContext.configure(conn), migrate.schema_metadata())
     assert diff == [], f"models and migrations disagree: {diff}"
     assert "users" in inspect(engine).get_table_names()
     engine.dispose()
@@ -54,3 +57,22 @@ def test_migrations_round_trip_on_sqlite(tmp_path) -> None:  # noqa: ANN001
 @pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL"), reason="TEST_DATABASE_URL not set")
 def test_migrations_round_trip_on_postgresql(scratch_postgres: str) -> None:
     check_round_trip(scratch_postgres)
+
+
+def test_every_function_models_module_is_compared() -> None:
+    """A function's tables missing from MODEL_MODULES would escape the comparison above."""
+    on_disk = {
+        f"functions.{path.parent.name}.models"
+        for path in (REPO_ROOT / "functions").glob("*/models.py")
+    }
+    assert on_disk == {m for m in migrate.MODEL_MODULES if m.startswith("functions.")}
+
+
+def test_the_history_is_one_chain() -> None:
+    """Two functions that added a revision on the same head must re-chain one of them
+    (migrations/README.md): one head, each revision the child of the one before."""
+    script = ScriptDirectory.from_config(migrate.alembic_config("sqlite://"))
+    assert len(script.get_heads()) == 1
+    assert len(script.get_bases()) == 1
+    for revision in script.walk_revisions():
+        assert revision.down_revision is None or isinstance(revision.down_revision, str)

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from cheese_runtime import aws
-from cheese_runtime.db.models import Face, Person, Photo
+from functions.photos.models import Face, Person, Photo
 from cheese_runtime.db.session import session_scope
 from cheese_runtime.settings import get_settings
 from tests.conftest import signup, wait_until

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
-from cheese_runtime.db.models import (
+from functions.smile_rank.models import (
     Charity,
     DonationPeriod,
     LedgerAccount,

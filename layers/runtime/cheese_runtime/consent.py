@@ -25,7 +25,7 @@ from datetime import datetime
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from cheese_runtime.db.models import ConsentRecord
+from cheese_runtime.db.consent import ConsentRecord
 from cheese_runtime.db.session import session_scope
 from cheese_runtime.db.types import utcnow
 from cheese_runtime.errors import ClientError, Problem

@@ -1,7 +1,5 @@
-"""Relational models (Aurora PostgreSQL in AWS, SQLite locally).
-
-Every table is declared here, on one metadata, so that one Alembic history
-migrates the whole schema.
+"""Smile_rank's tables: smile points, the rank materialisation, charities,
+donation periods and the double-entry donation ledger (revision 0002_smiles_ledger).
 """
 
 from __future__ import annotations
@@ -13,91 +11,18 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Date,
-    Float,
     ForeignKey,
     Index,
     Integer,
-    LargeBinary,
-    MetaData,
     String,
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
+from cheese_runtime.db.base import Base
 from cheese_runtime.db.types import UTCDateTime, UUIDString, new_id, utcnow
 
-NAMING_CONVENTION = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
-
-
-class User(Base):
-    __tablename__ = "users"
-
-    id: Mapped[str] = mapped_column(UUIDString, primary_key=True, default=new_id)
-    email: Mapped[str] = mapped_column(String(254))
-    # Lower-cased email: uniqueness is case-insensitive on every engine.
-    email_normalized: Mapped[str] = mapped_column(String(254), unique=True)
-    display_name: Mapped[str] = mapped_column(String(64))
-    password_hash: Mapped[str] = mapped_column(Text)
-    # "active", or "deleting" between DELETE /v1/auth/me and the erasure job.
-    status: Mapped[str] = mapped_column(String(16), default="active")
-    # Space-separated roles, e.g. "admin".
-    roles: Mapped[str] = mapped_column(String(128), default="")
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
-
-
-class ConsentRecord(Base):
-    """One user's decision on one consent scope (cheese_runtime.consent), and when it was made.
-
-    Explicit, timestamped consent to processing that needs it (GDPR art. 9,
-    BIPA); shared by every function, so it lives with the accounts.
-    """
-
-    __tablename__ = "consent_records"
-
-    user_id: Mapped[str] = mapped_column(
-        UUIDString, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
-    )
-    scope: Mapped[str] = mapped_column(String(64), primary_key=True)
-    granted: Mapped[bool] = mapped_column(Boolean)
-    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-
-class RefreshToken(Base):
-    """One issued refresh token; only its SHA-256 is stored.
-
-    Tokens of one login form a family: each refresh uses one and issues its
-    successor; presenting a used token again revokes the whole family.
-    """
-
-    __tablename__ = "refresh_tokens"
-    __table_args__ = (
-        Index("ix_refresh_tokens_family", "family_id"),
-        Index("ix_refresh_tokens_user", "user_id"),
-    )
-
-    id: Mapped[str] = mapped_column(UUIDString, primary_key=True, default=new_id)
-    family_id: Mapped[str] = mapped_column(UUIDString)
-    user_id: Mapped[str] = mapped_column(UUIDString, ForeignKey("users.id", ondelete="CASCADE"))
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-
-
-# --- smile ranking and the donation ledger (functions/smile_rank) ------------
 # No foreign keys to users: smile records are erased by the smile_rank consumer
 # of UserDeletionRequested (which also fixes the rank materialisation), and the
 # ledger outlives accounts (pseudonymous user ids, append-only).
@@ -282,82 +207,3 @@ class LedgerEntry(Base):
     amount_minor: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
     posted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-
-# --- photos and people (functions/photos) -------------------------------------
-
-
-class Person(Base):
-    """A group of one user's faces believed to be one human."""
-
-    __tablename__ = "people"
-
-    id: Mapped[str] = mapped_column(UUIDString, primary_key=True, default=new_id)
-    user_id: Mapped[str] = mapped_column(
-        UUIDString, ForeignKey("users.id", ondelete="CASCADE"), index=True
-    )
-    name: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    hidden: Mapped[bool] = mapped_column(Boolean, default=False)
-    is_me: Mapped[bool] = mapped_column(Boolean, default=False)
-    cover_face_id: Mapped[str | None] = mapped_column(UUIDString, nullable=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
-
-
-class Photo(Base):
-    __tablename__ = "photos"
-    __table_args__ = (
-        UniqueConstraint("user_id", "sha256", name="uq_photos_user_sha256"),
-        Index("ix_photos_user_taken", "user_id", "taken_at", "id"),
-    )
-
-    id: Mapped[str] = mapped_column(UUIDString, primary_key=True, default=new_id)
-    user_id: Mapped[str] = mapped_column(UUIDString, ForeignKey("users.id", ondelete="CASCADE"))
-    # pending -> processing -> analyzed | failed
-    status: Mapped[str] = mapped_column(String(16), default="pending")
-    failure_reason: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    # upload | url | qr
-    source: Mapped[str] = mapped_column(String(8))
-    source_url: Mapped[str | None] = mapped_column(Text, nullable=True)
-    content_type: Mapped[str] = mapped_column(String(32))
-    size_bytes: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    width: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    height: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    perceptual_hash: Mapped[str | None] = mapped_column(String(16), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    taken_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    analyzed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-
-
-class Face(Base):
-    __tablename__ = "faces"
-    __table_args__ = (Index("ix_faces_user_person", "user_id", "person_id"),)
-
-    id: Mapped[str] = mapped_column(UUIDString, primary_key=True, default=new_id)
-    photo_id: Mapped[str] = mapped_column(
-        UUIDString, ForeignKey("photos.id", ondelete="CASCADE"), index=True
-    )
-    user_id: Mapped[str] = mapped_column(UUIDString, ForeignKey("users.id", ondelete="CASCADE"))
-    box_x: Mapped[int] = mapped_column(Integer)
-    box_y: Mapped[int] = mapped_column(Integer)
-    box_w: Mapped[int] = mapped_column(Integer)
-    box_h: Mapped[int] = mapped_column(Integer)
-    # Which cut of a photo-booth print the face is in (0 for an ordinary photo).
-    cut: Mapped[int] = mapped_column(Integer, default=0)
-    landmarks: Mapped[list] = mapped_column(JSON)
-    detection_score: Mapped[float] = mapped_column(Float)
-    quality: Mapped[dict] = mapped_column(JSON)
-    # Large and sharp enough to cluster (faces below the bar are kept, not clustered).
-    usable: Mapped[bool] = mapped_column(Boolean)
-    # float32 L2-normalised identity embedding; NULL without face-grouping consent.
-    embedding: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
-    expression: Mapped[dict | None] = mapped_column(JSON, nullable=True)
-    smile: Mapped[float | None] = mapped_column(Float, nullable=True)
-    person_id: Mapped[str | None] = mapped_column(
-        UUIDString, ForeignKey("people.id", ondelete="SET NULL"), nullable=True
-    )
-    assigned_manually: Mapped[bool] = mapped_column(Boolean, default=False)
-    # The face's id in the external face index (Rekognition FaceId), when that backend is used.
-    index_face_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

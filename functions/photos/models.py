@@ -1,0 +1,99 @@
+"""Photos' tables: photos, their faces and the people faces are grouped into
+(revision 0003_photos). Consent is the runtime's (cheese_runtime/db/consent.py).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from cheese_runtime.db.base import Base
+from cheese_runtime.db.types import UTCDateTime, UUIDString, new_id, utcnow
+from cheese_runtime.db.users import references_user
+
+
+class Person(Base):
+    """A group of one user's faces believed to be one human."""
+
+    __tablename__ = "people"
+
+    id: Mapped[str] = mapped_column(UUIDString, primary_key=True, default=new_id)
+    user_id: Mapped[str] = mapped_column(UUIDString, references_user(), index=True)
+    name: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    hidden: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_me: Mapped[bool] = mapped_column(Boolean, default=False)
+    cover_face_id: Mapped[str | None] = mapped_column(UUIDString, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class Photo(Base):
+    __tablename__ = "photos"
+    __table_args__ = (
+        UniqueConstraint("user_id", "sha256", name="uq_photos_user_sha256"),
+        Index("ix_photos_user_taken", "user_id", "taken_at", "id"),
+    )
+
+    id: Mapped[str] = mapped_column(UUIDString, primary_key=True, default=new_id)
+    user_id: Mapped[str] = mapped_column(UUIDString, references_user())
+    # pending -> processing -> analyzed | failed
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    failure_reason: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # upload | url | qr
+    source: Mapped[str] = mapped_column(String(8))
+    source_url: Mapped[str | None] = mapped_column(Text, nullable=True)
+    content_type: Mapped[str] = mapped_column(String(32))
+    size_bytes: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    width: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    height: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    perceptual_hash: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    taken_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    analyzed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class Face(Base):
+    __tablename__ = "faces"
+    __table_args__ = (Index("ix_faces_user_person", "user_id", "person_id"),)
+
+    id: Mapped[str] = mapped_column(UUIDString, primary_key=True, default=new_id)
+    photo_id: Mapped[str] = mapped_column(
+        UUIDString, ForeignKey("photos.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[str] = mapped_column(UUIDString, references_user())
+    box_x: Mapped[int] = mapped_column(Integer)
+    box_y: Mapped[int] = mapped_column(Integer)
+    box_w: Mapped[int] = mapped_column(Integer)
+    box_h: Mapped[int] = mapped_column(Integer)
+    # Which cut of a photo-booth print the face is in (0 for an ordinary photo).
+    cut: Mapped[int] = mapped_column(Integer, default=0)
+    landmarks: Mapped[list] = mapped_column(JSON)
+    detection_score: Mapped[float] = mapped_column(Float)
+    quality: Mapped[dict] = mapped_column(JSON)
+    # Large and sharp enough to cluster (faces below the bar are kept, not clustered).
+    usable: Mapped[bool] = mapped_column(Boolean)
+    # float32 L2-normalised identity embedding; NULL without face-grouping consent.
+    embedding: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    expression: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    smile: Mapped[float | None] = mapped_column(Float, nullable=True)
+    person_id: Mapped[str | None] = mapped_column(
+        UUIDString, ForeignKey("people.id", ondelete="SET NULL"), nullable=True
+    )
+    assigned_manually: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The face's id in the external face index (Rekognition FaceId), when that backend is used.
+    index_face_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,24 @@
+"""The declarative base every function's models derive from.
+
+One metadata for the whole schema: the one Alembic history (``migrations/``)
+migrates it, and foreign keys between functions' tables resolve by name.
+Each function declares its own tables in ``functions/<name>/models.py`` and
+imports only those (a Lambda imports what its routes touch, nothing more).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import MetaData
+from sqlalchemy.orm import DeclarativeBase
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
