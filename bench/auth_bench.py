@@ -1,11 +1,17 @@
-"""Foundation figures: cold starts vs a bare FastAPI+Mangum handler, warm GET /v1/auth/me
-on PostgreSQL, and 200 concurrent signup+login+me sequences against the local stack.
+"""Foundation figures: every API function's cold start vs a bare FastAPI+Mangum handler,
+warm GET /v1/auth/me on PostgreSQL, and 200 concurrent signup+login+me sequences against
+the local stack.
 
-Goals (issue 2): cold start ≤ 2× baseline; warm /me p50 ≤ 3 ms, p99 ≤ 10 ms; zero errors.
+Goals (issues 2 and 9): cold start ≤ 2× baseline for every API function; warm /me p50 ≤ 3 ms,
+p99 ≤ 10 ms; zero errors.
+
+``--before main`` also measures another revision's cold starts in the same run (before and
+after side by side); ``--cold-only`` skips the warm and load parts.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import os
@@ -15,6 +21,8 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import httpx
@@ -39,29 +47,87 @@ print(json.dumps({"import_s": t1 - t0, "first_request_s": t2 - t1, "status": res
 """
 
 
-def cold_start(module: str, event: dict, env: dict[str, str]) -> dict:
-    runs = []
-    for _ in range(COLD_RUNS):
-        out = subprocess.run(
-            [sys.executable, "-c", CHILD, module, json.dumps(event)],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-        )
-        if out.returncode:
-            return {"error": out.stderr.strip().splitlines()[-1][:300]}
-        runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
-    statuses = {r["status"] for r in runs}
+def python_path(tree: Path) -> str:
+    """The import path of a source tree: its runtime layer, ML layer, local stack and root."""
+    return os.pathsep.join(str(tree / p) for p in ("layers/runtime", "layers/ml", "local", "."))
+
+
+def one_cold_start(module: str, event: dict, tree: Path) -> dict:
+    """A fresh process of ``tree``'s code: import ``module``, then its handler's first request."""
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD, module, json.dumps(event)],
+        check=False,
+        cwd=tree,
+        env={**os.environ, "PYTHONPATH": python_path(tree)},
+        capture_output=True,
+        text=True,
+    )
+    if out.returncode:
+        return {"error": out.stderr.strip().splitlines()[-1][:300]}
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def cold_figures(runs: list[dict]) -> dict:
+    errors = [r["error"] for r in runs if "error" in r]
+    if errors:
+        return {"error": errors[0]}
     total = [r["import_s"] + r["first_request_s"] for r in runs]
     return {
-        "status": sorted(statuses),
+        "status": sorted({r["status"] for r in runs}),
         "median_total_ms": round(statistics.median(total) * 1000, 1),
         "median_import_ms": round(statistics.median(r["import_s"] for r in runs) * 1000, 1),
         "median_first_request_ms": round(
             statistics.median(r["first_request_s"] for r in runs) * 1000, 1
         ),
     }
+
+
+def cold_starts(trees: dict[str, Path], token: str) -> dict:
+    """Cold starts of every API function of each tree and of the bare baseline, in one run.
+
+    The runs interleave (baseline, then every function of every tree, COLD_RUNS
+    times) so that a machine busier in one part of the run biases no side.
+    """
+    from cheese_runtime import resources
+
+    probes = {}
+    for function in resources.API_FUNCTIONS:
+        route = next(r for r in function.routes if r.method == "GET" and "{" not in r.path)
+        probes[function.name] = (function.module, route, event_for(route.method, route.path, token))
+    baseline_runs: list[dict] = []
+    runs: dict[str, dict[str, list[dict]]] = {
+        label: {name: [] for name in probes} for label in trees
+    }
+    for _ in range(COLD_RUNS):
+        baseline_runs.append(one_cold_start("bench.baseline_app", event_for_baseline(), ROOT))
+        for label, tree in trees.items():
+            for name, (module, _route, event) in probes.items():
+                runs[label][name].append(one_cold_start(module, event, tree))
+    baseline = cold_figures(baseline_runs)
+    result: dict = {"cold_start_baseline": baseline}
+    for label in trees:
+        functions = {}
+        for name, (_module, route, _event) in probes.items():
+            figures = cold_figures(runs[label][name])
+            figures["request"] = f"{route.method} {route.path}"
+            if "error" not in figures:
+                figures["ratio_to_baseline"] = round(
+                    figures["median_total_ms"] / baseline["median_total_ms"], 2
+                )
+            functions[name] = figures
+        result["cold_start" if label == "after" else f"cold_start_{label}"] = functions
+    return result
+
+
+@contextmanager
+def source_tree(ref: str) -> Iterator[Path]:
+    """The tracked files of git revision ``ref``, exported to a temporary directory."""
+    with tempfile.TemporaryDirectory(prefix="cheese-bench-") as directory:
+        archive = subprocess.run(
+            ["git", "archive", ref], cwd=ROOT, check=True, capture_output=True
+        ).stdout
+        subprocess.run(["tar", "-x", "-C", directory], input=archive, check=True)
+        yield Path(directory)
 
 
 def event_for(method: str, path: str, token: str | None = None) -> dict:
@@ -79,31 +145,25 @@ def event_for(method: str, path: str, token: str | None = None) -> dict:
     )
 
 
-def handler_figures(database_url: str | None) -> dict:
+def handler_figures(database_url: str | None, before: str | None, cold_only: bool) -> dict:
     from cheese_local.gateway import invoke
     from cheese_local.stack import LocalStack
-    from cheese_runtime import resources
     from tests.conftest import signup
 
-    with tempfile.TemporaryDirectory() as data_dir:
+    with tempfile.TemporaryDirectory() as data_dir, ExitStack() as trees_stack:
         stack = LocalStack(data_dir=Path(data_dir), database_url=database_url)
         settings = stack.start()
         try:
             user = signup("bench")
-            env = {**os.environ, "PYTHONPATH": str(ROOT)}
-            baseline = cold_start("bench.baseline_app", event_for_baseline(), env)
-            functions = {}
-            for function in resources.API_FUNCTIONS:
-                route = next(r for r in function.routes if r.method == "GET" and "{" not in r.path)
-                figures = cold_start(
-                    function.module, event_for(route.method, route.path, user.access_token), env
-                )
-                figures["request"] = f"{route.method} {route.path}"
-                if "error" not in figures:
-                    figures["ratio_to_baseline"] = round(
-                        figures["median_total_ms"] / baseline["median_total_ms"], 2
-                    )
-                functions[function.name] = figures
+            trees = {"after": ROOT}
+            if before:
+                trees[f"before_{before}"] = trees_stack.enter_context(source_tree(before))
+            figures = {
+                "database": settings.sqlalchemy_url.split(":", 1)[0],
+                **cold_starts(trees, user.access_token),
+            }
+            if cold_only:
+                return figures
 
             from functions.auth.handler import handler
 
@@ -116,12 +176,7 @@ def handler_figures(database_url: str | None) -> dict:
                 result = invoke(handler, event, "auth")
                 times.append(time.perf_counter() - started)
                 assert result["statusCode"] == 200
-            return {
-                "database": settings.sqlalchemy_url.split(":", 1)[0],
-                "cold_start_baseline": baseline,
-                "cold_start": functions,
-                "warm_me": summary_ms(times),
-            }
+            return {**figures, "warm_me": summary_ms(times)}
         finally:
             stack.stop()
 
@@ -174,19 +229,32 @@ async def concurrent_sequences(base_url: str) -> dict:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument(
+        "--before",
+        metavar="GIT_REF",
+        help="also measure the cold starts of this revision, in the same run (e.g. main)",
+    )
+    parser.add_argument(
+        "--cold-only", action="store_true", help="cold starts only: no warm /me, no load"
+    )
+    args = parser.parse_args()
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
     os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
     with scratch_postgres("cheese_bench_auth") as pg_url:
-        log("cold starts and warm /me")
-        handler_result = handler_figures(pg_url)
+        log("cold starts" + ("" if args.cold_only else " and warm /me"))
+        handler_result = handler_figures(pg_url, args.before, args.cold_only)
+    cold_ok = all(
+        f.get("ratio_to_baseline", 99) <= 2 for f in handler_result["cold_start"].values()
+    )
+    if args.cold_only:
+        print(json.dumps({**handler_result, "goals": {"cold_start_le_2x_baseline": cold_ok}}))
+        return
     log("200 concurrent signup+login+me sequences against `cheese run`")
     with tempfile.TemporaryDirectory() as data_dir:
         with local_stack_process(Path(data_dir)) as base:
             load = asyncio.run(concurrent_sequences(base))
-    cold_ok = all(
-        f.get("ratio_to_baseline", 99) <= 2 for f in handler_result["cold_start"].values()
-    )
     warm = handler_result["warm_me"]
     print(
         json.dumps(
