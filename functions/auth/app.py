@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
-from functools import cache
+from functools import lru_cache
+from typing import Annotated
 
-from fastapi import Request, Response, status
+from fastapi import Depends, Request, Response, status
 
 from cheese_runtime import resources
-from cheese_runtime.errors import PROBLEM_CONTENT_TYPE
-from cheese_runtime.http import CurrentPrincipal, create_app, declared_routes
-from cheese_runtime.settings import get_settings
+from cheese_runtime.errors import BEARER_CHALLENGE, PROBLEM_CONTENT_TYPE, HttpStatus, ProblemMap
+from cheese_runtime.http import CurrentPrincipal, CurrentSettings, create_app, declared_routes
+from cheese_runtime.settings import Settings
+from functions.auth.errors import (
+    AccountExists,
+    AccountGone,
+    DeletionNotQueued,
+    InvalidCredentials,
+    InvalidRefreshToken,
+    RefreshTokenReused,
+    TooManyAttempts,
+    WeakPassword,
+)
 from functions.auth.schemas import (
     DeletionAccepted,
     LoginRequest,
@@ -22,7 +33,20 @@ from functions.auth.schemas import (
 from functions.auth.service import AuthService
 from functions.auth.tokens import load_key_set
 
-app = create_app("Cheese auth", "Accounts and tokens.")
+# Every refusal of the auth service, as the HTTP status a client gets.
+ERRORS: ProblemMap = {
+    WeakPassword: 422,
+    AccountExists: 409,
+    TooManyAttempts: 429,
+    # Wrong email or password: the client asks the user again, no bearer challenge.
+    InvalidCredentials: 401,
+    InvalidRefreshToken: HttpStatus(401, BEARER_CHALLENGE),
+    RefreshTokenReused: HttpStatus(401, BEARER_CHALLENGE),
+    AccountGone: HttpStatus(401, BEARER_CHALLENGE),
+    DeletionNotQueued: 503,
+}
+
+app = create_app("Cheese auth", "Accounts and tokens.", errors=ERRORS)
 route = declared_routes(app, resources.AUTH)
 
 PROBLEMS = {
@@ -36,9 +60,17 @@ PROBLEMS = {
 }
 
 
-@cache
-def service() -> AuthService:
-    return AuthService(get_settings())
+@lru_cache(maxsize=1)
+def _service_for(settings: Settings) -> AuthService:
+    # Keyed on the (frozen, hashable) settings: reloaded settings build a new service.
+    return AuthService(settings)
+
+
+async def auth_service(settings: CurrentSettings) -> AuthService:
+    return _service_for(settings)
+
+
+Service = Annotated[AuthService, Depends(auth_service)]
 
 
 def client_ip(request: Request) -> str:
@@ -54,29 +86,29 @@ def client_ip(request: Request) -> str:
     responses=PROBLEMS,
     tags=["auth"],
 )
-async def signup(body: SignupRequest) -> TokenResponse:
-    return service().signup(body)
+async def signup(body: SignupRequest, service: Service) -> TokenResponse:
+    return service.signup(body)
 
 
 @route("logIn", response_model=TokenResponse, responses=PROBLEMS, tags=["auth"])
-async def login(body: LoginRequest, request: Request) -> TokenResponse:
-    return service().login(body, client_ip(request))
+async def login(body: LoginRequest, request: Request, service: Service) -> TokenResponse:
+    return service.login(body, client_ip(request))
 
 
 @route("refreshTokens", response_model=TokenResponse, responses=PROBLEMS, tags=["auth"])
-async def refresh(body: RefreshRequest) -> TokenResponse:
-    return service().refresh(body.refresh_token)
+async def refresh(body: RefreshRequest, service: Service) -> TokenResponse:
+    return service.refresh(body.refresh_token)
 
 
 @route("logOut", status_code=status.HTTP_204_NO_CONTENT, responses=PROBLEMS, tags=["auth"])
-async def logout(body: LogoutRequest) -> Response:
-    service().logout(body.refresh_token)
+async def logout(body: LogoutRequest, service: Service) -> Response:
+    service.logout(body.refresh_token)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @route("getMe", response_model=UserOut, responses=PROBLEMS, tags=["auth"])
-async def me(principal: CurrentPrincipal) -> UserOut:
-    return service().me(principal.user_id)
+async def me(principal: CurrentPrincipal, service: Service) -> UserOut:
+    return service.me(principal.user_id)
 
 
 @route(
@@ -86,8 +118,8 @@ async def me(principal: CurrentPrincipal) -> UserOut:
     responses=PROBLEMS,
     tags=["auth"],
 )
-async def delete_me(principal: CurrentPrincipal) -> DeletionAccepted:
-    service().request_deletion(principal.user_id)
+async def delete_me(principal: CurrentPrincipal, service: Service) -> DeletionAccepted:
+    service.request_deletion(principal.user_id)
     return DeletionAccepted()
 
 

@@ -10,7 +10,6 @@ from cheese_runtime import events
 from functions.auth.models import User
 from cheese_runtime.db.session import session_scope
 from cheese_runtime.db.types import new_id, utcnow
-from cheese_runtime.errors import Conflict, Problem, Unauthorized
 from cheese_runtime.observability import logger, metrics
 from cheese_runtime.resources import USER_DELETION_REQUESTED
 from cheese_runtime.settings import Settings
@@ -23,12 +22,18 @@ from functions.auth.dal import (
     UserRepository,
     profile,
 )
+from functions.auth.errors import (
+    AccountExists,
+    AccountGone,
+    DeletionNotQueued,
+    InvalidCredentials,
+    InvalidRefreshToken,
+    RefreshTokenReused,
+    TooManyAttempts,
+    WeakPassword,
+)
 from functions.auth.schemas import LoginRequest, SignupRequest, TokenResponse, UserOut
 from functions.auth.tokens import get_issuer, new_refresh_token, refresh_token_hash
-
-INVALID_CREDENTIALS = Problem(
-    401, "invalid-credentials", "Invalid credentials", "The email or password is wrong."
-)
 
 
 def normalise_email(email: str) -> str:
@@ -75,21 +80,14 @@ class AuthService:
         email_normalized = normalise_email(email)
         local_part = email_normalized.split("@", 1)[0]
         if request.password.lower() in (email_normalized, local_part):
-            raise Problem(
-                422,
-                "weak-password",
-                "Password too weak",
-                "The password must not be your email address.",
-            )
+            raise WeakPassword()
         password_hash = passwords.hash_password(request.password)
         with session_scope() as session:
             users = UserRepository(session)
             try:
                 user = users.add(email, email_normalized, request.display_name, password_hash)
             except EmailTaken:
-                raise Conflict(
-                    "email-taken", "An account with this email already exists."
-                ) from None
+                raise AccountExists() from None
             response = self._issue_pair(users, RefreshTokenRepository(session), user)
         metrics.add_metric(name="SignUps", unit=MetricUnit.Count, value=1)
         logger.info("user signed up", extra={"user_id": user.id})
@@ -101,14 +99,7 @@ class AuthService:
             wait = self._throttle.retry_after(rule, key)
             if wait is not None:
                 metrics.add_metric(name="LoginsThrottled", unit=MetricUnit.Count, value=1)
-                raise Problem(
-                    429,
-                    "too-many-attempts",
-                    "Too many login attempts",
-                    "Too many failed logins; try again later.",
-                    headers={"Retry-After": str(wait)},
-                    retry_after=wait,
-                )
+                raise TooManyAttempts(wait)
         with session_scope() as session:
             users = UserRepository(session)
             user = users.by_email(email_normalized)
@@ -126,7 +117,7 @@ class AuthService:
             self._throttle.record_failure(self._account_rule, email_normalized)
             self._throttle.record_failure(self._ip_rule, client_ip)
             metrics.add_metric(name="LoginFailures", unit=MetricUnit.Count, value=1)
-            raise INVALID_CREDENTIALS
+            raise InvalidCredentials()
         self._throttle.clear(self._account_rule, email_normalized)
         metrics.add_metric(name="Logins", unit=MetricUnit.Count, value=1)
         return response
@@ -138,31 +129,26 @@ class AuthService:
             users = UserRepository(session)
             stored = tokens.by_hash(refresh_token_hash(refresh_token))
             if stored is None:
-                raise Unauthorized("The refresh token is not valid.", slug="invalid-refresh-token")
+                raise InvalidRefreshToken("The refresh token is not valid.")
             if stored.revoked_at is not None:
-                raise Unauthorized("The refresh token was revoked.", slug="invalid-refresh-token")
+                raise InvalidRefreshToken("The refresh token was revoked.")
             if not tokens.mark_used(stored.id):
                 # Already used once: somebody replays it. Kill the whole family.
                 tokens.revoke_family(stored.family_id)
                 reused_family = stored.family_id
             elif stored.expires_at <= utcnow():
-                raise Unauthorized("The refresh token has expired.", slug="invalid-refresh-token")
+                raise InvalidRefreshToken("The refresh token has expired.")
             else:
                 user = users.get(stored.user_id)
                 if user is None or user.status != "active":
-                    raise Unauthorized(
-                        "The account no longer exists.", slug="invalid-refresh-token"
-                    )
+                    raise InvalidRefreshToken("The account no longer exists.")
                 response = self._issue_pair(users, tokens, user, family_id=stored.family_id)
         if reused_family is not None:
             metrics.add_metric(name="RefreshTokenReuse", unit=MetricUnit.Count, value=1)
             logger.warning(
                 "refresh token reuse: family revoked", extra={"family_id": reused_family}
             )
-            raise Unauthorized(
-                "The refresh token was already used; all sessions of this login are revoked.",
-                slug="refresh-token-reused",
-            )
+            raise RefreshTokenReused()
         return response
 
     def logout(self, refresh_token: str) -> None:
@@ -175,14 +161,14 @@ class AuthService:
     def me(self, user_id: str) -> UserOut:
         found = profile(user_id)
         if found is None or found[3] != "active":
-            raise Unauthorized("The account no longer exists.", slug="account-gone")
+            raise AccountGone()
         return UserOut(id=found[0], email=found[1], display_name=found[2])
 
     def request_deletion(self, user_id: str) -> None:
         with session_scope() as session:
             user = UserRepository(session).get(user_id)
             if user is None:
-                raise Unauthorized("The account no longer exists.", slug="account-gone")
+                raise AccountGone()
             user.status = "deleting"
             RefreshTokenRepository(session).revoke_user(user_id)
         # After the commit: a failed publish answers 503 and the client's retry
@@ -194,13 +180,7 @@ class AuthService:
             )
         except Exception as exc:
             logger.exception("could not publish deletion request")
-            raise Problem(
-                503,
-                "try-again",
-                "Service unavailable",
-                "Deletion could not be queued; retry.",
-                headers={"Retry-After": "5"},
-            ) from exc
+            raise DeletionNotQueued(retry_after=5) from exc
         metrics.add_metric(name="AccountDeletionsRequested", unit=MetricUnit.Count, value=1)
 
 

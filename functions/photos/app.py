@@ -8,9 +8,15 @@ from typing import Annotated, Literal
 from fastapi import File, Query, Response, UploadFile, status
 
 from cheese_runtime import resources
-from cheese_runtime.errors import PROBLEM_CONTENT_TYPE, Problem
+from cheese_runtime.errors import PROBLEM_CONTENT_TYPE, Problem, ProblemMap
 from cheese_runtime.http import CurrentPrincipal, create_app, declared_routes
 from functions.photos import service
+from functions.photos.errors import (
+    MeNotSet,
+    NothingToMerge,
+    PhotoNotAnalysed,
+    PhotoTooLarge,
+)
 from functions.photos.schemas import (
     Accepted,
     AnonymisedOut,
@@ -31,7 +37,28 @@ from functions.photos.schemas import (
     UploadResponse,
 )
 
-app = create_app("Cheese photos", "Photos, their faces, and the people in them.")
+# Every refusal of the photos service and the import engine, as the HTTP status
+# a client gets (the not-found ones are ResourceNotFound: 404 for every function).
+ERRORS: ProblemMap = {
+    PhotoTooLarge: 413,
+    NothingToMerge: 422,
+    PhotoNotAnalysed: 409,
+    MeNotSet: 422,
+    # The import engine's ImportRefused, by slug (importing/README.md), so that
+    # the engine (QR decoding, OpenCV) is imported only by the import routes.
+    "url-not-allowed": 422,
+    "host-not-allowed": 422,
+    "address-not-allowed": 422,
+    "too-many-redirects": 422,
+    "too-large": 413,
+    "timeout": 504,
+    "not-an-image": 422,
+    "upstream-error": 502,
+    "no-images-found": 422,
+    "qr-not-found": 422,
+}
+
+app = create_app("Cheese photos", "Photos, their faces, and the people in them.", errors=ERRORS)
 route = declared_routes(app, resources.PHOTOS)
 
 PROBLEMS = {
@@ -68,12 +95,9 @@ async def create_upload(
 
 
 def _import(principal_user: str, url: str, source: str) -> ImportResponse:
-    from functions.photos.importing import ImportRefused, resolve
+    from functions.photos.importing import resolve
 
-    try:
-        images = resolve(url)
-    except ImportRefused as refused:
-        raise refused.to_problem() from refused
+    images = resolve(url)
     return service.store_imported(
         principal_user, [(i.body, i.content_type, i.final_url) for i in images], source
     )
@@ -101,17 +125,14 @@ async def import_qr(
     principal: CurrentPrincipal,
     image: Annotated[UploadFile, File(description="A picture of the QR code")],
 ) -> ImportResponse:
-    from functions.photos.importing import ImportRefused, decode_qr
+    from functions.photos.importing import decode_qr
 
     data = image.file.read(MAX_QR_IMAGE_BYTES + 1)
     if len(data) > MAX_QR_IMAGE_BYTES:
         raise Problem(
             413, "qr-image-too-large", "QR picture too large", "Send a picture of at most 8 MB."
         )
-    try:
-        urls = decode_qr(data)
-    except ImportRefused as refused:
-        raise refused.to_problem() from refused
+    urls = decode_qr(data)
     return _import(principal.user_id, urls[0], "qr")
 
 

@@ -13,14 +13,16 @@ from sqlalchemy.orm import Session
 from cheese_runtime import consent, events, resources
 from cheese_runtime import storage as files
 from cheese_runtime.consent import ConsentRequired, Consents
-from functions.photos.models import Face, Person, Photo
 from cheese_runtime.db.session import session_scope
 from cheese_runtime.db.types import new_id, utcnow
-from cheese_runtime.errors import NotFound, Problem
+from cheese_runtime.errors import InvalidCursor
 from cheese_runtime.observability import metrics
 from cheese_runtime.pagination import decode_cursor, encode_cursor
 from cheese_runtime.settings import get_settings
-from functions.photos import storage
+from functions.photos import (
+    storage,
+    withdrawal,  # noqa: F401  (registers the consent withdrawal hooks)
+)
 from functions.photos.clustering import centroid, suggestions
 from functions.photos.dal import (
     DuplicatePhoto,
@@ -29,9 +31,18 @@ from functions.photos.dal import (
     PhotoRepository,
     embedding_from_bytes,
 )
+from functions.photos.errors import (
+    FaceNotFound,
+    MeNotSet,
+    NothingToMerge,
+    PersonNotFound,
+    PhotoNotAnalysed,
+    PhotoNotFound,
+    PhotoTooLarge,
+)
 from functions.photos.face_index import external_index
-from functions.photos import withdrawal  # noqa: F401  (registers the consent withdrawal hooks)
 from functions.photos.grouping import refresh_covers
+from functions.photos.models import Face, Person, Photo
 from functions.photos.schemas import (
     AnonymisedOut,
     ConsentOut,
@@ -116,12 +127,7 @@ def person_out(person: Person, counts: dict[str, tuple[int, int]], cover: Face |
 def create_upload(user_id: str, request: UploadRequest) -> UploadResponse:
     settings = get_settings()
     if request.size_bytes > settings.max_upload_bytes:
-        raise Problem(
-            413,
-            "photo-too-large",
-            "Photo too large",
-            f"Photos are limited to {settings.max_upload_bytes} bytes.",
-        )
+        raise PhotoTooLarge(f"Photos are limited to {settings.max_upload_bytes} bytes.")
     sha256 = request.sha256.lower() if request.sha256 else None
     with session_scope() as session:
         photos = PhotoRepository(session)
@@ -192,14 +198,12 @@ def list_photos(
         try:
             after = (datetime.fromisoformat(position["t"]), str(position["id"]))
         except (KeyError, ValueError, TypeError) as exc:
-            raise Problem(
-                400, "invalid-cursor", "Invalid cursor", "The pagination cursor is not valid."
-            ) from exc
+            raise InvalidCursor() from exc
     with session_scope() as session:
         if person_ids and len(PersonRepository(session).owned_many(user_id, person_ids)) != len(
             set(person_ids)
         ):
-            raise NotFound("person")
+            raise PersonNotFound()
         photos = PhotoRepository(session).page(
             user_id,
             limit=limit + 1,
@@ -222,7 +226,7 @@ def get_photo(user_id: str, photo_id: str) -> PhotoOut:
     with session_scope() as session:
         photo = PhotoRepository(session).owned(user_id, photo_id)
         if photo is None:
-            raise NotFound("photo")
+            raise PhotoNotFound()
         return photo_out(photo, FaceRepository(session).for_photo(photo_id))
 
 
@@ -230,7 +234,7 @@ def delete_photo(user_id: str, photo_id: str) -> None:
     with session_scope() as session:
         photos = PhotoRepository(session)
         if photos.owned(user_id, photo_id) is None:
-            raise NotFound("photo")
+            raise PhotoNotFound()
         index_ids = FaceRepository(session).index_face_ids(user_id, photo_id)
         photos.delete(photo_id)
         session.flush()
@@ -293,9 +297,7 @@ def list_people(
     position = decode_cursor(cursor) or {"offset": 0}
     offset = position.get("offset")
     if not isinstance(offset, int) or offset < 0:
-        raise Problem(
-            400, "invalid-cursor", "Invalid cursor", "The pagination cursor is not valid."
-        )
+        raise InvalidCursor()
     with session_scope() as session:
         repo = PersonRepository(session)
         counts = repo.counts(user_id)
@@ -314,7 +316,7 @@ def list_people(
 def _person_or_404(session: Session, user_id: str, person_id: str) -> Person:
     person = PersonRepository(session).owned(user_id, person_id)
     if person is None:
-        raise NotFound("person")
+        raise PersonNotFound()
     return person
 
 
@@ -342,15 +344,13 @@ def patch_person(user_id: str, person_id: str, patch: PersonPatch) -> PersonOut:
 def merge_people(user_id: str, person_id: str, source_ids: list[str]) -> PersonOut:
     sources = set(source_ids) - {person_id}
     if not sources:
-        raise Problem(
-            422, "nothing-to-merge", "Nothing to merge", "Name at least one other person."
-        )
+        raise NothingToMerge()
     with session_scope() as session:
         target = _person_or_404(session, user_id, person_id)
         repo = PersonRepository(session)
         merged = repo.owned_many(user_id, sorted(sources))
         if len(merged) != len(sources):
-            raise NotFound("person")
+            raise PersonNotFound()
         faces = FaceRepository(session)
         for source in merged:
             for face in faces.for_person(source.id):
@@ -411,7 +411,7 @@ def assign_face(user_id: str, face_id: str, person_id: str | None) -> PersonOut:
     with session_scope() as session:
         face = FaceRepository(session).owned(user_id, face_id)
         if face is None:
-            raise NotFound("face")
+            raise FaceNotFound()
         if face.embedding is None:
             raise ConsentRequired(consent.FACE_GROUPING)
         repo = PersonRepository(session)
@@ -439,28 +439,18 @@ def anonymised_view(user_id: str, photo_id: str, keep: str, style: str) -> Anony
     with session_scope() as session:
         photo = PhotoRepository(session).owned(user_id, photo_id)
         if photo is None:
-            raise NotFound("photo")
+            raise PhotoNotFound()
         if photo.status != "analyzed":
-            raise Problem(
-                409,
-                "photo-not-analyzed",
-                "Photo not analysed yet",
-                "Faces are hidden once the photo is analysed; try again shortly.",
-            )
+            raise PhotoNotAnalysed()
         people = PersonRepository(session)
         if keep == "me":
             keep_ids = [p.id for p in people.for_user(user_id) if p.is_me]
             if not keep_ids:
-                raise Problem(
-                    422,
-                    "me-not-set",
-                    "No person is marked as you",
-                    "Mark yourself first: PATCH /v1/people/{id} with is_me.",
-                )
+                raise MeNotSet()
         else:
             keep_ids = sorted({k.strip() for k in keep.split(",") if k.strip()}) if keep else []
             if len(keep_ids) > 50 or len(people.owned_many(user_id, keep_ids)) != len(keep_ids):
-                raise NotFound("person")
+                raise PersonNotFound()
     key = storage.anonymised_key(user_id, photo_id, keep_ids, style)
     if storage.exists(key):
         return AnonymisedOut(status="ready", url=storage.presigned_get(key))

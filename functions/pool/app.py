@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from functools import cache
+from functools import lru_cache
 from typing import Annotated, Literal
 
-from fastapi import Path, Query, status
+from fastapi import Depends, Path, Query, status
 
 from cheese_runtime import resources
-from cheese_runtime.errors import PROBLEM_CONTENT_TYPE
-from cheese_runtime.http import CurrentPrincipal, create_app, declared_routes
+from cheese_runtime.errors import PROBLEM_CONTENT_TYPE, ProblemMap
+from cheese_runtime.http import CurrentPrincipal, CurrentSettings, create_app, declared_routes
 from cheese_runtime.pagination import Page
-from cheese_runtime.settings import get_settings
+from cheese_runtime.settings import Settings
+from functions.pool.errors import CapacityTooLarge, NotInPool, NotPoolOwner
 from functions.pool.schemas import (
     AvatarUpload,
     AvatarUploadRequest,
@@ -25,10 +26,15 @@ from functions.pool.schemas import (
 )
 from functions.pool.service import PoolService
 
+# Every refusal of the pool service, as the HTTP status a client gets
+# (PoolNotFound is a ResourceNotFound: 404 for every function).
+ERRORS: ProblemMap = {NotPoolOwner: 403, CapacityTooLarge: 422, NotInPool: 409}
+
 app = create_app(
     "Cheese pools",
     "Focus pools: rooms, presence snapshots, leaderboards, focus history, avatars. "
     "Live presence is on the WebSocket API (functions/pool/README.md).",
+    errors=ERRORS,
 )
 route = declared_routes(app, resources.POOL)
 
@@ -48,26 +54,31 @@ Limit = Annotated[int, Query(ge=1, le=100)]
 Cursor = Annotated[str | None, Query(max_length=512)]
 
 
-@cache
-def _service(_settings_id: int) -> PoolService:
-    return PoolService(get_settings())
+@lru_cache(maxsize=1)
+def _service_for(settings: Settings) -> PoolService:
+    # Keyed on the (frozen, hashable) settings: reloaded settings build a new service.
+    return PoolService(settings)
 
 
-def service() -> PoolService:
-    return _service(id(get_settings()))
+async def pool_service(settings: CurrentSettings) -> PoolService:
+    return _service_for(settings)
+
+
+Service = Annotated[PoolService, Depends(pool_service)]
 
 
 @route("listPools", response_model=Page[PoolOut], responses=PROBLEMS, tags=["pools"])
 def list_pools(
     principal: CurrentPrincipal,
+    service: Service,
     scope: Literal["public", "mine"] = "public",
     limit: Limit = 20,
     cursor: Cursor = None,
 ) -> Page[PoolOut]:
     """Public pools (newest first), or the pools I own or was invited to, with live member counts."""
     if scope == "mine":
-        return service().list_mine(principal.user_id, limit, cursor)
-    return service().list_public(limit, cursor)
+        return service.list_mine(principal.user_id, limit, cursor)
+    return service.list_public(limit, cursor)
 
 
 @route(
@@ -77,14 +88,14 @@ def list_pools(
     responses=PROBLEMS,
     tags=["pools"],
 )
-def create_pool(body: PoolCreate, principal: CurrentPrincipal) -> PoolOut:
-    return service().create(principal.user_id, body)
+def create_pool(body: PoolCreate, principal: CurrentPrincipal, service: Service) -> PoolOut:
+    return service.create(principal.user_id, body)
 
 
 @route("getPool", response_model=PoolDetail, responses=PROBLEMS, tags=["pools"])
-def get_pool(pool_id: PoolId, principal: CurrentPrincipal) -> PoolDetail:
+def get_pool(pool_id: PoolId, principal: CurrentPrincipal, service: Service) -> PoolDetail:
     """Members, status, focus and avatar URLs, with the sequence number to re-sync the event stream."""
-    return service().detail(principal.user_id, pool_id)
+    return service.detail(principal.user_id, pool_id)
 
 
 @route(
@@ -94,9 +105,11 @@ def get_pool(pool_id: PoolId, principal: CurrentPrincipal) -> PoolDetail:
     responses=PROBLEMS,
     tags=["pools"],
 )
-def invite(pool_id: PoolId, body: InviteRequest, principal: CurrentPrincipal) -> InviteOut:
+def invite(
+    pool_id: PoolId, body: InviteRequest, principal: CurrentPrincipal, service: Service
+) -> InviteOut:
     """Let a user see and enter a private pool (owner only)."""
-    return service().invite(principal.user_id, pool_id, body.user_id)
+    return service.invite(principal.user_id, pool_id, body.user_id)
 
 
 @route(
@@ -106,10 +119,13 @@ def invite(pool_id: PoolId, body: InviteRequest, principal: CurrentPrincipal) ->
     tags=["pools"],
 )
 def leaderboard(
-    pool_id: PoolId, principal: CurrentPrincipal, period: Literal["day", "week"] = "day"
+    pool_id: PoolId,
+    principal: CurrentPrincipal,
+    service: Service,
+    period: Literal["day", "week"] = "day",
 ) -> Leaderboard:
     """Focused minutes per member, from the heartbeats: today, or this ISO week (UTC)."""
-    return service().leaderboard(principal.user_id, pool_id, period)
+    return service.leaderboard(principal.user_id, pool_id, period)
 
 
 @route(
@@ -120,16 +136,19 @@ def leaderboard(
     tags=["pools"],
 )
 def avatar_upload(
-    pool_id: PoolId, principal: CurrentPrincipal, body: AvatarUploadRequest | None = None
+    pool_id: PoolId,
+    principal: CurrentPrincipal,
+    service: Service,
+    body: AvatarUploadRequest | None = None,
 ) -> AvatarUpload:
     """A presigned S3 POST for my avatar thumbnail in this pool; its arrival broadcasts avatar_updated."""
     content_type = body.content_type if body else "image/jpeg"
-    return service().avatar_upload(principal.user_id, pool_id, content_type)
+    return service.avatar_upload(principal.user_id, pool_id, content_type)
 
 
 @route("listMyFocus", response_model=Page[FocusSession], responses=PROBLEMS, tags=["pools"])
 def my_focus(
-    principal: CurrentPrincipal, limit: Limit = 20, cursor: Cursor = None
+    principal: CurrentPrincipal, service: Service, limit: Limit = 20, cursor: Cursor = None
 ) -> Page[FocusSession]:
     """My focus sessions, newest first (the one in progress first)."""
-    return service().my_focus(principal.user_id, limit, cursor)
+    return service.my_focus(principal.user_id, limit, cursor)

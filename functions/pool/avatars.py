@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from functools import cache
+from functools import lru_cache
 from urllib.parse import unquote_plus
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -21,7 +21,7 @@ from cheese_runtime import aws
 from cheese_runtime import storage as files
 from cheese_runtime.consumers import sqs_batch_handler
 from cheese_runtime.observability import logger, metrics
-from cheese_runtime.settings import get_settings
+from cheese_runtime.settings import Settings, get_settings
 
 from functions.pool.dal import Busy, OpFailed, PoolMissing, update_op
 from functions.pool.service import AVATAR_EXTENSIONS, PoolService
@@ -33,13 +33,14 @@ KEY = re.compile(
 CONTENT_TYPES = {ext: content_type for content_type, ext in AVATAR_EXTENSIONS.items()}
 
 
-@cache
-def _service(_settings_id: int) -> PoolService:
-    return PoolService(get_settings())
+@lru_cache(maxsize=1)
+def _service(settings: Settings) -> PoolService:
+    return PoolService(settings)
 
 
 def service() -> PoolService:
-    return _service(id(get_settings()))
+    # Keyed on the (frozen, hashable) settings: reloaded settings build a new service.
+    return _service(get_settings())
 
 
 def _discard(bucket: str, key: str, why: str) -> None:

@@ -10,12 +10,13 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 
 from cheese_runtime import storage as files
-from cheese_runtime.errors import Forbidden, NotFound, Problem
+from cheese_runtime.errors import InvalidCursor
 from cheese_runtime.observability import metrics
 from cheese_runtime.pagination import Page, decode_cursor, encode_cursor
 from cheese_runtime.settings import Settings
 from functions.pool import dal
 from functions.pool.dal import PoolStore, put_op
+from functions.pool.errors import CapacityTooLarge, NotInPool, NotPoolOwner, PoolNotFound
 from functions.pool.presence import Presence, focused_seconds, iso, open_stretch, split_by_day
 from functions.pool.schemas import (
     AvatarUpload,
@@ -31,9 +32,6 @@ from functions.pool.schemas import (
 
 AVATAR_EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
 AVATAR_UPLOAD_SECONDS = 120  # a thumbnail is posted right after it is asked for
-INVALID_CURSOR = Problem(
-    400, "invalid-cursor", "Invalid cursor", "The pagination cursor is not valid."
-)
 
 
 def pool_out(meta: dict[str, Any]) -> PoolOut:
@@ -55,7 +53,7 @@ def _cursor_key(cursor: str | None, names: set[str]) -> dict[str, Any] | None:
     if set(position) != names or not all(
         isinstance(v, str) and 0 < len(v) < 200 for v in position.values()
     ):
-        raise INVALID_CURSOR
+        raise InvalidCursor()
     return {k: {"S": v} for k, v in position.items()}
 
 
@@ -73,12 +71,7 @@ class PoolService:
     # --- pools ------------------------------------------------------------------
     def create(self, owner_id: str, body: PoolCreate) -> PoolOut:
         if body.capacity > self.settings.pool_max_capacity:
-            raise Problem(
-                422,
-                "capacity-too-large",
-                "Capacity too large",
-                f"Pools hold at most {self.settings.pool_max_capacity} members.",
-            )
+            raise CapacityTooLarge(f"Pools hold at most {self.settings.pool_max_capacity} members.")
         pool_id = uuid.uuid4().hex
         now = time.time()
         meta = {
@@ -115,10 +108,10 @@ class PoolService:
     def visible_meta(self, user_id: str, pool_id: str) -> dict[str, Any]:
         """The pool's meta item, or 404 when it does not exist or the caller may not see it."""
         if not pool_id or len(pool_id) > 64:
-            raise NotFound("pool")
+            raise PoolNotFound()
         meta = self.store.meta(pool_id)
         if meta is None or not self.presence.can_see(meta, user_id):
-            raise NotFound("pool")
+            raise PoolNotFound()
         return meta
 
     def list_public(self, limit: int, cursor: str | None) -> Page[PoolOut]:
@@ -171,7 +164,7 @@ class PoolService:
         self.visible_meta(user_id, pool_id)
         meta, members = self.store.partition(pool_id, consistent=True)
         if meta is None:
-            raise NotFound("pool")
+            raise PoolNotFound()
         snapshot = self.presence.snapshot(meta, members, avatar_url=self.avatar_url)
         return PoolDetail(
             **pool_out(meta).model_dump(),
@@ -182,7 +175,7 @@ class PoolService:
     def invite(self, owner_id: str, pool_id: str, user_id: str) -> InviteOut:
         meta = self.visible_meta(owner_id, pool_id)
         if meta["owner_id"] != owner_id:
-            raise Forbidden("Only the pool's owner invites members.")
+            raise NotPoolOwner()
         self.store.db.put_item(
             TableName=self.store.pools,
             Item=dal.ser_map(
@@ -279,7 +272,7 @@ class PoolService:
         start = _cursor_key(cursor, {"pk", "sk"})
         if start:
             if start["pk"]["S"] != f"USER#{user_id}":
-                raise INVALID_CURSOR  # a cursor of somebody else's history
+                raise InvalidCursor()  # a cursor of somebody else's history
             kwargs["ExclusiveStartKey"] = start
         page = self.store.db.query(**kwargs)
         for item in page.get("Items", []):
@@ -303,9 +296,7 @@ class PoolService:
     def avatar_upload(self, user_id: str, pool_id: str, content_type: str) -> AvatarUpload:
         self.visible_meta(user_id, pool_id)
         if self.store.member(pool_id, user_id) is None:
-            raise Problem(
-                409, "not-in-pool", "Conflict", "Enter the pool before uploading an avatar."
-            )
+            raise NotInPool()
         key = (
             f"avatars/{pool_id}/{user_id}/{int(time.time() * 1000):015d}-{uuid.uuid4().hex[:8]}."
             f"{AVATAR_EXTENSIONS[content_type]}"

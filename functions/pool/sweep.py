@@ -10,22 +10,23 @@ older than API Gateway's 2-hour limit are closed and deleted (``by-age``).
 from __future__ import annotations
 
 import time
-from functools import cache
+from functools import lru_cache
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from cheese_runtime.observability import logger
-from cheese_runtime.settings import get_settings
+from cheese_runtime.settings import Settings, get_settings
 from functions.pool import dal
 from functions.pool.presence import CONNECTION_TTL_SECONDS, Presence
 
 MAX_CONNECTION_AGE_SECONDS = 2 * 3600
 
 
-@cache
-def _presence(_settings_id: int) -> Presence:
-    return Presence(get_settings())
+@lru_cache(maxsize=1)
+def _presence(settings: Settings) -> Presence:
+    # Keyed on the (frozen, hashable) settings: reloaded settings build a new service.
+    return Presence(settings)
 
 
 def sweep(presence: Presence, now: float | None = None) -> dict[str, int]:
@@ -90,7 +91,7 @@ def sweep(presence: Presence, now: float | None = None) -> dict[str, int]:
 
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
-    return sweep(_presence(id(get_settings())))
+    return sweep(_presence(get_settings()))
 
 
 __all__ = ["handler", "sweep", "CONNECTION_TTL_SECONDS"]

@@ -13,7 +13,7 @@ import base64
 import binascii
 import json
 import time
-from functools import cache
+from functools import lru_cache
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -21,7 +21,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
 from cheese_runtime.observability import logger, metrics, tracer
-from cheese_runtime.settings import get_settings
+from cheese_runtime.settings import Settings, get_settings
 from functions.pool import dal
 from functions.pool.presence import CONNECTION_TTL_SECONDS, Caller, ClientError, Presence
 from functions.pool.protocol import FRAMES, error_frame
@@ -29,14 +29,14 @@ from functions.pool.protocol import FRAMES, error_frame
 OK = {"statusCode": 200}
 
 
-@cache
-def _presence(_settings_id: int) -> Presence:
-    return Presence(get_settings())
+@lru_cache(maxsize=1)
+def _presence(settings: Settings) -> Presence:
+    return Presence(settings)
 
 
 def presence() -> Presence:
-    # Keyed on the settings object, so tests that reload settings get a fresh service.
-    return _presence(id(get_settings()))
+    # Keyed on the (frozen, hashable) settings: reloaded settings build a new service.
+    return _presence(get_settings())
 
 
 def _authorizer(event: dict[str, Any]) -> dict[str, Any]:

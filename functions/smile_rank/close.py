@@ -37,7 +37,6 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from cheese_runtime.db.session import session_scope
 from cheese_runtime.db.types import utcnow
-from cheese_runtime.errors import Conflict
 from cheese_runtime.observability import logger, metrics, tracer
 from functions.smile_rank.allocation import allocate
 from functions.smile_rank.config import SmileSettings, get_smile_settings
@@ -47,10 +46,10 @@ from functions.smile_rank.dal import (
     LedgerRepository,
     PeriodRepository,
 )
+from functions.smile_rank.errors import PeriodNotEnded
 from functions.smile_rank.periods import period_bounds, period_id, previous_period
 from functions.smile_rank.schemas import CloseResult
 from functions.smile_rank.service import ensure_period, period_admin_out
-
 
 Fault = Callable[[str], None]
 
@@ -75,9 +74,8 @@ class PeriodCloser:
         now = now or utcnow()
         _, ends_at = period_bounds(pid)
         if ends_at > now:
-            raise Conflict(
-                "period-not-ended",
-                f"Period {pid} ends at {ends_at.isoformat()}; it can close after that.",
+            raise PeriodNotEnded(
+                f"Period {pid} ends at {ends_at.isoformat()}; it can close after that."
             )
         started = time.monotonic()
         self._snapshot(pid, now)

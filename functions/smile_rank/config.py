@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
+
+from cheese_runtime.settings import FunctionSettings, settings_getter
 
 
-class SmileSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="CHEESE_SMILE_", extra="ignore")
+class SmileSettings(FunctionSettings):
+    model_config = SettingsConfigDict(env_prefix="CHEESE_SMILE_")
 
     # Points of a face: round(smile / 10), 0–10; the face marked "me" counts ``me_weight`` times.
     me_weight: int = Field(default=2, ge=1, le=10)
@@ -33,6 +33,4 @@ class SmileSettings(BaseSettings):
     close_batch_size: int = Field(default=1000, ge=1, le=1000)
 
 
-@lru_cache(maxsize=1)
-def get_smile_settings() -> SmileSettings:
-    return SmileSettings()
+get_smile_settings = settings_getter(SmileSettings)

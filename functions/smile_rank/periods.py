@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime, time, timedelta
 
-from cheese_runtime.errors import Problem
+from functions.smile_rank.errors import InvalidPeriod
 
 PERIOD_RE = re.compile(r"^(\d{4})-W(\d{2})$")
 
@@ -35,9 +35,7 @@ def period_bounds(value: str) -> tuple[datetime, datetime]:
     try:
         return parse_period(value)
     except ValueError:
-        raise Problem(
-            422, "invalid-period", "Invalid period", "A period is an ISO week such as 2026-W47."
-        ) from None
+        raise InvalidPeriod() from None
 
 
 def next_period(value: str) -> str:

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from functions.smile_rank.models import Charity, DonationPeriod, SmilePhoto
 from cheese_runtime.db.session import read_scope, session_scope
 from cheese_runtime.db.types import utcnow
-from cheese_runtime.errors import Conflict, NotFound, Problem
+from cheese_runtime.errors import InvalidCursor
 from cheese_runtime.events import PhotoAnalyzed, PhotoDeleted
 from cheese_runtime.observability import logger, metrics
 from cheese_runtime.pagination import decode_cursor, encode_cursor
@@ -24,6 +24,7 @@ from functions.smile_rank.dal import (
     PeriodRepository,
     SmileRepository,
 )
+from functions.smile_rank.errors import CharityExists, CharityNotFound, PeriodClosed, PhotoNotFound
 from functions.smile_rank.periods import (
     month_key,
     next_period,
@@ -265,9 +266,7 @@ class SmileService:
                     raise ValueError("cursor of another ranking")
                 key, after = str(position["k"]), (int(position["p"]), str(position["u"]))
             except (KeyError, TypeError, ValueError):
-                raise Problem(
-                    400, "invalid-cursor", "Invalid cursor", "The pagination cursor is not valid."
-                ) from None
+                raise InvalidCursor() from None
         with read_scope() as connection:
             smiles = SmileRepository(connection)
             rows = smiles.ranking_page(scope, key, limit + 1, after)
@@ -302,7 +301,7 @@ class SmileService:
         with session_scope() as session:
             photo = SmileRepository(session).photo(photo_id)
             if photo is None or photo.user_id != user_id or photo.sha256 is None:
-                raise NotFound("photo")
+                raise PhotoNotFound()
             return PhotoSmiles(
                 photo_id=photo.photo_id,
                 status=photo.status,
@@ -322,9 +321,7 @@ class CharityService:
         try:
             after = (str(position["n"]), str(position["i"])) if position is not None else None
         except KeyError:
-            raise Problem(
-                400, "invalid-cursor", "Invalid cursor", "The pagination cursor is not valid."
-            ) from None
+            raise InvalidCursor() from None
         with session_scope() as session:
             rows = CharityRepository(session).page(limit + 1, after)
             items = [charity_out(c) for c in rows[:limit]]
@@ -338,11 +335,11 @@ class CharityService:
         with session_scope() as session:
             charities = CharityRepository(session)
             if charities.by_name(body.name) is not None:
-                raise Conflict("charity-exists", "A charity with this name exists.")
+                raise CharityExists()
             try:
                 charity = charities.add(body.name, body.description)
             except IntegrityError:
-                raise Conflict("charity-exists", "A charity with this name exists.") from None
+                raise CharityExists() from None
             out = charity_out(charity)
         logger.info("charity created", extra={"charity_id": out.id})
         return out
@@ -373,7 +370,7 @@ class CharityService:
             charities = CharityRepository(session)
             charity = charities.get(charity_id)
             if charity is None or not charity.active:
-                raise NotFound("charity")
+                raise CharityNotFound()
             charities.choose(user_id, charity_id, next_period(period_id(now)))
         metrics.add_metric(name="CharityChosen", unit=MetricUnit.Count, value=1)
         return self.mine(user_id, now)
@@ -425,9 +422,7 @@ class DonationService:
         try:
             after = (str(position["p"]), str(position["t"])) if position is not None else None
         except KeyError:
-            raise Problem(
-                400, "invalid-cursor", "Invalid cursor", "The pagination cursor is not valid."
-            ) from None
+            raise InvalidCursor() from None
         with session_scope() as session:
             ledger = LedgerRepository(session)
             transactions = ledger.user_transactions(user_id, period, limit + 1, after)
@@ -513,10 +508,7 @@ class PeriodAdminService:
             ensure_period(periods, pid, self._settings)
             period = periods.get(pid, for_update=True)
             if period.status != "open":
-                raise Conflict(
-                    "period-closed",
-                    "The period is closing or closed; its budget and rate are final.",
-                )
+                raise PeriodClosed()
             period.budget_minor = body.budget_minor
             period.rate_minor_per_point = body.rate_minor_per_point
             period.currency = body.currency

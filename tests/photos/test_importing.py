@@ -29,6 +29,8 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
+from cheese_runtime.errors import problem_for
+from functions.photos.app import ERRORS as PHOTOS_ERRORS
 from functions.photos.importing import (
     Fetched,
     ImportRefused,
@@ -39,7 +41,6 @@ from functions.photos.importing import (
     resolve,
 )
 from functions.photos.importing import adapters as registry
-from functions.photos.importing.addresses import refusal_reason
 from functions.photos.importing.adapters import (
     harufilm,
     life4cut,
@@ -47,6 +48,7 @@ from functions.photos.importing.adapters import (
     photoism,
     photosignature,
 )
+from functions.photos.importing.addresses import refusal_reason
 from functions.photos.importing.fetcher import Deadline
 from functions.photos.importing.sniff import sniff
 from functions.photos.importing.urls import HostPatterns, parse_url
@@ -794,7 +796,7 @@ def test_no_images_on_page(env: Env) -> None:
     with pytest.raises(ImportRefused) as refused:
         resolve(env.server.url("cdn.booth.example", "/empty"), fetcher=env.fetcher)
     assert refused.value.slug == "no-images-found"
-    assert refused.value.to_problem().status == 422
+    assert problem_for(refused.value, PHOTOS_ERRORS).status == 422
 
 
 def test_redirects_within_and_over_the_limit(env: Env) -> None:
@@ -942,7 +944,7 @@ def test_oversized_bodies_refused(env: Env) -> None:
         with pytest.raises(ImportRefused) as refused:
             fetcher.fetch(env.server.url("cdn.booth.example", path), accept=accept)  # type: ignore[arg-type]
         assert refused.value.slug == "too-large", path
-        assert refused.value.to_problem().status == 413
+        assert problem_for(refused.value, PHOTOS_ERRORS).status == 413
 
 
 def test_slow_servers_time_out(env: Env) -> None:
@@ -1027,7 +1029,7 @@ def test_upstream_errors(env: Env) -> None:
         with pytest.raises(ImportRefused) as refused:
             env.fetcher.fetch(env.server.url("cdn.booth.example", path), accept="image")
         assert refused.value.slug == "upstream-error", path
-        assert refused.value.to_problem().status == 502
+        assert problem_for(refused.value, PHOTOS_ERRORS).status == 502
     with pytest.raises(ImportRefused) as refused:
         env.fetcher.fetch("http://unknown.cdn.booth.example/x.jpg")
     assert refused.value.slug == "host-not-allowed"

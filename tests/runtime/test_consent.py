@@ -14,6 +14,7 @@ from cheese_runtime import consent
 from cheese_runtime.consent import ConsentRequired, Consents
 from cheese_runtime.db import migrate
 from cheese_runtime.db.session import session_scope
+from cheese_runtime.errors import COMMON_ERRORS, problem_for
 from cheese_runtime.settings import normalise_database_url
 
 
@@ -26,7 +27,7 @@ def test_a_user_never_asked_has_granted_nothing(make_user) -> None:  # noqa: ANN
     assert not consent.has_consent(user.id, consent.FACE_GROUPING)
     with pytest.raises(ConsentRequired) as required:
         consent.require_consent(user.id, consent.FACE_GROUPING)
-    problem = required.value.to_problem()
+    problem = problem_for(required.value, COMMON_ERRORS)
     assert (problem.status, problem.slug) == (409, "consent-required")
 
 

@@ -10,23 +10,22 @@ Public API (see README.md)::
 
 from __future__ import annotations
 
-from functions.photos.importing.errors import HTTP_STATUS, ImportRefused, ImportSlug
+from functions.photos.importing.errors import ImportRefused, ImportSlug
 from functions.photos.importing.fetcher import Deadline, Fetched, SafeFetcher, system_resolver
 from functions.photos.importing.qr import decode_qr
 from functions.photos.importing.service import default_fetcher, resolve
 from functions.photos.importing.settings import ImportSettings, get_import_settings
 
 __all__ = [
-    "HTTP_STATUS",
-    "ImportRefused",
-    "ImportSlug",
     "Deadline",
     "Fetched",
+    "ImportRefused",
+    "ImportSettings",
+    "ImportSlug",
     "SafeFetcher",
-    "system_resolver",
     "decode_qr",
     "default_fetcher",
-    "resolve",
-    "ImportSettings",
     "get_import_settings",
+    "resolve",
+    "system_resolver",
 ]

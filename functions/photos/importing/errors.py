@@ -1,18 +1,18 @@
 """Typed refusals of the import engine.
 
 Every way an import can fail is an :class:`ImportRefused` with a stable
-``slug``; the photos API turns it into an RFC 9457 problem (``to_problem``)
-so the app can switch on ``https://cheese.dev/problems/<slug>``. The
-``detail`` is written for the user and never contains an address we resolved
-or anything from our own network.
+``slug``; the photos app maps each slug to an HTTP status (``ERRORS`` in
+functions/photos/app.py) so the app can switch on
+``https://cheese.dev/problems/<slug>``. The ``detail`` is written for the
+user and never contains an address we resolved or anything from our own
+network.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
-if TYPE_CHECKING:  # pragma: no cover
-    from cheese_runtime.errors import Problem
+from cheese_runtime.errors import DomainError
 
 ImportSlug = Literal[
     "url-not-allowed",  # not http(s), userinfo, odd port, malformed, too long
@@ -26,20 +26,6 @@ ImportSlug = Literal[
     "no-images-found",  # the page holds no image we may fetch
     "qr-not-found",  # no QR code with a web address in the picture
 ]
-
-# Suggested HTTP status of each refusal (the lead's routes may override).
-HTTP_STATUS: dict[str, int] = {
-    "url-not-allowed": 422,
-    "host-not-allowed": 422,
-    "address-not-allowed": 422,
-    "too-many-redirects": 422,
-    "too-large": 413,
-    "timeout": 504,
-    "not-an-image": 422,
-    "upstream-error": 502,
-    "no-images-found": 422,
-    "qr-not-found": 422,
-}
 
 TITLES: dict[str, str] = {
     "url-not-allowed": "This link cannot be imported",
@@ -55,24 +41,13 @@ TITLES: dict[str, str] = {
 }
 
 
-class ImportRefused(Exception):
+class ImportRefused(DomainError):
     """An import that cannot (or must not) go ahead. ``slug`` is stable."""
 
     def __init__(self, slug: ImportSlug, detail: str, **extensions: Any) -> None:
-        super().__init__(f"{slug}: {detail}")
-        self.slug: ImportSlug = slug
-        self.detail = detail
-        self.extensions = extensions
+        self.slug = slug
+        self.title = TITLES.get(slug, "Import failed")
+        super().__init__(detail, **extensions)
 
-    @property
-    def status(self) -> int:
-        return HTTP_STATUS.get(self.slug, 422)
-
-    @property
-    def title(self) -> str:
-        return TITLES.get(self.slug, "Import failed")
-
-    def to_problem(self) -> Problem:
-        from cheese_runtime.errors import Problem
-
-        return Problem(self.status, self.slug, self.title, self.detail, **self.extensions)
+    def __str__(self) -> str:
+        return f"{self.slug}: {self.detail}"

@@ -7,11 +7,12 @@ string (``a.example,.b.example``).
 from __future__ import annotations
 
 import json
-from functools import lru_cache
 from typing import Annotated, Any
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import NoDecode, SettingsConfigDict
+
+from cheese_runtime.settings import FunctionSettings, settings_getter
 
 MiB = 1024 * 1024
 
@@ -29,8 +30,8 @@ def _split_list(value: Any) -> Any:
     return value
 
 
-class ImportSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="CHEESE_IMPORT_", extra="ignore")
+class ImportSettings(FunctionSettings):
+    model_config = SettingsConfigDict(env_prefix="CHEESE_IMPORT_")
 
     # Extra hosts we may fetch from, on top of the adapters' own page and image
     # hosts: "host.example" (exactly), ".example.com" (it and every subdomain),
@@ -74,6 +75,4 @@ class ImportSettings(BaseSettings):
         return [host.strip().lower().rstrip(".") for host in value if host.strip()]
 
 
-@lru_cache(maxsize=1)
-def get_import_settings() -> ImportSettings:
-    return ImportSettings()
+get_import_settings = settings_getter(ImportSettings)

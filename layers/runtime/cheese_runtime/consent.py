@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from cheese_runtime.db.consent import ConsentRecord
 from cheese_runtime.db.session import session_scope
 from cheese_runtime.db.types import utcnow
-from cheese_runtime.errors import ClientError, Problem
+from cheese_runtime.errors import DomainError
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,20 +55,15 @@ class Decision:
     changed_at: datetime | None
 
 
-class ConsentRequired(ClientError):
-    """The user has not granted a scope an operation needs."""
+class ConsentRequired(DomainError):
+    """The user has not granted a scope an operation needs (``COMMON_ERRORS``: 409 in every app)."""
+
+    slug = "consent-required"
+    title = "Consent required"
 
     def __init__(self, scope: Scope) -> None:
-        super().__init__(f"{scope.name} consent required")
+        super().__init__(f"{scope.needed_for} needs your consent first (PUT /v1/me/consent).")
         self.scope = scope
-
-    def to_problem(self) -> Problem:
-        return Problem(
-            409,
-            "consent-required",
-            "Consent required",
-            f"{self.scope.needed_for} needs your consent first (PUT /v1/me/consent).",
-        )
 
 
 WithdrawalHook = Callable[[Session, str], None]

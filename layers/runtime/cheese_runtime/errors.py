@@ -1,12 +1,26 @@
-"""RFC 9457 problem details: one exception type and the FastAPI handlers for it.
+"""RFC 9457 problem details: domain errors, the problems they become, and the FastAPI handlers.
 
 Every error a client can cause is answered with ``application/problem+json``
 and a stable ``type`` URI the Android app can switch on.
+
+Services never speak HTTP: they raise their function's own
+:class:`DomainError` subclasses (``functions/<name>/errors.py``), which say
+*what* went wrong (a stable ``slug``, a title, a detail for the user). Each
+app says, in one :data:`ProblemMap` given to ``create_app``, which HTTP status
+(and headers) each of them is; :func:`problem_for` builds the problem::
+
+    ERRORS: ProblemMap = {PoolNotFound: 404, NotPoolOwner: 403, "capacity-too-large": 422}
+    app = create_app("Cheese pools", errors=ERRORS)
+
+``Problem`` itself is for the HTTP edge (token checks in ``cheese_runtime.http``,
+request checks in a route) and for the handlers below.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -67,21 +81,6 @@ class Problem(Exception):
         return body
 
 
-class ClientError(Exception):
-    """A service's error that the client caused; every app answers it with ``to_problem()``.
-
-    Services raise these (not HTTP problems) and stay usable outside HTTP.
-    """
-
-    def to_problem(self) -> Problem:
-        raise NotImplementedError
-
-
-class NotFound(Problem):
-    def __init__(self, what: str = "resource") -> None:
-        super().__init__(404, "not-found", "Not found", f"No such {what}.")
-
-
 class Unauthorized(Problem):
     def __init__(
         self, detail: str = "A valid bearer token is required.", slug: str = "unauthorized"
@@ -91,14 +90,80 @@ class Unauthorized(Problem):
         )
 
 
-class Forbidden(Problem):
-    def __init__(self, detail: str = "You may not do this.") -> None:
-        super().__init__(403, "forbidden", "Forbidden", detail)
+class DomainError(Exception):
+    """A refusal of a service, in its function's words: no HTTP status here.
+
+    ``slug`` is the stable problem type (``https://cheese.dev/problems/<slug>``),
+    ``title`` its short summary, ``detail`` this occurrence's explanation for
+    the user (the class default when not given); keyword ``extensions``
+    become members of the problem; ``retry_after`` (seconds) says when trying
+    again may succeed (the ``Retry-After`` header).
+    """
+
+    slug: str
+    title: str
+    default_detail: ClassVar[str | None] = None
+
+    def __init__(
+        self, detail: str | None = None, *, retry_after: int | None = None, **extensions: Any
+    ) -> None:
+        self.detail = detail or self.default_detail
+        super().__init__(self.detail or self.title)
+        self.retry_after = retry_after
+        self.extensions = extensions
 
 
-class Conflict(Problem):
-    def __init__(self, slug: str, detail: str) -> None:
-        super().__init__(409, slug, "Conflict", detail)
+class InvalidCursor(DomainError):
+    """A pagination cursor that this list did not hand out (shared by every function)."""
+
+    slug = "invalid-cursor"
+    title = "Invalid cursor"
+    default_detail = "The pagination cursor is not valid."
+
+
+class ResourceNotFound(DomainError):
+    """Missing, or somebody else's: the two are never told apart (no probing of ids)."""
+
+    slug = "not-found"
+    title = "Not found"
+    default_detail = "No such resource."
+
+
+@dataclass(frozen=True)
+class HttpStatus:
+    """A status with the headers it needs, where a bare status code is not enough."""
+
+    code: int
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+# A 401 to a request that authenticates with a bearer token says how to (RFC 9110 §11.6.1).
+BEARER_CHALLENGE = {"WWW-Authenticate": "Bearer"}
+
+# Keys: a DomainError class (it and its subclasses) or a slug (for an error
+# class with several slugs, such as the import engine's ImportRefused); a slug
+# wins over a class.
+ProblemMap = Mapping[type[DomainError] | str, int | HttpStatus]
+
+# Errors of the runtime layer, the same in every app (``cheese_runtime.consent``
+# raises "consent-required"; by slug, as consent imports this module).
+COMMON_ERRORS: ProblemMap = {InvalidCursor: 400, ResourceNotFound: 404, "consent-required": 409}
+
+
+def problem_for(error: DomainError, errors: ProblemMap) -> Problem:
+    """The problem a client gets for ``error``; LookupError if the app did not map it."""
+    mapped = errors.get(error.slug) or next(
+        (errors[cls] for cls in type(error).__mro__ if cls in errors), None
+    )
+    if mapped is None:
+        raise LookupError(f"{type(error).__name__} ({error.slug}) has no HTTP status")
+    status = mapped if isinstance(mapped, HttpStatus) else HttpStatus(mapped)
+    headers = dict(status.headers)
+    if error.retry_after is not None:
+        headers["Retry-After"] = str(error.retry_after)
+    return Problem(
+        status.code, error.slug, error.title, error.detail, headers=headers, **error.extensions
+    )
 
 
 def problem_response(problem: Problem, instance: str | None = None) -> JSONResponse:
@@ -110,14 +175,21 @@ def problem_response(problem: Problem, instance: str | None = None) -> JSONRespo
     )
 
 
-def install_problem_handlers(app: FastAPI) -> None:
+def install_problem_handlers(app: FastAPI, errors: ProblemMap | None = None) -> None:
+    """Answer every error with problem+json: ``errors`` maps the function's domain errors."""
+    problems: ProblemMap = {**COMMON_ERRORS, **(errors or {})}
+
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> JSONResponse:
         return problem_response(exc, request.url.path)
 
-    @app.exception_handler(ClientError)
-    async def _client_error(request: Request, exc: ClientError) -> JSONResponse:
-        return problem_response(exc.to_problem(), request.url.path)
+    @app.exception_handler(DomainError)
+    async def _domain(request: Request, exc: DomainError) -> JSONResponse:
+        try:
+            problem = problem_for(exc, problems)
+        except LookupError:
+            return await _unexpected(request, exc)
+        return problem_response(problem, request.url.path)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:

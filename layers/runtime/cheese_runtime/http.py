@@ -31,12 +31,13 @@ from mangum import Mangum
 
 from cheese_runtime import resources
 from cheese_runtime.auth.verify import InvalidToken, Principal, bearer_token, get_verifier
-from cheese_runtime.errors import Problem, Unauthorized, install_problem_handlers
+from cheese_runtime.errors import Problem, ProblemMap, Unauthorized, install_problem_handlers
 from cheese_runtime.observability import logger, metrics, tracer
+from cheese_runtime.settings import Settings, get_settings
 
 
-def create_app(title: str, description: str = "") -> FastAPI:
-    """A FastAPI app with problem+json errors.
+def create_app(title: str, description: str = "", errors: ProblemMap | None = None) -> FastAPI:
+    """A FastAPI app with problem+json errors; ``errors`` maps the function's domain errors.
 
     Routes and dependencies may be ``async def`` even when they block: a
     Lambda invocation serves one request on its own event loop, and running
@@ -46,7 +47,7 @@ def create_app(title: str, description: str = "") -> FastAPI:
     app = FastAPI(
         title=title, description=description, version="1.0.0", docs_url=None, redoc_url=None
     )
-    install_problem_handlers(app)
+    install_problem_handlers(app, errors)
     _publish_bearer_scheme(app)
     return app
 
@@ -67,6 +68,18 @@ def _publish_bearer_scheme(app: FastAPI) -> None:
         return app.openapi_schema  # type: ignore[return-value]
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+async def current_settings() -> Settings:
+    """The shared settings, as a dependency of routes and of their services' dependencies.
+
+    ``async`` like every dependency here: FastAPI hands a sync dependency to a
+    worker thread, a cost on every request (see :func:`create_app`).
+    """
+    return get_settings()
+
+
+CurrentSettings = Annotated[Settings, Depends(current_settings)]
 
 
 async def _principal(

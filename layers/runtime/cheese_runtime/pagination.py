@@ -13,7 +13,7 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
 
-from cheese_runtime.errors import Problem
+from cheese_runtime.errors import InvalidCursor
 
 T = TypeVar("T")
 MAX_CURSOR_LENGTH = 512
@@ -44,6 +44,4 @@ def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
             raise ValueError("not an object")
         return position
     except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
-        raise Problem(
-            400, "invalid-cursor", "Invalid cursor", "The pagination cursor is not valid."
-        ) from exc
+        raise InvalidCursor() from exc

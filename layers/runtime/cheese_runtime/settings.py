@@ -1,19 +1,43 @@
-"""Settings shared by every function, the local stack and the CDK app.
+"""Settings: one way to declare them, for the shared ones and for each function's own.
 
-Every value comes from the environment (prefix ``CHEESE_``) so that the same
-code reads its configuration in Lambda (set by the CDK stack) and locally
-(set by the local stack). Defaults are the local ones.
+Every value comes from the environment so that the same code reads its
+configuration in Lambda (set by the CDK stack) and locally (set by the local
+stack). Defaults are the local ones.
+
+The pattern, chosen over one central class for everything or hand-read
+environment variables:
+
+- What several functions, the local stack or the CDK app read (resource
+  names, tokens, the database) is :class:`Settings` (prefix ``CHEESE_``):
+  the CDK app passes exactly these fields (``infra/settings_env.py``).
+- A function's own knobs are its own class, a :class:`FunctionSettings`
+  subclass with the prefix ``CHEESE_<FUNCTION>_`` in ``functions/<name>/``
+  (``SmileSettings``, ``ImportSettings``): the function documents and
+  validates them next to the code that reads them, and no other function
+  imports them.
+- Each class is read once per process by a getter made with
+  :func:`settings_getter` (an ``lru_cache``); :func:`reload_settings` clears
+  every getter, for tests and the local stack that change the environment.
+- Settings are frozen, so they are hashable by value: a service built from
+  them can be cached per settings value (``lru_cache`` on a function of the
+  settings), and a test that reloads settings gets a new service.
+- Routes receive settings and services as FastAPI dependencies
+  (``Annotated[Settings, Depends(get_settings)]``), which tests may override.
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from cheese_runtime import resources
+
+if TYPE_CHECKING:
+    from functools import _lru_cache_wrapper
 
 
 def default_data_dir() -> Path:
@@ -21,7 +45,7 @@ def default_data_dir() -> Path:
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="CHEESE_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="CHEESE_", extra="ignore", frozen=True)
 
     stage: str = "local"
     region: str = "us-east-1"
@@ -109,6 +133,31 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
-@lru_cache(maxsize=1)
-def get_settings() -> Settings:
-    return Settings()
+class FunctionSettings(BaseSettings):
+    """Base of a function's own settings; a subclass sets ``env_prefix="CHEESE_<FUNCTION>_"``."""
+
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+
+AnySettings = TypeVar("AnySettings", bound=BaseSettings)
+_GETTERS: list[_lru_cache_wrapper[BaseSettings]] = []
+
+
+def settings_getter(cls: type[AnySettings]) -> _lru_cache_wrapper[AnySettings]:
+    """The process-wide instance of ``cls``, read from the environment on first use."""
+
+    @lru_cache(maxsize=1)
+    def get() -> AnySettings:
+        return cls()
+
+    _GETTERS.append(get)
+    return get
+
+
+def reload_settings() -> None:
+    """Read every settings class from the environment again on next use."""
+    for getter in _GETTERS:
+        getter.cache_clear()
+
+
+get_settings = settings_getter(Settings)

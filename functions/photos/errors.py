@@ -1,0 +1,48 @@
+"""What the photos service refuses, in its own words; functions/photos/app.py maps each to HTTP.
+
+The import engine's refusals are ``importing.ImportRefused`` (one class, a slug each);
+missing consent is the runtime's ``cheese_runtime.consent.ConsentRequired``.
+"""
+
+from __future__ import annotations
+
+from cheese_runtime.errors import DomainError, ResourceNotFound
+
+
+class PhotosError(DomainError):
+    """Every refusal of the photos function."""
+
+
+class PhotoNotFound(PhotosError, ResourceNotFound):
+    default_detail = "No such photo."
+
+
+class PersonNotFound(PhotosError, ResourceNotFound):
+    default_detail = "No such person."
+
+
+class FaceNotFound(PhotosError, ResourceNotFound):
+    default_detail = "No such face."
+
+
+class PhotoTooLarge(PhotosError):
+    slug = "photo-too-large"
+    title = "Photo too large"
+
+
+class NothingToMerge(PhotosError):
+    slug = "nothing-to-merge"
+    title = "Nothing to merge"
+    default_detail = "Name at least one other person."
+
+
+class PhotoNotAnalysed(PhotosError):
+    slug = "photo-not-analyzed"
+    title = "Photo not analysed yet"
+    default_detail = "Faces are hidden once the photo is analysed; try again shortly."
+
+
+class MeNotSet(PhotosError):
+    slug = "me-not-set"
+    title = "No person is marked as you"
+    default_detail = "Mark yourself first: PATCH /v1/people/{id} with is_me."
