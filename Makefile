@@ -10,10 +10,12 @@ EXTRAS := ml,convert,local,infra,dev
 
 install: $(INSTALLED)
 
-$(INSTALLED): pyproject.toml
+# The local stack's S3 server (s3rver) is an npm package, pinned by local/package-lock.json.
+$(INSTALLED): pyproject.toml local/package-lock.json
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[$(EXTRAS)]'
+	npm ci --prefix local --no-audit --no-fund --loglevel=error
 	touch $@
 
 models: install
@@ -42,4 +44,4 @@ synth: install
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION=1 $(PY) -m infra.layer_check
 
 clean:
-	rm -rf $(VENV) cdk.out .pytest_cache .hypothesis
+	rm -rf $(VENV) cdk.out .pytest_cache .hypothesis local/node_modules

@@ -1,4 +1,5 @@
-"""Create the AWS resources of ``cheese_runtime.resources`` in moto, as the CDK stack does in AWS."""
+"""Create the AWS resources of ``cheese_runtime.resources`` locally, as the CDK stack does in AWS,
+and the local stack's demo data (never created in AWS)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 from cheese_runtime import aws, resources
 from cheese_runtime.auth.keys import KeySet
 from cheese_runtime.settings import Settings
+
 from functions.auth.rotation import publish_key_set
 
 
@@ -121,9 +123,13 @@ def create_secrets(settings: Settings) -> None:
     publish_key_set(key_set, settings)
 
 
-def create_bucket_notifications(settings: Settings) -> dict[str, tuple[str, str]]:
-    """One queue per ``resources.BUCKET_NOTIFICATIONS`` entry and the buckets' notification
-    configurations (prefix → queue); returns consumer → (queue url, arn)."""
+def create_bucket_notifications(
+    settings: Settings, configure_bucket: bool = True
+) -> dict[str, tuple[str, str]]:
+    """One queue per ``resources.BUCKET_NOTIFICATIONS`` entry and (``configure_bucket``) the
+    buckets' notification configurations (prefix → queue); returns consumer → (queue url, arn).
+
+    The persistent stack's S3 front sends the notifications itself (``s3_front.py``)."""
     queues: dict[str, tuple[str, str]] = {}
     per_bucket: dict[str, list[dict]] = {}
     for notification in resources.BUCKET_NOTIFICATIONS:
@@ -140,6 +146,8 @@ def create_bucket_notifications(settings: Settings) -> dict[str, tuple[str, str]
                 },
             }
         )
+    if not configure_bucket:
+        return queues
     s3 = aws.client("s3")
     for bucket, configurations in per_bucket.items():
         s3.put_bucket_notification_configuration(
@@ -148,10 +156,42 @@ def create_bucket_notifications(settings: Settings) -> dict[str, tuple[str, str]
     return queues
 
 
-def bootstrap(settings: Settings) -> dict[str, tuple[str, str]]:
+def create_bucket(name: str) -> None:
+    s3 = aws.client("s3")
+    try:
+        s3.head_bucket(Bucket=name)
+    except s3.exceptions.ClientError:
+        s3.create_bucket(Bucket=name)
+
+
+# A fresh local stack lets a user choose a charity at once; AWS deployments start with none
+# (an admin adds them with POST /v1/admin/charities).
+DEMO_CHARITIES = (
+    ("Open Meadows", "Demo charity of the local stack: keeps wildflower meadows open to everyone."),
+    ("Reading Corners", "Demo charity of the local stack: books and reading rooms for children."),
+    ("Clean Rivers", "Demo charity of the local stack: river clean-ups with volunteers."),
+)
+
+
+def seed_demo_charities() -> int:
+    """Add the demo charities that are missing (by name); returns how many were added."""
+    from cheese_runtime.db.models import Charity
+    from cheese_runtime.db.session import session_scope
+    from sqlalchemy import select
+
+    with session_scope() as session:
+        existing = set(session.scalars(select(Charity.name)))
+        missing = [(n, d) for n, d in DEMO_CHARITIES if n not in existing]
+        session.add_all(Charity(name=n, description=d) for n, d in missing)
+    return len(missing)
+
+
+def bootstrap(settings: Settings, s3_notifications: bool = True) -> dict[str, tuple[str, str]]:
+    """Every resource; ``s3_notifications=False`` leaves the bucket's notification configuration
+    out (the persistent stack's S3 front notifies instead)."""
     create_tables()
     create_secrets(settings)
-    aws.client("s3").create_bucket(Bucket=settings.photos_bucket)
+    create_bucket(settings.photos_bucket)
     queues = create_event_routing(settings)
-    queues.update(create_bucket_notifications(settings))
+    queues.update(create_bucket_notifications(settings, configure_bucket=s3_notifications))
     return queues

@@ -11,25 +11,35 @@ from pathlib import Path
 def _run(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from cheese_local.datadir import PRIVATE_UMASK
     from cheese_local.stack import LocalStack
 
+    # Everything the stack and its children write in the data directory is owner-only.
+    os.umask(PRIVATE_UMASK)
     stack = LocalStack(
         data_dir=Path(args.data_dir).resolve(),
         host=args.host,
         port=args.port,
         database_url=os.environ.get("DATABASE_URL"),
+        persistent=True,
+        s3_port=args.s3_port,
     )
     settings = stack.start()
     base = f"http://{args.host}:{args.port}"
+    restored = stack.restored
     print(
         "Cheese local stack\n"
         f"  API        {base}/v1/...\n"
         f"  OpenAPI    {base}/docs  ({base}/openapi.json)\n"
         f"  WebSocket  ws://{args.host}:{args.port}/ws\n"
         f"  Health     {base}/healthz\n"
-        f"  AWS (moto) {os.environ['AWS_ENDPOINT_URL']}\n"
+        f"  S3         {stack.s3_endpoint}  (s3rver, objects in {settings.data_dir / 's3'})\n"
+        f"  AWS (moto) {os.environ['AWS_ENDPOINT_URL']}  (SQS and DynamoDB journaled)\n"
         f"  Database   {settings.sqlalchemy_url.split('@')[-1]}\n"
-        f"  Data dir   {settings.data_dir}\n",
+        f"  Data dir   {settings.data_dir}\n"
+        f"  Restored   {restored.get('messages', 0)} queued messages, "
+        f"{restored.get('items', 0)} DynamoDB items, "
+        f"{restored.get('notifications', 0)} interrupted upload notifications\n",
         flush=True,
     )
     try:
@@ -56,6 +66,26 @@ def _migrate(args: argparse.Namespace) -> int:
 
     migrate.upgrade(get_settings().sqlalchemy_url)
     print("database at head")
+    return 0
+
+
+def _admin_grant(args: argparse.Namespace) -> int:
+    from cheese_runtime.settings import get_settings
+
+    from functions.auth.roles import UnknownUser, grant_role
+
+    os.environ["CHEESE_DATA_DIR"] = str(Path(args.data_dir).resolve())
+    get_settings.cache_clear()
+    settings = get_settings()
+    if not settings.database_url and not (settings.data_dir / "cheese.db").exists():
+        print(f"no local database in {settings.data_dir}: start `cheese run` once", file=sys.stderr)
+        return 1
+    try:
+        user = grant_role(args.email, "admin")
+    except UnknownUser:
+        print(f"no account with the email {args.email!r}", file=sys.stderr)
+        return 1
+    print(f"{user.email} is an admin (from their next login or token refresh)")
     return 0
 
 
@@ -104,7 +134,23 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--host", default=os.environ.get("CHEESE_HOST", "127.0.0.1"))
     run.add_argument("--port", type=int, default=int(os.environ.get("CHEESE_PORT", "8000")))
     run.add_argument("--data-dir", default=os.environ.get("CHEESE_DATA_DIR", ".cheese"))
+    run.add_argument(
+        "--s3-port",
+        type=int,
+        default=int(os.environ.get("CHEESE_S3_PORT", "0")),
+        help="port of the S3 endpoint (default: the one this data directory used last)",
+    )
     run.set_defaults(func=_run)
+
+    admin = commands.add_parser("admin", help="accounts' roles")
+    admin_commands = admin.add_subparsers(dest="admin_command", required=True)
+    grant = admin_commands.add_parser(
+        "grant",
+        help="make an account an admin (the database of DATABASE_URL, else the local data dir's)",
+    )
+    grant.add_argument("email")
+    grant.add_argument("--data-dir", default=os.environ.get("CHEESE_DATA_DIR", ".cheese"))
+    grant.set_defaults(func=_admin_grant)
 
     migrate = commands.add_parser("migrate", help="upgrade the database to the latest schema")
     migrate.set_defaults(func=_migrate)

@@ -4,23 +4,31 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import uvicorn
+from cheese_runtime import aws, resources
+from cheese_runtime.db import migrate
+from cheese_runtime.db.session import reset_engine
+from cheese_runtime.settings import Settings, get_settings
+from moto.core import DEFAULT_ACCOUNT_ID
 from moto.server import ThreadedMotoServer
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 
-from cheese_local.bootstrap import bootstrap
+from cheese_local.bootstrap import bootstrap, seed_demo_charities
+from cheese_local.datadir import create_sqlite_file, remembered_port, secure_data_dir
+from cheese_local.emulators import S3Server
 from cheese_local.gateway import HttpGateway, docs_html, merged_openapi
+from cheese_local.journal import MotoJournal
+from cheese_local.s3_front import NotificationTarget, PendingWrites, S3Front
 from cheese_local.websocket import WebSocketGateway
 from cheese_local.workers import ScheduledRunner, SqsPoller
-from cheese_runtime import aws, resources
-from cheese_runtime.db import migrate
-from cheese_runtime.db.session import reset_engine
-from cheese_runtime.settings import Settings, get_settings
 
 LOCAL_ENVIRONMENT = {
     "AWS_ACCESS_KEY_ID": "local",
@@ -32,6 +40,10 @@ LOCAL_ENVIRONMENT = {
 }
 
 
+# One lock for every DynamoDB item operation of this process's moto (the journal writes under it).
+DYNAMODB_LOCK = threading.RLock()
+
+
 def make_dynamodb_atomic() -> None:
     """Serialize moto's DynamoDB item operations, as DynamoDB makes each conditional write atomic.
 
@@ -40,7 +52,6 @@ def make_dynamodb_atomic() -> None:
     last seat of a pool) could both succeed locally, which DynamoDB never allows.
     """
     import functools
-    import threading
 
     from moto.dynamodb.models import DynamoDBBackend
 
@@ -49,7 +60,7 @@ def make_dynamodb_atomic() -> None:
     _item_level_transaction_rollback(
         DynamoDBBackend
     )  # inside the lock below: snapshots are current
-    lock = threading.RLock()
+    lock = DYNAMODB_LOCK
     for name in (
         "put_item",
         "get_item",
@@ -62,7 +73,7 @@ def make_dynamodb_atomic() -> None:
         original = getattr(DynamoDBBackend, name)
 
         @functools.wraps(original)
-        def locked(self, *args, __original=original, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        def locked(self, *args, __original=original, **kwargs):
             with lock:
                 return __original(self, *args, **kwargs)
 
@@ -82,17 +93,17 @@ def _item_level_transaction_rollback(backend_class: type) -> None:
     class _NoTableCopy:
         """moto's module-level ``copy``: deep copies of whole tables become no-ops."""
 
-        def __getattr__(self, name: str):  # noqa: ANN204
+        def __getattr__(self, name: str):
             return getattr(copy, name)
 
         @staticmethod
-        def deepcopy(value, memo=None):  # noqa: ANN001, ANN205
+        def deepcopy(value, memo=None):
             return value if isinstance(value, Table) else copy.deepcopy(value, memo)
 
     dynamodb_models.copy = _NoTableCopy()
     transact = backend_class.transact_write_items
 
-    def transact_write_items(self, transact_items, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+    def transact_write_items(self, transact_items, *args, **kwargs):
         saved = []
         for entry in transact_items:
             _, op = next(iter(entry.items()))
@@ -131,24 +142,48 @@ def _item_level_transaction_rollback(backend_class: type) -> None:
 
 @dataclass
 class LocalStack:
+    """The backend on one machine.
+
+    ``persistent`` (what ``cheese run`` uses) keeps everything in the data
+    directory: S3 objects in s3rver behind the S3 front, SQS and DynamoDB in moto
+    with their journal (``journal.py``). Without it (the test suite) moto holds
+    everything in memory, as fast as it gets.
+    """
+
     data_dir: Path
     host: str = "127.0.0.1"
     port: int = 8000
     database_url: str | None = None
+    persistent: bool = False
+    # The S3 endpoint's port in persistent mode; 0: the one this data directory used last.
+    s3_port: int = 0
     pollers: list[SqsPoller] = field(default_factory=list)
     moto: ThreadedMotoServer | None = None
+    s3_server: S3Server | None = None
+    s3_front: S3Front | None = None
+    journal: MotoJournal | None = None
+    restored: dict[str, int] = field(default_factory=dict)
+    _s3_front_server: uvicorn.Server | None = None
+    _pending_writes: PendingWrites | None = None
 
     def start(self) -> Settings:
-        """Start moto, point boto3 at it, migrate the database, create resources, start workers."""
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        """Start moto (and in persistent mode s3rver and the S3 front), point boto3 at them,
+        migrate the database, create resources, restore what was queued, start workers."""
+        secure_data_dir(self.data_dir)
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        for key, value in LOCAL_ENVIRONMENT.items():
+            os.environ.setdefault(key, value)
         make_dynamodb_atomic()
+        if self.persistent:
+            self.journal = MotoJournal(self.data_dir / "moto-journal.sqlite3")
+            self.journal.activate()
         self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         self.moto.start()
         moto_host, moto_port = self.moto.get_host_and_port()
-        for key, value in LOCAL_ENVIRONMENT.items():
-            os.environ.setdefault(key, value)
         os.environ["AWS_ENDPOINT_URL"] = f"http://{moto_host}:{moto_port}"
+        os.environ.pop("AWS_ENDPOINT_URL_S3", None)
+        if self.persistent:
+            self._start_s3()
         os.environ["CHEESE_DATA_DIR"] = str(self.data_dir)
         os.environ["CHEESE_STAGE"] = "local"
         # The @connections endpoint of the local WebSocket API (served by app() below).
@@ -159,8 +194,23 @@ class LocalStack:
         aws.reset_clients()
         reset_engine()
         settings = get_settings()
+        create_sqlite_file(settings.sqlalchemy_url)
         migrate.upgrade(settings.sqlalchemy_url)
-        queues = bootstrap(settings)
+        queues = bootstrap(settings, s3_notifications=not self.persistent)
+        if self.persistent:
+            assert self.journal is not None and self.s3_front is not None
+            self.restored = self.journal.restore(DEFAULT_ACCOUNT_ID, settings.region)
+            self.s3_front.targets = [
+                NotificationTarget(
+                    n.consumer,
+                    getattr(settings, n.bucket_setting),
+                    n.prefix,
+                    queues[n.consumer][0],
+                )
+                for n in resources.BUCKET_NOTIFICATIONS
+            ]
+            self.restored["notifications"] = self.s3_front.redrive_pending()
+            seed_demo_charities()
         for sub in resources.EVENT_SUBSCRIPTIONS:
             url, arn = queues[sub.consumer]
             poller = SqsPoller(sub.consumer, url, arn, sub.module)
@@ -179,6 +229,31 @@ class LocalStack:
             self.pollers.append(runner)
         return settings
 
+    @property
+    def s3_endpoint(self) -> str | None:
+        return os.environ.get("AWS_ENDPOINT_URL_S3") if self.persistent else None
+
+    def _start_s3(self) -> None:
+        """s3rver storing files under the data directory, the S3 front before it on ``s3_port``."""
+        self.s3_server = S3Server(self.data_dir / "s3", log_path=self.data_dir / "s3rver.log")
+        self.s3_server.start()
+        self._pending_writes = PendingWrites(self.data_dir / "s3-pending-writes.sqlite3")
+        self.s3_front = S3Front(self.s3_server.endpoint, pending=self._pending_writes)
+        port = self.s3_port or remembered_port(self.data_dir / "s3-port")
+        self._s3_front_server = uvicorn.Server(
+            uvicorn.Config(
+                self.s3_front, host=self.host, port=port, log_level="warning", lifespan="off"
+            )
+        )
+        thread = threading.Thread(target=self._s3_front_server.run, name="s3-front", daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 20
+        while not self._s3_front_server.started:
+            if time.monotonic() > deadline or not thread.is_alive():
+                raise RuntimeError(f"the S3 endpoint could not listen on {self.host}:{port}")
+            time.sleep(0.02)
+        os.environ["AWS_ENDPOINT_URL_S3"] = f"http://{self.host}:{port}"
+
     def stop(self) -> None:
         for poller in self.pollers:
             poller.stop()
@@ -186,9 +261,21 @@ class LocalStack:
             poller.join(timeout=5)
         self.pollers.clear()
         reset_engine()
+        if self._s3_front_server is not None:
+            self._s3_front_server.should_exit = True
+            self._s3_front_server = None
+        if self.s3_server is not None:
+            self.s3_server.stop()
+            self.s3_server = None
         if self.moto is not None:
             self.moto.stop()
             self.moto = None
+        if self._pending_writes is not None:
+            self._pending_writes.close()
+            self._pending_writes = None
+        if self.journal is not None:
+            self.journal.close()
+            self.journal = None
 
     def app(self) -> Starlette:
         gateway = HttpGateway()

@@ -15,6 +15,9 @@ Per connection, as API Gateway does it:
 - ``POST/GET/DELETE /@connections/{id}``: the management API that boto3's
   ``apigatewaymanagementapi`` client calls (its ``endpoint_url`` being the
   local stack's base URL); unknown or closed connections answer 410 Gone.
+  As in AWS (IAM authorization, ``execute-api:ManageConnections``), only
+  SigV4-signed requests are served, here signed with the local stack's
+  credentials; unsigned or wrongly signed ones answer 403.
 
 Not emulated: the 10-minute idle timeout and the 2-hour connection limit.
 """
@@ -32,13 +35,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 import anyio
+from cheese_runtime import resources
+from cheese_runtime.observability import logger
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from cheese_local.gateway import invoke
-from cheese_runtime import resources
-from cheese_runtime.observability import logger
+from cheese_local.sigv4 import SignatureRefused, local_credentials, verify_header_signature
 
 MAX_MESSAGE_BYTES = 128 * 1024
 ACCOUNT = "000000000000"
@@ -319,11 +323,33 @@ class WebSocketGateway:
 
     # --- @connections -------------------------------------------------------------------------
     async def management(self, request: Request) -> Response:
+        body = await request.body()
+        raw_path = request.scope.get("raw_path", request.url.path.encode()).decode()
+        query = request.scope.get("query_string", b"").decode()
+        url = f"{request.url.scheme}://{request.headers.get('host', '')}{raw_path}"
+        try:
+            verify_header_signature(
+                request.method,
+                url + (f"?{query}" if query else ""),
+                dict(request.headers),
+                body,
+                service="execute-api",
+                credentials=local_credentials(),
+            )
+        except SignatureRefused as refused:
+            logger.warning(
+                "unsigned or wrongly signed @connections request", extra={"code": refused.code}
+            )
+            return JSONResponse(
+                {"message": refused.message},
+                status_code=403,
+                headers={"x-amzn-ErrorType": refused.code},
+            )
         connection = self.connections.get(request.path_params["connection_id"])
         if connection is None or not connection.open:
             return _gone()
         if request.method == "POST":
-            data = await request.body()
+            data = body
             if len(data) > MAX_MESSAGE_BYTES:
                 return JSONResponse(
                     {"message": "Payload too large"},
