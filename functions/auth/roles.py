@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cheese_runtime.db.session import session_scope
-
 from functions.auth.dal import UserRepository
 from functions.auth.service import normalise_email
 

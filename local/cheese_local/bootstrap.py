@@ -3,6 +3,7 @@ and the local stack's demo data (never created in AWS)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from pathlib import Path
@@ -10,7 +11,6 @@ from pathlib import Path
 from cheese_runtime import aws, resources
 from cheese_runtime.auth.keys import KeySet
 from cheese_runtime.settings import Settings
-
 from functions.auth.rotation import publish_key_set
 
 
@@ -116,10 +116,8 @@ def local_key_set(data_dir: Path) -> KeySet:
 def create_secrets(settings: Settings) -> None:
     key_set = local_key_set(settings.data_dir)
     secrets = aws.client("secretsmanager")
-    try:
+    with contextlib.suppress(secrets.exceptions.ResourceExistsException):
         secrets.create_secret(Name=settings.signing_keys_secret, SecretString=key_set.to_json())
-    except secrets.exceptions.ResourceExistsException:
-        pass
     publish_key_set(key_set, settings)
 
 
@@ -175,9 +173,10 @@ DEMO_CHARITIES = (
 
 def seed_demo_charities() -> int:
     """Add the demo charities that are missing (by name); returns how many were added."""
+    from sqlalchemy import select
+
     from cheese_runtime.db.models import Charity
     from cheese_runtime.db.session import session_scope
-    from sqlalchemy import select
 
     with session_scope() as session:
         existing = set(session.scalars(select(Charity.name)))

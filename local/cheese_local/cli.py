@@ -71,7 +71,6 @@ def _migrate(args: argparse.Namespace) -> int:
 
 def _admin_grant(args: argparse.Namespace) -> int:
     from cheese_runtime.settings import get_settings
-
     from functions.auth.roles import UnknownUser, grant_role
 
     os.environ["CHEESE_DATA_DIR"] = str(Path(args.data_dir).resolve())

@@ -41,14 +41,14 @@ from xml.sax.saxutils import escape
 
 import anyio
 import httpx
-from cheese_runtime.observability import logger
 from starlette.requests import Request
 from starlette.responses import Response
 
 from cheese_local.sigv4 import local_credentials, post_policy_signature
+from cheese_runtime.observability import logger
 
-# Headers that belong to one hop, not to the request.
-HOP_HEADERS = {"connection", "keep-alive", "transfer-encoding", "expect", "content-length", "te"}
+# Headers that belong to one hop, not to the message.
+HOP_HEADERS = {"connection", "keep-alive", "transfer-encoding", "expect", "te"}
 # Form fields S3 does not require a policy condition for.
 UNCONDITIONED_FIELDS = {"policy", "x-amz-signature", "file", "awsaccesskeyid", "signature"}
 
@@ -308,21 +308,29 @@ class S3Front:
         write_id = None
         if event_name and targets and self.pending is not None:
             write_id = self.pending.add(bucket, key, event_name, source_ip)
-        upstream = await self._forward(request, path, body)
-        if event_name and targets and 200 <= upstream.status_code < 300:
+        status, upstream_headers, content = await self._forward(request, path, body)
+        if event_name and targets and 200 <= status < 300:
             await self._notify(targets, key, event_name, source_ip)
         if write_id is not None:
             self.pending.done(write_id)
-        headers = {k: v for k, v in upstream.headers.items() if k.lower() not in HOP_HEADERS}
-        headers.pop("content-encoding", None)
-        return Response(upstream.content, status_code=upstream.status_code, headers=headers)
+        # The upstream's bytes and headers as they are: Content-Length of a HEAD, Content-Encoding.
+        headers = {k: v for k, v in upstream_headers.items() if k.lower() not in HOP_HEADERS}
+        return Response(content, status_code=status, headers=headers)
 
-    async def _forward(self, request: Request, path: str, body: bytes) -> httpx.Response:
+    async def _forward(
+        self, request: Request, path: str, body: bytes
+    ) -> tuple[int, httpx.Headers, bytes]:
         if self._client is None:
             self._client = httpx.AsyncClient(timeout=60)
         url = self.upstream + path + (f"?{request.url.query}" if request.url.query else "")
-        headers = [(k, v) for k, v in request.headers.items() if k.lower() not in HOP_HEADERS]
-        return await self._client.request(request.method, url, headers=headers, content=body)
+        headers = [
+            (k, v)
+            for k, v in request.headers.items()
+            if k.lower() not in HOP_HEADERS and k.lower() != "content-length"
+        ]
+        async with self._client.stream(request.method, url, headers=headers, content=body) as got:
+            content = b"".join([chunk async for chunk in got.aiter_raw()])
+            return got.status_code, got.headers, content
 
     async def _notify(
         self, targets: list[NotificationTarget], key: str, event_name: str, source_ip: str

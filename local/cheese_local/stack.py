@@ -10,10 +10,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import uvicorn
-from cheese_runtime import aws, resources
-from cheese_runtime.db import migrate
-from cheese_runtime.db.session import reset_engine
-from cheese_runtime.settings import Settings, get_settings
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.server import ThreadedMotoServer
 from starlette.applications import Starlette
@@ -29,6 +25,10 @@ from cheese_local.journal import MotoJournal
 from cheese_local.s3_front import NotificationTarget, PendingWrites, S3Front
 from cheese_local.websocket import WebSocketGateway
 from cheese_local.workers import ScheduledRunner, SqsPoller
+from cheese_runtime import aws, resources
+from cheese_runtime.db import migrate
+from cheese_runtime.db.session import reset_engine
+from cheese_runtime.settings import Settings, get_settings
 
 LOCAL_ENVIRONMENT = {
     "AWS_ACCESS_KEY_ID": "local",

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from cheese_local.cli import main
 
+from cheese_local.cli import main
 from tests.conftest import call_api
 
 

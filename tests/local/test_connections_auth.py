@@ -14,7 +14,6 @@ from websockets.sync.client import connect
 
 def connection_id_of(user_id: str) -> str:
     from cheese_runtime.settings import get_settings
-
     from functions.pool import dal
 
     dynamodb = boto3.client("dynamodb")

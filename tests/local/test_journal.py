@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from pathlib import Path
 from typing import Any
 
 import boto3
+
 from cheese_local.journal import MotoJournal
 
 # A second moto account in this process plays the freshly started stack after the crash.
@@ -84,7 +86,7 @@ def test_acknowledged_messages_and_items_come_back_in_a_fresh_moto(
             ]
         )
         # A cancelled transaction leaves nothing behind, in moto or in the journal.
-        try:
+        with contextlib.suppress(dynamodb.exceptions.TransactionCanceledException):
             dynamodb.transact_write_items(
                 TransactItems=[
                     {"Put": {"TableName": table, "Item": {**key("t", "3"), "v": {"S": "z"}}}},
@@ -97,8 +99,6 @@ def test_acknowledged_messages_and_items_come_back_in_a_fresh_moto(
                     },
                 ]
             )
-        except dynamodb.exceptions.TransactionCanceledException:
-            pass
         dynamodb.batch_write_item(
             RequestItems={table: [{"PutRequest": {"Item": {**key("b"), "v": {"S": "batch"}}}}]}
         )

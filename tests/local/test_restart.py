@@ -35,8 +35,18 @@ def stack_environment() -> dict[str, str]:
 def cheese_run(data_dir: Path, port: int, s3_port: int) -> Iterator[subprocess.Popen]:
     log = (data_dir.parent / "stack.log").open("a")
     process = subprocess.Popen(
-        [sys.executable, "-m", "cheese_local.cli", "run", "--port", str(port)]
-        + ["--s3-port", str(s3_port), "--data-dir", str(data_dir)],
+        [
+            sys.executable,
+            "-m",
+            "cheese_local.cli",
+            "run",
+            "--port",
+            str(port),
+            "--s3-port",
+            str(s3_port),
+            "--data-dir",
+            str(data_dir),
+        ],
         env=stack_environment(),
         stdout=log,
         stderr=log,

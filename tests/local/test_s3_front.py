@@ -15,6 +15,7 @@ from xml.etree import ElementTree
 import boto3
 import httpx
 import pytest
+
 from cheese_local.s3_front import NotificationTarget, PendingWrites, S3Front
 
 JPEG = b"\xff\xd8\xff\xe0" + b"photo bytes " * 100
@@ -49,10 +50,12 @@ def front(backend: Any) -> Iterator[httpx.Client]:
 
 
 def presigned(key: str, size: int, content_type: str = "image/jpeg") -> dict[str, Any]:
-    """The app's own presigned POST (photos' storage.presigned_upload)."""
+    """The app's own presigned POST for a photo of ``size`` bytes (photos' upload spec)."""
+    from cheese_runtime.storage import presigned_upload
     from functions.photos import storage
 
-    return storage.presigned_upload(key, content_type, size)
+    upload = presigned_upload(storage.bucket(), storage.upload_spec(key, content_type, size))
+    return {"url": upload.url, "fields": upload.fields}
 
 
 def post(
