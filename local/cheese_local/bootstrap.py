@@ -175,8 +175,8 @@ def seed_demo_charities() -> int:
     """Add the demo charities that are missing (by name); returns how many were added."""
     from sqlalchemy import select
 
-    from cheese_runtime.db.models import Charity
     from cheese_runtime.db.session import session_scope
+    from functions.smile_rank.models import Charity
 
     with session_scope() as session:
         existing = set(session.scalars(select(Charity.name)))
