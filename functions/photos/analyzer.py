@@ -22,6 +22,8 @@ import cv2
 import numpy as np
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from sqlalchemy.exc import IntegrityError
+
 from cheese_ml.analysis import analyze
 from cheese_ml.images import ImageError, decode_image, encode_jpeg, thumbnail
 from cheese_ml.render import crop_face
@@ -29,11 +31,9 @@ from cheese_runtime import aws, consent, events, resources
 from cheese_runtime import storage as files
 from cheese_runtime.consent import Consents
 from cheese_runtime.consumers import sqs_batch_handler
-from functions.photos.models import Face, Photo
 from cheese_runtime.db.session import session_scope
 from cheese_runtime.db.types import new_id, utcnow
 from cheese_runtime.observability import logger, metrics, tracer
-
 from functions.photos import storage
 from functions.photos.cuts import cut_of_faces
 from functions.photos.dal import (
@@ -44,6 +44,7 @@ from functions.photos.dal import (
 )
 from functions.photos.face_index import PixelBox, external_index
 from functions.photos.grouping import group_new_faces
+from functions.photos.models import Face, Photo
 
 THUMBNAIL_SIDE = 512
 FACE_CROP_SIDE = 160
@@ -52,18 +53,24 @@ MAX_RECEIVES = next(
 )
 
 
-# What a photo's status says when its original is not what was declared: a file that is not the
-# declared image fails like any undecodable one.
-ARRIVAL_FAILURES = {
-    "too-small": "image-empty",
-    "too-large": "too-large",
-    "declared-type": "image-unsupported_format",
-    "sniffed-type": "image-unsupported_format",
-}
+def arrival_failure(rejected: files.UploadRejected, spec: files.UploadSpec) -> str:
+    """The ``failure_reason`` of an original that is not what its upload request declared."""
+    if rejected.reason in ("too-small", "too-large"):
+        # Every upload and import declares its exact size; without one only the limit applies.
+        if spec.exact_size is not None:
+            return "upload-size-mismatch"
+        return "too-large" if rejected.reason == "too-large" else "image-empty"
+    if rejected.reason == "sniffed-type" and rejected.sniffed is None:
+        return "image-unsupported_format"  # not an image of any type we know
+    return "upload-type-mismatch"  # stored under another type, or bytes of another image type
 
 
 class PhotoFailed(Exception):
     """The photo cannot be analysed; its status says why."""
+
+
+class PhotoIsDuplicate(Exception):
+    """The photo's bytes are those of another photo of its owner; it now says so."""
 
 
 def difference_hash(rgb: np.ndarray) -> str:
@@ -76,8 +83,8 @@ def difference_hash(rgb: np.ndarray) -> str:
 def _mark_failed(photo_id: str, reason: str) -> None:
     with session_scope() as session:
         photo = session.get(Photo, photo_id)
-        if photo is not None and photo.status != "analyzed":
-            photo.status, photo.failure_reason = "failed", reason
+        if photo is not None and photo.status not in ("analyzed", "duplicate"):
+            photo.move_to("failed", reason)
     metrics.add_metric(name="PhotosFailed", unit=MetricUnit.Count, value=1)
     logger.warning("photo failed", extra={"photo_id": photo_id, "reason": reason})
 
@@ -109,6 +116,37 @@ def _publish_analyzed(photo_id: str) -> None:
     events.publish(resources.PHOTO_ANALYZED, event)
 
 
+def _claim_content(user_id: str, photo_id: str, sha256: str) -> None:
+    """Record the photo's hash, or make it a duplicate of the user's photo that has it already.
+
+    The hash is claimed before the analysis, so of two photos with the same bytes only one
+    is ever analysed: UNIQUE (user_id, sha256) decides a race, and the loser's row says
+    ``duplicate`` with ``duplicate_of``; its original (the same bytes) is removed.
+    """
+    for _ in range(2):  # a second look after losing a race to a concurrent claim
+        try:
+            with session_scope() as session:
+                photos = PhotoRepository(session)
+                existing = photos.by_sha256(user_id, sha256)
+                photo = photos.get_for_update(photo_id)
+                if photo is None or photo.sha256 == sha256:
+                    return
+                if existing is None:
+                    photo.sha256 = sha256
+                    return
+                photo.duplicate_of = existing.id
+                photo.move_to("duplicate")
+            break
+        except IntegrityError:
+            continue
+    else:
+        raise RuntimeError(f"photo {photo_id}: no claim and no duplicate found for its hash")
+    storage.delete_keys([storage.original_key(user_id, photo_id)])
+    metrics.add_metric(name="PhotosDuplicate", unit=MetricUnit.Count, value=1)
+    logger.info("photo is a duplicate", extra={"photo_id": photo_id, "of": existing.id})
+    raise PhotoIsDuplicate(photo_id)
+
+
 @tracer.capture_method(capture_response=False)
 def analyse_photo(user_id: str, photo_id: str) -> None:
     with session_scope() as session:
@@ -118,17 +156,23 @@ def analyse_photo(user_id: str, photo_id: str) -> None:
             storage.delete_keys([storage.original_key(user_id, photo_id)])
             logger.info("object without photo removed", extra={"photo_id": photo_id})
             return
+        if photo.status == "duplicate":
+            return
         if photo.status == "analyzed":
             already_done = True
         elif photo.status == "failed":
             raise PhotoFailed(photo.failure_reason or "failed")
         else:
             already_done = False
-            photo.status = "processing"
+            photo.move_to("processing")
         decisions = Consents(session).decisions(user_id)
         with_embeddings = decisions[consent.FACE_GROUPING.name].granted
         with_expressions = decisions[consent.EXPRESSION_ANALYSIS.name].granted
-        spec = storage.upload_spec(storage.original_key(user_id, photo_id), photo.content_type)
+        # Checked against what the upload request declared (its exact size and type).
+        spec = storage.upload_spec(
+            storage.original_key(user_id, photo_id), photo.content_type, photo.size_bytes
+        )
+        declared_sha256 = photo.sha256
     if already_done:
         _publish_analyzed(photo_id)
         return
@@ -138,10 +182,19 @@ def analyse_photo(user_id: str, photo_id: str) -> None:
     except files.UploadRejected as rejected:
         if rejected.reason == "missing":
             raise  # transient until the last delivery (the object may still be on its way)
-        reason = ARRIVAL_FAILURES[rejected.reason]
+        reason = arrival_failure(rejected, spec)
         _mark_failed(photo_id, reason)
         raise PhotoFailed(reason) from rejected
     data = aws.client("s3").get_object(Bucket=storage.bucket(), Key=spec.key)["Body"].read()
+    sha256 = hashlib.sha256(data).hexdigest()
+    if declared_sha256 is not None and declared_sha256 != sha256:
+        _mark_failed(photo_id, "upload-hash-mismatch")
+        raise PhotoFailed("upload-hash-mismatch")
+    if declared_sha256 is None:
+        try:
+            _claim_content(user_id, photo_id, sha256)
+        except PhotoIsDuplicate:
+            return
     try:
         rgb = decode_image(data)
     except ImageError as exc:
@@ -154,7 +207,7 @@ def analyse_photo(user_id: str, photo_id: str) -> None:
     derived = {
         storage.thumbnail_key(user_id, photo_id): encode_jpeg(thumbnail(rgb, THUMBNAIL_SIDE), 80)
     }
-    for face_id, face in zip(face_ids, faces):
+    for face_id, face in zip(face_ids, faces, strict=True):
         derived[storage.face_crop_key(user_id, photo_id, face_id)] = encode_jpeg(
             crop_face(rgb, face.box, size=FACE_CROP_SIDE), 85
         )
@@ -169,7 +222,7 @@ def analyse_photo(user_id: str, photo_id: str) -> None:
         face_rows.delete_for_photo(photo_id)
         stored: list[Face] = []
         cuts = cut_of_faces(rgb, [(f.box.x + f.box.w / 2, f.box.y + f.box.h / 2) for f in faces])
-        for face_id, face, cut in zip(face_ids, faces, cuts):
+        for face_id, face, cut in zip(face_ids, faces, cuts, strict=True):
             row = Face(
                 id=face_id,
                 photo_id=photo_id,
@@ -210,11 +263,11 @@ def analyse_photo(user_id: str, photo_id: str) -> None:
             )
             for row in stored:
                 row.index_face_id = matched.get(row.id)
-        photo.sha256 = photo.sha256 or hashlib.sha256(data).hexdigest()
         photo.width, photo.height = width, height
         photo.size_bytes = len(data)
         photo.perceptual_hash = difference_hash(rgb)
-        photo.status, photo.failure_reason, photo.analyzed_at = "analyzed", None, utcnow()
+        photo.move_to("analyzed")
+        photo.analyzed_at = photo.status_changed_at
         if with_embeddings:
             group_new_faces(session, user_id, stored)
     metrics.add_metric(name="PhotosAnalyzed", unit=MetricUnit.Count, value=1)

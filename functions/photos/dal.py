@@ -69,7 +69,8 @@ class PhotoRepository:
         taken_from: datetime | None,
         taken_to: datetime | None,
     ) -> list[Photo]:
-        query: Select = select(Photo).where(Photo.user_id == user_id)
+        # A duplicate is shown as the photo it duplicates.
+        query: Select = select(Photo).where(Photo.user_id == user_id, Photo.status != "duplicate")
         if source:
             query = query.where(Photo.source == source)
         if taken_from:
@@ -100,6 +101,13 @@ class PhotoRepository:
 
     def delete(self, photo_id: str) -> None:
         self._session.execute(delete(Photo).where(Photo.id == photo_id))
+
+    def delete_duplicates_of(self, photo_id: str) -> list[str]:
+        """Delete the photos found to duplicate this one; returns their ids."""
+        ids = list(self._session.scalars(select(Photo.id).where(Photo.duplicate_of == photo_id)))
+        if ids:
+            self._session.execute(delete(Photo).where(Photo.id.in_(ids)))
+        return ids
 
     def ids_for_user(self, user_id: str) -> list[str]:
         return list(self._session.scalars(select(Photo.id).where(Photo.user_id == user_id)))

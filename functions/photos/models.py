@@ -1,5 +1,6 @@
-"""Photos' tables: photos, their faces and the people faces are grouped into
-(revision 0003_photos). Consent is the runtime's (cheese_runtime/db/consent.py).
+"""Photos' tables: photos, their faces, the people faces are grouped into
+(revision 0003_photos) and the anonymised views asked for (0005_photo_recovery).
+Consent is the runtime's (cheese_runtime/db/consent.py).
 """
 
 from __future__ import annotations
@@ -45,11 +46,13 @@ class Photo(Base):
     __table_args__ = (
         UniqueConstraint("user_id", "sha256", name="uq_photos_user_sha256"),
         Index("ix_photos_user_taken", "user_id", "taken_at", "id"),
+        # The reconciler's worklist: photos still pending or processing, oldest first.
+        Index("ix_photos_status_changed", "status", "status_changed_at"),
     )
 
     id: Mapped[str] = mapped_column(UUIDString, primary_key=True, default=new_id)
     user_id: Mapped[str] = mapped_column(UUIDString, references_user())
-    # pending -> processing -> analyzed | failed
+    # pending -> processing -> analyzed | failed | duplicate (of ``duplicate_of``)
     status: Mapped[str] = mapped_column(String(16), default="pending")
     failure_reason: Mapped[str | None] = mapped_column(String(64), nullable=True)
     # upload | url | qr
@@ -64,6 +67,15 @@ class Photo(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     taken_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     analyzed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The user's photo with the same bytes, when the analysis found one (no foreign key: adding
+    # one to an existing SQLite table means recreating it; deleting a photo deletes its duplicates).
+    duplicate_of: Mapped[str | None] = mapped_column(UUIDString, nullable=True)
+    # When the status last moved, and how often the reconciler re-drove the photo since.
+    status_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    redrives: Mapped[int] = mapped_column(Integer, default=0)
+
+    def move_to(self, status: str, failure_reason: str | None = None) -> None:
+        self.status, self.failure_reason, self.status_changed_at = status, failure_reason, utcnow()
 
 
 class Face(Base):
@@ -97,3 +109,27 @@ class Face(Base):
     # The face's id in the external face index (Rekognition FaceId), when that backend is used.
     index_face_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AnonymisedView(Base):
+    """An anonymised view asked for and not (yet) in the S3 cache: rendering, or failed and why.
+
+    A view in the cache is ready whatever its row says; the row is what lets the reconciler
+    re-drive a render whose request was lost and the API stop answering "rendering".
+    """
+
+    __tablename__ = "anonymised_views"
+
+    object_key: Mapped[str] = mapped_column(String(512), primary_key=True)
+    user_id: Mapped[str] = mapped_column(UUIDString, references_user())
+    photo_id: Mapped[str] = mapped_column(
+        UUIDString, ForeignKey("photos.id", ondelete="CASCADE"), index=True
+    )
+    keep_person_ids: Mapped[list] = mapped_column(JSON)
+    style: Mapped[str] = mapped_column(String(16))
+    # rendering | failed
+    status: Mapped[str] = mapped_column(String(16), default="rendering")
+    failure_reason: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    redrives: Mapped[int] = mapped_column(Integer, default=0)
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    status_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

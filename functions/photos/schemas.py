@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator
 
 from functions.photos.storage import ALLOWED_CONTENT_TYPES
 
-PhotoStatus = Literal["pending", "processing", "analyzed", "failed"]
+PhotoStatus = Literal["pending", "processing", "analyzed", "failed", "duplicate"]
 PhotoSource = Literal["upload", "url", "qr"]
 AnonymiseStyle = Literal["mosaic", "blur", "cartoon"]
 
@@ -73,6 +73,8 @@ class PhotoOut(BaseModel):
     id: str
     status: PhotoStatus
     failure_reason: str | None
+    # With status "duplicate": the user's photo with the same bytes, which the app shows instead.
+    duplicate_of: str | None = None
     source: PhotoSource
     content_type: str
     width: int | None

@@ -81,11 +81,13 @@ def face_out(face: Face) -> FaceOut:
 
 def photo_out(photo: Photo, faces: list[Face]) -> PhotoOut:
     ready = photo.status == "analyzed"
-    uploaded = photo.status != "pending"
+    # A duplicate's original is removed: its bytes are the other photo's.
+    uploaded = photo.status not in ("pending", "duplicate")
     return PhotoOut(
         id=photo.id,
         status=photo.status,
         failure_reason=photo.failure_reason,
+        duplicate_of=photo.duplicate_of,
         source=photo.source,
         content_type=photo.content_type,
         width=photo.width,
@@ -237,13 +239,14 @@ def delete_photo(user_id: str, photo_id: str) -> None:
             raise PhotoNotFound()
         index_ids = FaceRepository(session).index_face_ids(user_id, photo_id)
         photos.delete(photo_id)
+        duplicates = photos.delete_duplicates_of(photo_id)
         session.flush()
         PersonRepository(session).delete_empty(user_id)
         refresh_covers(session, user_id)
     index = external_index()
     if index is not None and index_ids:
         index.delete_faces(index_ids)
-    storage.delete_keys([storage.original_key(user_id, photo_id)])
+    storage.delete_keys([storage.original_key(user_id, pid) for pid in (photo_id, *duplicates)])
     storage.delete_prefix(storage.derived_prefix(user_id, photo_id))
     events.publish(
         resources.PHOTO_DELETED,

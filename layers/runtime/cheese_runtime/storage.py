@@ -111,11 +111,15 @@ UploadRejection = Literal["missing", "too-small", "too-large", "declared-type", 
 class UploadRejected(Exception):
     """The arrived object is not what its UploadSpec allows; ``reason`` names the failed check."""
 
-    def __init__(self, key: str, reason: UploadRejection, detail: str) -> None:
+    def __init__(
+        self, key: str, reason: UploadRejection, detail: str, sniffed: str | None = None
+    ) -> None:
         super().__init__(f"{key}: {reason}: {detail}")
         self.key = key
         self.reason: UploadRejection = reason
         self.detail = detail
+        # For "sniffed-type": the type the bytes show (None: none of SIGNATURES).
+        self.sniffed = sniffed
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,7 +189,10 @@ def verify_arrival(bucket: str, spec: UploadSpec) -> ArrivedObject:
     sniffed = sniff(leading["Body"].read())
     if sniffed != spec.content_type:
         raise UploadRejected(
-            spec.key, "sniffed-type", f"bytes look like {sniffed!r}, declared {declared!r}"
+            spec.key,
+            "sniffed-type",
+            f"bytes look like {sniffed!r}, declared {declared!r}",
+            sniffed=sniffed,
         )
     return ArrivedObject(key=spec.key, size=size, content_type=declared)
 
