@@ -4,20 +4,29 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-import numpy as np
 from sqlalchemy import Select, and_, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from functions.photos.models import Face, Person, Photo
 
+# numpy is imported where embeddings are converted: listing photos (a cold
+# start's usual first request) needs none.
+if TYPE_CHECKING:
+    import numpy as np
+
 
 def embedding_to_bytes(embedding: np.ndarray) -> bytes:
+    import numpy as np
+
     return np.asarray(embedding, dtype="<f4").tobytes()
 
 
 def embedding_from_bytes(data: bytes) -> np.ndarray:
+    import numpy as np
+
     return np.frombuffer(data, dtype="<f4")
 
 

@@ -6,7 +6,6 @@ import hashlib
 from collections.abc import Sequence
 from datetime import datetime
 
-import numpy as np
 from aws_lambda_powertools.metrics import MetricUnit
 from sqlalchemy.orm import Session
 
@@ -23,7 +22,6 @@ from functions.photos import (
     storage,
     withdrawal,  # noqa: F401  (registers the consent withdrawal hooks)
 )
-from functions.photos.clustering import centroid, suggestions
 from functions.photos.dal import (
     DuplicatePhoto,
     FaceRepository,
@@ -41,7 +39,6 @@ from functions.photos.errors import (
     PhotoTooLarge,
 )
 from functions.photos.face_index import external_index
-from functions.photos.grouping import refresh_covers
 from functions.photos.models import Face, Person, Photo
 from functions.photos.schemas import (
     AnonymisedOut,
@@ -233,6 +230,8 @@ def get_photo(user_id: str, photo_id: str) -> PhotoOut:
 
 
 def delete_photo(user_id: str, photo_id: str) -> None:
+    from functions.photos.grouping import refresh_covers  # numpy: only when faces move
+
     with session_scope() as session:
         photos = PhotoRepository(session)
         if photos.owned(user_id, photo_id) is None:
@@ -345,6 +344,8 @@ def patch_person(user_id: str, person_id: str, patch: PersonPatch) -> PersonOut:
 
 
 def merge_people(user_id: str, person_id: str, source_ids: list[str]) -> PersonOut:
+    from functions.photos.grouping import refresh_covers  # numpy: only when faces move
+
     sources = set(source_ids) - {person_id}
     if not sources:
         raise NothingToMerge()
@@ -368,6 +369,10 @@ def merge_people(user_id: str, person_id: str, source_ids: list[str]) -> PersonO
 
 
 def person_suggestions(user_id: str, person_id: str, limit: int) -> list[Suggestion]:
+    import numpy as np
+
+    from functions.photos.clustering import centroid, suggestions
+
     with session_scope() as session:
         person = _person_or_404(session, user_id, person_id)
         by_person: dict[str, list[np.ndarray]] = {}
@@ -411,6 +416,8 @@ def person_photos(user_id: str, person_id: str, *, limit: int, cursor: str | Non
 
 
 def assign_face(user_id: str, face_id: str, person_id: str | None) -> PersonOut:
+    from functions.photos.grouping import refresh_covers  # numpy: only when faces move
+
     with session_scope() as session:
         face = FaceRepository(session).owned(user_id, face_id)
         if face is None:
