@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -49,12 +50,23 @@ JwksLoader = Callable[[bool], dict]
 
 
 def ssm_jwks_loader(settings: Settings) -> JwksLoader:
-    """Read the JWKS parameter through Powertools Parameters (cached in memory)."""
+    """Read the JWKS parameter through Powertools Parameters (cached in memory).
+
+    The provider uses the process's shared SSM client (cheese_runtime.aws): a
+    cold start's first request builds one boto3 session, not one for the keys
+    and another for the route's own clients.
+    """
+
+    @cache
+    def provider() -> Any:
+        from aws_lambda_powertools.utilities.parameters import SSMProvider
+
+        from cheese_runtime import aws
+
+        return SSMProvider(boto3_client=aws.client("ssm"))
 
     def load(force: bool) -> dict:
-        from aws_lambda_powertools.utilities.parameters import get_parameter
-
-        value = get_parameter(
+        value = provider().get(
             settings.jwks_parameter, max_age=settings.jwks_cache_seconds, force_fetch=force
         )
         return json.loads(value) if isinstance(value, str) else value
