@@ -44,7 +44,8 @@ from cheese_local.lambda_context import LocalLambdaContext
 result = module.handler(json.loads(sys.argv[2]), LocalLambdaContext(function_name="cold"))
 t2, c2 = time.perf_counter(), time.process_time()
 print(json.dumps({
-    "import_s": t1 - t0, "first_request_s": t2 - t1, "cpu_s": c2 - c0, "status": result["statusCode"]
+    "import_s": t1 - t0, "first_request_s": t2 - t1, "cpu_s": c2 - c0,
+    "status": result["statusCode"],
 }))
 """
 
