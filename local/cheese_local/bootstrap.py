@@ -7,6 +7,7 @@ import contextlib
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 from cheese_runtime import aws, resources
 from cheese_runtime.auth.keys import KeySet
@@ -129,7 +130,7 @@ def create_bucket_notifications(
 
     The persistent stack's S3 front sends the notifications itself (``s3_front.py``)."""
     queues: dict[str, tuple[str, str]] = {}
-    per_bucket: dict[str, list[dict]] = {}
+    per_bucket: dict[str, list[dict[str, Any]]] = {}
     for notification in resources.BUCKET_NOTIFICATIONS:
         url, arn = create_queue(resources.notification_queue(notification))
         queues[notification.consumer] = (url, arn)

@@ -50,7 +50,7 @@ def remembered_port(record: Path) -> int:
             s.bind(("127.0.0.1", wanted))
         except OSError:
             s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+        port: int = s.getsockname()[1]
     fd = os.open(record, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:
         handle.write(str(port))

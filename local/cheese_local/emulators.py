@@ -58,7 +58,7 @@ class S3Server:
     directory: Path
     log_path: Path
     port: int = 0
-    process: subprocess.Popen | None = field(default=None, repr=False)
+    process: subprocess.Popen[str] | None = field(default=None, repr=False)
     _log: IO[str] | None = field(default=None, repr=False)
 
     @property

@@ -47,6 +47,11 @@ CREATE TABLE IF NOT EXISTS dynamodb_items (
 );
 """
 
+Method = Callable[..., Any]
+Args = tuple[Any, ...]
+Kwargs = dict[str, Any]
+Item = dict[str, Any]
+
 _active: MotoJournal | None = None
 _in_transaction = threading.local()
 
@@ -121,7 +126,7 @@ class MotoJournal:
         self, images: list[tuple[str, dict[str, Any], dict[str, Any] | None]]
     ) -> None:
         """(table, key attributes, the item as stored now or None when it is gone)."""
-        statements = []
+        statements: list[tuple[str, tuple[Any, ...]]] = []
         for table, key, item in images:
             item_key = json.dumps(key, sort_keys=True)
             if item is None:
@@ -189,7 +194,7 @@ class MotoJournal:
 # --- moto patches (process-wide; they journal only while a journal is active) -----------
 
 
-def _patch_once(cls: type, name: str, make: Callable[[Callable], Callable]) -> None:
+def _patch_once(cls: type, name: str, make: Callable[[Method], Method]) -> None:
     original = getattr(cls, name)
     if getattr(original, "_cheese_journaled", False):
         return
@@ -201,8 +206,8 @@ def _patch_once(cls: type, name: str, make: Callable[[Callable], Callable]) -> N
 def _patch_sqs() -> None:
     from moto.sqs.models import Queue
 
-    def add_message(original: Callable) -> Callable:
-        def journaled(self, message, *args, **kwargs):
+    def add_message(original: Method) -> Method:
+        def journaled(self: Any, message: Any, *args: Any, **kwargs: Any) -> Any:
             result = original(self, message, *args, **kwargs)
             # A FIFO duplicate within the deduplication window is not added.
             if _active is not None and any(m is message for m in self._messages):
@@ -211,8 +216,8 @@ def _patch_sqs() -> None:
 
         return journaled
 
-    def delete_message(original: Callable) -> Callable:
-        def journaled(self, receipt_handle, *args, **kwargs):
+    def delete_message(original: Method) -> Method:
+        def journaled(self: Any, receipt_handle: Any, *args: Any, **kwargs: Any) -> Any:
             gone = [m.id for m in self._messages if m.had_receipt_handle(receipt_handle)]
             result = original(self, receipt_handle, *args, **kwargs)
             if _active is not None and gone:
@@ -226,8 +231,8 @@ def _patch_sqs() -> None:
 
     from moto.sqs.models import SQSBackend
 
-    def purge_or_delete(original: Callable) -> Callable:
-        def journaled(self, queue_name, *args, **kwargs):
+    def purge_or_delete(original: Method) -> Method:
+        def journaled(self: Any, queue_name: Any, *args: Any, **kwargs: Any) -> Any:
             result = original(self, queue_name, *args, **kwargs)
             if _active is not None:
                 _active.queue_emptied(queue_name)
@@ -246,7 +251,7 @@ def _key_of(table: Any, attributes: dict[str, Any]) -> dict[str, Any]:
     return key
 
 
-def _image(backend: Any, table_name: str, key: dict[str, Any]) -> tuple[str, dict, dict | None]:
+def _image(backend: Any, table_name: str, key: dict[str, Any]) -> tuple[str, Item, Item | None]:
     table = backend.get_table(table_name)
     item = backend.get_item(table.name, key)
     return table.name, key, (item.to_json()["Attributes"] if item is not None else None)
@@ -257,9 +262,11 @@ def _patch_dynamodb() -> None:
 
     from cheese_local.stack import DYNAMODB_LOCK
 
-    def single(key_of: Callable[[Any, tuple, dict], tuple[str, dict]]) -> Callable:
-        def make(original: Callable) -> Callable:
-            def journaled(self, *args, **kwargs):
+    def single(
+        key_of: Callable[[Any, Args, Kwargs], tuple[str, Item]],
+    ) -> Callable[[Method], Method]:
+        def make(original: Method) -> Method:
+            def journaled(self: Any, *args: Any, **kwargs: Any) -> Any:
                 with DYNAMODB_LOCK:
                     result = original(self, *args, **kwargs)
                     if _active is not None and not getattr(_in_transaction, "on", False):
@@ -271,12 +278,12 @@ def _patch_dynamodb() -> None:
 
         return make
 
-    def put_key(backend: Any, args: tuple, kwargs: dict) -> tuple[str, dict]:
+    def put_key(backend: Any, args: Args, kwargs: Kwargs) -> tuple[str, Item]:
         table_name = args[0] if args else kwargs["table_name"]
         item = args[1] if len(args) > 1 else kwargs["item_attrs"]
         return table_name, _key_of(backend.get_table(table_name), item)
 
-    def key_arg(backend: Any, args: tuple, kwargs: dict) -> tuple[str, dict]:
+    def key_arg(backend: Any, args: Args, kwargs: Kwargs) -> tuple[str, Item]:
         table_name = args[0] if args else kwargs["table_name"]
         key = args[1] if len(args) > 1 else kwargs["key"]
         return table_name, dict(key)
@@ -285,8 +292,8 @@ def _patch_dynamodb() -> None:
     _patch_once(DynamoDBBackend, "update_item", single(key_arg))
     _patch_once(DynamoDBBackend, "delete_item", single(key_arg))
 
-    def transact(original: Callable) -> Callable:
-        def journaled(self, transact_items, *args, **kwargs):
+    def transact(original: Method) -> Method:
+        def journaled(self: Any, transact_items: Any, *args: Any, **kwargs: Any) -> Any:
             with DYNAMODB_LOCK:
                 _in_transaction.on = True
                 try:
@@ -294,7 +301,7 @@ def _patch_dynamodb() -> None:
                 finally:
                     _in_transaction.on = False
                 if _active is not None:
-                    images = []
+                    images: list[tuple[str, Item, Item | None]] = []
                     for entry in transact_items:
                         op_type, op = next(iter(entry.items()))
                         if op_type == "ConditionCheck":

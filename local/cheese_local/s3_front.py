@@ -261,7 +261,7 @@ class S3Front:
         self.pending = pending
         self._client: httpx.AsyncClient | None = None
 
-    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
             message = await receive()
             if message["type"] == "lifespan.startup":
@@ -311,7 +311,7 @@ class S3Front:
         status, upstream_headers, content = await self._forward(request, path, body)
         if event_name and targets and 200 <= status < 300:
             await self._notify(targets, key, event_name, source_ip)
-        if write_id is not None:
+        if write_id is not None and self.pending is not None:
             self.pending.done(write_id)
         # The upstream's bytes and headers as they are: Content-Length of a HEAD, Content-Encoding.
         headers = {k: v for k, v in upstream_headers.items() if k.lower() not in HOP_HEADERS}

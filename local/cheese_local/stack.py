@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import uvicorn
-from moto.core import DEFAULT_ACCOUNT_ID
+from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.server import ThreadedMotoServer
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -157,7 +157,7 @@ class LocalStack:
     persistent: bool = False
     # The S3 endpoint's port in persistent mode; 0: the one this data directory used last.
     s3_port: int = 0
-    pollers: list[SqsPoller] = field(default_factory=list)
+    pollers: list[SqsPoller | ScheduledRunner] = field(default_factory=list)
     moto: ThreadedMotoServer | None = None
     s3_server: S3Server | None = None
     s3_front: S3Front | None = None
