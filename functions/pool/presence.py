@@ -605,13 +605,15 @@ class Presence:
             raise ClientError("not_in_pool", "You are not in a pool.")
         return pool_id, member
 
-    def away(self, caller: Caller) -> None:
+    def away(self, caller: Caller, reason: str = "user") -> None:
+        """``reason``: "user" (the away action), "camera" (no face in the webcam frames)."""
+
         def attempt() -> int | None:
             pool_id, member = self._my_member(caller)
-            if member.get("status") == "away" and member.get("away_reason") == "user":
+            if member.get("status") == "away" and member.get("away_reason") == reason:
                 return None
             sets, ops = self._close_stretch(pool_id, member)
-            sets.update({"status": "away", "away_reason": "user"})
+            sets.update({"status": "away", "away_reason": reason})
             return pool_id, self.store.sequenced(
                 pool_id, [self._member_update(pool_id, member, sets, ("streak_start",))] + ops
             )
@@ -626,11 +628,11 @@ class Presence:
                     "pool_id": pool_id,
                     "seq": seq,
                     "user_id": caller.user_id,
-                    "reason": "user",
+                    "reason": reason,
                 },
             )
 
-    def back(self, caller: Caller) -> None:
+    def back(self, caller: Caller, reason: str = "user") -> None:
         def attempt():  # noqa: ANN202
             pool_id, member = self._my_member(caller)
             if member.get("status") == "present":
@@ -653,7 +655,7 @@ class Presence:
                     "pool_id": pool_id,
                     "seq": seq,
                     "user_id": caller.user_id,
-                    "reason": "user",
+                    "reason": reason,
                 },
             )
 

@@ -89,3 +89,8 @@ class AnonymisedViewRequested(BaseModel):
     style: str
     # Where the rendered JPEG is cached.
     object_key: str
+
+
+class EmojiTaskRequested(BaseModel):
+    task_id: str
+    user_id: str

@@ -284,13 +284,50 @@ PHOTOS = ApiFunction(
     ml_image=True,
 )
 
-API_FUNCTIONS: tuple[ApiFunction, ...] = (AUTH, POOL, SMILE_RANK, PHOTOS)
+# Emoji faces: templates, tasks, rankings, and pool avatars drawn from webcam frames
+# (functions/emotion/README.md).
+EMOTION = ApiFunction(
+    name="emotion",
+    module="functions.emotion.handler",
+    routes=(
+        Route("POST", "/v1/emoji/templates", "createEmojiTemplate"),
+        Route("GET", "/v1/emoji/templates", "listEmojiTemplates"),
+        Route("GET", "/v1/emoji/templates/{template_id}", "getEmojiTemplate"),
+        Route("PATCH", "/v1/emoji/templates/{template_id}", "updateEmojiTemplate"),
+        Route("DELETE", "/v1/emoji/templates/{template_id}", "deleteEmojiTemplate"),
+        Route("POST", "/v1/emoji/tasks", "createEmojiTask"),
+        Route("GET", "/v1/emoji/tasks/{task_id}", "getEmojiTask"),
+        Route("GET", "/v1/emoji/ranking", "getEmojiRanking"),
+        Route("GET", "/v1/me/emoji/results", "listMyEmojiResults"),
+        Route("GET", "/v1/me/emoji/templates", "listMyEmojiTemplates"),
+        Route("POST", "/v1/pools/{pool_id}/avatar/frame", "postPoolAvatarFrame"),
+        Route("PUT", "/v1/me/avatar", "chooseMyAvatar"),
+    ),
+    grants=(
+        "database",
+        "photos_bucket",
+        "event_bus",
+        "jwks",
+        "pools_table",
+        "websocket_management",
+        # avatar_updated is posted to the pool's WebSocket connections (API Gateway's
+        # @connections endpoint has no VPC endpoint).
+        "internet",
+    ),
+    timeout_seconds=29,
+    memory_mb=2048,
+    # Avatars from webcam frames run face analysis in the request (cheese_ml).
+    ml_image=True,
+)
+
+API_FUNCTIONS: tuple[ApiFunction, ...] = (AUTH, POOL, SMILE_RANK, PHOTOS, EMOTION)
 
 USER_DELETION_REQUESTED = "UserDeletionRequested"
 PHOTO_ANALYZED = "PhotoAnalyzed"
 PHOTO_DELETED = "PhotoDeleted"
 RECLUSTER_REQUESTED = "ReclusterRequested"
 ANONYMISED_VIEW_REQUESTED = "AnonymisedViewRequested"
+EMOJI_TASK_REQUESTED = "EmojiTaskRequested"
 
 EVENT_SUBSCRIPTIONS: tuple[EventSubscription, ...] = (
     # A leaving user's photos, faces, people, objects and face-index entries.
@@ -323,6 +360,26 @@ EVENT_SUBSCRIPTIONS: tuple[EventSubscription, ...] = (
         memory_mb=2048,
         batch_size=1,
         ml_image=True,
+    ),
+    # Emoji-face tasks: analysis and rendering in the ML image, one photo per invocation.
+    EventSubscription(
+        consumer="emotion-tasks",
+        detail_types=(EMOJI_TASK_REQUESTED,),
+        module="functions.emotion.worker",
+        grants=("database", "photos_bucket"),
+        max_receive_count=3,
+        timeout_seconds=60,
+        memory_mb=2048,
+        batch_size=1,
+        ml_image=True,
+    ),
+    # A leaving user's templates, tasks, results and avatar choice.
+    EventSubscription(
+        consumer="emotion-erasure",
+        detail_types=(USER_DELETION_REQUESTED,),
+        module="functions.emotion.erasure",
+        grants=("database", "photos_bucket"),
+        timeout_seconds=300,
     ),
     EventSubscription(
         consumer="auth-erasure",
@@ -459,6 +516,8 @@ class BucketNotification:
 # smiles), which writes its outputs under "derived/" so they never re-trigger it.
 PHOTOS_ORIGINALS_PREFIX = "originals/"
 PHOTOS_DERIVED_PREFIX = "derived/"
+# The seven images of users' emoji templates, checked on arrival (functions/emotion).
+EMOJI_TEMPLATES_PREFIX = "emoji-templates/"
 
 BUCKET_NOTIFICATIONS: tuple[BucketNotification, ...] = (
     BucketNotification(
@@ -471,6 +530,17 @@ BUCKET_NOTIFICATIONS: tuple[BucketNotification, ...] = (
         timeout_seconds=120,
         memory_mb=2048,
         batch_size=4,
+        ml_image=True,
+    ),
+    BucketNotification(
+        consumer="emotion-template-uploads",
+        bucket_setting="photos_bucket",
+        prefix=EMOJI_TEMPLATES_PREFIX,
+        module="functions.emotion.uploads",
+        grants=("database", "photos_bucket"),
+        memory_mb=1024,
+        batch_size=7,
+        # Decoding with the hardened decoder (Pillow, OpenCV) needs the ML image.
         ml_image=True,
     ),
     BucketNotification(

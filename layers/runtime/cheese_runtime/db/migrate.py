@@ -29,6 +29,7 @@ MODEL_MODULES = (
     "functions.auth.models",
     "functions.smile_rank.models",
     "functions.photos.models",
+    "functions.emotion.models",
 )
 
 

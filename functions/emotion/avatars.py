@@ -1,0 +1,121 @@
+"""Pool avatars drawn by the server from webcam frames (``POST /v1/pools/{pool_id}/avatar/frame``).
+
+The frame (one JPEG, at most 256 KB) is analysed in the request (expressions
+only), and the member's chosen template emoji is drawn where the face is, on a
+plain background (``cheese_ml.emoji.frame_avatar``): nothing of the room is
+in it, and the frame itself is never stored. The avatar PNG is stored where
+the pool function keeps avatars and applied through the pool's own avatar
+path (``functions.pool.avatars.avatar_arrived``), which broadcasts
+``avatar_updated`` with the pool's sequence number; the S3 notification of the
+same object arrives later as a repeated delivery and changes nothing. An
+avatar identical to the member's current one (a still member) is not sent again.
+
+Presence from frames: a frame with a face brings an away member back; after
+``NO_FACE_FRAMES_AWAY`` frames in a row without a face the member goes away by
+itself (``member_away`` / ``member_back`` with reason ``camera``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from typing import Any
+
+import cv2
+
+from cheese_ml.emoji import EmojiTemplate, dominant_expression, frame_avatar
+from cheese_ml.images import ImageError, decode_image
+from cheese_runtime.db.session import session_scope
+from functions.emotion import storage
+from functions.emotion.dal import AvatarChoiceRepository, TemplateRepository
+from functions.emotion.errors import FrameNotJpeg, FrameTooLarge, FrameUnreadable, NotInPool
+from functions.emotion.schemas import AvatarFrameOut, Expression
+from functions.emotion.templates import drawable
+
+MAX_FRAME_BYTES = 256 * 1024
+MAX_FRAME_PIXELS = 1920 * 1080
+DEFAULT_TEMPLATE_ID = "builtin-twemoji"
+NO_FACE_FRAMES_AWAY = 3
+PRESENCE_REASON = "camera"
+
+
+def _template_of(user_id: str) -> tuple[str, EmojiTemplate]:
+    """The member's chosen template (the default built-in one if none, or if it is gone)."""
+    with session_scope() as session:
+        choice = AvatarChoiceRepository(session).get(user_id)
+        repo = TemplateRepository(session)
+        template = repo.visible_to(user_id, choice.template_id) if choice else None
+        if template is None or template.status != "ready":
+            template = repo.get(DEFAULT_TEMPLATE_ID)
+        assert template is not None, "the built-in templates are seeded by migration 0005_emoji"
+        template_id, owner_id, builtin_set = template.id, template.owner_id, template.builtin_set
+        name, attribution = template.name, template.attribution
+    return template_id, drawable(template_id, owner_id, builtin_set, name, attribution)
+
+
+def _count_frames_without_face(pools: Any, pool_id: str, user_id: str, face: bool) -> int:
+    """Frames in a row without a face, kept on the member's presence item."""
+    expression = "SET no_face_frames = :zero" if face else "ADD no_face_frames :one"
+    values = {":zero": {"N": "0"}} if face else {":one": {"N": "1"}}
+    updated = pools.store.db.update_item(
+        TableName=pools.store.pools,
+        Key=pools.store.member_key(pool_id, user_id),
+        UpdateExpression=expression,
+        ConditionExpression="attribute_exists(pk)",
+        ExpressionAttributeValues=values,
+        ReturnValues="ALL_NEW",
+    )
+    return int(updated["Attributes"].get("no_face_frames", {}).get("N", 0))
+
+
+def _presence(pools: Any, member: dict[str, Any], user_id: str, face: bool) -> None:
+    from functions.pool.presence import Caller
+
+    without_face = _count_frames_without_face(pools, member["pool_id"], user_id, face)
+    caller = Caller(str(member.get("connection_id") or ""), user_id, 0)
+    status = member.get("status")
+    if face and status == "away" and member.get("away_reason") == PRESENCE_REASON:
+        pools.presence.back(caller, reason=PRESENCE_REASON)
+    elif not face and status == "present" and without_face >= NO_FACE_FRAMES_AWAY:
+        pools.presence.away(caller, reason=PRESENCE_REASON)
+
+
+def frame_arrived(user_id: str, pool_id: str, data: bytes) -> AvatarFrameOut:
+    from functions.pool.avatars import avatar_arrived
+    from functions.pool.avatars import service as pool_service
+
+    if len(data) > MAX_FRAME_BYTES:
+        raise FrameTooLarge()
+    pools = pool_service()
+    pools.visible_meta(user_id, pool_id)
+    member = pools.store.member(pool_id, user_id)
+    if member is None:
+        raise NotInPool()
+    if not data.startswith(b"\xff\xd8\xff"):
+        raise FrameNotJpeg()
+    try:
+        rgb = decode_image(data, max_pixels=MAX_FRAME_PIXELS)
+    except ImageError as error:
+        raise FrameUnreadable(f"The frame cannot be read: {error.message}") from error
+    template_id, template = _template_of(user_id)
+    avatar, face = frame_avatar(rgb, template)
+    expression: Expression | None = None if face is None else dominant_expression(face)  # type: ignore[assignment]
+    _presence(pools, {**member, "pool_id": pool_id}, user_id, face is not None)
+    ok, png = cv2.imencode(".png", cv2.cvtColor(avatar, cv2.COLOR_RGBA2BGRA))
+    if not ok:
+        raise RuntimeError("PNG encoding failed")
+    picture = png.tobytes()
+    # The pool's avatar key is avatars/{pool}/{user}/{ms}-{8 hex}.png; here the hex is the
+    # picture's digest, so an unchanged avatar is recognised without reading it back.
+    digest = hashlib.sha256(picture).hexdigest()[:8]
+    updated = False
+    if not str(member.get("avatar_key") or "").endswith(f"-{digest}.png"):
+        key = f"avatars/{pool_id}/{user_id}/{int(time.time() * 1000):015d}-{digest}.png"
+        storage.put(key, picture, "image/png")
+        # The S3 notification of the same object may have applied it already.
+        updated = avatar_arrived(storage.bucket(), key, len(picture)) or (
+            (pools.store.member(pool_id, user_id) or {}).get("avatar_key") == key
+        )
+    return AvatarFrameOut(
+        face=face is not None, expression=expression, updated=updated, template_id=template_id
+    )
