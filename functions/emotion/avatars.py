@@ -47,7 +47,7 @@ def _template_of(user_id: str) -> tuple[str, EmojiTemplate]:
         template = repo.visible_to(user_id, choice.template_id) if choice else None
         if template is None or template.status != "ready":
             template = repo.get(DEFAULT_TEMPLATE_ID)
-        assert template is not None, "the built-in templates are seeded by migration 0005_emoji"
+        assert template is not None, "the built-in templates are seeded by migration 0006_emoji"
         template_id, owner_id, builtin_set = template.id, template.owner_id, template.builtin_set
         name, attribution = template.name, template.attribution
     return template_id, drawable(template_id, owner_id, builtin_set, name, attribution)

@@ -1,8 +1,8 @@
 """emoji faces: templates and their images, tasks, materialised rankings, avatar choices;
 the built-in templates
 
-Revision ID: 0005_emoji
-Revises: 0004_consent_records
+Revision ID: 0006_emoji
+Revises: 0005_photo_recovery
 """
 
 from datetime import UTC, datetime
@@ -12,8 +12,8 @@ from alembic import op
 
 from cheese_runtime.db.types import UTCDateTime
 
-revision = "0005_emoji"
-down_revision = "0004_consent_records"
+revision = "0006_emoji"
+down_revision = "0005_photo_recovery"
 branch_labels = None
 depends_on = None
 
