@@ -41,12 +41,12 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench.clustering_metrics import pairwise_precision_recall  # noqa: E402
 from functions.photos.clustering import (  # noqa: E402
     ClusterParams,
     FaceRecord,
     Gallery,
     assign,
-    pairwise_precision_recall,
     recluster,
     recluster_detailed,
 )

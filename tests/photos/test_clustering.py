@@ -14,6 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bench.clustering_metrics import pairwise_precision_recall
 from functions.photos.clustering import (
     Assignment,
     ClusterParams,
@@ -22,7 +23,6 @@ from functions.photos.clustering import (
     assign,
     centroid,
     neighbour_graph,
-    pairwise_precision_recall,
     recluster,
     suggestions,
 )
