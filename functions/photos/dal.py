@@ -118,9 +118,6 @@ class PhotoRepository:
             self._session.execute(delete(Photo).where(Photo.id.in_(ids)))
         return ids
 
-    def ids_for_user(self, user_id: str) -> list[str]:
-        return list(self._session.scalars(select(Photo.id).where(Photo.user_id == user_id)))
-
 
 class FaceRepository:
     def __init__(self, session: Session) -> None:

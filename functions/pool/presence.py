@@ -82,10 +82,6 @@ def iso(ts: float | None) -> str | None:
     return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def day_of(ts: float) -> str:
-    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d")
-
-
 def split_by_day(start: float, end: float) -> dict[str, float]:
     """Seconds of [start, end] in each UTC day."""
     out: dict[str, float] = {}

@@ -38,13 +38,6 @@ THROTTLE_TABLE = Table(
     ttl_attribute="expires_at",
     setting="throttle_table",
 )
-# Powertools Idempotency records for event consumers.
-IDEMPOTENCY_TABLE = Table(
-    name="cheese-idempotency",
-    partition_key="id",
-    ttl_attribute="expiration",
-    setting="idempotency_table",
-)
 
 # Focus pools (functions/pool, see functions/pool/README.md). One partition per
 # pool: "#META" (name, capacity, member_count, seq), "M#<user>" (presence and
@@ -84,7 +77,6 @@ FOCUS_TABLE = Table(
 
 TABLES: tuple[Table, ...] = (
     THROTTLE_TABLE,
-    IDEMPOTENCY_TABLE,
     POOLS_TABLE,
     POOL_CONNECTIONS_TABLE,
     FOCUS_TABLE,
@@ -156,7 +148,7 @@ def _is_variable(segment: str) -> bool:
 # What a function may reach, named in ``grants`` (the CDK app turns each into
 # least-privilege IAM, the CHEESE_* environment variable and, for "database",
 # a place in the VPC): "database", a Table's ``setting`` ("throttle_table",
-# "idempotency_table", ...), "event_bus", "signing_keys_read",
+# "pools_table", ...), "event_bus", "signing_keys_read",
 # "signing_keys_write", "jwks", "jwks_write", "photos_bucket",
 # "websocket_management", "rekognition" (see infra/grants.py).
 # ``ml_image=True`` on any function declaration: the function runs in the ML
