@@ -35,6 +35,8 @@ import threading
 import time
 import uuid
 from collections import Counter, defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -58,14 +60,12 @@ def serve(port: int, data_dir: Path) -> None:
     from starlette.responses import JSONResponse
     from starlette.routing import Mount, Route
 
-    import cheese_local.websocket as websocket_module
+    from cheese_local.gateway import observe_invocations
     from cheese_local.stack import LocalStack
 
-    import cheese_local.stack as stack_module
-
-    stack_module.ThreadedMotoServer = MotoProcess  # DynamoDB & co. on their own core, as in AWS
     MotoProcess.avoid = port
-    stack = LocalStack(data_dir=data_dir, port=port)
+    # DynamoDB & co. on their own core, as in AWS.
+    stack = LocalStack(data_dir=data_dir, port=port, moto_server=MotoProcess)
     stack.start()
     lock = threading.Lock()
     local = threading.local()
@@ -85,19 +85,19 @@ def serve(port: int, data_dir: Path) -> None:
         return original_call(self, operation_name, api_params)
 
     botocore.client.BaseClient._make_api_call = counted_call
-    original_invoke = websocket_module.invoke
 
-    def routed_invoke(handler, event, function_name):  # noqa: ANN001, ANN202
+    @contextmanager
+    def routed(event: dict, function_name: str) -> Iterator[None]:
         route = event.get("requestContext", {}).get("routeKey", "authorizer")
         local.route = route if event.get("type") != "REQUEST" else "authorizer"
         with lock:
             invocations[local.route] += 1
         try:
-            return original_invoke(handler, event, function_name)
+            yield
         finally:
             local.route = "other"
 
-    websocket_module.invoke = routed_invoke
+    observe_invocations(routed)
 
     async def counters(request):  # noqa: ANN001, ANN202
         with lock:

@@ -7,6 +7,7 @@ import base64
 import importlib
 import threading
 from collections.abc import Callable
+from contextlib import AbstractContextManager, ExitStack
 from typing import Any
 
 import anyio
@@ -25,13 +26,28 @@ MAX_PAYLOAD_BYTES = 10 * 1024 * 1024
 
 _thread_state = threading.local()
 
+InvocationObserver = Callable[[dict, str], AbstractContextManager[object]]
+_observers: list[InvocationObserver] = []
+
+
+def observe_invocations(observer: InvocationObserver) -> None:
+    """Enter ``observer(event, function_name)`` around every handler this process invokes.
+
+    HTTP, WebSocket and worker invocations all go through ``invoke``; the pool
+    benchmark uses this to attribute DynamoDB calls to the route that made them.
+    """
+    _observers.append(observer)
+
 
 def invoke(handler: Callable[[dict, Any], dict], event: dict, function_name: str) -> dict:
     """Call a Lambda handler in this thread, giving it the event loop Mangum expects."""
     if getattr(_thread_state, "loop", None) is None:
         _thread_state.loop = asyncio.new_event_loop()
         asyncio.set_event_loop(_thread_state.loop)
-    return handler(event, LocalLambdaContext(function_name=function_name))
+    with ExitStack() as observed:
+        for observer in _observers:
+            observed.enter_context(observer(event, function_name))
+        return handler(event, LocalLambdaContext(function_name=function_name))
 
 
 def _problem(status: int, slug: str, title: str, detail: str) -> JSONResponse:

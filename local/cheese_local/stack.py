@@ -6,8 +6,10 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 from moto.core.models import DEFAULT_ACCOUNT_ID
@@ -158,7 +160,10 @@ class LocalStack:
     # The S3 endpoint's port in persistent mode; 0: the one this data directory used last.
     s3_port: int = 0
     pollers: list[SqsPoller | ScheduledRunner] = field(default_factory=list)
-    moto: ThreadedMotoServer | None = None
+    # What runs moto's server: ThreadedMotoServer's signature (the pool benchmark passes one
+    # that runs it in a child process, on its own core as DynamoDB is in AWS).
+    moto_server: Callable[..., Any] = ThreadedMotoServer
+    moto: Any = None
     s3_server: S3Server | None = None
     s3_front: S3Front | None = None
     journal: MotoJournal | None = None
@@ -177,7 +182,7 @@ class LocalStack:
         if self.persistent:
             self.journal = MotoJournal(self.data_dir / "moto-journal.sqlite3")
             self.journal.activate()
-        self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        self.moto = self.moto_server(ip_address="127.0.0.1", port=0, verbose=False)
         self.moto.start()
         moto_host, moto_port = self.moto.get_host_and_port()
         os.environ["AWS_ENDPOINT_URL"] = f"http://{moto_host}:{moto_port}"
