@@ -20,7 +20,6 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -29,6 +28,7 @@ from cheese_runtime.observability import logger, metrics
 from cheese_runtime.settings import Settings
 from functions.pool import dal
 from functions.pool.broadcast import Broadcaster
+from functions.pool.connections import Caller, ConnectionStore
 from functions.pool.dal import (
     Busy,
     MetaConditionFailed,
@@ -41,10 +41,17 @@ from functions.pool.dal import (
     put_op,
     update_op,
 )
+from functions.pool.members import (
+    MemberItem,
+    focused_seconds,
+    is_reachable,
+    iso,
+    open_stretch,
+    split_by_day,
+)
 
 DAY_TTL_SECONDS = 60 * 24 * 3600
 SESSION_TTL_SECONDS = 400 * 24 * 3600
-CONNECTION_TTL_SECONDS = 2 * 3600 + 15 * 60  # API Gateway closes connections after 2 hours
 _gone_state = threading.local()
 # What fan-outs read of a pool partition (projection): recipients, and the timeout checks.
 FANOUT_FIELDS = ("user_id", "connection_id", "away_reason")
@@ -69,55 +76,6 @@ class ClientError(Exception):
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class Caller:
-    connection_id: str
-    user_id: str
-    token_expires_at: int
-
-
-def iso(ts: float | None) -> str | None:
-    if ts is None:
-        return None
-    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def split_by_day(start: float, end: float) -> dict[str, float]:
-    """Seconds of [start, end] in each UTC day."""
-    out: dict[str, float] = {}
-    t = start
-    while t < end:
-        day_start = datetime.fromtimestamp(t, UTC).replace(
-            hour=0, minute=0, second=0, microsecond=0
-        )
-        boundary = (day_start + timedelta(days=1)).timestamp()
-        stop = min(end, boundary)
-        out[day_start.strftime("%Y-%m-%d")] = out.get(day_start.strftime("%Y-%m-%d"), 0.0) + (
-            stop - t
-        )
-        t = stop
-    return out
-
-
-def open_stretch(member: dict[str, Any]) -> tuple[float, float] | None:
-    start = member.get("streak_start")
-    if member.get("status") != "present" or not member.get("focused") or start is None:
-        return None
-    return float(start), float(member.get("last_seen", start))
-
-
-def focused_seconds(member: dict[str, Any]) -> float:
-    total = float(member.get("focus_closed", 0))
-    stretch = open_stretch(member)
-    if stretch:
-        total += max(0.0, stretch[1] - stretch[0])
-    return total
-
-
-def is_reachable(member: dict[str, Any]) -> bool:
-    return bool(member.get("connection_id")) and member.get("away_reason") != "disconnected"
-
-
 class Presence:
     def __init__(
         self,
@@ -128,9 +86,10 @@ class Presence:
         self.settings = settings
         self.store = store or PoolStore(settings)
         self.broadcaster = broadcaster or Broadcaster(settings)
+        self.connections = ConnectionStore(settings, self.store)
 
     # --- views ----------------------------------------------------------------
-    def member_view(self, member: dict[str, Any], avatar_url: str | None = None) -> dict[str, Any]:
+    def member_view(self, member: MemberItem, avatar_url: str | None = None) -> dict[str, Any]:
         return {
             "user_id": member["user_id"],
             "status": member.get("status"),
@@ -144,7 +103,7 @@ class Presence:
         }
 
     def snapshot(
-        self, meta: dict[str, Any], members: list[dict[str, Any]], avatar_url=None
+        self, meta: dict[str, Any], members: list[MemberItem], avatar_url=None
     ) -> dict[str, Any]:  # noqa: ANN001
         return {
             "pool_id": meta["pool_id"],
@@ -164,7 +123,7 @@ class Presence:
     def _member_update(
         self,
         pool_id: str,
-        member: dict[str, Any],
+        member: MemberItem,
         sets: dict[str, Any],
         removes: tuple[str, ...] = (),
     ) -> Op:
@@ -188,9 +147,7 @@ class Presence:
             names if "status" in sets else None,
         )
 
-    def _close_stretch(
-        self, pool_id: str, member: dict[str, Any]
-    ) -> tuple[dict[str, Any], list[Op]]:
+    def _close_stretch(self, pool_id: str, member: MemberItem) -> tuple[dict[str, Any], list[Op]]:
         """Attributes and per-day ops that close the member's open focus stretch (if any)."""
         stretch = open_stretch(member)
         if not stretch:
@@ -215,9 +172,7 @@ class Presence:
         closed = float(member.get("focus_closed", 0)) + max(0.0, end - start)
         return {"focused": False, "focus_closed": round(closed, 3)}, ops
 
-    def _session_op(
-        self, meta: dict[str, Any], member: dict[str, Any], now: float, reason: str
-    ) -> Op:
+    def _session_op(self, meta: dict[str, Any], member: MemberItem, now: float, reason: str) -> Op:
         started = float(member.get("entered_at", now))
         return put_op(
             self.store.focus,
@@ -236,7 +191,7 @@ class Presence:
             },
         )
 
-    def _recipients(self, members: list[dict[str, Any]]) -> list[str]:
+    def _recipients(self, members: list[MemberItem]) -> list[str]:
         return [m["connection_id"] for m in members if is_reachable(m)]
 
     def _emit(self, pool_id: str, event: dict[str, Any], extra: tuple[str, ...] = ()) -> None:
@@ -472,7 +427,7 @@ class Presence:
         self,
         caller: Caller,
         pool_id: str,
-        old: dict[str, Any] | None,
+        old: MemberItem | None,
         score: int,
         focused: bool,
         now: float,
@@ -568,7 +523,7 @@ class Presence:
         except db.exceptions.TransactionCanceledException as exc:
             raise OpFailed(0, None) from exc
 
-    def broadcast_focus(self, pool_id: str, member: dict[str, Any]) -> None:
+    def broadcast_focus(self, pool_id: str, member: MemberItem) -> None:
         meta, members = self.store.partition(pool_id, fields=TIMEOUT_FIELDS)
         if meta is None:
             return
@@ -594,7 +549,7 @@ class Presence:
         self.enforce_timeouts(pool_id, members, time.time())
 
     # --- away / back / exit ----------------------------------------------------------------
-    def _my_member(self, caller: Caller) -> tuple[str, dict[str, Any]]:
+    def _my_member(self, caller: Caller) -> tuple[str, MemberItem]:
         pool_id = self._pool_of(caller, None)
         member = self.store.member(pool_id, caller.user_id)
         if member is None:
@@ -776,14 +731,12 @@ class Presence:
         return True
 
     def disconnected(self, caller: Caller) -> None:
-        self.store.db.delete_item(
-            TableName=self.store.connections, Key={"connection_id": {"S": caller.connection_id}}
-        )
+        self.connections.forget(caller.connection_id)
         lock = self.store.lock(caller.user_id)
         if lock is not None:
             self.mark_disconnected(lock["pool_id"], caller.user_id, caller.connection_id)
 
-    def handle_gone(self, pool_id: str, members: list[dict[str, Any]], gone: set[str]) -> None:
+    def handle_gone(self, pool_id: str, members: list[MemberItem], gone: set[str]) -> None:
         """Connections answered 410: forget exactly those (their members keep the seat for the grace period).
 
         Marking a member disconnected broadcasts a sequenced event, which may find
@@ -809,9 +762,7 @@ class Presence:
                     "stale connection removed",
                     extra={"connection_id": connection_id, "pool_id": pool},
                 )
-                self.store.db.delete_item(
-                    TableName=self.store.connections, Key={"connection_id": {"S": connection_id}}
-                )
+                self.connections.forget(connection_id)
                 for member in known:
                     if member.get("connection_id") == connection_id:
                         self.mark_disconnected(pool, member["user_id"], connection_id)
@@ -819,7 +770,7 @@ class Presence:
             state.queue = None
             state.seen = set()
 
-    def _timeout_away(self, pool_id: str, member: dict[str, Any]) -> None:
+    def _timeout_away(self, pool_id: str, member: MemberItem) -> None:
         sets, ops = self._close_stretch(pool_id, member)
         sets.update({"status": "away", "away_reason": "timeout"})
         try:
@@ -840,7 +791,7 @@ class Presence:
         )
 
     def enforce_timeouts(
-        self, pool_id: str, members: list[dict[str, Any]], now: float, check_idle: bool = False
+        self, pool_id: str, members: list[MemberItem], now: float, check_idle: bool = False
     ) -> None:
         s = self.settings
         for member in members:

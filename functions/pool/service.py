@@ -17,7 +17,8 @@ from cheese_runtime.settings import Settings
 from functions.pool import dal
 from functions.pool.dal import PoolStore, put_op
 from functions.pool.errors import CapacityTooLarge, NotInPool, NotPoolOwner, PoolNotFound
-from functions.pool.presence import Presence, focused_seconds, iso, open_stretch, split_by_day
+from functions.pool.members import focused_seconds, iso, open_stretch, split_by_day
+from functions.pool.presence import Presence
 from functions.pool.schemas import (
     AvatarUpload,
     FocusSession,

@@ -18,7 +18,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from cheese_runtime.observability import logger
 from cheese_runtime.settings import Settings, get_settings
 from functions.pool import dal
-from functions.pool.presence import CONNECTION_TTL_SECONDS, Presence
+from functions.pool.connections import CONNECTION_TTL_SECONDS
+from functions.pool.presence import Presence
 
 MAX_CONNECTION_AGE_SECONDS = 2 * 3600
 

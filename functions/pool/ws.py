@@ -22,8 +22,8 @@ from pydantic import ValidationError
 
 from cheese_runtime.observability import logger, metrics, tracer
 from cheese_runtime.settings import Settings, get_settings
-from functions.pool import dal
-from functions.pool.presence import CONNECTION_TTL_SECONDS, Caller, ClientError, Presence
+from functions.pool.connections import Caller
+from functions.pool.presence import ClientError, Presence
 from functions.pool.protocol import FRAMES, error_frame
 
 OK = {"statusCode": 200}
@@ -58,24 +58,7 @@ def _caller(event: dict[str, Any]) -> Caller | None:
 def connect(event: dict[str, Any], caller: Caller | None) -> dict[str, Any]:
     if caller is None:
         return {"statusCode": 401}
-    now = time.time()
-    p = presence()
-    s = p.settings
-    p.store.db.put_item(
-        TableName=p.store.connections,
-        Item=dal.ser_map(
-            {
-                "connection_id": caller.connection_id,
-                "user_id": caller.user_id,
-                "connected_at": f"{now:017.3f}",
-                "token_expires_at": caller.token_expires_at,
-                "age_shard": f"AGE#{sum(caller.connection_id.encode()) % dal.AGE_SHARDS}",
-                "rl_window": int(now // s.pool_rate_limit_window_seconds),
-                "rl_count": 0,
-                "expires_at": int(now) + CONNECTION_TTL_SECONDS,
-            }
-        ),
-    )
+    presence().connections.open(caller, time.time())
     metrics.add_metric(name="WebSocketConnects", unit=MetricUnit.Count, value=1)
     headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
     protocols = [x.strip().lower() for x in headers.get("sec-websocket-protocol", "").split(",")]
@@ -83,41 +66,6 @@ def connect(event: dict[str, Any], caller: Caller | None) -> dict[str, Any]:
         # The client offered "bearer, <token>": agree on "bearer" or browsers drop the socket.
         return {"statusCode": 200, "headers": {"Sec-WebSocket-Protocol": "bearer"}}
     return OK
-
-
-def rate_limited(p: Presence, caller: Caller, now: float) -> float | None:
-    """Count a frame in the connection's fixed window; seconds to wait when over the limit."""
-    s = p.settings
-    window = int(now // s.pool_rate_limit_window_seconds)
-    db = p.store.db
-    key = {"connection_id": {"S": caller.connection_id}}
-    try:
-        db.update_item(
-            TableName=p.store.connections,
-            Key=key,
-            UpdateExpression="ADD rl_count :one",
-            ConditionExpression="rl_window = :w AND rl_count < :limit",
-            ExpressionAttributeValues=dal.ser_map(
-                {":one": 1, ":w": window, ":limit": s.pool_rate_limit_messages}
-            ),
-            ReturnValuesOnConditionCheckFailure="ALL_OLD",
-        )
-        return None
-    except db.exceptions.ConditionalCheckFailedException as exc:
-        old = dal.de(exc.response.get("Item")) or {}
-    if old.get("rl_window") == window:
-        return round((window + 1) * s.pool_rate_limit_window_seconds - now, 3)
-    try:  # a new window
-        db.update_item(
-            TableName=p.store.connections,
-            Key=key,
-            UpdateExpression="SET rl_window = :w, rl_count = :one, user_id = if_not_exists(user_id, :u)",
-            ConditionExpression="attribute_not_exists(rl_window) OR rl_window <> :w",
-            ExpressionAttributeValues=dal.ser_map({":one": 1, ":w": window, ":u": caller.user_id}),
-        )
-    except db.exceptions.ConditionalCheckFailedException:
-        return rate_limited(p, caller, now)
-    return None
 
 
 def _body(event: dict[str, Any]) -> bytes:
@@ -213,7 +161,7 @@ def message(event: dict[str, Any], caller: Caller) -> None:
 
 
 def _frame_limit(p: Presence, caller: Caller, now: float, ref: str | None = None) -> bool:
-    wait = rate_limited(p, caller, now)
+    wait = p.connections.rate_limited(caller, now)
     if wait is None:
         return False
     metrics.add_metric(name="WebSocketRateLimited", unit=MetricUnit.Count, value=1)
