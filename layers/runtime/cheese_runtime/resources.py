@@ -93,7 +93,7 @@ PHOTOS_BUCKET = "cheese-photos"
 # every level by every function: API Gateway refuses two routes whose variables
 # at the same level are named differently (ConflictException, so the deploy
 # fails), and a client reads the same name everywhere. A new kind of resource
-# adds its name here (tests/unit/test_routes.py checks every route against it).
+# adds its name here (tests/runtime/test_routes.py checks every route against it).
 PATH_VARIABLES = frozenset(
     {
         "photo_id",

@@ -3,7 +3,7 @@
 One history, ``migrations/versions/`` (its README says how a function adds a
 revision), for the tables of every function. The models live with their
 functions; :data:`MODEL_MODULES` lists them all, for the comparisons of the
-models with the migrated schema (autogenerate, tests/integration/test_migrations.py).
+models with the migrated schema (autogenerate, tests/runtime/test_migrations.py).
 """
 
 from __future__ import annotations
