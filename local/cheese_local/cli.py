@@ -11,7 +11,7 @@ from pathlib import Path
 def _run(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from cheese_local.datadir import PRIVATE_UMASK
+    from cheese_local.datadir import PRIVATE_UMASK, DataDirInUse
     from cheese_local.stack import LocalStack
 
     # Everything the stack and its children write in the data directory is owner-only.
@@ -24,7 +24,12 @@ def _run(args: argparse.Namespace) -> int:
         persistent=True,
         s3_port=args.s3_port,
     )
-    settings = stack.start()
+    try:
+        settings = stack.start()
+    except DataDirInUse as in_use:
+        print(f"cheese run: {in_use}", file=sys.stderr)
+        stack.stop()
+        return 1
     base = f"http://{args.host}:{args.port}"
     restored = stack.restored
     print(

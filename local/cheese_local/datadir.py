@@ -7,9 +7,11 @@ opens it, so its -wal and -shm files get the same mode).
 
 from __future__ import annotations
 
+import fcntl
 import os
 import socket
 from pathlib import Path
+from typing import IO
 
 PRIVATE_UMASK = 0o077
 
@@ -21,6 +23,31 @@ def secure_data_dir(path: Path) -> None:
     for child in path.iterdir():
         if child.is_file() and child.stat().st_mode & 0o077:
             child.chmod(0o600)
+
+
+class DataDirInUse(RuntimeError):
+    """Another running stack keeps its state in this data directory."""
+
+
+def lock_data_dir(path: Path) -> IO[str]:
+    """Hold the data directory for this process (two stacks would corrupt each other's journal).
+
+    The lock is released when the returned file is closed or the process ends,
+    ``kill -9`` included.
+    """
+    handle = (path / "stack.lock").open("a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        holder = handle.read().strip() or "another process"
+        handle.close()
+        raise DataDirInUse(f"{path} is in use by a running local stack (pid {holder})") from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(str(os.getpid()))
+    handle.flush()
+    return handle
 
 
 def create_sqlite_file(sqlalchemy_url: str) -> None:

@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import uvicorn
 from moto.core.models import DEFAULT_ACCOUNT_ID
@@ -20,7 +20,12 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 
 from cheese_local.bootstrap import bootstrap, seed_demo_charities
-from cheese_local.datadir import create_sqlite_file, remembered_port, secure_data_dir
+from cheese_local.datadir import (
+    create_sqlite_file,
+    lock_data_dir,
+    remembered_port,
+    secure_data_dir,
+)
 from cheese_local.emulators import S3Server
 from cheese_local.gateway import HttpGateway, docs_html, merged_openapi
 from cheese_local.journal import MotoJournal
@@ -170,6 +175,7 @@ class LocalStack:
     restored: dict[str, int] = field(default_factory=dict)
     _s3_front_server: uvicorn.Server | None = None
     _pending_writes: PendingWrites | None = None
+    _lock: IO[str] | None = None
 
     def start(self) -> Settings:
         """Start moto (and in persistent mode s3rver and the S3 front), point boto3 at them,
@@ -180,6 +186,7 @@ class LocalStack:
             os.environ.setdefault(key, value)
         make_dynamodb_atomic()
         if self.persistent:
+            self._lock = lock_data_dir(self.data_dir)
             self.journal = MotoJournal(self.data_dir / "moto-journal.sqlite3")
             self.journal.activate()
         self.moto = self.moto_server(ip_address="127.0.0.1", port=0, verbose=False)
@@ -281,6 +288,9 @@ class LocalStack:
         if self.journal is not None:
             self.journal.close()
             self.journal = None
+        if self._lock is not None:
+            self._lock.close()
+            self._lock = None
 
     def app(self) -> Starlette:
         gateway = HttpGateway()

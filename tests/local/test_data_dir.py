@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import stat
 from pathlib import Path
 from typing import Any
 
-from cheese_local.datadir import create_sqlite_file, secure_data_dir
+import pytest
+
+from cheese_local.datadir import DataDirInUse, create_sqlite_file, lock_data_dir, secure_data_dir
 
 
 def mode(path: Path) -> int:
@@ -44,3 +47,11 @@ def test_a_new_sqlite_database_is_created_owner_only(tmp_path: Path) -> None:
         conn.execute("CREATE TABLE t (x)")
     assert mode(path) == 0o600
     assert mode(path.with_name("cheese.db-wal")) == 0o600
+
+
+def test_a_second_stack_cannot_use_a_data_dir_in_use(tmp_path: Path) -> None:
+    held = lock_data_dir(tmp_path)
+    with pytest.raises(DataDirInUse, match=str(os.getpid())):
+        lock_data_dir(tmp_path)
+    held.close()
+    lock_data_dir(tmp_path).close()  # free again once the first stack is gone
