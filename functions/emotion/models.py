@@ -82,7 +82,8 @@ class EmojiTemplateUseDaily(Base):
     """Materialised ranking: tasks done per template per UTC day."""
 
     __tablename__ = "emoji_template_use_daily"
-    __table_args__ = (Index("ix_emoji_template_use_daily_day", "day", "uses"),)
+    # Covering the per-period sums (migration 0007_emoji_ranking_index).
+    __table_args__ = (Index("ix_emoji_template_use_daily_sums", "day", "template_id", "uses"),)
 
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     template_id: Mapped[str] = mapped_column(UUIDString, primary_key=True)

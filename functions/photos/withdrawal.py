@@ -2,6 +2,8 @@
 
 Imported by the photos service, which serves ``PUT /v1/me/consent``: the hooks
 run in the transaction that records the withdrawal (cheese_runtime.consent).
+Other functions' hooks for the same scopes are imported here too, so that they
+are registered in the process that serves the withdrawal.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from cheese_runtime import consent
 from cheese_runtime.observability import logger
+from functions.emotion import withdrawal as _emotion  # noqa: F401  (emoji results: expressions)
 from functions.photos.dal import FaceRepository, PersonRepository
 from functions.photos.face_index import external_index
 

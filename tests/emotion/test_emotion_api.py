@@ -428,3 +428,22 @@ def test_account_deletion_erases_templates_tasks_and_results(db) -> None:  # noq
         )
 
     assert wait_until(nothing_left, timeout=30, interval=0.5)
+
+
+def test_withdrawing_emotion_analysis_consent_erases_emoji_results(db) -> None:  # noqa: ANN001
+    user = signup("withdrawer")
+    template = wait_template(user, make_template(user)["template_id"])
+    photo = analysed_photo(user, "sample3.jpg")
+    task = wait_task(
+        user,
+        user.call(
+            "POST", "/v1/emoji/tasks", json_body={"photo_id": photo["id"], "template_id": BUILTIN}
+        ).json()["task_id"],
+    )
+    assert task["status"] == "done" and objects_under(f"derived/{user.id}/emoji/")
+    consent(user, face_grouping=False, expression_analysis=False)
+    assert user.call("GET", f"/v1/emoji/tasks/{task['task_id']}").status == 404
+    assert user.call("GET", "/v1/me/emoji/results").json()["items"] == []
+    assert not objects_under(f"derived/{user.id}/emoji/")
+    # Templates are pictures, not analyses: they stay.
+    assert user.call("GET", f"/v1/emoji/templates/{template['template_id']}").status == 200
