@@ -69,7 +69,7 @@ def _count_frames_without_face(pools: Any, pool_id: str, user_id: str, face: boo
 
 
 def _presence(pools: Any, member: dict[str, Any], user_id: str, face: bool) -> None:
-    from functions.pool.presence import Caller
+    from functions.pool.connections import Caller
 
     without_face = _count_frames_without_face(pools, member["pool_id"], user_id, face)
     caller = Caller(str(member.get("connection_id") or ""), user_id, 0)

@@ -11,7 +11,9 @@ anonymous counts stay.
 
 from __future__ import annotations
 
-from sqlalchemy import delete
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, delete
 from sqlalchemy.orm import Session
 
 from cheese_runtime import consent
@@ -22,7 +24,8 @@ from functions.emotion.models import EmojiTask
 
 @consent.on_withdrawal(consent.EXPRESSION_ANALYSIS)
 def erase_emoji_results(session: Session, user_id: str) -> None:
-    tasks = session.execute(delete(EmojiTask).where(EmojiTask.user_id == user_id)).rowcount
+    erased = session.execute(delete(EmojiTask).where(EmojiTask.user_id == user_id))
+    tasks = cast(CursorResult[Any], erased).rowcount
     objects = storage.delete_prefix(storage.result_prefix(user_id))
     logger.info(
         "expression analysis consent withdrawn: emoji results erased",
