@@ -24,7 +24,9 @@ def upgrade() -> None:
             "status_changed_at",
             UTCDateTime(),
             nullable=False,
-            server_default=sa.text("CURRENT_TIMESTAMP"),
+            # A constant: SQLite refuses CURRENT_TIMESTAMP for a column added to a table
+            # with rows. Every existing row gets its created_at just below.
+            server_default="1970-01-01 00:00:00",
         ),
     )
     op.execute("UPDATE photos SET status_changed_at = created_at")
