@@ -3,8 +3,9 @@
     verdict = judge(input_mp4, output_mp4, truth, hidden={"right"}, kept={"left"})
     verdict.leak_frames, verdict.flicker_frames, verdict.kept_untouched
 
-OpenCV's Haar cascades (frontal alt2 + profile, both directions), not
-CenterFace, look at the input and the output. On every frame where the judge
+OpenCV's Haar frontal-face cascade (alt2), not CenterFace, looks at the input
+and the output (the profile cascade is there with `profiles=True`; it triples the
+cost, ~0.1 s a frame per cascade on this machine, and no test clip has a profile). On every frame where the judge
 sees a face in the input inside a labelled region:
 
 - hidden label: a **leak** is the judge finding that same face (IoU >= 0.3 with
@@ -69,23 +70,34 @@ class Verdict:
 
 
 class HaarJudge:
-    def __init__(self) -> None:
+    def __init__(self, profiles: bool = False, min_face: int = 36) -> None:
         root = Path(cv2.data.haarcascades)
         self.frontal = cv2.CascadeClassifier(str(root / "haarcascade_frontalface_alt2.xml"))
-        self.profile = cv2.CascadeClassifier(str(root / "haarcascade_profileface.xml"))
+        self.profile = (
+            cv2.CascadeClassifier(str(root / "haarcascade_profileface.xml")) if profiles else None
+        )
+        self.settings = {"scaleFactor": 1.1, "minNeighbors": 4, "minSize": (min_face, min_face)}
+        self._inputs: dict[tuple[str, int], list[Xyxy]] = {}  # the same input judged twice
 
     def faces(self, rgb: np.ndarray) -> list[Xyxy]:
         grey = cv2.equalizeHist(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY))
         width = grey.shape[1]
-        found: list[Xyxy] = []
-        settings = {"scaleFactor": 1.1, "minNeighbors": 4, "minSize": (24, 24)}
-        for x, y, w, h in self.frontal.detectMultiScale(grey, **settings):
-            found.append((x, y, x + w, y + h))
-        for x, y, w, h in self.profile.detectMultiScale(grey, **settings):
-            found.append((x, y, x + w, y + h))
-        for x, y, w, h in self.profile.detectMultiScale(cv2.flip(grey, 1), **settings):
-            found.append((width - x - w, y, width - x, y + h))
+        found = [
+            (x, y, x + w, y + h)
+            for x, y, w, h in self.frontal.detectMultiScale(grey, **self.settings)
+        ]
+        if self.profile is not None:
+            for x, y, w, h in self.profile.detectMultiScale(grey, **self.settings):
+                found.append((x, y, x + w, y + h))
+            for x, y, w, h in self.profile.detectMultiScale(cv2.flip(grey, 1), **self.settings):
+                found.append((width - x - w, y, width - x, y + h))
         return [tuple(float(v) for v in box) for box in found]  # type: ignore[misc]
+
+    def input_faces(self, path: Path, index: int, rgb: np.ndarray) -> list[Xyxy]:
+        key = (str(path), index)
+        if key not in self._inputs:
+            self._inputs[key] = self.faces(rgb)
+        return self._inputs[key]
 
 
 def _label_of(box: Xyxy, regions: dict[str, Xyxy]) -> str | None:
@@ -119,7 +131,7 @@ def judge(
         before, after = source.rgb[:height, :width], result.rgb[:height, :width]
         output_faces = model.faces(after)
         seen: set[str] = set()
-        for box in model.faces(before):
+        for box in model.input_faces(input_path, source.index, before):
             label = _label_of(box, regions)
             if label not in labels or label in seen:
                 continue
