@@ -30,6 +30,7 @@ MODEL_MODULES = (
     "functions.smile_rank.models",
     "functions.photos.models",
     "functions.emotion.models",
+    "functions.diary.models",
 )
 
 

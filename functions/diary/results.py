@@ -1,0 +1,189 @@
+"""The one interface the analysis writes a diary's results through.
+
+The analysis consumers (``functions/diary/analysis``, in the ML image) call
+:func:`start_analysis` when a diary's video has arrived, then either
+:func:`record_analysis` with everything they found or :func:`mark_failed`
+with a reason. They never touch the tables otherwise. Each call is one
+transaction and is idempotent: the analysis runs at least once per upload,
+and recording the same results twice leaves the same row.
+
+What the analysis writes replaces the previous analysis (re-analysis); the
+user's title and tag edits are columns it never writes, so they survive.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from datetime import date
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from cheese_runtime.db.session import session_scope
+from cheese_runtime.db.types import utcnow
+from functions.diary.models import Diary, DiaryTag
+
+MAX_TAGS = 8
+MAX_KEY_SENTENCES = 3
+FAILURE_REASON_LENGTH = 300
+
+
+class TranscriptWord(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    word: str
+    start: float = Field(ge=0)
+    end: float = Field(ge=0)
+
+
+class Transcript(BaseModel):
+    """What was said: ``language`` as BCP 47 (``ko-KR``, ``en-US``), the text and timed words."""
+
+    model_config = ConfigDict(frozen=True)
+
+    language: str
+    text: str
+    words: list[TranscriptWord] = []
+
+
+class TimelinePoint(BaseModel):
+    """The diarist's expression probabilities at ``t`` seconds (7 labels, summing to 1)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    t: float = Field(ge=0)
+    expression: dict[str, float]
+
+
+class EmotionStretch(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    start: float = Field(ge=0)
+    end: float = Field(ge=0)
+    label: str
+
+
+class EmotionSummary(BaseModel):
+    """The dominant emotion of the whole diary, each label's share, and the dominant per stretch."""
+
+    model_config = ConfigDict(frozen=True)
+
+    dominant: str
+    shares: dict[str, float]
+    stretches: list[EmotionStretch] = []
+
+
+@dataclass(frozen=True)
+class DiaryToAnalyse:
+    """What the analysis needs to know about a diary it has claimed."""
+
+    diary_id: str
+    user_id: str
+    recorded_on: date
+    object_key: str
+    content_type: str
+    size_bytes: int
+
+
+def search_text(text: str) -> str:
+    """The transcript as ``q`` searches it: NFKC, casefolded, single spaces."""
+    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+
+
+def normalise_tag(tag: str) -> str:
+    return " ".join(unicodedata.normalize("NFKC", tag).casefold().split())
+
+
+def replace_tag_index(session: Session, diary: Diary) -> None:
+    """Rewrite the diary's rows in ``diary_tags`` from its effective tags."""
+    session.execute(delete(DiaryTag).where(DiaryTag.diary_id == diary.id))
+    for tag in dict.fromkeys(normalise_tag(t) for t in diary.tags if normalise_tag(t)):
+        session.add(DiaryTag(diary_id=diary.id, tag=tag[:64]))
+
+
+def _locked(session: Session, diary_id: str) -> Diary | None:
+    return session.scalars(select(Diary).where(Diary.id == diary_id).with_for_update()).first()
+
+
+def start_analysis(diary_id: str) -> DiaryToAnalyse | None:
+    """Claim a diary for analysis (pending/failed/ready → processing).
+
+    None when the diary is gone (deleted, account erased): the message is done.
+    A diary already ``ready`` is claimed again only by an explicit re-analysis;
+    the consumer decides that (a duplicate upload event should not re-run it,
+    see :func:`already_analysed`).
+    """
+    with session_scope() as session:
+        diary = _locked(session, diary_id)
+        if diary is None:
+            return None
+        diary.status, diary.failure_reason = "processing", None
+        return DiaryToAnalyse(
+            diary_id=diary.id,
+            user_id=diary.user_id,
+            recorded_on=diary.recorded_on,
+            object_key=diary.object_key,
+            content_type=diary.content_type,
+            size_bytes=diary.size_bytes,
+        )
+
+
+def already_analysed(diary_id: str) -> bool:
+    """True if the diary is ``ready`` (a duplicate event must not analyse it again)."""
+    with session_scope() as session:
+        status = session.scalar(select(Diary.status).where(Diary.id == diary_id))
+    return status == "ready"
+
+
+def record_analysis(
+    diary_id: str,
+    *,
+    duration_s: float,
+    transcript: Transcript | None,
+    key_sentences: list[str],
+    tags: list[str],
+    timeline: list[TimelinePoint] | None = None,
+    emotion_summary: EmotionSummary | None = None,
+    thumbnail_key: str | None = None,
+) -> bool:
+    """Store one analysis' results and mark the diary ``ready``; False if the diary is gone.
+
+    ``timeline``/``emotion_summary`` are None when the user has not consented
+    to emotion analysis (``expression_analysis``) or no face was found.
+    """
+    with session_scope() as session:
+        diary = _locked(session, diary_id)
+        if diary is None:
+            return False
+        diary.duration_s = duration_s
+        diary.transcript = None if transcript is None else transcript.model_dump(mode="json")
+        diary.search_text = None if transcript is None else search_text(transcript.text)
+        diary.key_sentences = list(key_sentences[:MAX_KEY_SENTENCES])
+        diary.auto_tags = list(dict.fromkeys(t.strip() for t in tags if t.strip()))[:MAX_TAGS]
+        diary.timeline = None if timeline is None else [p.model_dump(mode="json") for p in timeline]
+        diary.emotion_summary = (
+            None if emotion_summary is None else emotion_summary.model_dump(mode="json")
+        )
+        diary.dominant_emotion = None if emotion_summary is None else emotion_summary.dominant
+        if thumbnail_key is not None:
+            diary.thumbnail_key = thumbnail_key
+        diary.status, diary.failure_reason, diary.analysed_at = "ready", None, utcnow()
+        replace_tag_index(session, diary)
+    return True
+
+
+def mark_failed(diary_id: str, reason: str) -> bool:
+    """Show the diary ``failed`` with a reason (a slug such as ``video-too-long``); False if gone.
+
+    A diary already ``ready`` keeps its results: a late failure of a duplicate
+    delivery must not hide an analysis that succeeded.
+    """
+    with session_scope() as session:
+        diary = _locked(session, diary_id)
+        if diary is None:
+            return False
+        if diary.status != "ready":
+            diary.status, diary.failure_reason = "failed", reason[:FAILURE_REASON_LENGTH]
+    return True
