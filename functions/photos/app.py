@@ -12,8 +12,10 @@ from cheese_runtime.errors import PROBLEM_CONTENT_TYPE, Problem, ProblemMap
 from cheese_runtime.http import CurrentPrincipal, create_app, declared_routes
 from functions.photos import service
 from functions.photos.errors import (
+    AnonymisedViewFailed,
     MeNotSet,
     NothingToMerge,
+    PeopleAppearTogether,
     PhotoNotAnalysed,
     PhotoTooLarge,
 )
@@ -42,7 +44,9 @@ from functions.photos.schemas import (
 ERRORS: ProblemMap = {
     PhotoTooLarge: 413,
     NothingToMerge: 422,
+    PeopleAppearTogether: 409,
     PhotoNotAnalysed: 409,
+    AnonymisedViewFailed: 409,
     MeNotSet: 422,
     # The import engine's ImportRefused, by slug (importing/README.md), so that
     # the engine (QR decoding, OpenCV) is imported only by the import routes.
@@ -215,6 +219,11 @@ async def list_people(
     return service.list_people(
         principal.user_id, limit=limit, cursor=cursor, include_hidden=include_hidden
     )
+
+
+@route("getPerson", response_model=PersonOut, responses=PROBLEMS, tags=["people"])
+async def get_person(person_id: str, principal: CurrentPrincipal) -> PersonOut:
+    return service.get_person(principal.user_id, person_id)
 
 
 @route("updatePerson", response_model=PersonOut, responses=PROBLEMS, tags=["people"])

@@ -46,3 +46,17 @@ class MeNotSet(PhotosError):
     slug = "me-not-set"
     title = "No person is marked as you"
     default_detail = "Mark yourself first: PATCH /v1/people/{id} with is_me."
+
+
+class PeopleAppearTogether(PhotosError):
+    """Two of the people to merge are side by side in one photo (one cut of a print)."""
+
+    slug = "people-appear-together"
+    title = "These people appear together"
+
+
+class AnonymisedViewFailed(PhotosError):
+    """The view cannot be rendered (its original is gone, or rendering kept failing)."""
+
+    slug = "anonymised-view-failed"
+    title = "Anonymised view failed"

@@ -1,12 +1,16 @@
 """Renders anonymised views (``AnonymisedViewRequested``) into the S3 cache.
 
 Every face not kept is hidden with the chosen style; idempotent: a view
-already in the cache is not rendered again.
+already in the cache is not rendered again. A rendered view's
+``anonymised_views`` row is removed; a view whose original is gone is marked
+``failed`` (``original-missing``) at once, so the API stops answering
+"rendering" (functions/photos/reconciler.py re-drives lost requests).
 """
 
 from __future__ import annotations
 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
 from cheese_ml.analysis import Box, FaceQuality
 from cheese_ml.analysis import Face as MlFace
 from cheese_ml.anonymise import anonymise
@@ -14,14 +18,42 @@ from cheese_ml.images import decode_image, encode_jpeg
 from cheese_runtime import aws, events
 from cheese_runtime.consumers import sqs_batch_handler
 from cheese_runtime.db.session import session_scope
+from cheese_runtime.db.types import utcnow
 from cheese_runtime.observability import logger
-
 from functions.photos import storage
 from functions.photos.dal import FaceRepository, PhotoRepository
+from functions.photos.models import AnonymisedView
+
+
+def _view_done(object_key: str, failure_reason: str | None = None) -> None:
+    with session_scope() as session:
+        view = session.get(AnonymisedView, object_key)
+        if view is None:
+            return
+        if failure_reason is None:
+            session.delete(view)
+        else:
+            view.status, view.failure_reason, view.status_changed_at = (
+                "failed",
+                failure_reason,
+                utcnow(),
+            )
+
+
+def _original(user_id: str, photo_id: str) -> bytes | None:
+    s3 = aws.client("s3")
+    try:
+        response = s3.get_object(
+            Bucket=storage.bucket(), Key=storage.original_key(user_id, photo_id)
+        )
+    except s3.exceptions.NoSuchKey:
+        return None
+    return response["Body"].read()
 
 
 def render(request: events.AnonymisedViewRequested) -> None:
     if storage.exists(request.object_key):
+        _view_done(request.object_key)
         return
     with session_scope() as session:
         if PhotoRepository(session).owned(request.user_id, request.photo_id) is None:
@@ -48,15 +80,14 @@ def render(request: events.AnonymisedViewRequested) -> None:
             for r in rows
         ]
         keep = {i for i, r in enumerate(rows) if r.person_id in set(request.keep_person_ids)}
-    original = (
-        aws.client("s3")
-        .get_object(
-            Bucket=storage.bucket(), Key=storage.original_key(request.user_id, request.photo_id)
-        )["Body"]
-        .read()
-    )
+    original = _original(request.user_id, request.photo_id)
+    if original is None:
+        _view_done(request.object_key, "original-missing")
+        logger.warning("anonymised view failed: original missing")
+        return
     rendered = anonymise(decode_image(original), faces, keep=keep, style=request.style)
     storage.put_jpeg(request.object_key, encode_jpeg(rendered, 88))
+    _view_done(request.object_key)
     logger.info("anonymised view rendered", extra={"faces": len(faces), "kept": len(keep)})
 
 

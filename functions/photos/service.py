@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from aws_lambda_powertools.metrics import MetricUnit
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from cheese_runtime import consent, events, resources
@@ -30,16 +31,18 @@ from functions.photos.dal import (
     embedding_from_bytes,
 )
 from functions.photos.errors import (
+    AnonymisedViewFailed,
     FaceNotFound,
     MeNotSet,
     NothingToMerge,
+    PeopleAppearTogether,
     PersonNotFound,
     PhotoNotAnalysed,
     PhotoNotFound,
     PhotoTooLarge,
 )
 from functions.photos.face_index import external_index
-from functions.photos.models import Face, Person, Photo
+from functions.photos.models import AnonymisedView, Face, Person, Photo
 from functions.photos.schemas import (
     AnonymisedOut,
     ConsentOut,
@@ -327,6 +330,38 @@ def _one_person(session: Session, user_id: str, person: Person) -> PersonOut:
     return person_out(person, counts, _covers(session, [person]).get(person.cover_face_id or ""))
 
 
+def publish_me_faces(user_id: str) -> None:
+    """Tell other functions (smile_rank's ``is_me``) which faces are the owner's own now."""
+    with session_scope() as session:
+        me = [p.id for p in PersonRepository(session).for_user(user_id) if p.is_me]
+        face_ids = [f.id for f in FaceRepository(session).for_person(me[0])] if me else []
+    events.publish(
+        resources.ME_FACES_CHANGED,
+        events.MeFacesChanged(user_id=user_id, face_ids=face_ids, changed_at=utcnow().isoformat()),
+    )
+
+
+def get_person(user_id: str, person_id: str) -> PersonOut:
+    with session_scope() as session:
+        return _one_person(session, user_id, _person_or_404(session, user_id, person_id))
+
+
+def _photos_together(faces_by_person: dict[str, list[Face]]) -> list[str]:
+    """Photos in which two of these people are in the same cut (the cannot-link rule).
+
+    In a four-cut print the same friend is in every cut, so people seen in
+    different cuts of one print may still be one person (functions/photos/cuts.py).
+    """
+    seen: dict[tuple[str, int], str] = {}
+    together: set[str] = set()
+    for person_id, faces in faces_by_person.items():
+        for face in faces:
+            other = seen.setdefault((face.photo_id, face.cut), person_id)
+            if other != person_id:
+                together.add(face.photo_id)
+    return sorted(together)
+
+
 def patch_person(user_id: str, person_id: str, patch: PersonPatch) -> PersonOut:
     with session_scope() as session:
         person = _person_or_404(session, user_id, person_id)
@@ -340,7 +375,10 @@ def patch_person(user_id: str, person_id: str, patch: PersonPatch) -> PersonOut:
                 PersonRepository(session).clear_me(user_id)  # one "me" per user
             person.is_me = patch.is_me
         session.flush()
-        return _one_person(session, user_id, person)
+        result = _one_person(session, user_id, person)
+    if "is_me" in patch.model_fields_set and patch.is_me is not None:
+        publish_me_faces(user_id)
+    return result
 
 
 def merge_people(user_id: str, person_id: str, source_ids: list[str]) -> PersonOut:
@@ -356,8 +394,15 @@ def merge_people(user_id: str, person_id: str, source_ids: list[str]) -> PersonO
         if len(merged) != len(sources):
             raise PersonNotFound()
         faces = FaceRepository(session)
+        by_person = {p.id: faces.for_person(p.id) for p in (target, *merged)}
+        together = _photos_together(by_person)
+        if together:
+            raise PeopleAppearTogether(
+                f"They are side by side in {len(together)} photo(s): one of them is someone else.",
+                photo_ids=together,
+            )
         for source in merged:
-            for face in faces.for_person(source.id):
+            for face in by_person[source.id]:
                 # The user said these are one person: re-clustering must not split them again.
                 face.person_id, face.assigned_manually = target.id, True
             target.is_me = target.is_me or source.is_me
@@ -365,7 +410,10 @@ def merge_people(user_id: str, person_id: str, source_ids: list[str]) -> PersonO
         session.flush()
         repo.delete_empty(user_id)
         refresh_covers(session, user_id)
-        return _one_person(session, user_id, target)
+        result = _one_person(session, user_id, target)
+    if result.is_me:
+        publish_me_faces(user_id)
+    return result
 
 
 def person_suggestions(user_id: str, person_id: str, limit: int) -> list[Suggestion]:
@@ -430,11 +478,16 @@ def assign_face(user_id: str, face_id: str, person_id: str | None) -> PersonOut:
             if person_id
             else repo.add(user_id, new_id())
         )
+        previous = repo.owned(user_id, face.person_id) if face.person_id else None
+        me_changed = target.is_me or (previous is not None and previous.is_me)
         face.person_id, face.assigned_manually = target.id, True
         session.flush()
         repo.delete_empty(user_id)
         refresh_covers(session, user_id)
-        return _one_person(session, user_id, target)
+        result = _one_person(session, user_id, target)
+    if me_changed:
+        publish_me_faces(user_id)
+    return result
 
 
 def request_recluster(user_id: str) -> None:
@@ -464,6 +517,29 @@ def anonymised_view(user_id: str, photo_id: str, keep: str, style: str) -> Anony
     key = storage.anonymised_key(user_id, photo_id, keep_ids, style)
     if storage.exists(key):
         return AnonymisedOut(status="ready", url=storage.presigned_get(key))
+    with session_scope() as session:
+        view = session.get(AnonymisedView, key)
+        if view is not None and view.status == "failed":
+            raise AnonymisedViewFailed(
+                f"This view cannot be rendered ({view.failure_reason}).",
+                failure_reason=view.failure_reason,
+            )
+        if view is not None:
+            return AnonymisedOut(status="rendering")  # asked for already; the reconciler watches
+        try:
+            with session.begin_nested():
+                session.add(
+                    AnonymisedView(
+                        object_key=key,
+                        user_id=user_id,
+                        photo_id=photo_id,
+                        keep_person_ids=keep_ids,
+                        style=style,
+                        status="rendering",
+                    )
+                )
+        except IntegrityError:
+            return AnonymisedOut(status="rendering")  # a concurrent request asked first
     events.publish(
         resources.ANONYMISED_VIEW_REQUESTED,
         events.AnonymisedViewRequested(

@@ -1,4 +1,4 @@
-"""Consumer of PhotoAnalyzed, PhotoDeleted and UserDeletionRequested (SQS, partial batch failures).
+"""Consumer of PhotoAnalyzed, PhotoDeleted, MeFacesChanged and UserDeletionRequested (SQS, partial batch failures).
 
 Idempotent: a photo earns once (its id is the key of ``smile_photos``), a
 deletion reverses once (the photo's status), an erasure finds nothing the
@@ -12,17 +12,23 @@ from __future__ import annotations
 from functools import cache
 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from pydantic import ValidationError
+
 from cheese_runtime.consumers import sqs_batch_handler
 from cheese_runtime.events import (
+    MeFacesChanged,
     PhotoAnalyzed,
     PhotoDeleted,
     UserDeletionRequested,
     eventbridge_detail,
 )
 from cheese_runtime.observability import logger
-from cheese_runtime.resources import PHOTO_ANALYZED, PHOTO_DELETED, USER_DELETION_REQUESTED
-from pydantic import ValidationError
-
+from cheese_runtime.resources import (
+    ME_FACES_CHANGED,
+    PHOTO_ANALYZED,
+    PHOTO_DELETED,
+    USER_DELETION_REQUESTED,
+)
 from functions.smile_rank.config import get_smile_settings
 from functions.smile_rank.service import SmileService
 
@@ -47,6 +53,9 @@ def consume(record: SQSRecord) -> None:
             logger.info(
                 "photo deletion applied", extra={"photo_id": event.photo_id, "status": status}
             )
+        elif detail_type == ME_FACES_CHANGED:
+            changed = service().mark_me(MeFacesChanged.model_validate(detail))
+            logger.info("me faces applied", extra={"photos": changed})
         elif detail_type == USER_DELETION_REQUESTED:
             event = UserDeletionRequested.model_validate(detail)
             erased = service().erase_user(event.user_id)

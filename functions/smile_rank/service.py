@@ -7,11 +7,10 @@ from datetime import UTC, datetime, timedelta
 from aws_lambda_powertools.metrics import MetricUnit
 from sqlalchemy.exc import IntegrityError
 
-from functions.smile_rank.models import Charity, DonationPeriod, SmilePhoto
 from cheese_runtime.db.session import read_scope, session_scope
 from cheese_runtime.db.types import utcnow
 from cheese_runtime.errors import InvalidCursor
-from cheese_runtime.events import PhotoAnalyzed, PhotoDeleted
+from cheese_runtime.events import MeFacesChanged, PhotoAnalyzed, PhotoDeleted
 from cheese_runtime.observability import logger, metrics
 from cheese_runtime.pagination import decode_cursor, encode_cursor
 from functions.smile_rank import scoring
@@ -25,6 +24,7 @@ from functions.smile_rank.dal import (
     SmileRepository,
 )
 from functions.smile_rank.errors import CharityExists, CharityNotFound, PeriodClosed, PhotoNotFound
+from functions.smile_rank.models import Charity, DonationPeriod, SmilePhoto
 from functions.smile_rank.periods import (
     month_key,
     next_period,
@@ -226,6 +226,21 @@ class SmileService:
                 name="SmilePointsReversed", unit=MetricUnit.Count, value=reversed_points
             )
         return "reversed"
+
+    def mark_me(self, event: MeFacesChanged) -> int:
+        """Say which of the user's faces are "me" now; returns how many photos changed.
+
+        Points stay as awarded: a photo earns once, when it is analysed.
+        """
+        me = set(event.face_ids)
+        changed = 0
+        with session_scope() as session:
+            for photo in SmileRepository(session).photos_of(event.user_id):
+                faces = [{**f, "is_me": f["face_id"] in me} for f in photo.faces]
+                if faces != photo.faces:
+                    photo.faces = faces
+                    changed += 1
+        return changed
 
     def erase_user(self, user_id: str) -> int:
         with session_scope() as session:

@@ -85,7 +85,8 @@ class ScheduledRunner(threading.Thread):
     """An EventBridge schedule: invokes a ``resources.ScheduledJob`` handler every ``rate(...)``.
 
     ``CHEESE_LOCAL_SCHEDULE_SECONDS`` overrides every interval locally (0: no
-    schedules; tests invoke jobs themselves). ``cron(...)`` schedules are not run.
+    schedules; tests invoke jobs themselves). ``cron(...)`` schedules are not run. A job with
+    ``run_at_start`` runs when the stack starts, then on its rate.
     """
 
     def __init__(self, job: Any) -> None:
@@ -127,7 +128,10 @@ class ScheduledRunner(threading.Thread):
             "resources": [],
             "detail": {},
         }
-        while not self._stopping.wait(every):
+        # A job that declares run_at_start also runs at once: work a stopped stack left behind.
+        wait = 0.0 if self.job.run_at_start else every
+        while not self._stopping.wait(wait):
+            wait = every
             try:
                 invoke(handler, dict(event), self.job.name)
             except Exception:

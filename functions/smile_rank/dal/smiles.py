@@ -56,6 +56,9 @@ class SmileRepository:
             .with_for_update()
         )
 
+    def photos_of(self, user_id: str) -> list[SmilePhoto]:
+        return list(self._session.scalars(select(SmilePhoto).where(SmilePhoto.user_id == user_id)))
+
     def photo(self, photo_id: str, *, for_update: bool = False) -> SmilePhoto | None:
         query = select(SmilePhoto).where(SmilePhoto.photo_id == photo_id)
         if for_update:

@@ -77,6 +77,15 @@ class PhotoDeleted(BaseModel):
     deleted_at: str
 
 
+class MeFacesChanged(BaseModel):
+    """The faces of the person the owner marked as "me" changed (marked, merged, reassigned)."""
+
+    user_id: str
+    # Every face of the "me" person now; empty when no person is "me".
+    face_ids: list[str]
+    changed_at: str
+
+
 class ReclusterRequested(BaseModel):
     user_id: str
 

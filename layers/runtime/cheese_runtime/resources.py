@@ -261,6 +261,7 @@ PHOTOS = ApiFunction(
         Route("PUT", "/v1/me/consent", "setConsent"),
         Route("GET", "/v1/me/consent", "getConsent"),
         Route("GET", "/v1/people", "listPeople"),
+        Route("GET", "/v1/people/{person_id}", "getPerson"),
         Route("PATCH", "/v1/people/{person_id}", "updatePerson"),
         Route("POST", "/v1/people/{person_id}/merge", "mergePerson"),
         Route("GET", "/v1/people/{person_id}/suggestions", "listPersonSuggestions"),
@@ -318,6 +319,7 @@ USER_DELETION_REQUESTED = "UserDeletionRequested"
 PHOTO_ANALYZED = "PhotoAnalyzed"
 PHOTO_DELETED = "PhotoDeleted"
 RECLUSTER_REQUESTED = "ReclusterRequested"
+ME_FACES_CHANGED = "MeFacesChanged"
 ANONYMISED_VIEW_REQUESTED = "AnonymisedViewRequested"
 EMOJI_TASK_REQUESTED = "EmojiTaskRequested"
 
@@ -379,10 +381,11 @@ EVENT_SUBSCRIPTIONS: tuple[EventSubscription, ...] = (
         module="functions.auth.erasure",
         grants=("database",),
     ),
-    # Smile points of analysed photos, reversals of deleted ones, erasure of a leaving user's smiles.
+    # Smile points of analysed photos, reversals of deleted ones, which faces are "me",
+    # erasure of a leaving user's smiles.
     EventSubscription(
         consumer="smile-rank",
-        detail_types=(PHOTO_ANALYZED, PHOTO_DELETED, USER_DELETION_REQUESTED),
+        detail_types=(PHOTO_ANALYZED, PHOTO_DELETED, ME_FACES_CHANGED, USER_DELETION_REQUESTED),
         module="functions.smile_rank.consumer",
         grants=("database",),
     ),
@@ -567,6 +570,8 @@ class ScheduledJob:
     timeout_seconds: int = 60
     memory_mb: int = 512
     ml_image: bool = False
+    # The local stack also runs it once when it starts (work a stopped stack left behind).
+    run_at_start: bool = False
 
 
 # Marks silent members away, ends expired reconnect grace periods, removes
@@ -600,8 +605,22 @@ PHOTOS_NIGHTLY_RECLUSTER = ScheduledJob(
     ml_image=True,
 )
 
+# Re-drives photos and anonymised views left pending, processing or rendering past a bound,
+# and fails those that cannot recover (functions/photos/reconciler.py).
+PHOTOS_RECONCILE = ScheduledJob(
+    name="photos-reconcile",
+    module="functions.photos.reconciler",
+    schedule="rate(5 minutes)",
+    grants=("database", "photos_bucket", "event_bus"),
+    timeout_seconds=300,
+    # The photos function's modules (models, numpy in the data access) are in the ML image.
+    ml_image=True,
+    run_at_start=True,
+)
+
 SCHEDULED_JOBS: tuple[ScheduledJob, ...] = (
     POOL_SWEEP,
     SMILE_PERIOD_CLOSE,
     PHOTOS_NIGHTLY_RECLUSTER,
+    PHOTOS_RECONCILE,
 )
