@@ -146,8 +146,12 @@ def test_a_lost_render_request_is_re_driven_to_ready(db) -> None:  # noqa: ANN00
     assert user.call("GET", path, query=query).status == 202
     run_reconciler()
     assert wait_until(lambda: user.call("GET", path, query=query).status == 200, timeout=60)
-    with session_scope() as session:
-        assert session.get(AnonymisedView, key) is None
+
+    def row_removed() -> bool:  # just after the object is stored
+        with session_scope() as session:
+            return session.get(AnonymisedView, key) is None
+
+    assert wait_until(row_removed, timeout=10)
 
 
 def test_a_view_of_a_lost_original_is_refused_instead_of_rendering_forever(db) -> None:  # noqa: ANN001
