@@ -23,9 +23,11 @@ from typing import Any
 
 import cv2
 
+from cheese_ml.analysis import Face
 from cheese_ml.emoji import EmojiTemplate, dominant_expression, frame_avatar
 from cheese_ml.images import ImageError, decode_image
 from cheese_runtime.db.session import session_scope
+from cheese_runtime.observability import logger
 from functions.emotion import storage
 from functions.emotion.dal import AvatarChoiceRepository, TemplateRepository
 from functions.emotion.errors import FrameNotJpeg, FrameTooLarge, FrameUnreadable, NotInPool
@@ -37,6 +39,11 @@ MAX_FRAME_PIXELS = 1920 * 1080
 DEFAULT_TEMPLATE_ID = "builtin-twemoji"
 NO_FACE_FRAMES_AWAY = 3
 PRESENCE_REASON = "camera"
+# The server's focus estimate from a frame (used while the client sends no focus heartbeats).
+MAX_FRONTAL_YAW = 25.0  # degrees
+MAX_FRONTAL_PITCH = 20.0
+FRONTAL_SCORE = 100
+TURNED_SCORE = 40
 
 
 def _template_of(user_id: str) -> tuple[str, EmojiTemplate]:
@@ -53,10 +60,28 @@ def _template_of(user_id: str) -> tuple[str, EmojiTemplate]:
     return template_id, drawable(template_id, owner_id, builtin_set, name, attribution)
 
 
-def _count_frames_without_face(pools: Any, pool_id: str, user_id: str, face: bool) -> int:
-    """Frames in a row without a face, kept on the member's presence item."""
-    expression = "SET no_face_frames = :zero" if face else "ADD no_face_frames :one"
-    values = {":zero": {"N": "0"}} if face else {":one": {"N": "1"}}
+def focus_estimate(face: Face | None) -> int:
+    """The focus score a frame shows: a frontal face 100, a turned one 40, none 0."""
+    if face is None:
+        return 0
+    frontal = (
+        abs(face.quality.yaw) <= MAX_FRONTAL_YAW and abs(face.quality.pitch) <= MAX_FRONTAL_PITCH
+    )
+    return FRONTAL_SCORE if frontal else TURNED_SCORE
+
+
+def _count_frame(pools: Any, pool_id: str, user_id: str, face: bool, feeds_focus: bool) -> int:
+    """Record the frame on the member's presence item: the frames in a row without a face
+    (returned), and how many focus heartbeats came from frames (``frame_hb``)."""
+    clauses, values = [], {}
+    if face:
+        clauses.append("SET no_face_frames = :zero")
+        values[":zero"] = {"N": "0"}
+    added = ([] if face else ["no_face_frames :one"]) + (["frame_hb :one"] if feeds_focus else [])
+    if added:
+        clauses.append("ADD " + ", ".join(added))
+        values[":one"] = {"N": "1"}
+    expression = " ".join(clauses)
     updated = pools.store.db.update_item(
         TableName=pools.store.pools,
         Key=pools.store.member_key(pool_id, user_id),
@@ -68,16 +93,25 @@ def _count_frames_without_face(pools: Any, pool_id: str, user_id: str, face: boo
     return int(updated["Attributes"].get("no_face_frames", {}).get("N", 0))
 
 
-def _presence(pools: Any, member: dict[str, Any], user_id: str, face: bool) -> None:
+def _presence(pools: Any, member: dict[str, Any], user_id: str, face: Face | None) -> None:
     from functions.pool.connections import Caller
+    from functions.pool.presence import ClientError as PresenceRefused
 
-    without_face = _count_frames_without_face(pools, member["pool_id"], user_id, face)
+    pool_id, status = member["pool_id"], member.get("status")
+    # The client's own focus heartbeats count in hb too: while every heartbeat so far came
+    # from frames, the client sends none and the frames' estimate is the member's score.
+    feeds_focus = status == "present" and int(member.get("hb", 0)) <= int(member.get("frame_hb", 0))
+    without_face = _count_frame(pools, pool_id, user_id, face is not None, feeds_focus)
     caller = Caller(str(member.get("connection_id") or ""), user_id, 0)
-    status = member.get("status")
-    if face and status == "away" and member.get("away_reason") == PRESENCE_REASON:
-        pools.presence.back(caller, reason=PRESENCE_REASON)
-    elif not face and status == "present" and without_face >= NO_FACE_FRAMES_AWAY:
-        pools.presence.away(caller, reason=PRESENCE_REASON)
+    try:
+        if face is not None and status == "away" and member.get("away_reason") == PRESENCE_REASON:
+            pools.presence.back(caller, reason=PRESENCE_REASON)
+        elif face is None and status == "present" and without_face >= NO_FACE_FRAMES_AWAY:
+            pools.presence.away(caller, reason=PRESENCE_REASON)
+        elif feeds_focus:
+            pools.presence.focus(caller, focus_estimate(face), pool_id)
+    except PresenceRefused as refused:  # e.g. frames faster than heartbeats may come
+        logger.info("frame presence not applied", extra={"code": refused.code})
 
 
 def frame_arrived(user_id: str, pool_id: str, data: bytes) -> AvatarFrameOut:
@@ -100,7 +134,7 @@ def frame_arrived(user_id: str, pool_id: str, data: bytes) -> AvatarFrameOut:
     template_id, template = _template_of(user_id)
     avatar, face = frame_avatar(rgb, template)
     expression: Expression | None = None if face is None else dominant_expression(face)  # type: ignore[assignment]
-    _presence(pools, {**member, "pool_id": pool_id}, user_id, face is not None)
+    _presence(pools, {**member, "pool_id": pool_id}, user_id, face)
     ok, png = cv2.imencode(".png", cv2.cvtColor(avatar, cv2.COLOR_RGBA2BGRA))
     if not ok:
         raise RuntimeError("PNG encoding failed")

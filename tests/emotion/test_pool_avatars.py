@@ -142,3 +142,31 @@ def test_bad_frames_and_non_members_are_refused(
     response = post_frame(sender, target, data)
     assert response.status == status, response.body
     assert response.json()["type"].endswith(f"/{slug}")
+
+
+def test_frames_feed_the_focus_score_when_the_client_sends_none(make_user, clients) -> None:  # noqa: ANN001, F811
+    import time
+
+    ann, bob = make_user("focusAnn"), make_user("focusBob")
+    pool_id = create_pool(ann)
+    a, b = clients(ann), clients(bob)
+    for sock in (a, b):
+        sock.send(action="enter", pool_id=pool_id)
+        sock.event("entered")
+
+    def bob_member() -> dict:
+        members = ann.call("GET", f"/v1/pools/{pool_id}").json()["members"]
+        return next(m for m in members if m["user_id"] == bob.id)
+
+    frontal = webcam_frame("obama.jpg")
+    for _ in range(2):
+        time.sleep(0.3)  # heartbeats may not come faster than the pool's minimum interval
+        assert post_frame(bob, pool_id, frontal).json()["face"] is True
+    assert bob_member()["score"] == 100 and bob_member()["focused"] is True
+    # Once the client sends its own heartbeats, frames no longer set the score.
+    time.sleep(0.3)
+    b.send(action="focus", score=10)
+    a.wait_for(lambda f: f.get("user_id") == bob.id and f.get("score") == 10, timeout=10)
+    time.sleep(0.3)
+    post_frame(bob, pool_id, frontal)
+    assert bob_member()["score"] == 10
