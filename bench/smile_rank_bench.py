@@ -252,7 +252,7 @@ def measure_reads(url: str, now: datetime) -> dict:
             ).fetchall()
             for scope, key in keys.items()
         }
-    tokens = {u: get_issuer().issue(u, []) for u in user_ids}
+    tokens = {u: get_issuer().issue(u, [], str(uuid.uuid4())) for u in user_ids}
     api = Api()
     # Warm up (imports, connection pool, JWKS cache).
     for u in user_ids[:20]:

@@ -1,20 +1,16 @@
-"""Data access for accounts: users and refresh tokens (SQL), login throttles (DynamoDB)."""
+"""Data access for accounts: users and refresh tokens (SQL)."""
 
 from __future__ import annotations
 
-import hashlib
-import time
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from cheese_runtime import aws
-from functions.auth.models import RefreshToken, User
 from cheese_runtime.db.session import read_scope
 from cheese_runtime.db.types import utcnow
+from functions.auth.models import RefreshToken, User
 
 
 class EmailTaken(Exception):
@@ -104,80 +100,4 @@ class RefreshTokenRepository:
             update(RefreshToken)
             .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
             .values(revoked_at=utcnow())
-        )
-
-
-@dataclass(frozen=True)
-class ThrottleRule:
-    scope: str  # "account" or "ip"
-    limit: int
-    window_seconds: int
-
-
-class LoginThrottle:
-    """Failure counters per (scope, key) in fixed windows, one DynamoDB item per window.
-
-    A request is refused while the current and the previous window together
-    hold ``limit`` failures: failures are remembered for one to two windows,
-    and a burst across a window boundary is not forgiven. Keys are hashed: the
-    table holds no email addresses or IPs.
-    """
-
-    def __init__(self, table_name: str) -> None:
-        self._table_name = table_name
-
-    @staticmethod
-    def _pk(rule: ThrottleRule, key: str, window: int) -> str:
-        digest = hashlib.sha256(f"{rule.scope}:{key}".encode()).hexdigest()
-        return f"{rule.scope}#{digest}#{window}"
-
-    def retry_after(self, rule: ThrottleRule, key: str, now: float | None = None) -> int | None:
-        """Seconds until another attempt is allowed, or None when not throttled."""
-        now = time.time() if now is None else now
-        window = int(now // rule.window_seconds)
-        current_pk, previous_pk = self._pk(rule, key, window), self._pk(rule, key, window - 1)
-        response = aws.client("dynamodb").batch_get_item(
-            RequestItems={
-                self._table_name: {
-                    "Keys": [{"pk": {"S": current_pk}}, {"pk": {"S": previous_pk}}],
-                    "ConsistentRead": True,
-                }
-            }
-        )
-        counts = {
-            item["pk"]["S"]: int(item["failures"]["N"])
-            for item in response["Responses"][self._table_name]
-        }
-        current, previous = counts.get(current_pk, 0), counts.get(previous_pk, 0)
-        until_window_end = (window + 1) * rule.window_seconds - now
-        if current >= rule.limit:
-            # These failures still count through the whole next window.
-            return max(1, int(until_window_end + rule.window_seconds))
-        if current + previous >= rule.limit:
-            return max(1, int(until_window_end))
-        return None
-
-    def record_failure(self, rule: ThrottleRule, key: str, now: float | None = None) -> None:
-        now = time.time() if now is None else now
-        window = int(now // rule.window_seconds)
-        aws.client("dynamodb").update_item(
-            TableName=self._table_name,
-            Key={"pk": {"S": self._pk(rule, key, window)}},
-            UpdateExpression="ADD failures :one SET expires_at = :expires",
-            ExpressionAttributeValues={
-                ":one": {"N": "1"},
-                ":expires": {"N": str((window + 2) * rule.window_seconds + 3600)},
-            },
-        )
-
-    def clear(self, rule: ThrottleRule, key: str, now: float | None = None) -> None:
-        now = time.time() if now is None else now
-        window = int(now // rule.window_seconds)
-        aws.client("dynamodb").batch_write_item(
-            RequestItems={
-                self._table_name: [
-                    {"DeleteRequest": {"Key": {"pk": {"S": self._pk(rule, key, w)}}}}
-                    for w in (window, window - 1)
-                ]
-            }
         )

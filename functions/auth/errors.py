@@ -22,11 +22,11 @@ class AccountExists(AuthError):
 
 
 class TooManyAttempts(AuthError):
-    """Login throttled; ``retry_after`` says when the window ends."""
+    """Login throttled for this client; ``retry_after`` says when it may try again."""
 
     slug = "too-many-attempts"
     title = "Too many login attempts"
-    default_detail = "Too many failed logins; try again later."
+    default_detail = "Too many failed logins from here; try again later."
 
     def __init__(self, retry_after: int) -> None:
         super().__init__(retry_after=retry_after)

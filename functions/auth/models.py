@@ -37,8 +37,10 @@ class User(Base):
 class RefreshToken(Base):
     """One issued refresh token; only its SHA-256 is stored.
 
-    Tokens of one login form a family: each refresh uses one and issues its
-    successor; presenting a used token again revokes the whole family.
+    Tokens of one login form a family (the session: its id is the access
+    tokens' ``sid``): each refresh uses one and issues its successor;
+    presenting a used token again revokes the whole family, unless it is a
+    retry within the reuse grace (``functions/auth/tokens.py``).
     """
 
     __tablename__ = "refresh_tokens"
@@ -55,3 +57,6 @@ class RefreshToken(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The successor issued when this token was used, sealed with a key only
+    # this token's plaintext yields: a retry within the reuse grace gets it back.
+    successor_sealed: Mapped[str | None] = mapped_column(String(128), nullable=True)

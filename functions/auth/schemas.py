@@ -2,42 +2,34 @@
 
 from __future__ import annotations
 
-import unicodedata
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
+from pydantic import BaseModel, EmailStr, Field, StringConstraints
+
+from cheese_runtime.inputs import InputModel, Name, Text
 
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 256
+# Passwords are any characters a person can type, control characters aside
+# (they are hashed, never stored or shown, but no keyboard types a NUL).
+Password = Annotated[Text, Field(min_length=MIN_PASSWORD_LENGTH, max_length=MAX_PASSWORD_LENGTH)]
+# What ``tokens.new_refresh_token`` makes: URL-safe base64.
+RefreshToken = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,256}$")]
 
 
-class StrictModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
-
-
-class SignupRequest(StrictModel):
+class SignupRequest(InputModel):
     email: EmailStr = Field(max_length=254)
-    password: str = Field(min_length=MIN_PASSWORD_LENGTH, max_length=MAX_PASSWORD_LENGTH)
-    display_name: str = Field(min_length=1, max_length=64)
-
-    @field_validator("display_name")
-    @classmethod
-    def _display_name(cls, value: str) -> str:
-        value = unicodedata.normalize("NFC", value).strip()
-        if not value:
-            raise ValueError("display name must not be blank")
-        if any(unicodedata.category(ch).startswith("C") for ch in value):
-            raise ValueError("display name must not contain control characters")
-        return value
+    password: Password
+    display_name: Annotated[Name, Field(min_length=1, max_length=64)]
 
 
-class LoginRequest(StrictModel):
-    email: str = Field(min_length=1, max_length=254)
-    password: str = Field(min_length=1, max_length=MAX_PASSWORD_LENGTH)
+class LoginRequest(InputModel):
+    email: Annotated[Text, Field(min_length=1, max_length=254)]
+    password: Annotated[Text, Field(min_length=1, max_length=MAX_PASSWORD_LENGTH)]
 
 
-class RefreshRequest(StrictModel):
-    refresh_token: str = Field(min_length=1, max_length=256)
+class RefreshRequest(InputModel):
+    refresh_token: RefreshToken
 
 
 class LogoutRequest(RefreshRequest):

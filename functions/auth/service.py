@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 from aws_lambda_powertools.metrics import MetricUnit
 
 from cheese_runtime import events
-from functions.auth.models import User
 from cheese_runtime.db.session import session_scope
 from cheese_runtime.db.types import new_id, utcnow
 from cheese_runtime.observability import logger, metrics
@@ -16,9 +16,7 @@ from cheese_runtime.settings import Settings
 from functions.auth import passwords
 from functions.auth.dal import (
     EmailTaken,
-    LoginThrottle,
     RefreshTokenRepository,
-    ThrottleRule,
     UserRepository,
     profile,
 )
@@ -32,8 +30,16 @@ from functions.auth.errors import (
     TooManyAttempts,
     WeakPassword,
 )
+from functions.auth.models import RefreshToken, User
 from functions.auth.schemas import LoginRequest, SignupRequest, TokenResponse, UserOut
-from functions.auth.tokens import get_issuer, new_refresh_token, refresh_token_hash
+from functions.auth.throttle import BackOff, FailureCounters, LoginThrottle
+from functions.auth.tokens import (
+    get_issuer,
+    new_refresh_token,
+    open_successor,
+    refresh_token_hash,
+    seal_successor,
+)
 
 
 def normalise_email(email: str) -> str:
@@ -43,36 +49,61 @@ def normalise_email(email: str) -> str:
 class AuthService:
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
-        self._throttle = LoginThrottle(settings.throttle_table)
-        self._account_rule = ThrottleRule(
-            "account", settings.login_max_failures_per_account, settings.login_window_seconds
+        backoff = dict(
+            base_seconds=settings.login_backoff_base_seconds,
+            max_seconds=settings.login_backoff_max_seconds,
+            window_seconds=settings.login_window_seconds,
         )
-        self._ip_rule = ThrottleRule(
-            "ip", settings.login_max_failures_per_ip, settings.login_window_seconds
+        self._throttle = LoginThrottle(
+            FailureCounters(settings.throttle_table),
+            account_client=BackOff(
+                "account-client", settings.login_free_failures_per_account_client, **backoff
+            ),
+            client=BackOff("client", settings.login_free_failures_per_client, **backoff),
+            account_slowdown_after=settings.login_account_slowdown_after,
+            account_slowdown_seconds=settings.login_account_slowdown_seconds,
+            window_seconds=settings.login_window_seconds,
         )
 
     # --- tokens -----------------------------------------------------------
     def _issue_pair(
         self,
-        users: UserRepository,
         tokens: RefreshTokenRepository,
         user: User,
         family_id: str | None = None,
-    ) -> TokenResponse:
+    ) -> tuple[TokenResponse, RefreshToken]:
         refresh = new_refresh_token()
-        tokens.add(
+        stored = tokens.add(
             user.id,
             family_id or new_id(),
             refresh_token_hash(refresh),
             utcnow() + timedelta(seconds=self._settings.refresh_token_ttl_seconds),
         )
-        access = get_issuer().issue(user.id, user.roles.split())
+        return self._pair(user, stored.family_id, refresh), stored
+
+    def _pair(self, user: User, family_id: str, refresh: str) -> TokenResponse:
         return TokenResponse(
             user=user_out(user),
-            access_token=access,
+            access_token=get_issuer().issue(user.id, user.roles.split(), family_id),
             refresh_token=refresh,
             expires_in=self._settings.access_token_ttl_seconds,
         )
+
+    def _retry(
+        self, tokens: RefreshTokenRepository, user: User | None, used: RefreshToken, presented: str
+    ) -> TokenResponse | None:
+        """The pair ``used`` was rotated to, if this is a retry within the reuse grace."""
+        grace = timedelta(seconds=self._settings.refresh_reuse_grace_seconds)
+        if used.used_at is None or used.successor_sealed is None or utcnow() > used.used_at + grace:
+            return None
+        successor = open_successor(presented, used.family_id, used.successor_sealed)
+        stored = tokens.by_hash(refresh_token_hash(successor)) if successor else None
+        # A successor already used (or revoked) means the retry is not the only holder.
+        if stored is None or stored.used_at is not None or stored.revoked_at is not None:
+            return None
+        if user is None or user.status != "active":
+            return None
+        return self._pair(user, used.family_id, successor)
 
     # --- operations -------------------------------------------------------
     def signup(self, request: SignupRequest) -> TokenResponse:
@@ -88,18 +119,21 @@ class AuthService:
                 user = users.add(email, email_normalized, request.display_name, password_hash)
             except EmailTaken:
                 raise AccountExists() from None
-            response = self._issue_pair(users, RefreshTokenRepository(session), user)
+            response, _ = self._issue_pair(RefreshTokenRepository(session), user)
         metrics.add_metric(name="SignUps", unit=MetricUnit.Count, value=1)
         logger.info("user signed up", extra={"user_id": user.id})
         return response
 
     def login(self, request: LoginRequest, client_ip: str) -> TokenResponse:
         email_normalized = normalise_email(request.email)
-        for rule, key in ((self._account_rule, email_normalized), (self._ip_rule, client_ip)):
-            wait = self._throttle.retry_after(rule, key)
-            if wait is not None:
-                metrics.add_metric(name="LoginsThrottled", unit=MetricUnit.Count, value=1)
-                raise TooManyAttempts(wait)
+        verdict = self._throttle.check(email_normalized, client_ip)
+        if verdict.retry_after is not None:
+            metrics.add_metric(name="LoginsThrottled", unit=MetricUnit.Count, value=1)
+            raise TooManyAttempts(verdict.retry_after)
+        if verdict.delay_seconds:
+            # The account fails from many places: slow everyone down a little, lock no one out.
+            metrics.add_metric(name="LoginsSlowed", unit=MetricUnit.Count, value=1)
+            time.sleep(verdict.delay_seconds)
         with session_scope() as session:
             users = UserRepository(session)
             user = users.by_email(email_normalized)
@@ -112,13 +146,12 @@ class AuthService:
                 ok = True
                 if passwords.needs_rehash(user.password_hash):
                     user.password_hash = passwords.hash_password(request.password)
-                response = self._issue_pair(users, RefreshTokenRepository(session), user)
+                response, _ = self._issue_pair(RefreshTokenRepository(session), user)
         if not ok:
-            self._throttle.record_failure(self._account_rule, email_normalized)
-            self._throttle.record_failure(self._ip_rule, client_ip)
+            self._throttle.record_failure(email_normalized, client_ip)
             metrics.add_metric(name="LoginFailures", unit=MetricUnit.Count, value=1)
             raise InvalidCredentials()
-        self._throttle.clear(self._account_rule, email_normalized)
+        self._throttle.record_success(email_normalized, client_ip)
         metrics.add_metric(name="Logins", unit=MetricUnit.Count, value=1)
         return response
 
@@ -133,7 +166,13 @@ class AuthService:
             if stored.revoked_at is not None:
                 raise InvalidRefreshToken("The refresh token was revoked.")
             if not tokens.mark_used(stored.id):
-                # Already used once: somebody replays it. Kill the whole family.
+                # Used before (the update waited for that refresh to commit): read what it wrote.
+                session.refresh(stored)
+                retried = self._retry(tokens, users.get(stored.user_id), stored, refresh_token)
+                if retried is not None:
+                    metrics.add_metric(name="RefreshRetries", unit=MetricUnit.Count, value=1)
+                    return retried
+                # Not a retry: somebody replays it. Kill the whole family.
                 tokens.revoke_family(stored.family_id)
                 reused_family = stored.family_id
             elif stored.expires_at <= utcnow():
@@ -142,7 +181,10 @@ class AuthService:
                 user = users.get(stored.user_id)
                 if user is None or user.status != "active":
                     raise InvalidRefreshToken("The account no longer exists.")
-                response = self._issue_pair(users, tokens, user, family_id=stored.family_id)
+                response, _ = self._issue_pair(tokens, user, family_id=stored.family_id)
+                stored.successor_sealed = seal_successor(
+                    refresh_token, stored.family_id, response.refresh_token
+                )
         if reused_family is not None:
             metrics.add_metric(name="RefreshTokenReuse", unit=MetricUnit.Count, value=1)
             logger.warning(

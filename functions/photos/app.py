@@ -10,6 +10,7 @@ from fastapi import File, Query, Response, UploadFile, status
 from cheese_runtime import resources
 from cheese_runtime.errors import PROBLEM_CONTENT_TYPE, Problem, ProblemMap
 from cheese_runtime.http import CurrentPrincipal, create_app, declared_routes
+from cheese_runtime.inputs import ID_LIST, IdsQuery, PathId, split_ids
 from functions.photos import service
 from functions.photos.errors import (
     AnonymisedViewFailed,
@@ -145,14 +146,12 @@ async def list_photos(
     principal: CurrentPrincipal,
     limit: Limit = 30,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
-    person_ids: Annotated[
-        str | None, Query(description="comma-separated: photos with all of these people")
-    ] = None,
+    person_ids: IdsQuery = None,
     source: Literal["upload", "url", "qr"] | None = None,
     taken_from: datetime | None = None,
     taken_to: datetime | None = None,
 ) -> PhotoPage:
-    ids = sorted({p.strip() for p in person_ids.split(",") if p.strip()}) if person_ids else []
+    ids = split_ids(person_ids)
     if len(ids) > 20:
         raise Problem(422, "too-many-people", "Too many people", "Filter by at most 20 people.")
     return service.list_photos(
@@ -167,12 +166,12 @@ async def list_photos(
 
 
 @route("getPhoto", response_model=PhotoOut, responses=PROBLEMS, tags=["photos"])
-async def get_photo(photo_id: str, principal: CurrentPrincipal) -> PhotoOut:
+async def get_photo(photo_id: PathId, principal: CurrentPrincipal) -> PhotoOut:
     return service.get_photo(principal.user_id, photo_id)
 
 
 @route("deletePhoto", status_code=204, responses=PROBLEMS, tags=["photos"])
-async def delete_photo(photo_id: str, principal: CurrentPrincipal) -> Response:
+async def delete_photo(photo_id: PathId, principal: CurrentPrincipal) -> Response:
     service.delete_photo(principal.user_id, photo_id)
     return Response(status_code=204)
 
@@ -184,11 +183,16 @@ async def delete_photo(photo_id: str, principal: CurrentPrincipal) -> Response:
     tags=["photos"],
 )
 async def anonymised(
-    photo_id: str,
+    photo_id: PathId,
     principal: CurrentPrincipal,
     response: Response,
     keep: Annotated[
-        str, Query(max_length=2000, description="'me' or comma-separated person ids")
+        str,
+        Query(
+            pattern=f"^(?:me|{ID_LIST})$",
+            max_length=2000,
+            description="'me' or comma-separated person ids",
+        ),
     ] = "me",
     style: AnonymiseStyle = "cartoon",
 ) -> AnonymisedOut:
@@ -227,13 +231,15 @@ async def get_person(person_id: str, principal: CurrentPrincipal) -> PersonOut:
 
 
 @route("updatePerson", response_model=PersonOut, responses=PROBLEMS, tags=["people"])
-async def patch_person(person_id: str, body: PersonPatch, principal: CurrentPrincipal) -> PersonOut:
+async def patch_person(
+    person_id: PathId, body: PersonPatch, principal: CurrentPrincipal
+) -> PersonOut:
     return service.patch_person(principal.user_id, person_id, body)
 
 
 @route("mergePerson", response_model=PersonOut, responses=PROBLEMS, tags=["people"])
 async def merge_people(
-    person_id: str, body: MergeRequest, principal: CurrentPrincipal
+    person_id: PathId, body: MergeRequest, principal: CurrentPrincipal
 ) -> PersonOut:
     return service.merge_people(principal.user_id, person_id, body.person_ids)
 
@@ -245,14 +251,14 @@ async def merge_people(
     tags=["people"],
 )
 async def person_suggestions(
-    person_id: str, principal: CurrentPrincipal, limit: Annotated[int, Query(ge=1, le=50)] = 10
+    person_id: PathId, principal: CurrentPrincipal, limit: Annotated[int, Query(ge=1, le=50)] = 10
 ) -> list[Suggestion]:
     return service.person_suggestions(principal.user_id, person_id, limit)
 
 
 @route("listPersonPhotos", response_model=PhotoPage, responses=PROBLEMS, tags=["people"])
 async def person_photos(
-    person_id: str,
+    person_id: PathId,
     principal: CurrentPrincipal,
     limit: Limit = 30,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
@@ -273,5 +279,7 @@ async def recluster(principal: CurrentPrincipal) -> Accepted:
 
 
 @route("assignFace", response_model=PersonOut, responses=PROBLEMS, tags=["people"])
-async def assign_face(face_id: str, body: AssignRequest, principal: CurrentPrincipal) -> PersonOut:
+async def assign_face(
+    face_id: PathId, body: AssignRequest, principal: CurrentPrincipal
+) -> PersonOut:
     return service.assign_face(principal.user_id, face_id, body.person_id)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator
+from pydantic import BaseModel, Field, HttpUrl, field_validator
 
+from cheese_runtime.inputs import Id, InputModel, Text
 from functions.photos.storage import ALLOWED_CONTENT_TYPES
 
 PhotoStatus = Literal["pending", "processing", "analyzed", "failed", "duplicate"]
@@ -14,12 +15,8 @@ PhotoSource = Literal["upload", "url", "qr"]
 AnonymiseStyle = Literal["mosaic", "blur", "cartoon"]
 
 
-class StrictModel(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class UploadRequest(StrictModel):
-    content_type: str
+class UploadRequest(InputModel):
+    content_type: Text
     size_bytes: int = Field(gt=0)
     sha256: str | None = Field(default=None, pattern="^[0-9a-fA-F]{64}$")
 
@@ -44,7 +41,7 @@ class UploadResponse(BaseModel):
     duplicate: bool = False
 
 
-class ImportRequest(StrictModel):
+class ImportRequest(InputModel):
     url: HttpUrl = Field(description="The URL read from the booth's QR code")
 
 
@@ -64,7 +61,7 @@ class FaceOut(BaseModel):
     box: FaceBox
     quality: float
     usable: bool
-    person_id: str | None
+    person_id: Id | None
     smile: float | None
     expression: dict[str, float] | None
 
@@ -92,7 +89,7 @@ class PhotoPage(BaseModel):
     next_cursor: str | None
 
 
-class ConsentIn(StrictModel):
+class ConsentIn(InputModel):
     face_grouping: bool
     expression_analysis: bool
 
@@ -119,19 +116,20 @@ class PersonPage(BaseModel):
     next_cursor: str | None
 
 
-class PersonPatch(StrictModel):
-    name: str | None = Field(default=None, max_length=64)
+class PersonPatch(InputModel):
+    # Blank clears the name.
+    name: Annotated[Text, Field(max_length=64)] | None = None
     hidden: bool | None = None
     is_me: bool | None = None
 
 
-class MergeRequest(StrictModel):
-    person_ids: list[str] = Field(min_length=1, max_length=50)
+class MergeRequest(InputModel):
+    person_ids: list[Id] = Field(min_length=1, max_length=50)
 
 
-class AssignRequest(StrictModel):
+class AssignRequest(InputModel):
     # None: the face becomes a person of its own.
-    person_id: str | None
+    person_id: Id | None
 
 
 class Suggestion(BaseModel):

@@ -15,6 +15,12 @@ class PoolNotFound(PoolError, ResourceNotFound):
     default_detail = "No such pool."
 
 
+class InvitedUserNotFound(PoolError, ResourceNotFound):
+    """The invited account does not exist (or is being deleted)."""
+
+    default_detail = "No such user."
+
+
 class NotPoolOwner(PoolError):
     slug = "forbidden"
     title = "Forbidden"

@@ -2,30 +2,17 @@
 
 from __future__ import annotations
 
-import unicodedata
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, field_validator
+from pydantic import BaseModel, Field
 
-
-class StrictModel(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+from cheese_runtime.inputs import Id, InputModel, Name
 
 
-class PoolCreate(StrictModel):
-    name: str = Field(min_length=1, max_length=80)
-    capacity: StrictInt = Field(ge=2, le=200)
-    public: StrictBool = True
-
-    @field_validator("name")
-    @classmethod
-    def _name(cls, value: str) -> str:
-        value = unicodedata.normalize("NFC", value).strip()
-        if not value:
-            raise ValueError("name must not be blank")
-        if any(unicodedata.category(ch).startswith("C") for ch in value):
-            raise ValueError("name must not contain control characters")
-        return value
+class PoolCreate(InputModel):
+    name: Annotated[Name, Field(max_length=80)]
+    capacity: int = Field(ge=2, le=200)
+    public: bool = True
 
 
 class PoolOut(BaseModel):
@@ -55,8 +42,8 @@ class PoolDetail(PoolOut):
     members: list[MemberOut]
 
 
-class InviteRequest(StrictModel):
-    user_id: str = Field(min_length=1, max_length=64)
+class InviteRequest(InputModel):
+    user_id: Id
 
 
 class InviteOut(BaseModel):
@@ -91,7 +78,7 @@ class FocusSession(BaseModel):
     end_reason: str | None = None
 
 
-class AvatarUploadRequest(StrictModel):
+class AvatarUploadRequest(InputModel):
     content_type: Literal["image/jpeg", "image/png", "image/webp"] = "image/jpeg"
 
 

@@ -11,12 +11,19 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from cheese_runtime import storage as files
 from cheese_runtime.errors import InvalidCursor
+from cheese_runtime.accounts import is_active_user
 from cheese_runtime.observability import metrics
 from cheese_runtime.pagination import Page, decode_cursor, encode_cursor
 from cheese_runtime.settings import Settings
 from functions.pool import dal
 from functions.pool.dal import PoolStore, put_op
-from functions.pool.errors import CapacityTooLarge, NotInPool, NotPoolOwner, PoolNotFound
+from functions.pool.errors import (
+    CapacityTooLarge,
+    InvitedUserNotFound,
+    NotInPool,
+    NotPoolOwner,
+    PoolNotFound,
+)
 from functions.pool.members import focused_seconds, iso, open_stretch, split_by_day
 from functions.pool.presence import Presence
 from functions.pool.schemas import (
@@ -177,6 +184,8 @@ class PoolService:
         meta = self.visible_meta(owner_id, pool_id)
         if meta["owner_id"] != owner_id:
             raise NotPoolOwner()
+        if not is_active_user(user_id):
+            raise InvitedUserNotFound()
         self.store.db.put_item(
             TableName=self.store.pools,
             Item=dal.ser_map(

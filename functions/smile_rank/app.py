@@ -9,6 +9,7 @@ from fastapi import Depends, Path, Query, status
 from cheese_runtime import resources
 from cheese_runtime.errors import PROBLEM_CONTENT_TYPE, ProblemMap
 from cheese_runtime.http import AdminPrincipal, CurrentPrincipal, create_app, declared_routes
+from cheese_runtime.inputs import PathId
 from functions.smile_rank.close import PeriodCloser
 from functions.smile_rank.config import SmileSettings, get_smile_settings
 from functions.smile_rank.errors import CharityExists, InvalidPeriod, PeriodClosed, PeriodNotEnded
@@ -129,7 +130,7 @@ async def ranking(
 def photo_smiles(
     principal: CurrentPrincipal,
     smiles: Smiles,
-    photo_id: Annotated[str, Path(min_length=1, max_length=64)],
+    photo_id: PathId,
 ) -> PhotoSmiles:
     return smiles.photo_smiles(principal.user_id, photo_id)
 

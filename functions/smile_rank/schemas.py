@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import unicodedata
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, Field
 
-
-class StrictModel(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+from cheese_runtime.inputs import Id, InputModel, MultilineText, Name
 
 
 class PeriodOut(BaseModel):
@@ -68,28 +65,9 @@ class PhotoSmiles(BaseModel):
     faces: list[FaceSmile]
 
 
-def _clean_text(value: str) -> str:
-    value = unicodedata.normalize("NFC", value).strip()
-    if any(unicodedata.category(ch) == "Cc" and ch not in "\n\t" for ch in value):
-        raise ValueError("must not contain control characters")
-    return value
-
-
-class CharityIn(StrictModel):
-    name: str = Field(min_length=1, max_length=128)
-    description: str = Field(default="", max_length=2000)
-
-    @field_validator("name", "description")
-    @classmethod
-    def _text(cls, value: str) -> str:
-        return _clean_text(value)
-
-    @field_validator("name")
-    @classmethod
-    def _not_blank(cls, value: str) -> str:
-        if not value:
-            raise ValueError("name must not be blank")
-        return value
+class CharityIn(InputModel):
+    name: Annotated[Name, Field(max_length=128)]
+    description: Annotated[MultilineText, AfterValidator(str.strip), Field(max_length=2000)] = ""
 
 
 class CharityOut(BaseModel):
@@ -103,8 +81,8 @@ class CharityPage(BaseModel):
     next_cursor: str | None = None
 
 
-class CharityChoiceIn(StrictModel):
-    charity_id: str = Field(min_length=1, max_length=64)
+class CharityChoiceIn(InputModel):
+    charity_id: Id
 
 
 class MyCharity(BaseModel):
@@ -154,7 +132,7 @@ class Statement(BaseModel):
     next_cursor: str | None = None
 
 
-class PeriodSettingsIn(StrictModel):
+class PeriodSettingsIn(InputModel):
     budget_minor: int = Field(ge=0, le=10**15)
     rate_minor_per_point: int = Field(ge=0, le=10**9)
     currency: str = Field(default="KRW", pattern=r"^[A-Z]{3}$")

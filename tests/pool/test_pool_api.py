@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import uuid
 
 import httpx
 import pytest
@@ -107,6 +108,21 @@ def test_private_pools_are_404_for_non_members_and_visible_after_an_invite(make_
     third = make_user("third")
     response = other.call("POST", f"/v1/pools/{pool_id}/invites", json_body={"user_id": third.id})
     assert response.status == 403
+
+
+def test_inviting_an_account_that_does_not_exist_is_404(make_user) -> None:  # noqa: ANN001
+    owner, leaving = make_user("inviter"), make_user("leaving")
+    pool_id = create_pool(owner, public=False)
+    nobody = str(uuid.uuid4())
+    response = owner.call("POST", f"/v1/pools/{pool_id}/invites", json_body={"user_id": nobody})
+    assert response.status == 404 and problem_type(response) == "not-found"
+    # Nor one that is being deleted.
+    assert leaving.call("DELETE", "/v1/auth/me").status == 202
+    response = owner.call("POST", f"/v1/pools/{pool_id}/invites", json_body={"user_id": leaving.id})
+    assert response.status == 404 and problem_type(response) == "not-found"
+    # Not an id at all: the body is invalid.
+    response = owner.call("POST", f"/v1/pools/{pool_id}/invites", json_body={"user_id": "x"})
+    assert response.status == 422 and problem_type(response) == "validation-error"
 
 
 def test_unknown_pool_is_404(make_user) -> None:  # noqa: ANN001

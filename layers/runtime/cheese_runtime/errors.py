@@ -201,6 +201,9 @@ def install_problem_handlers(app: FastAPI, errors: ProblemMap | None = None) -> 
             }
             for err in exc.errors()
         ]
+        if errors and all(err["type"] == "path_id" for err in errors):
+            # A path id not of the shape of ids (cheese_runtime.inputs.PathId) names no resource.
+            return problem_response(problem_for(ResourceNotFound(), problems), request.url.path)
         problem = Problem(
             422,
             "validation-error",

@@ -32,6 +32,7 @@ from mangum import Mangum
 from cheese_runtime import resources
 from cheese_runtime.auth.verify import InvalidToken, Principal, bearer_token, get_verifier
 from cheese_runtime.errors import Problem, ProblemMap, Unauthorized, install_problem_handlers
+from cheese_runtime.inputs import reject_control_characters
 from cheese_runtime.observability import logger, metrics, tracer
 from cheese_runtime.settings import Settings, get_settings
 
@@ -39,13 +40,21 @@ from cheese_runtime.settings import Settings, get_settings
 def create_app(title: str, description: str = "", errors: ProblemMap | None = None) -> FastAPI:
     """A FastAPI app with problem+json errors; ``errors`` maps the function's domain errors.
 
+    Every route obeys the input policy (``cheese_runtime.inputs``): no control
+    character in any path or query value.
+
     Routes and dependencies may be ``async def`` even when they block: a
     Lambda invocation serves one request on its own event loop, and running
     sync code inline saves the thread-pool hand-off FastAPI makes for
     ``def`` routes (half of a warm request's time under Mangum).
     """
     app = FastAPI(
-        title=title, description=description, version="1.0.0", docs_url=None, redoc_url=None
+        title=title,
+        description=description,
+        version="1.0.0",
+        docs_url=None,
+        redoc_url=None,
+        dependencies=[Depends(reject_control_characters)],
     )
     install_problem_handlers(app, errors)
     _publish_bearer_scheme(app)

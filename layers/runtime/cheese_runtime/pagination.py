@@ -14,6 +14,7 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel
 
 from cheese_runtime.errors import InvalidCursor
+from cheese_runtime.inputs import control_characters
 
 T = TypeVar("T")
 MAX_CURSOR_LENGTH = 512
@@ -42,6 +43,9 @@ def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
         position = json.loads(raw)
         if not isinstance(position, dict):
             raise ValueError("not an object")
+        # A forged cursor's strings reach queries: they obey the input policy too.
+        if any(isinstance(v, str) and control_characters(v) for v in position.values()):
+            raise ValueError("control characters")
         return position
     except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
         raise InvalidCursor() from exc

@@ -220,7 +220,16 @@ POOL = ApiFunction(
         Route("POST", "/v1/pools/{pool_id}/avatar", "createPoolAvatarUpload"),
         Route("GET", "/v1/me/focus", "listMyFocus"),
     ),
-    grants=("pools_table", "focus_table", "photos_bucket", "websocket_management"),
+    # "database": invites check that the invited account exists (cheese_runtime.accounts);
+    # in the VPC, the @connections endpoint is reached through the NAT gateway ("internet").
+    grants=(
+        "pools_table",
+        "focus_table",
+        "photos_bucket",
+        "websocket_management",
+        "database",
+        "internet",
+    ),
 )
 
 # Smile points, ranking, charities and the donation ledger (functions/smile_rank/README.md).

@@ -75,6 +75,8 @@ class Settings(BaseSettings):
     jwt_audience: str = "cheese-app"
     access_token_ttl_seconds: int = Field(default=900, ge=60, le=3600)
     refresh_token_ttl_seconds: int = Field(default=30 * 24 * 3600, ge=3600)
+    # A used refresh token presented again this soon (a retry) returns the same new pair.
+    refresh_reuse_grace_seconds: int = Field(default=30, ge=0, le=300)
     # Clock skew tolerated when checking exp/nbf/iat.
     jwt_leeway_seconds: int = Field(default=30, ge=0, le=300)
     # How long the verifier caches the published public keys.
@@ -85,10 +87,17 @@ class Settings(BaseSettings):
     argon2_memory_kib: int = Field(default=65536, ge=8192)
     argon2_parallelism: int = Field(default=4, ge=1)
 
-    # Login throttling: failures allowed per fixed window.
+    # Login throttling (functions/auth/throttle.py): failures are forgotten this
+    # long after the last one; past the free failures a client waits
+    # base·2^k seconds (capped) per further attempt, per account and overall;
+    # an account failing from everywhere answers everyone a little later.
     login_window_seconds: int = Field(default=900, ge=60)
-    login_max_failures_per_account: int = Field(default=5, ge=1)
-    login_max_failures_per_ip: int = Field(default=50, ge=1)
+    login_free_failures_per_account_client: int = Field(default=5, ge=1)
+    login_free_failures_per_client: int = Field(default=50, ge=1)
+    login_backoff_base_seconds: float = Field(default=1.0, gt=0)
+    login_backoff_max_seconds: float = Field(default=900.0, gt=0)
+    login_account_slowdown_after: int = Field(default=20, ge=1)
+    login_account_slowdown_seconds: float = Field(default=1.0, ge=0, le=5)
 
     # Focus pools: presence timings, focus scoring and limits.
     pool_away_after_seconds: float = Field(default=30, gt=0)  # no heartbeat for this long: away
