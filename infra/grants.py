@@ -142,10 +142,17 @@ def _signing_keys_write(function: lambda_.Function, targets: GrantTargets) -> No
 
 
 def _jwks(function: lambda_.Function, targets: GrantTargets) -> None:
+    """What the shared token verifier reads: the public keys and the revoked sessions."""
     targets.data.jwks_parameter.grant_read(function)
     function.add_environment(
         setting_env("jwks_parameter"), targets.data.jwks_parameter.parameter_name
     )
+    revocations = resources.REVOCATIONS_TABLE
+    table_name = targets.data.config.physical_name(revocations.name)
+    dynamodb.Table.from_table_attributes(function, "RevocationsRead", table_name=table_name).grant(
+        function, "dynamodb:GetItem", "dynamodb:BatchGetItem"
+    )
+    function.add_environment(setting_env(revocations.setting or ""), table_name)
 
 
 def _jwks_write(function: lambda_.Function, targets: GrantTargets) -> None:

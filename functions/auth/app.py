@@ -17,6 +17,7 @@ from functions.auth.errors import (
     DeletionNotQueued,
     InvalidCredentials,
     InvalidRefreshToken,
+    LogoutNotRecorded,
     RefreshTokenReused,
     TooManyAttempts,
     WeakPassword,
@@ -44,6 +45,7 @@ ERRORS: ProblemMap = {
     RefreshTokenReused: HttpStatus(401, BEARER_CHALLENGE),
     AccountGone: HttpStatus(401, BEARER_CHALLENGE),
     DeletionNotQueued: 503,
+    LogoutNotRecorded: 503,
 }
 
 app = create_app("Cheese auth", "Accounts and tokens.", errors=ERRORS)

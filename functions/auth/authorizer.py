@@ -2,7 +2,9 @@
 
 The access token comes in the ``token`` query parameter or as the
 ``Sec-WebSocket-Protocol`` value ``bearer, <token>`` (browsers cannot set an
-Authorization header on a WebSocket). Built on the shared verifier.
+Authorization header on a WebSocket). Built on the shared verifier, which
+refuses revoked sessions; the session id goes on in the context so that the
+WebSocket handler refuses the connection's frames once it is revoked.
 """
 
 from __future__ import annotations
@@ -63,5 +65,10 @@ def handler(event: APIGatewayAuthorizerRequestEvent, context: LambdaContext) -> 
         principal.user_id,
         "Allow",
         event.method_arn,
-        {"user_id": principal.user_id, "token_expires_at": principal.expires_at},
+        {
+            "user_id": principal.user_id,
+            "session_id": principal.session_id,
+            "token_issued_at": principal.issued_at,
+            "token_expires_at": principal.expires_at,
+        },
     )

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
 from cheese_runtime.consumers import sqs_batch_handler
 from cheese_runtime.events import eventbridge_detail
 from cheese_runtime.observability import logger, metrics
 from cheese_runtime.resources import USER_DELETION_REQUESTED
-
 from functions.auth.service import erase_user
 
 

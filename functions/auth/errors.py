@@ -66,3 +66,11 @@ class DeletionNotQueued(AuthError):
     slug = "try-again"
     title = "Service unavailable"
     default_detail = "Deletion could not be queued; retry."
+
+
+class LogoutNotRecorded(AuthError):
+    """The session's revocation could not be recorded; the client retries the logout."""
+
+    slug = "try-again"
+    title = "Service unavailable"
+    default_detail = "The logout could not be completed; retry."

@@ -8,6 +8,7 @@ from datetime import timedelta
 from aws_lambda_powertools.metrics import MetricUnit
 
 from cheese_runtime import events
+from cheese_runtime.auth.revocation import get_revocations
 from cheese_runtime.db.session import session_scope
 from cheese_runtime.db.types import new_id, utcnow
 from cheese_runtime.observability import logger, metrics
@@ -26,6 +27,7 @@ from functions.auth.errors import (
     DeletionNotQueued,
     InvalidCredentials,
     InvalidRefreshToken,
+    LogoutNotRecorded,
     RefreshTokenReused,
     TooManyAttempts,
     WeakPassword,
@@ -49,11 +51,11 @@ def normalise_email(email: str) -> str:
 class AuthService:
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
-        backoff = dict(
-            base_seconds=settings.login_backoff_base_seconds,
-            max_seconds=settings.login_backoff_max_seconds,
-            window_seconds=settings.login_window_seconds,
-        )
+        backoff = {
+            "base_seconds": settings.login_backoff_base_seconds,
+            "max_seconds": settings.login_backoff_max_seconds,
+            "window_seconds": settings.login_window_seconds,
+        }
         self._throttle = LoginThrottle(
             FailureCounters(settings.throttle_table),
             account_client=BackOff(
@@ -174,7 +176,7 @@ class AuthService:
                     return retried
                 # Not a retry: somebody replays it. Kill the whole family.
                 tokens.revoke_family(stored.family_id)
-                reused_family = stored.family_id
+                reused_family, reused_user = stored.family_id, stored.user_id
             elif stored.expires_at <= utcnow():
                 raise InvalidRefreshToken("The refresh token has expired.")
             else:
@@ -186,6 +188,11 @@ class AuthService:
                     refresh_token, stored.family_id, response.refresh_token
                 )
         if reused_family is not None:
+            try:
+                get_revocations().revoke_session(reused_family, reused_user)
+            except Exception:
+                # The refresh tokens are dead already; its access tokens expire within 15 min.
+                logger.exception("could not record the revoked session")
             metrics.add_metric(name="RefreshTokenReuse", unit=MetricUnit.Count, value=1)
             logger.warning(
                 "refresh token reuse: family revoked", extra={"family_id": reused_family}
@@ -197,8 +204,16 @@ class AuthService:
         with session_scope() as session:
             tokens = RefreshTokenRepository(session)
             stored = tokens.by_hash(refresh_token_hash(refresh_token))
-            if stored is not None:
-                tokens.revoke_family(stored.family_id)
+            if stored is None:
+                return
+            tokens.revoke_family(stored.family_id)
+            family_id, user_id = stored.family_id, stored.user_id
+        # After the commit; a failure answers 503 and the client's retry records it again.
+        try:
+            get_revocations().revoke_session(family_id, user_id)
+        except Exception as exc:
+            logger.exception("could not record the revoked session")
+            raise LogoutNotRecorded(retry_after=5) from exc
 
     def me(self, user_id: str) -> UserOut:
         found = profile(user_id)
@@ -211,6 +226,8 @@ class AuthService:
             user = UserRepository(session).get(user_id)
             if user is None:
                 raise AccountGone()
+            # Waits for the writes holding this row (cheese_runtime.accounts.lock_active_user);
+            # every later write sees "deleting" and is refused.
             user.status = "deleting"
             RefreshTokenRepository(session).revoke_user(user_id)
         # After the commit: a failed publish answers 503 and the client's retry
@@ -223,6 +240,15 @@ class AuthService:
         except Exception as exc:
             logger.exception("could not publish deletion request")
             raise DeletionNotQueued(retry_after=5) from exc
+        # Then every session is refused (within 30 s everywhere, here at once).
+        # Not a reason to fail the request: every database write already
+        # refuses a "deleting" account, and the client's token must stay good
+        # for a retry of the publish above.
+        try:
+            get_revocations().revoke_user(user_id)
+        except Exception:
+            logger.exception("could not record the revoked account")
+            metrics.add_metric(name="RevocationWriteFailures", unit=MetricUnit.Count, value=1)
         metrics.add_metric(name="AccountDeletionsRequested", unit=MetricUnit.Count, value=1)
 
 

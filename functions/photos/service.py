@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from cheese_runtime import consent, events, resources
 from cheese_runtime import storage as files
+from cheese_runtime.accounts import lock_active_user
 from cheese_runtime.consent import ConsentRequired, Consents
 from cheese_runtime.db.session import session_scope
 from cheese_runtime.db.types import new_id, utcnow
@@ -132,6 +133,7 @@ def create_upload(user_id: str, request: UploadRequest) -> UploadResponse:
         raise PhotoTooLarge(f"Photos are limited to {settings.max_upload_bytes} bytes.")
     sha256 = request.sha256.lower() if request.sha256 else None
     with session_scope() as session:
+        lock_active_user(session, user_id)
         photos = PhotoRepository(session)
         try:
             photo = photos.add(
@@ -162,6 +164,7 @@ def store_imported(
     for body, content_type, source_url in images:
         sha256 = hashlib.sha256(body).hexdigest()
         with session_scope() as session:
+            lock_active_user(session, user_id)
             try:
                 photo = PhotoRepository(session).add(
                     Photo(
@@ -276,6 +279,7 @@ def consent_out(user_id: str) -> ConsentOut:
 def set_consent(user_id: str, face_grouping: bool, expression_analysis: bool) -> ConsentOut:
     """Store consent; withdrawing it erases what it allowed, at once (functions/photos/withdrawal)."""
     with session_scope() as session:
+        lock_active_user(session, user_id)
         Consents(session).decide(
             user_id,
             {

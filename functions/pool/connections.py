@@ -24,6 +24,9 @@ class Caller:
     connection_id: str
     user_id: str
     token_expires_at: int
+    # The session (and when its token was issued) that opened the connection.
+    session_id: str = ""
+    token_issued_at: int = 0
 
 
 class ConnectionStore:

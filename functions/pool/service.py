@@ -10,8 +10,8 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 
 from cheese_runtime import storage as files
+from cheese_runtime.accounts import AccountGone, is_active_user
 from cheese_runtime.errors import InvalidCursor
-from cheese_runtime.accounts import is_active_user
 from cheese_runtime.observability import metrics
 from cheese_runtime.pagination import Page, decode_cursor, encode_cursor
 from cheese_runtime.settings import Settings
@@ -78,6 +78,9 @@ class PoolService:
 
     # --- pools ------------------------------------------------------------------
     def create(self, owner_id: str, body: PoolCreate) -> PoolOut:
+        # A deleted account's token may be valid for up to 30 s more (revocation cache).
+        if not is_active_user(owner_id):
+            raise AccountGone()
         if body.capacity > self.settings.pool_max_capacity:
             raise CapacityTooLarge(f"Pools hold at most {self.settings.pool_max_capacity} members.")
         pool_id = uuid.uuid4().hex

@@ -20,6 +20,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
+from cheese_runtime.auth.revocation import get_revocations
 from cheese_runtime.observability import logger, metrics, tracer
 from cheese_runtime.settings import Settings, get_settings
 from functions.pool.connections import Caller
@@ -50,9 +51,16 @@ def _caller(event: dict[str, Any]) -> Caller | None:
         return None
     try:
         expires = int(float(context.get("token_expires_at", 0)))
+        issued = int(float(context.get("token_issued_at", 0)))
     except (TypeError, ValueError):
-        expires = 0
-    return Caller(event["requestContext"]["connectionId"], str(user_id), expires)
+        expires = issued = 0
+    return Caller(
+        event["requestContext"]["connectionId"],
+        str(user_id),
+        expires,
+        str(context.get("session_id") or ""),
+        issued,
+    )
 
 
 def connect(event: dict[str, Any], caller: Caller | None) -> dict[str, Any]:
@@ -100,6 +108,17 @@ def message(event: dict[str, Any], caller: Caller) -> None:
         reply(
             caller.connection_id,
             error_frame("token_expired", "Your access token expired; reconnect with a new one."),
+        )
+        p.broadcaster.close(caller.connection_id)
+        return
+    if not caller.session_id or get_revocations().is_revoked(
+        caller.session_id, caller.user_id, caller.token_issued_at
+    ):
+        # Logged out, its login revoked or the account deleted since $connect.
+        metrics.add_metric(name="WebSocketSessionRevoked", unit=MetricUnit.Count, value=1)
+        reply(
+            caller.connection_id,
+            error_frame("session_revoked", "This session has ended; sign in again."),
         )
         p.broadcaster.close(caller.connection_id)
         return

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from aws_lambda_powertools.metrics import MetricUnit
 from sqlalchemy.exc import IntegrityError
 
+from cheese_runtime.accounts import lock_active_user
 from cheese_runtime.db.session import read_scope, session_scope
 from cheese_runtime.db.types import utcnow
 from cheese_runtime.errors import InvalidCursor
@@ -382,6 +383,7 @@ class CharityService:
         """The choice applies from the next period: the current one's donations are already promised."""
         now = now or utcnow()
         with session_scope() as session:
+            lock_active_user(session, user_id)
             charities = CharityRepository(session)
             charity = charities.get(charity_id)
             if charity is None or not charity.active:

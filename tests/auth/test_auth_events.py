@@ -42,11 +42,11 @@ def sqs_message(body: str) -> dict:
 
 
 def test_erasure_is_idempotent_and_reports_poison_messages(db) -> None:  # noqa: ANN001
-    from functions.auth import erasure
-    from functions.auth.service import AuthService
-    from cheese_runtime.settings import get_settings
-    from functions.auth.models import User
     from cheese_runtime.db.session import session_scope
+    from cheese_runtime.settings import get_settings
+    from functions.auth import erasure
+    from functions.auth.models import User
+    from functions.auth.service import AuthService
 
     user = signup("erase")
     with session_scope() as session:
@@ -71,9 +71,9 @@ def test_erasure_is_idempotent_and_reports_poison_messages(db) -> None:  # noqa:
 
 
 def test_an_active_account_is_never_erased_by_a_stray_event(db) -> None:  # noqa: ANN001
+    from cheese_runtime.db.session import session_scope
     from functions.auth import erasure
     from functions.auth.models import User
-    from cheese_runtime.db.session import session_scope
 
     user = signup("stays")
     message = sqs_message(

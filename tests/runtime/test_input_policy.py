@@ -31,8 +31,8 @@ def user(backend) -> TestUser:  # noqa: ANN001
 
 @pytest.fixture(scope="module")
 def person_id(user: TestUser) -> str:
-    from cheese_runtime.db.models import Person
     from cheese_runtime.db.session import session_scope
+    from functions.photos.models import Person
 
     with session_scope() as session:
         person = Person(user_id=user.id, name="Ann")

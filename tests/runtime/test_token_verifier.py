@@ -24,9 +24,24 @@ def keys() -> KeySet:
     return key_set
 
 
+class RevokedSessions:
+    """The verifier's view of revocations, kept in memory (the real store is tested below)."""
+
+    def __init__(self) -> None:
+        self.sessions: set[str] = set()
+
+    def is_revoked(self, session_id: str, user_id: str, issued_at: float) -> bool:
+        return session_id in self.sessions
+
+
 @pytest.fixture
-def verifier(keys: KeySet) -> TokenVerifier:
-    return TokenVerifier(SETTINGS, lambda force: keys.jwks())
+def revoked() -> RevokedSessions:
+    return RevokedSessions()
+
+
+@pytest.fixture
+def verifier(keys: KeySet, revoked: RevokedSessions) -> TokenVerifier:
+    return TokenVerifier(SETTINGS, lambda force: keys.jwks(), revoked)
 
 
 def make_token(
@@ -37,6 +52,7 @@ def make_token(
         "iss": SETTINGS.jwt_issuer,
         "aud": SETTINGS.jwt_audience,
         "sub": "user-1",
+        "sid": "session-1",
         "iat": now,
         "nbf": now,
         "exp": now + 900,
@@ -72,6 +88,8 @@ def test_valid_token_gives_principal(keys: KeySet, verifier: TokenVerifier) -> N
         ({"iss": "https://evil.test"}, "wrong issuer"),
         ({"jti": None}, "invalid token"),
         ({"sub": None}, "invalid token"),
+        ({"sid": None}, "invalid token"),
+        ({"sid": 7}, "not an access token"),
         ({"token_use": "refresh"}, "not an access token"),
     ],
 )
@@ -83,6 +101,17 @@ def test_bad_claims_are_refused(
     with pytest.raises(InvalidToken) as err:
         verifier.verify(make_token(keys, **claims))
     assert err.value.reason == reason
+
+
+def test_a_revoked_session_is_refused(
+    keys: KeySet, verifier: TokenVerifier, revoked: RevokedSessions
+) -> None:
+    token = make_token(keys)
+    assert verifier.verify(token).session_id == "session-1"
+    revoked.sessions.add("session-1")
+    with pytest.raises(InvalidToken) as err:
+        verifier.verify(token)
+    assert err.value.reason == "session revoked" and err.value.revoked
 
 
 def test_expired_token_is_flagged_expired(keys: KeySet, verifier: TokenVerifier) -> None:
@@ -157,7 +186,7 @@ def test_malformed_authorization_headers_are_refused(header: str | None) -> None
 
 
 def test_rotation_keeps_old_tokens_verifiable_until_they_expire(keys: KeySet) -> None:
-    verifier = TokenVerifier(SETTINGS, lambda force: keys.jwks())
+    verifier = TokenVerifier(SETTINGS, lambda force: keys.jwks(), RevokedSessions())
     old_token = make_token(keys)
     old_kid = keys.active.kid
     keys.rotate(900)
@@ -171,7 +200,7 @@ def test_rotation_keeps_old_tokens_verifiable_until_they_expire(keys: KeySet) ->
 
 def test_verifier_picks_up_a_key_rotated_in_after_it_cached_the_jwks(keys: KeySet) -> None:
     published = {"jwks": keys.jwks()}
-    verifier = TokenVerifier(SETTINGS, lambda force: published["jwks"])
+    verifier = TokenVerifier(SETTINGS, lambda force: published["jwks"], RevokedSessions())
     verifier.verify(make_token(keys))
     keys.rotate(900)
     published["jwks"] = keys.jwks()

@@ -1,37 +1,40 @@
 """The account row as every function sees it: does a user exist, may it still write.
 
-Only the auth function owns the ``users`` table; other functions need one
-fact from it (is this user active?) and read it through this Core table,
-without importing the auth models.
+Auth owns the account columns of ``users`` (``functions/auth/models.py``);
+other functions need one fact from them (is this user active?) and read it
+through this lightweight table clause, without importing auth's models.
 
 :func:`lock_active_user` is how a write refuses a leaving user and cannot
 race the erasure: in the write's own transaction it reads the user's status
-with ``FOR SHARE`` (PostgreSQL). Deletion's ``UPDATE users SET status =
-'deleting'`` needs a conflicting row lock, so it waits for every write that
-saw the user active to commit, and every write after it sees ``deleting``
-and is refused; the erasure consumers only start after that update has
-committed (the event is published after the commit), so they see every row
-such a write left. SQLite has one writer at a time, which serialises the
-same way. Without the check, a write with a still-valid access token would
+with ``FOR SHARE`` (PostgreSQL; on SQLite, which locks the whole database,
+with a no-op update that takes the write lock). Deletion's ``UPDATE users
+SET status = 'deleting'`` needs a conflicting lock, so it waits for every
+write that saw the user active to commit, and every write after it sees
+``deleting`` and is refused; the erasure consumers only start after that
+update has committed (the event is published after the commit), so they
+see every row such a write left. Without the check, a write with a still-valid access token would
 either fail on the foreign key (a 500) or, where there is none, leave a row
 behind the erasure.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import column, select, table
+from sqlalchemy import column, select, table, update
 from sqlalchemy.orm import Session
 
 from cheese_runtime.db.session import read_scope
-from cheese_runtime.errors import Unauthorized
+from cheese_runtime.errors import DomainError
 
 USERS = table("users", column("id"), column("status"))
 ACTIVE = "active"
 
 
-class AccountGone(Unauthorized):
-    def __init__(self) -> None:
-        super().__init__("The account no longer exists.", slug="account-gone")
+class AccountGone(DomainError):
+    """The account was deleted (or is being deleted): its token no longer acts for it."""
+
+    slug = "account-gone"
+    title = "Authentication required"
+    default_detail = "The account no longer exists."
 
 
 def is_active_user(user_id: str) -> bool:
@@ -43,9 +46,21 @@ def is_active_user(user_id: str) -> bool:
 
 
 def lock_active_user(session: Session, user_id: str) -> None:
-    """Hold the user row (shared) until the transaction ends; AccountGone unless active."""
-    status = session.execute(
-        select(USERS.c.status).where(USERS.c.id == user_id).with_for_update(read=True)
-    ).scalar_one_or_none()
-    if status != ACTIVE:
+    """Hold the user row until the transaction ends; AccountGone unless the account is active."""
+    if session.get_bind().dialect.name == "sqlite":
+        # SQLite reads outside a write lock; a no-op write takes the database's
+        # write lock now, so that the deletion's update waits for this commit.
+        active = session.execute(
+            update(USERS)
+            .where(USERS.c.id == user_id, USERS.c.status == ACTIVE)
+            .values(status=USERS.c.status)
+        ).rowcount
+    else:
+        active = (
+            session.execute(
+                select(USERS.c.status).where(USERS.c.id == user_id).with_for_update(read=True)
+            ).scalar_one_or_none()
+            == ACTIVE
+        )
+    if not active:
         raise AccountGone()

@@ -146,8 +146,14 @@ BEARER_CHALLENGE = {"WWW-Authenticate": "Bearer"}
 ProblemMap = Mapping[type[DomainError] | str, int | HttpStatus]
 
 # Errors of the runtime layer, the same in every app (``cheese_runtime.consent``
-# raises "consent-required"; by slug, as consent imports this module).
-COMMON_ERRORS: ProblemMap = {InvalidCursor: 400, ResourceNotFound: 404, "consent-required": 409}
+# raises "consent-required", ``cheese_runtime.accounts`` "account-gone"; by
+# slug, as those modules import this one).
+COMMON_ERRORS: ProblemMap = {
+    InvalidCursor: 400,
+    ResourceNotFound: 404,
+    "consent-required": 409,
+    "account-gone": HttpStatus(401, BEARER_CHALLENGE),
+}
 
 
 def problem_for(error: DomainError, errors: ProblemMap) -> Problem:

@@ -98,9 +98,8 @@ async def _principal(
         principal = get_verifier().verify(bearer_token(authorization))
     except InvalidToken as exc:
         metrics.add_metric(name="RejectedTokens", unit=MetricUnit.Count, value=1)
-        raise Unauthorized(
-            exc.reason, slug="token-expired" if exc.expired else "invalid-token"
-        ) from exc
+        slug = "token-expired" if exc.expired else "session-revoked" if exc.revoked else None
+        raise Unauthorized(exc.reason, slug=slug or "invalid-token") from exc
     logger.append_keys(user_id=principal.user_id)
     return principal
 

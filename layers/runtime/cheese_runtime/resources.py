@@ -38,6 +38,15 @@ THROTTLE_TABLE = Table(
     ttl_attribute="expires_at",
     setting="throttle_table",
 )
+# Revoked sessions ("sid#<family>") and accounts ("user#<id>"), read by every
+# token verifier (cheese_runtime/auth/revocation.py); they expire with the
+# last access token they can concern.
+REVOCATIONS_TABLE = Table(
+    name="cheese-auth-revocations",
+    partition_key="pk",
+    ttl_attribute="expires_at",
+    setting="revocations_table",
+)
 
 # Focus pools (functions/pool, see functions/pool/README.md). One partition per
 # pool: "#META" (name, capacity, member_count, seq), "M#<user>" (presence and
@@ -77,6 +86,7 @@ FOCUS_TABLE = Table(
 
 TABLES: tuple[Table, ...] = (
     THROTTLE_TABLE,
+    REVOCATIONS_TABLE,
     POOLS_TABLE,
     POOL_CONNECTIONS_TABLE,
     FOCUS_TABLE,
@@ -203,7 +213,14 @@ AUTH = ApiFunction(
         Route("DELETE", "/v1/auth/me", "deleteMe"),
         Route("GET", "/.well-known/jwks.json", "getJwks", authorized=False),
     ),
-    grants=("database", "throttle_table", "event_bus", "signing_keys_read", "jwks"),
+    grants=(
+        "database",
+        "throttle_table",
+        "revocations_table",
+        "event_bus",
+        "signing_keys_read",
+        "jwks",
+    ),
     # argon2id hashes with 64 MiB and 4 lanes: Lambda's CPU share grows with memory.
     memory_mb=1024,
 )
@@ -229,6 +246,7 @@ POOL = ApiFunction(
         "websocket_management",
         "database",
         "internet",
+        "jwks",
     ),
 )
 

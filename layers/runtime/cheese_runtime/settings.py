@@ -58,6 +58,7 @@ class Settings(BaseSettings):
 
     # Names of AWS resources; the CDK stack passes the deployed names.
     throttle_table: str = resources.THROTTLE_TABLE.name
+    revocations_table: str = resources.REVOCATIONS_TABLE.name
     event_bus_name: str = resources.EVENT_BUS
     signing_keys_secret: str = resources.SIGNING_KEYS_SECRET
     jwks_parameter: str = resources.JWKS_PARAMETER
@@ -79,6 +80,8 @@ class Settings(BaseSettings):
     refresh_reuse_grace_seconds: int = Field(default=30, ge=0, le=300)
     # Clock skew tolerated when checking exp/nbf/iat.
     jwt_leeway_seconds: int = Field(default=30, ge=0, le=300)
+    # How long a verifier trusts its "not revoked" answer for a session (at most 60 s).
+    revocation_cache_seconds: float = Field(default=30, ge=0, le=60)
     # How long the verifier caches the published public keys.
     jwks_cache_seconds: int = Field(default=300, ge=0)
 

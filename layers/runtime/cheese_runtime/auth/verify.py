@@ -2,7 +2,10 @@
 
 Only EdDSA tokens whose ``kid`` is in the published JWKS are accepted; the
 algorithm is pinned before any key is chosen, so ``alg: none`` and HS256
-signed with a public key are refused whatever the header says.
+signed with a public key are refused whatever the header says. A valid
+token of a revoked session (logout, refresh-token reuse, account deletion)
+is refused too, within 30 s everywhere and at once where it was revoked
+(``cheese_runtime.auth.revocation``).
 """
 
 from __future__ import annotations
@@ -18,9 +21,10 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from cheese_runtime.auth.keys import ALGORITHM, public_key_from_jwk
+from cheese_runtime.auth.revocation import Revocations, get_revocations
 from cheese_runtime.settings import Settings, get_settings
 
-REQUIRED_CLAIMS = ["exp", "iat", "nbf", "sub", "jti", "iss", "aud"]
+REQUIRED_CLAIMS = ["exp", "iat", "nbf", "sub", "sid", "jti", "iss", "aud"]
 # A token of more than this is refused before any parsing.
 MAX_TOKEN_LENGTH = 4096
 
@@ -28,10 +32,11 @@ MAX_TOKEN_LENGTH = 4096
 class InvalidToken(Exception):
     """Raised for every rejected token; ``reason`` is safe to return to the client."""
 
-    def __init__(self, reason: str, *, expired: bool = False) -> None:
+    def __init__(self, reason: str, *, expired: bool = False, revoked: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
         self.expired = expired
+        self.revoked = revoked
 
 
 @dataclass(frozen=True)
@@ -40,6 +45,9 @@ class Principal:
     roles: frozenset[str]
     token_id: str
     expires_at: int
+    # The refresh-token family (login session) the token was issued to.
+    session_id: str
+    issued_at: int
 
     @property
     def is_admin(self) -> bool:
@@ -79,9 +87,10 @@ class TokenVerifier:
     # have just been rotated in; a flood of forged kids must not hammer SSM).
     REFRESH_INTERVAL_SECONDS = 30
 
-    def __init__(self, settings: Settings, load_jwks: JwksLoader) -> None:
+    def __init__(self, settings: Settings, load_jwks: JwksLoader, revocations: Revocations) -> None:
         self._settings = settings
         self._load_jwks = load_jwks
+        self._revocations = revocations
         self._keys: dict[str, Ed25519PublicKey] = {}
         self._last_forced_refresh = 0.0
 
@@ -137,8 +146,14 @@ class TokenVerifier:
             raise InvalidToken("wrong issuer") from exc
         except jwt.PyJWTError as exc:
             raise InvalidToken("invalid token") from exc
-        if claims.get("token_use") != "access" or not isinstance(claims["sub"], str):
+        if (
+            claims.get("token_use") != "access"
+            or not isinstance(claims["sub"], str)
+            or not isinstance(claims["sid"], str)
+        ):
             raise InvalidToken("not an access token")
+        if self._revocations.is_revoked(claims["sid"], claims["sub"], float(claims["iat"])):
+            raise InvalidToken("session revoked", revoked=True)
         roles = claims.get("roles", [])
         return Principal(
             user_id=claims["sub"],
@@ -147,13 +162,15 @@ class TokenVerifier:
             else frozenset(),
             token_id=str(claims["jti"]),
             expires_at=int(claims["exp"]),
+            session_id=claims["sid"],
+            issued_at=int(claims["iat"]),
         )
 
 
 @cache
 def get_verifier() -> TokenVerifier:
     settings = get_settings()
-    return TokenVerifier(settings, ssm_jwks_loader(settings))
+    return TokenVerifier(settings, ssm_jwks_loader(settings), get_revocations())
 
 
 def bearer_token(authorization: str | None) -> str:
