@@ -26,7 +26,7 @@ class TooManyAttempts(AuthError):
 
     slug = "too-many-attempts"
     title = "Too many login attempts"
-    default_detail = "Too many failed logins from here; try again later."
+    default_detail = "Too many failed logins; try again later."
 
     def __init__(self, retry_after: int) -> None:
         super().__init__(retry_after=retry_after)
