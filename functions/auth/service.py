@@ -51,17 +51,22 @@ def normalise_email(email: str) -> str:
 class AuthService:
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
-        backoff = {
-            "base_seconds": settings.login_backoff_base_seconds,
-            "max_seconds": settings.login_backoff_max_seconds,
-            "window_seconds": settings.login_window_seconds,
-        }
+
+        def backoff(scope: str, free_failures: int) -> BackOff:
+            return BackOff(
+                scope,
+                free_failures,
+                settings.login_backoff_base_seconds,
+                settings.login_backoff_max_seconds,
+                settings.login_window_seconds,
+            )
+
         self._throttle = LoginThrottle(
             FailureCounters(settings.throttle_table),
-            account_client=BackOff(
-                "account-client", settings.login_free_failures_per_account_client, **backoff
+            account_client=backoff(
+                "account-client", settings.login_free_failures_per_account_client
             ),
-            client=BackOff("client", settings.login_free_failures_per_client, **backoff),
+            client=backoff("client", settings.login_free_failures_per_client),
             account_slowdown_after=settings.login_account_slowdown_after,
             account_slowdown_seconds=settings.login_account_slowdown_seconds,
             window_seconds=settings.login_window_seconds,
@@ -99,7 +104,9 @@ class AuthService:
         if used.used_at is None or used.successor_sealed is None or utcnow() > used.used_at + grace:
             return None
         successor = open_successor(presented, used.family_id, used.successor_sealed)
-        stored = tokens.by_hash(refresh_token_hash(successor)) if successor else None
+        if successor is None:
+            return None
+        stored = tokens.by_hash(refresh_token_hash(successor))
         # A successor already used (or revoked) means the retry is not the only holder.
         if stored is None or stored.used_at is not None or stored.revoked_at is not None:
             return None

@@ -28,7 +28,7 @@ import math
 import time
 from dataclasses import dataclass
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError  # type: ignore[import-untyped]
 
 from cheese_runtime import aws
 
@@ -46,7 +46,7 @@ class BackOff:
         if failures < self.free_failures:
             return 0.0
         exponent = min(failures - self.free_failures, 30)
-        return min(self.max_seconds, self.base_seconds * 2**exponent)
+        return float(min(self.max_seconds, self.base_seconds * 2**exponent))
 
 
 @dataclass(frozen=True)

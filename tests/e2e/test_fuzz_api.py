@@ -59,11 +59,16 @@ def _string_slots(case: Any) -> list[tuple[Any, Any, list[str]]]:
             if isinstance(v, str)
         ]
 
+    # A lone surrogate cannot be encoded in a multipart form: JSON bodies only.
+    body_characters = (
+        BODY_CHARACTERS if case.media_type == "application/json" else CONTROL_CHARACTERS
+    )
+
     def walk(node: Any) -> None:
         items = node.items() if isinstance(node, dict) else enumerate(node)
         for key, value in list(items):
             if isinstance(value, str):
-                slots.append((node, key, BODY_CHARACTERS))
+                slots.append((node, key, body_characters))
             elif isinstance(value, dict | list):
                 walk(value)
 

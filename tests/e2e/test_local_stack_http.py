@@ -48,7 +48,11 @@ def test_a_new_user_signs_up_logs_in_refreshes_logs_out_and_leaves(http_base_url
             ).status_code
             == 401
         )
-        bearer = {"Authorization": f"Bearer {new_tokens['access_token']}"}
+        # Logging out ends the access token too.
+        ended = {"Authorization": f"Bearer {new_tokens['access_token']}"}
+        assert client.get("/v1/auth/me", headers=ended).status_code == 401
+        relogin = client.post("/v1/auth/login", json={"email": email, "password": password})
+        bearer = {"Authorization": f"Bearer {relogin.json()['access_token']}"}
         assert client.delete("/v1/auth/me", headers=bearer).status_code == 202
         assert wait_until(
             lambda: client.get("/v1/auth/me", headers=bearer).status_code == 401, timeout=15

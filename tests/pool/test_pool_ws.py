@@ -42,6 +42,7 @@ def token_expiring_in(user_id: str, seconds: int) -> str:
         "iss": s.jwt_issuer,
         "aud": s.jwt_audience,
         "sub": user_id,
+        "sid": str(uuid.uuid4()),
         "iat": now,
         "nbf": now,
         "exp": now + seconds,

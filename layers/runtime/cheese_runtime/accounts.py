@@ -19,7 +19,9 @@ behind the erasure.
 
 from __future__ import annotations
 
-from sqlalchemy import column, select, table, update
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, column, select, table, update
 from sqlalchemy.orm import Session
 
 from cheese_runtime.db.session import read_scope
@@ -50,11 +52,12 @@ def lock_active_user(session: Session, user_id: str) -> None:
     if session.get_bind().dialect.name == "sqlite":
         # SQLite reads outside a write lock; a no-op write takes the database's
         # write lock now, so that the deletion's update waits for this commit.
-        active = session.execute(
+        result = session.execute(
             update(USERS)
             .where(USERS.c.id == user_id, USERS.c.status == ACTIVE)
             .values(status=USERS.c.status)
-        ).rowcount
+        )
+        active = cast("CursorResult[Any]", result).rowcount == 1
     else:
         active = (
             session.execute(

@@ -35,6 +35,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 
@@ -61,7 +62,7 @@ class _Answer:
 
 
 class Revocations:
-    def __init__(self, settings: Settings, clock=time.monotonic) -> None:  # noqa: ANN001
+    def __init__(self, settings: Settings, clock: Callable[[], float] = time.monotonic) -> None:
         self._settings = settings
         self._table = settings.revocations_table
         self._clock = clock
