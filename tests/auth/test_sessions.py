@@ -81,7 +81,7 @@ def test_logout_ends_the_access_token_everywhere(db, charity_id: str) -> None:  
 
 
 def test_refresh_token_reuse_ends_the_family_access_tokens(db, charity_id: str) -> None:  # noqa: ANN001
-    from tests.integration.test_auth_api import age_used_token
+    from tests.auth.test_auth_api import age_used_token
 
     user = signup("reuse-everywhere")
     rotated = call_api("POST", "/v1/auth/refresh", json_body={"refresh_token": user.refresh_token})

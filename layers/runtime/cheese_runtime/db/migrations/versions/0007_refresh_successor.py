@@ -1,14 +1,14 @@
 """refresh tokens keep their sealed successor, for retries within the reuse grace
 
-Revision ID: 0006_refresh_successor
-Revises: 0005_photo_recovery
+Revision ID: 0007_refresh_successor
+Revises: 0006_emoji
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006_refresh_successor"
-down_revision = "0005_photo_recovery"
+revision = "0007_refresh_successor"
+down_revision = "0006_emoji"
 branch_labels = None
 depends_on = None
 
