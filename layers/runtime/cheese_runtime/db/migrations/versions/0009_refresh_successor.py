@@ -1,14 +1,14 @@
 """refresh tokens keep their sealed successor, for retries within the reuse grace
 
-Revision ID: 0007_refresh_successor
-Revises: 0006_emoji
+Revision ID: 0009_refresh_successor
+Revises: 0008_diary
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007_refresh_successor"
-down_revision = "0006_emoji"
+revision = "0009_refresh_successor"
+down_revision = "0008_diary"
 branch_labels = None
 depends_on = None
 
