@@ -226,7 +226,7 @@ async def list_people(
 
 
 @route("getPerson", response_model=PersonOut, responses=PROBLEMS, tags=["people"])
-async def get_person(person_id: str, principal: CurrentPrincipal) -> PersonOut:
+async def get_person(person_id: PathId, principal: CurrentPrincipal) -> PersonOut:
     return service.get_person(principal.user_id, person_id)
 
 

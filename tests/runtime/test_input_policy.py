@@ -81,6 +81,7 @@ def test_names_keep_the_characters_people_type(user: TestUser, person_id: str) -
         ("DELETE", "/v1/photos/{}", None),
         ("GET", "/v1/photos/{}/anonymised", None),
         ("GET", "/v1/photos/{}/smiles", None),
+        ("GET", "/v1/people/{}", None),
         ("GET", "/v1/people/{}/photos", None),
         ("GET", "/v1/people/{}/suggestions", None),
         ("PATCH", "/v1/people/{}", {"name": "x"}),
