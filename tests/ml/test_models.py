@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from cheese_ml import emoji_sets, models
+from cheese_ml import emoji_sets, models, speech_models
 from cheese_ml.registry import ChecksumError, sha256_of
 
 
@@ -31,7 +31,9 @@ def test_fetch_is_idempotent(
     before = {name: path.stat().st_mtime_ns for name, path in model_paths.items()}
     models.fetch(progress=True)
     log = capsys.readouterr().err
-    assert log.count("already verified") == len(model_paths) and "downloading" not in log
+    # One line per model and one per speech model directory (fetched with the models).
+    expected = len(model_paths) + len(speech_models.speech_manifest())
+    assert log.count("already verified") == expected and "downloading" not in log
     assert {name: path.stat().st_mtime_ns for name, path in model_paths.items()} == before
 
 
@@ -84,5 +86,32 @@ def test_command_line_fetch_and_verify(model_paths: dict[str, Path]) -> None:
             check=False,
         )
         assert result.returncode == 0, result.stderr
-        # One line per model and one per built-in emoji set (fetched with the models).
-        assert result.stderr.count("verified") == len(model_paths) + len(emoji_sets.manifest())
+        # One line per model, built-in emoji set and speech model (fetched with the models).
+        assert result.stderr.count("verified") == (
+            len(model_paths) + len(emoji_sets.manifest()) + len(speech_models.speech_manifest())
+        )
+
+
+def test_speech_model_is_pinned_joined_and_checked(
+    model_paths: dict[str, Path], tmp_path: Path
+) -> None:
+    spec = speech_models.speech_manifest()["whisper_base"]
+    assert all(len(f.sha256) == 64 for s in spec.sources for f in s.files)
+    directory = speech_models.speech_model_dir("whisper_base")
+    joined = directory / spec.joined.file
+    assert joined.stat().st_size == spec.joined.size == 145_217_532
+    assert sha256_of(joined) == spec.joined.sha256
+    assert {p.name for p in directory.iterdir()} >= {
+        "model.bin",
+        "config.json",
+        "tokenizer.json",
+        "vocabulary.txt",
+    }
+    # A changed file in the directory is found by verify, not loaded.
+    copy = tmp_path / "models"
+    shutil.copytree(directory, copy / spec.dir)
+    (copy / spec.dir / "tokenizer.json").write_text("{}")
+    with pytest.raises(ChecksumError):
+        speech_models.verify_cache(copy, progress=False)
+    with pytest.raises(models.ModelsMissingError, match="fetch"):
+        speech_models.speech_model_dir("whisper_base", tmp_path / "empty")
