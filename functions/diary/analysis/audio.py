@@ -1,7 +1,8 @@
 """The diary's sound as 16 kHz mono float32 samples, the input of both speech engines' local path.
 
-Decoded with PyAV directly: the video layer's PyAV I/O (branch ``video``) had
-not landed on main when this was written; move to it once it has.
+Decoded with PyAV directly: the video layer's PyAV I/O (``cheese_ml.video_io``)
+copies or re-encodes audio packets into another file but has no decode to
+samples; this is that one missing piece.
 """
 
 from __future__ import annotations

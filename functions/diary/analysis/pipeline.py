@@ -12,9 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import av
-
 from cheese_ml.analysis import Analyzer
+from cheese_ml.video_io import VideoInputError, probe
 from functions.diary.analysis.audio import AudioError, extract_audio
 from functions.diary.analysis.ranking import TextSummary, summarise
 from functions.diary.analysis.speech import SpeechEngine, SpeechResult
@@ -22,7 +21,11 @@ from functions.diary.analysis.timeline import EmotionAnalysis, analyse_emotion
 
 
 class VideoUnreadable(ValueError):
-    """The file is not a video we can decode; the diary fails with ``video-unreadable``."""
+    """The file is not a video we can analyse; ``reason`` is the diary's failure reason."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -34,21 +37,6 @@ class DiaryAnalysis:
     summary: TextSummary
 
 
-def video_duration(path: str | Path) -> float:
-    try:
-        with av.open(str(path)) as container:
-            if not container.streams.video:
-                raise VideoUnreadable(f"{path} has no video stream")
-            if container.duration is not None:
-                return round(container.duration / av.time_base, 3)
-            stream = container.streams.video[0]
-            if stream.duration is None or stream.time_base is None:
-                raise VideoUnreadable(f"{path} has no duration")
-            return round(float(stream.duration * stream.time_base), 3)
-    except av.error.FFmpegError as error:
-        raise VideoUnreadable(f"cannot open {path}: {error}") from error
-
-
 def analyse_video(
     path: str | Path,
     *,
@@ -57,7 +45,11 @@ def analyse_video(
     analyzer: Analyzer | None = None,
 ) -> DiaryAnalysis:
     """Analyse a diary video; ``engine=None`` leaves speech to an asynchronous engine."""
-    duration = video_duration(path)
+    try:
+        # The video layer's checks: size, frame rate, codec, a truncated upload.
+        duration = round(probe(path).duration, 3)
+    except VideoInputError as error:
+        raise VideoUnreadable(f"video-{error.code}", str(error)) from error
     emotion: EmotionAnalysis | None = None
     skipped: str | None = "no-consent"
     if emotion_consent:
