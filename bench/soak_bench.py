@@ -89,7 +89,11 @@ class Recorder:
         return routes
 
     def count_5xx(self) -> int:
-        return sum(n for c in self.statuses.values() for s, n in c.items() if s >= 500)
+        """Answers with a 5xx status from the server (599: no answer, counted apart)."""
+        return sum(n for c in self.statuses.values() for s, n in c.items() if 500 <= s < 599)
+
+    def count_no_answer(self) -> int:
+        return sum(c[599] for c in self.statuses.values())
 
 
 async def call(client: Any, rec: Recorder, method: str, path: str, **kwargs: Any) -> Any:
@@ -110,6 +114,7 @@ class User:
         self.index, self.base, self.photos, self.rec = index, base, photos, rec
         self.photo_ids: list[str] = []
         self.headers: dict[str, str] = {}
+        self.has_me = False
 
     async def run(self, deadline: float) -> None:
         import httpx
@@ -119,12 +124,14 @@ class User:
             await self.sign_up()
             if not self.headers:
                 return
+            # The pool session runs beside the rest, as a studying user's phone does.
+            pool = asyncio.create_task(self.pool(deadline))
             for i, data in enumerate(self.photos):
                 await self.upload(data, with_hash=i != 1)
-            await self.wait_photos(deadline + 60)
+            await self.wait_photos(deadline + 240)
             await self.people()
-            await self.anonymised(deadline + 60)
-            await self.pool(deadline)
+            await self.anonymised(deadline + 240)
+            await pool
 
     async def sign_up(self) -> None:
         response = await call(
@@ -189,7 +196,7 @@ class User:
                 if photo is not None and photo["status"] in SETTLED:
                     pending.discard(photo_id)
             if pending:
-                await asyncio.sleep(1.0)
+                await asyncio.sleep(3.0)  # the app polls every few seconds
 
     async def people(self) -> None:
         response = await call(self.client, self.rec, "GET", "/v1/people", headers=self.headers)
@@ -198,21 +205,46 @@ class User:
                 await call(
                     self.client, self.rec, "GET", f"/v1/people/{person['id']}", headers=self.headers
                 )
+        # A person of one's own from the first face (as the app's "this is me" does), read by id.
+        photo = await self.photo(self.photo_ids[0]) if self.photo_ids else None
+        if photo and photo["faces"]:
+            assigned = await call(
+                self.client,
+                self.rec,
+                "POST",
+                f"/v1/faces/{photo['faces'][0]['id']}/assign",
+                headers=self.headers,
+                json={"person_id": None},
+            )
+            if assigned is not None and assigned.status_code == 200:
+                person_id = assigned.json()["id"]
+                await call(
+                    self.client, self.rec, "GET", f"/v1/people/{person_id}", headers=self.headers
+                )
+                marked = await call(
+                    self.client,
+                    self.rec,
+                    "PATCH",
+                    f"/v1/people/{person_id}",
+                    headers=self.headers,
+                    json={"is_me": True},
+                )
+                self.has_me = marked is not None and marked.status_code == 200
 
     async def anonymised(self, until: float) -> None:
-        analysed = list(self.photo_ids[:1])
-        for photo_id in analysed:
+        # "Everyone but me hidden": the view the app shares.
+        for photo_id in self.photo_ids[:1] if self.has_me else []:
             while time.monotonic() < until:
                 response = await call(
                     self.client,
                     self.rec,
                     "GET",
-                    f"/v1/photos/{photo_id}/anonymised?keep=&style=mosaic",
+                    f"/v1/photos/{photo_id}/anonymised?keep=me&style=mosaic",
                     headers=self.headers,
                 )
                 if response is None or response.status_code != 202:
                     break
-                await asyncio.sleep(1.0)
+                await asyncio.sleep(2.0)  # its Retry-After
 
     async def pool(self, deadline: float) -> None:
         import websockets
@@ -328,6 +360,7 @@ async def soak(base: str, users: int, seconds: float, grace: float) -> dict[str,
         "seconds": round(elapsed, 1),
         "requests": sum(len(v) for v in rec.latency.values()),
         "http_5xx": rec.count_5xx(),
+        "no_answer": rec.count_no_answer(),
         "photos": len([p for u in people for p in u.photo_ids]),
         "photo_status": dict(final),
         "lost_photos": len(lost),
