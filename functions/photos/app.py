@@ -15,7 +15,10 @@ from functions.photos import service
 from functions.photos.errors import (
     AnonymisedViewFailed,
     MeNotSet,
+    MergeAlreadyUndone,
+    MergeOutdated,
     NothingToMerge,
+    NothingToSplit,
     PeopleAppearTogether,
     PhotoNotAnalysed,
     PhotoTooLarge,
@@ -29,13 +32,16 @@ from functions.photos.schemas import (
     ConsentOut,
     ImportRequest,
     ImportResponse,
+    MergedPersonOut,
     MergeRequest,
     PersonOut,
     PersonPage,
     PersonPatch,
     PhotoOut,
     PhotoPage,
+    SplitRequest,
     Suggestion,
+    UndoneMerge,
     UploadRequest,
     UploadResponse,
 )
@@ -45,6 +51,9 @@ from functions.photos.schemas import (
 ERRORS: ProblemMap = {
     PhotoTooLarge: 413,
     NothingToMerge: 422,
+    NothingToSplit: 422,
+    MergeAlreadyUndone: 409,
+    MergeOutdated: 409,
     PeopleAppearTogether: 409,
     PhotoNotAnalysed: 409,
     AnonymisedViewFailed: 409,
@@ -219,9 +228,18 @@ async def list_people(
     limit: Limit = 50,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
     include_hidden: bool = False,
+    group: Annotated[str | None, Query(min_length=1, max_length=32)] = None,
+    all: Annotated[  # the query parameter the app sends
+        bool, Query(description="Also people seen only small in the background")
+    ] = False,
 ) -> PersonPage:
     return service.list_people(
-        principal.user_id, limit=limit, cursor=cursor, include_hidden=include_hidden
+        principal.user_id,
+        limit=limit,
+        cursor=cursor,
+        include_hidden=include_hidden,
+        group=group,
+        include_background=all,
     )
 
 
@@ -237,11 +255,25 @@ async def patch_person(
     return service.patch_person(principal.user_id, person_id, body)
 
 
-@route("mergePerson", response_model=PersonOut, responses=PROBLEMS, tags=["people"])
+@route("mergePerson", response_model=MergedPersonOut, responses=PROBLEMS, tags=["people"])
 async def merge_people(
     person_id: PathId, body: MergeRequest, principal: CurrentPrincipal
-) -> PersonOut:
+) -> MergedPersonOut:
     return service.merge_people(principal.user_id, person_id, body.person_ids)
+
+
+@route("undoMerge", response_model=UndoneMerge, responses=PROBLEMS, tags=["people"])
+async def undo_merge(merge_id: PathId, principal: CurrentPrincipal) -> UndoneMerge:
+    return service.undo_merge(principal.user_id, merge_id)
+
+
+@route(
+    "splitPerson", status_code=201, response_model=PersonOut, responses=PROBLEMS, tags=["people"]
+)
+async def split_person(
+    person_id: PathId, body: SplitRequest, principal: CurrentPrincipal
+) -> PersonOut:
+    return service.split_person(principal.user_id, person_id, body.face_ids)
 
 
 @route(

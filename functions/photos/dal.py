@@ -155,6 +155,15 @@ class FaceRepository:
             )
         )
 
+    def grouped_summary(self, user_id: str) -> list[tuple[str, str, dict]]:
+        """(person id, photo id, quality) of every face of the user that is in a person."""
+        rows = self._session.execute(
+            select(Face.person_id, Face.photo_id, Face.quality).where(
+                Face.user_id == user_id, Face.person_id.is_not(None)
+            )
+        )
+        return [(person_id, photo_id, quality) for person_id, photo_id, quality in rows]
+
     def for_person(self, person_id: str) -> list[Face]:
         return list(self._session.scalars(select(Face).where(Face.person_id == person_id)))
 

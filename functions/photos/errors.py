@@ -25,6 +25,10 @@ class FaceNotFound(PhotosError, ResourceNotFound):
     default_detail = "No such face."
 
 
+class MergeNotFound(PhotosError, ResourceNotFound):
+    default_detail = "No such merge."
+
+
 class PhotoTooLarge(PhotosError):
     slug = "photo-too-large"
     title = "Photo too large"
@@ -60,3 +64,25 @@ class AnonymisedViewFailed(PhotosError):
 
     slug = "anonymised-view-failed"
     title = "Anonymised view failed"
+
+
+class MergeAlreadyUndone(PhotosError):
+    slug = "merge-already-undone"
+    title = "This merge was already undone"
+    default_detail = "The merged people are already separate again."
+
+
+class MergeOutdated(PhotosError):
+    """The kept person is gone (merged again, or all its faces moved): nothing to give back."""
+
+    slug = "merge-outdated"
+    title = "This merge can no longer be undone"
+    default_detail = (
+        "The person it kept no longer exists; move faces with POST /v1/faces/{id}/assign."
+    )
+
+
+class NothingToSplit(PhotosError):
+    slug = "nothing-to-split"
+    title = "Nothing to split"
+    default_detail = "Name some of the person's faces, not all of them."

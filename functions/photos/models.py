@@ -1,5 +1,6 @@
 """Photos' tables: photos, their faces, the people faces are grouped into
-(revision 0003_photos) and the anonymised views asked for (0005_photo_recovery).
+(revision 0003_photos), the anonymised views asked for (0005_photo_recovery),
+and people's groups and the merges that can be undone (0010_people).
 Consent is the runtime's (cheese_runtime/db/consent.py).
 """
 
@@ -37,6 +38,8 @@ class Person(Base):
     hidden: Mapped[bool] = mapped_column(Boolean, default=False)
     is_me: Mapped[bool] = mapped_column(Boolean, default=False)
     cover_face_id: Mapped[str | None] = mapped_column(UUIDString, nullable=True)
+    # The user's own labels ("family", "work"), which GET /v1/people?group= filters by.
+    groups: Mapped[list] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -109,6 +112,24 @@ class Face(Base):
     # The face's id in the external face index (Rekognition FaceId), when that backend is used.
     index_face_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PersonMerge(Base):
+    """A merge as it was done, so that undoing it gives every merged person back.
+
+    ``sources`` holds, per merged person, what it was (id, name, hidden, is_me, groups) and
+    the faces that moved; ``target`` holds the kept person's fields before the merge.
+    """
+
+    __tablename__ = "person_merges"
+
+    id: Mapped[str] = mapped_column(UUIDString, primary_key=True, default=new_id)
+    user_id: Mapped[str] = mapped_column(UUIDString, references_user(), index=True)
+    target_person_id: Mapped[str] = mapped_column(UUIDString)
+    target: Mapped[dict] = mapped_column(JSON)
+    sources: Mapped[list] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    undone_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class AnonymisedView(Base):

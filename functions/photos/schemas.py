@@ -13,6 +13,7 @@ from functions.photos.storage import ALLOWED_CONTENT_TYPES
 PhotoStatus = Literal["pending", "processing", "analyzed", "failed", "duplicate"]
 PhotoSource = Literal["upload", "url", "qr"]
 AnonymiseStyle = Literal["mosaic", "blur", "cartoon"]
+Group = Annotated[Text, Field(min_length=1, max_length=32)]
 
 
 class UploadRequest(InputModel):
@@ -109,6 +110,19 @@ class PersonOut(BaseModel):
     photo_count: int
     face_count: int
     cover_face_url: str | None
+    groups: list[str] = []
+    # Faces, their size and photos with "me" (functions/photos/importance.py): the list's order.
+    importance: float = 0.0
+
+
+class MergedPersonOut(PersonOut):
+    # POST /v1/people/merges/{merge_id}/undo gives the merged people back.
+    merge_id: str
+
+
+class UndoneMerge(BaseModel):
+    # The kept person first, then every person the merge had folded into it.
+    people: list[PersonOut]
 
 
 class PersonPage(BaseModel):
@@ -121,10 +135,17 @@ class PersonPatch(InputModel):
     name: Annotated[Text, Field(max_length=64)] | None = None
     hidden: bool | None = None
     is_me: bool | None = None
+    # Replaces the person's groups; [] clears them.
+    groups: list[Group] | None = Field(default=None, max_length=20)
 
 
 class MergeRequest(InputModel):
     person_ids: list[Id] = Field(min_length=1, max_length=50)
+
+
+class SplitRequest(InputModel):
+    # Faces of the person that are someone else: they become a new person.
+    face_ids: list[Id] = Field(min_length=1, max_length=500)
 
 
 class AssignRequest(InputModel):

@@ -35,7 +35,11 @@ from functions.photos.errors import (
     AnonymisedViewFailed,
     FaceNotFound,
     MeNotSet,
+    MergeAlreadyUndone,
+    MergeNotFound,
+    MergeOutdated,
     NothingToMerge,
+    NothingToSplit,
     PeopleAppearTogether,
     PersonNotFound,
     PhotoNotAnalysed,
@@ -43,13 +47,15 @@ from functions.photos.errors import (
     PhotoTooLarge,
 )
 from functions.photos.face_index import external_index
-from functions.photos.models import AnonymisedView, Face, Person, Photo
+from functions.photos.importance import PersonFaces, importance, is_background
+from functions.photos.models import AnonymisedView, Face, Person, PersonMerge, Photo
 from functions.photos.schemas import (
     AnonymisedOut,
     ConsentOut,
     FaceBox,
     FaceOut,
     ImportResponse,
+    MergedPersonOut,
     PersonOut,
     PersonPage,
     PersonPatch,
@@ -57,6 +63,7 @@ from functions.photos.schemas import (
     PhotoPage,
     PresignedPost,
     Suggestion,
+    UndoneMerge,
     UploadRequest,
     UploadResponse,
 )
@@ -106,7 +113,12 @@ def photo_out(photo: Photo, faces: list[Face]) -> PhotoOut:
     )
 
 
-def person_out(person: Person, counts: dict[str, tuple[int, int]], cover: Face | None) -> PersonOut:
+def person_out(
+    person: Person,
+    counts: dict[str, tuple[int, int]],
+    cover: Face | None,
+    importance: float = 0.0,
+) -> PersonOut:
     photos, faces = counts.get(person.id, (0, 0))
     url = (
         storage.presigned_get(storage.face_crop_key(cover.user_id, cover.photo_id, cover.id))
@@ -121,6 +133,8 @@ def person_out(person: Person, counts: dict[str, tuple[int, int]], cover: Face |
         photo_count=photos,
         face_count=faces,
         cover_face_url=url,
+        groups=list(person.groups or []),
+        importance=importance,
     )
 
 
@@ -300,8 +314,33 @@ def _covers(session: Session, people: Sequence[Person]) -> dict[str, Face]:
     return {f.id: f for f in session.query(Face).filter(Face.id.in_(ids))}
 
 
+def _people_faces(session: Session, user_id: str) -> dict[str, PersonFaces]:
+    faces: dict[str, PersonFaces] = {}
+    for person_id, photo_id, quality in FaceRepository(session).grouped_summary(user_id):
+        entry = faces.setdefault(person_id, PersonFaces())
+        entry.face_sizes.append(int((quality or {}).get("face_size", 0)))
+        entry.photo_ids.add(photo_id)
+    return faces
+
+
+def _importances(people: Sequence[Person], faces: dict[str, PersonFaces]) -> dict[str, float]:
+    me_photos = {
+        photo for p in people if p.is_me for photo in faces.get(p.id, PersonFaces()).photo_ids
+    }
+    return {
+        p.id: importance(faces.get(p.id, PersonFaces()), set() if p.is_me else me_photos)
+        for p in people
+    }
+
+
 def list_people(
-    user_id: str, *, limit: int, cursor: str | None, include_hidden: bool
+    user_id: str,
+    *,
+    limit: int,
+    cursor: str | None,
+    include_hidden: bool,
+    group: str | None = None,
+    include_background: bool = False,
 ) -> PersonPage:
     position = decode_cursor(cursor) or {"offset": 0}
     offset = position.get("offset")
@@ -310,12 +349,28 @@ def list_people(
     with session_scope() as session:
         repo = PersonRepository(session)
         counts = repo.counts(user_id)
-        people = [p for p in repo.for_user(user_id) if include_hidden or not p.hidden]
-        # Most photographed first; ties by id so pages are stable.
-        people.sort(key=lambda p: (-counts.get(p.id, (0, 0))[0], p.id))
+        everyone = repo.for_user(user_id)
+        faces = _people_faces(session, user_id)
+        scores = _importances(everyone, faces)
+        people = [
+            p
+            for p in everyone
+            if (include_hidden or not p.hidden)
+            and (group is None or group in (p.groups or []))
+            and (
+                include_background
+                or not is_background(
+                    faces.get(p.id, PersonFaces()), named=bool(p.name), is_me=p.is_me
+                )
+            )
+        ]
+        # "Me" first, then the most important; ties by id so pages are stable.
+        people.sort(key=lambda p: (not p.is_me, -scores[p.id], p.id))
         page = people[offset : offset + limit]
         covers = _covers(session, page)
-        items = [person_out(p, counts, covers.get(p.cover_face_id or "")) for p in page]
+        items = [
+            person_out(p, counts, covers.get(p.cover_face_id or ""), scores[p.id]) for p in page
+        ]
     more = offset + limit < len(people)
     return PersonPage(
         items=items, next_cursor=encode_cursor({"offset": offset + limit}) if more else None
@@ -330,8 +385,11 @@ def _person_or_404(session: Session, user_id: str, person_id: str) -> Person:
 
 
 def _one_person(session: Session, user_id: str, person: Person) -> PersonOut:
-    counts = PersonRepository(session).counts(user_id)
-    return person_out(person, counts, _covers(session, [person]).get(person.cover_face_id or ""))
+    repo = PersonRepository(session)
+    counts = repo.counts(user_id)
+    scores = _importances(repo.for_user(user_id), _people_faces(session, user_id))
+    cover = _covers(session, [person]).get(person.cover_face_id or "")
+    return person_out(person, counts, cover, scores.get(person.id, 0.0))
 
 
 def publish_me_faces(user_id: str) -> None:
@@ -366,6 +424,23 @@ def _photos_together(faces_by_person: dict[str, list[Face]]) -> list[str]:
     return sorted(together)
 
 
+def _seen_with(session: Session, user_id: str, person_id: str) -> set[str]:
+    """The people in the same cut of a photo as this person."""
+    places = {(f.photo_id, f.cut) for f in FaceRepository(session).for_person(person_id)}
+    if not places:
+        return set()
+    photos = FaceRepository(session).for_photos(sorted({photo for photo, _ in places}))
+    return {
+        face.person_id
+        for faces in photos.values()
+        for face in faces
+        if face.person_id
+        and face.person_id != person_id
+        and face.user_id == user_id
+        and (face.photo_id, face.cut) in places
+    }
+
+
 def patch_person(user_id: str, person_id: str, patch: PersonPatch) -> PersonOut:
     with session_scope() as session:
         person = _person_or_404(session, user_id, person_id)
@@ -378,6 +453,9 @@ def patch_person(user_id: str, person_id: str, patch: PersonPatch) -> PersonOut:
             if patch.is_me:
                 PersonRepository(session).clear_me(user_id)  # one "me" per user
             person.is_me = patch.is_me
+        if "groups" in fields and patch.groups is not None:
+            # Trimmed, without repeats, in the order given.
+            person.groups = list(dict.fromkeys(g.strip() for g in patch.groups if g.strip()))
         session.flush()
         result = _one_person(session, user_id, person)
     if "is_me" in patch.model_fields_set and patch.is_me is not None:
@@ -385,7 +463,16 @@ def patch_person(user_id: str, person_id: str, patch: PersonPatch) -> PersonOut:
     return result
 
 
-def merge_people(user_id: str, person_id: str, source_ids: list[str]) -> PersonOut:
+def _fields(person: Person) -> dict:
+    return {
+        "name": person.name,
+        "hidden": person.hidden,
+        "is_me": person.is_me,
+        "groups": list(person.groups or []),
+    }
+
+
+def merge_people(user_id: str, person_id: str, source_ids: list[str]) -> MergedPersonOut:
     from functions.photos.grouping import refresh_covers  # numpy: only when faces move
 
     sources = set(source_ids) - {person_id}
@@ -405,17 +492,114 @@ def merge_people(user_id: str, person_id: str, source_ids: list[str]) -> PersonO
                 f"They are side by side in {len(together)} photo(s): one of them is someone else.",
                 photo_ids=together,
             )
+        record = PersonMerge(
+            id=new_id(),
+            user_id=user_id,
+            target_person_id=target.id,
+            target=_fields(target),
+            sources=[
+                {
+                    "person_id": source.id,
+                    **_fields(source),
+                    "faces": [
+                        {"id": f.id, "assigned_manually": f.assigned_manually}
+                        for f in by_person[source.id]
+                    ],
+                }
+                for source in merged
+            ],
+        )
+        session.add(record)
         for source in merged:
             for face in by_person[source.id]:
                 # The user said these are one person: re-clustering must not split them again.
                 face.person_id, face.assigned_manually = target.id, True
             target.is_me = target.is_me or source.is_me
             target.name = target.name or source.name
+            target.groups = list(dict.fromkeys([*(target.groups or []), *(source.groups or [])]))
         session.flush()
         repo.delete_empty(user_id)
         refresh_covers(session, user_id)
         result = _one_person(session, user_id, target)
     if result.is_me:
+        publish_me_faces(user_id)
+    return MergedPersonOut(**result.model_dump(), merge_id=record.id)
+
+
+def undo_merge(user_id: str, merge_id: str) -> UndoneMerge:
+    """Give back every person a merge folded in, with the faces that are still in the kept one.
+
+    Faces the user moved elsewhere since stay where they are; the kept person gets its own
+    name, groups and "me" back.
+    """
+    from functions.photos.grouping import refresh_covers  # numpy: only when faces move
+
+    with session_scope() as session:
+        record = session.get(PersonMerge, merge_id)
+        if record is None or record.user_id != user_id:
+            raise MergeNotFound()
+        if record.undone_at is not None:
+            raise MergeAlreadyUndone()
+        repo = PersonRepository(session)
+        target = repo.owned(user_id, record.target_person_id)
+        if target is None:
+            raise MergeOutdated()
+        faces = FaceRepository(session)
+        restored: list[Person] = []
+        for source in record.sources:
+            person = repo.owned(user_id, source["person_id"]) or repo.add(
+                user_id, source["person_id"]
+            )
+            person.name, person.hidden = source["name"], source["hidden"]
+            person.is_me, person.groups = source["is_me"], list(source["groups"])
+            for moved in source["faces"]:
+                face = faces.owned(user_id, moved["id"])
+                if face is not None and face.person_id == target.id:
+                    face.person_id, face.assigned_manually = person.id, moved["assigned_manually"]
+            restored.append(person)
+        before = record.target
+        me_involved = target.is_me or any(source["is_me"] for source in record.sources)
+        target.name, target.hidden = before["name"], before["hidden"]
+        target.is_me, target.groups = before["is_me"], list(before["groups"])
+        record.undone_at = utcnow()
+        session.flush()
+        repo.delete_empty(user_id)
+        refresh_covers(session, user_id)
+        with_faces = repo.counts(user_id)
+        # A person none of whose faces were left to give back is not restored.
+        people = [
+            _one_person(session, user_id, p) for p in (target, *restored) if p.id in with_faces
+        ]
+    if me_involved:
+        publish_me_faces(user_id)
+    return UndoneMerge(people=people)
+
+
+def split_person(user_id: str, person_id: str, face_ids: list[str]) -> PersonOut:
+    """Some of a person's faces are someone else: they become a new person, kept together."""
+    from functions.photos.grouping import refresh_covers  # numpy: only when faces move
+
+    wanted = set(face_ids)
+    with session_scope() as session:
+        person = _person_or_404(session, user_id, person_id)
+        faces = FaceRepository(session).for_person(person.id)
+        moving = [f for f in faces if f.id in wanted]
+        if len(moving) != len(wanted):
+            raise FaceNotFound("Every face must be one of this person's.")
+        if len(moving) == len(faces):
+            raise NothingToSplit()
+        repo = PersonRepository(session)
+        new_person = repo.add(user_id, new_id())
+        for face in faces:
+            # Both sides are the user's word now: re-clustering keeps them apart.
+            face.assigned_manually = True
+            if face.id in wanted:
+                face.person_id = new_person.id
+        session.flush()
+        refresh_covers(session, user_id)
+        result = _one_person(session, user_id, new_person)
+        me_changed = person.is_me
+    if me_changed:
         publish_me_faces(user_id)
     return result
 
@@ -435,6 +619,9 @@ def person_suggestions(user_id: str, person_id: str, limit: int) -> list[Suggest
                 )
         if person.id not in by_person:
             return []
+        # Someone side by side with this person in one cut is someone else: never proposed.
+        for other in _seen_with(session, user_id, person.id):
+            by_person.pop(other, None)
         centroids = {pid: centroid(np.stack(vectors)) for pid, vectors in by_person.items()}
         ranked = suggestions(centroids, person.id, limit=limit)
         people = {

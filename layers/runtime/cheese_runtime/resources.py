@@ -291,6 +291,8 @@ PHOTOS = ApiFunction(
         Route("GET", "/v1/people/{person_id}", "getPerson"),
         Route("PATCH", "/v1/people/{person_id}", "updatePerson"),
         Route("POST", "/v1/people/{person_id}/merge", "mergePerson"),
+        Route("POST", "/v1/people/{person_id}/split", "splitPerson"),
+        Route("POST", "/v1/people/merges/{merge_id}/undo", "undoMerge"),
         Route("GET", "/v1/people/{person_id}/suggestions", "listPersonSuggestions"),
         Route("GET", "/v1/people/{person_id}/photos", "listPersonPhotos"),
         Route("POST", "/v1/people/recluster", "reclusterPeople"),
