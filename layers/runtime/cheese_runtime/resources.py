@@ -118,6 +118,8 @@ PATH_VARIABLES = frozenset(
         "channel_id",
         "comment_id",
         "invitation_id",
+        # A channel member's user id (DELETE /v1/channels/{channel_id}/members/{member_id}).
+        "member_id",
         "stream_id",
         "merge_id",
     }
@@ -342,7 +344,39 @@ EMOTION = ApiFunction(
     ml_image=True,
 )
 
-API_FUNCTIONS: tuple[ApiFunction, ...] = (AUTH, POOL, SMILE_RANK, PHOTOS, EMOTION)
+# Video diaries, their calendar and search, channels, invitations, comments
+# (functions/diary/README.md). The analysis runs in the ML image's consumers.
+DIARY = ApiFunction(
+    name="diary",
+    module="functions.diary.handler",
+    routes=(
+        Route("POST", "/v1/diaries", "createDiary"),
+        Route("GET", "/v1/diaries", "listDiaries"),
+        Route("GET", "/v1/diaries/calendar", "getDiaryCalendar"),
+        Route("GET", "/v1/diaries/{diary_id}", "getDiary"),
+        Route("PATCH", "/v1/diaries/{diary_id}", "updateDiary"),
+        Route("DELETE", "/v1/diaries/{diary_id}", "deleteDiary"),
+        Route("GET", "/v1/diaries/{diary_id}/comments", "listDiaryComments"),
+        Route("POST", "/v1/diaries/{diary_id}/comments", "createDiaryComment"),
+        Route("PATCH", "/v1/comments/{comment_id}", "updateComment"),
+        Route("DELETE", "/v1/comments/{comment_id}", "deleteComment"),
+        Route("POST", "/v1/channels", "createChannel"),
+        Route("GET", "/v1/channels", "listChannels"),
+        Route("GET", "/v1/channels/{channel_id}", "getChannel"),
+        Route("POST", "/v1/channels/{channel_id}/invitations", "inviteToChannel"),
+        Route("POST", "/v1/channels/{channel_id}/leave", "leaveChannel"),
+        Route("DELETE", "/v1/channels/{channel_id}/members/{member_id}", "removeChannelMember"),
+        Route("POST", "/v1/channels/{channel_id}/diaries", "shareDiary"),
+        Route("GET", "/v1/channels/{channel_id}/diaries", "listChannelDiaries"),
+        Route("DELETE", "/v1/channels/{channel_id}/diaries/{diary_id}", "unshareDiary"),
+        Route("GET", "/v1/me/invitations", "listMyInvitations"),
+        Route("POST", "/v1/invitations/{invitation_id}/accept", "acceptInvitation"),
+        Route("POST", "/v1/invitations/{invitation_id}/decline", "declineInvitation"),
+    ),
+    grants=("database", "photos_bucket", "jwks"),
+)
+
+API_FUNCTIONS: tuple[ApiFunction, ...] = (AUTH, POOL, SMILE_RANK, PHOTOS, EMOTION, DIARY)
 
 USER_DELETION_REQUESTED = "UserDeletionRequested"
 PHOTO_ANALYZED = "PhotoAnalyzed"
@@ -401,6 +435,15 @@ EVENT_SUBSCRIPTIONS: tuple[EventSubscription, ...] = (
         consumer="emotion-erasure",
         detail_types=(USER_DELETION_REQUESTED,),
         module="functions.emotion.erasure",
+        grants=("database", "photos_bucket"),
+        timeout_seconds=300,
+    ),
+    # A leaving user's diaries (videos, transcripts, derived objects such as
+    # Transcribe outputs), channels, memberships, invitations and comments.
+    EventSubscription(
+        consumer="diary-erasure",
+        detail_types=(USER_DELETION_REQUESTED,),
+        module="functions.diary.erasure",
         grants=("database", "photos_bucket"),
         timeout_seconds=300,
     ),
@@ -542,6 +585,8 @@ PHOTOS_ORIGINALS_PREFIX = "originals/"
 PHOTOS_DERIVED_PREFIX = "derived/"
 # The seven images of users' emoji templates, checked on arrival (functions/emotion).
 EMOJI_TEMPLATES_PREFIX = "emoji-templates/"
+# Uploaded diary videos, diaries/{user}/{diary_id}/video (functions/diary/storage.py).
+DIARIES_PREFIX = "diaries/"
 
 BUCKET_NOTIFICATIONS: tuple[BucketNotification, ...] = (
     BucketNotification(

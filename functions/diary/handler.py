@@ -1,0 +1,6 @@
+"""Lambda entry point of the diary API (API Gateway HTTP API v2 events)."""
+
+from cheese_runtime.http import lambda_handler
+from functions.diary.app import app
+
+handler = lambda_handler(app)
