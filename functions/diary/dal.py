@@ -88,7 +88,9 @@ class Diaries:
         return list(self.session.scalars(_newest_first(query, after, limit)))
 
 
-def _newest_first(query: Select[tuple[Diary]], after: tuple[date, str] | None, limit: int):  # noqa: ANN202
+def _newest_first(
+    query: Select[Diary], after: tuple[date, str] | None, limit: int
+) -> Select[Diary]:
     if after is not None:
         day, diary_id = after
         query = query.where(

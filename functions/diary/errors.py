@@ -59,4 +59,3 @@ class NotCommentAuthor(DiaryError):
     default_detail = (
         "Only its author may edit a comment; its author or the channel's owner may delete it."
     )
-

@@ -47,7 +47,7 @@ class DiaryIn(StrictModel):
     )
 
 
-class PresignedPost(BaseModel):
+class DiaryUpload(BaseModel):
     """POST ``fields`` and then the file (form field ``file``) to ``url``."""
 
     url: str
@@ -59,7 +59,7 @@ class PresignedPost(BaseModel):
 class DiaryCreated(BaseModel):
     diary_id: str
     status: DiaryStatus
-    upload: PresignedPost
+    upload: DiaryUpload
 
 
 class DiaryPatch(StrictModel):
@@ -129,7 +129,7 @@ class ChannelIn(StrictModel):
     _name = field_validator("name")(classmethod(lambda cls, v: _clean_text(v)))
 
 
-class MemberOut(BaseModel):
+class ChannelMemberOut(BaseModel):
     user_id: str
     display_name: str
     role: Literal["owner", "member"]
@@ -145,7 +145,7 @@ class ChannelSummary(BaseModel):
 
 
 class ChannelOut(ChannelSummary):
-    members: list[MemberOut]
+    members: list[ChannelMemberOut]
 
 
 class ChannelPage(BaseModel):

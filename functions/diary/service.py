@@ -24,7 +24,7 @@ from functions.diary.schemas import (
     DiaryPage,
     DiaryPatch,
     DiarySummary,
-    PresignedPost,
+    DiaryUpload,
 )
 
 MAX_QUERY_WORDS = 8
@@ -50,7 +50,7 @@ def create_diary(user_id: str, request: DiaryIn) -> DiaryCreated:
     return DiaryCreated(
         diary_id=diary.id,
         status="pending",
-        upload=PresignedPost(
+        upload=DiaryUpload(
             url=post.url,
             fields=post.fields,
             expires_in=post.expires_in,

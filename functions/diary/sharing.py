@@ -40,6 +40,7 @@ from functions.diary.models import (
     DiaryComment,
 )
 from functions.diary.schemas import (
+    ChannelMemberOut,
     ChannelOut,
     ChannelPage,
     ChannelSummary,
@@ -50,7 +51,6 @@ from functions.diary.schemas import (
     InvitationOut,
     InvitationPage,
     InvitationSent,
-    MemberOut,
     ShareOut,
 )
 
@@ -114,7 +114,7 @@ def _channel_out(session: Session, channel: Channel, role: str) -> ChannelOut:
     return ChannelOut(
         **_summary(channel, role).model_dump(),
         members=[
-            MemberOut(
+            ChannelMemberOut(
                 user_id=m.user_id,
                 display_name=names.get(m.user_id, ""),
                 role=m.role,  # type: ignore[arg-type]
@@ -128,9 +128,7 @@ def _channel_out(session: Session, channel: Channel, role: str) -> ChannelOut:
 def list_channels(user_id: str, cursor: str | None, limit: int) -> ChannelPage:
     after = _time_cursor(cursor)
     with session_scope() as session:
-        rows = Channels(session).of_user(
-            user_id, after, limit + 1
-        )
+        rows = Channels(session).of_user(user_id, after, limit + 1)
         next_cursor = None
         if len(rows) > limit:
             channel, member = rows[limit - 1]
@@ -174,9 +172,7 @@ def my_invitations(user_id: str, cursor: str | None, limit: int) -> InvitationPa
         email = Accounts(session).email(user_id)
         if email is None:
             return InvitationPage(items=[])
-        rows = Channels(session).pending_invitations(
-            email, after, limit + 1
-        )
+        rows = Channels(session).pending_invitations(email, after, limit + 1)
         last = rows[min(limit, len(rows)) - 1][0] if rows else None
         return InvitationPage(
             items=[
