@@ -66,7 +66,10 @@ MIGRATIONS = FunctionSpec(
 )
 # The $connect authorizer of every WebSocket API: it verifies access tokens.
 WEBSOCKET_AUTHORIZER = FunctionSpec(
-    "websocket-authorizer", "functions.auth.authorizer", grants=("jwks",), timeout_seconds=10
+    resources.WEBSOCKET_AUTHORIZER_FUNCTION,
+    "functions.auth.authorizer",
+    grants=("jwks",),
+    timeout_seconds=10,
 )
 
 
@@ -83,7 +86,7 @@ def notification_spec(notification: resources.BucketNotification) -> FunctionSpe
 
 
 def websocket_handler_spec(websocket_api: resources.WebSocketApi) -> FunctionSpec:
-    return FunctionSpec.declared(f"websocket-{websocket_api.name}", websocket_api)
+    return FunctionSpec.declared(websocket_api.function_name, websocket_api)
 
 
 def scheduled_job_spec(job: resources.ScheduledJob) -> FunctionSpec:

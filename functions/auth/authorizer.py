@@ -9,15 +9,12 @@ WebSocket handler refuses the connection's frames once it is revoked.
 
 from __future__ import annotations
 
-from typing import Any
-
-from aws_lambda_powertools.utilities.data_classes import event_source
 from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event import (
     APIGatewayAuthorizerRequestEvent,
 )
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from cheese_runtime.auth.verify import InvalidToken, get_verifier
+from cheese_runtime.handlers import Grant, authorizer_handler
 from cheese_runtime.observability import logger
 
 
@@ -35,24 +32,7 @@ def token_from_request(event: APIGatewayAuthorizerRequestEvent) -> str | None:
     return None
 
 
-def policy(
-    principal_id: str, effect: str, resource: str, context: dict[str, Any] | None = None
-) -> dict[str, Any]:
-    response: dict[str, Any] = {
-        "principalId": principal_id,
-        "policyDocument": {
-            "Version": "2012-10-17",
-            "Statement": [{"Action": "execute-api:Invoke", "Effect": effect, "Resource": resource}],
-        },
-    }
-    if context:
-        response["context"] = context
-    return response
-
-
-@logger.inject_lambda_context(clear_state=True)
-@event_source(data_class=APIGatewayAuthorizerRequestEvent)
-def handler(event: APIGatewayAuthorizerRequestEvent, context: LambdaContext) -> dict[str, Any]:
+def authorize(event: APIGatewayAuthorizerRequestEvent) -> Grant | None:
     token = token_from_request(event)
     try:
         if token is None:
@@ -60,11 +40,9 @@ def handler(event: APIGatewayAuthorizerRequestEvent, context: LambdaContext) -> 
         principal = get_verifier().verify(token)
     except InvalidToken as exc:
         logger.info("websocket connect denied", extra={"reason": exc.reason})
-        return policy("anonymous", "Deny", event.method_arn)
-    return policy(
+        return None
+    return Grant(
         principal.user_id,
-        "Allow",
-        event.method_arn,
         {
             "user_id": principal.user_id,
             "session_id": principal.session_id,
@@ -72,3 +50,6 @@ def handler(event: APIGatewayAuthorizerRequestEvent, context: LambdaContext) -> 
             "token_expires_at": principal.expires_at,
         },
     )
+
+
+handler = authorizer_handler(authorize)

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from cheese_runtime.db.migrate import upgrade
 from cheese_runtime.db.session import database_url
+from cheese_runtime.handlers import deploy_step_handler
 from cheese_runtime.observability import logger
 from cheese_runtime.settings import get_settings
 
 
-@logger.inject_lambda_context(clear_state=True)
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, str]:
+def migrate() -> dict[str, str]:
     upgrade(database_url(get_settings()))
     logger.info("database migrated")
     return {"status": "migrated"}
+
+
+handler = deploy_step_handler(migrate)

@@ -7,12 +7,10 @@ parameter every verifier reads.
 from __future__ import annotations
 
 import json
-from typing import Any
-
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from cheese_runtime import aws
 from cheese_runtime.auth.keys import KeySet
+from cheese_runtime.handlers import NoPayload, scheduled_handler
 from cheese_runtime.observability import logger
 from cheese_runtime.settings import Settings, get_settings
 
@@ -45,6 +43,9 @@ def rotate(settings: Settings) -> str:
     return new_key.kid
 
 
-@logger.inject_lambda_context(clear_state=True)
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, str]:
+def run(_: NoPayload) -> dict[str, str]:
     return {"active_kid": rotate(get_settings())}
+
+
+# Scheduled, and run once by the first deploy (a CDK Trigger: an empty payload).
+handler = scheduled_handler(run, NoPayload)

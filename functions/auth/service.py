@@ -12,7 +12,6 @@ from cheese_runtime.auth.revocation import get_revocations
 from cheese_runtime.db.session import session_scope
 from cheese_runtime.db.types import new_id, utcnow
 from cheese_runtime.observability import logger, metrics
-from cheese_runtime.resources import USER_DELETION_REQUESTED
 from cheese_runtime.settings import Settings
 from functions.auth import passwords
 from functions.auth.dal import (
@@ -241,7 +240,6 @@ class AuthService:
         # publishes again (the account stays "deleting", unusable, meanwhile).
         try:
             events.publish(
-                USER_DELETION_REQUESTED,
                 events.UserDeletionRequested(user_id=user_id, requested_at=utcnow().isoformat()),
             )
         except Exception as exc:

@@ -8,12 +8,11 @@ the template ranking with their rows.
 
 from __future__ import annotations
 
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from sqlalchemy import delete
 
-from cheese_runtime import events
-from cheese_runtime.consumers import sqs_batch_handler
+from cheese_runtime.consumers import event_consumer
 from cheese_runtime.db.session import session_scope
+from cheese_runtime.events import UserDeletionRequested
 from cheese_runtime.observability import logger
 from functions.emotion import storage
 from functions.emotion.models import EmojiAvatarChoice, EmojiTask, EmojiTemplate
@@ -29,9 +28,8 @@ def erase_user(user_id: str) -> None:
     logger.info("emoji data erased", extra={"objects": objects})
 
 
-def handle_record(record: SQSRecord) -> None:
-    _, detail = events.eventbridge_detail(record.body)
-    erase_user(events.UserDeletionRequested.model_validate(detail).user_id)
+def erase(event: UserDeletionRequested) -> None:
+    erase_user(event.user_id)
 
 
-handler = sqs_batch_handler(handle_record)
+handler = event_consumer({UserDeletionRequested: erase})

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from cheese_runtime import events, resources
+from cheese_runtime import events
 from cheese_runtime.db.session import session_scope
 from cheese_runtime.errors import InvalidCursor
 from cheese_runtime.pagination import decode_cursor, encode_cursor
@@ -217,10 +217,7 @@ def create_task(user_id: str, photo_id: str, template_id: str) -> TaskAccepted:
         session.flush()
         task_id = task.id
     try:
-        events.publish(
-            resources.EMOJI_TASK_REQUESTED,
-            events.EmojiTaskRequested(task_id=task_id, user_id=user_id),
-        )
+        events.publish(events.EmojiTaskRequested(task_id=task_id, user_id=user_id))
     except Exception as exc:
         with session_scope() as session:
             failed = TaskRepository(session).get_for_update(task_id)

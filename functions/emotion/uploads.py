@@ -11,16 +11,12 @@ once: an image already checked is not checked again; a key nobody issued
 
 from __future__ import annotations
 
-import json
-from urllib.parse import unquote_plus
-
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from cheese_ml.emoji import covering_problem
 from cheese_ml.images import ImageError, decode_emoji_image
 from cheese_runtime import aws
-from cheese_runtime.consumers import sqs_batch_handler
+from cheese_runtime.consumers import StoredObject, s3_object_consumer
 from cheese_runtime.db.session import session_scope
 from cheese_runtime.observability import logger, metrics
 from functions.emotion import storage
@@ -110,13 +106,9 @@ def image_arrived(key: str) -> None:
     )
 
 
-def record_handler(record: SQSRecord) -> None:
-    body = json.loads(record.body)
-    if body.get("Event") == "s3:TestEvent":
-        return
-    for entry in body.get("Records", []):
-        if str(entry.get("eventName", "")).startswith("ObjectCreated"):
-            image_arrived(unquote_plus(entry["s3"]["object"]["key"]))
+def object_arrived(stored: StoredObject) -> None:
+    if stored.event_name.startswith("ObjectCreated"):
+        image_arrived(stored.key)
 
 
-handler = sqs_batch_handler(record_handler)
+handler = s3_object_consumer(object_arrived)

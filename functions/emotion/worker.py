@@ -18,12 +18,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from cheese_ml.emoji import emoji_photo
 from cheese_ml.images import ImageError, decode_image, encode_jpeg
 from cheese_runtime import events, resources
-from cheese_runtime.consumers import sqs_batch_handler
+from cheese_runtime.consumers import EventBridgeSqsRecord, sqs_batch_handler
 from cheese_runtime.db.session import session_scope
 from cheese_runtime.db.types import utcnow
 from cheese_runtime.observability import logger, metrics, tracer
@@ -147,18 +146,18 @@ def run_task(task_id: str, user_id: str) -> None:
     metrics.add_metric(name="EmojiFacesCovered", unit=MetricUnit.Count, value=len(faces))
 
 
-def handle_record(record: SQSRecord) -> None:
-    _, detail = events.eventbridge_detail(record.body)
-    request = events.EmojiTaskRequested.model_validate(detail)
-    logger.append_keys(task_id=request.task_id)
+def handle_record(record: EventBridgeSqsRecord) -> None:
+    # The lower-level factory, not event_consumer: the last delivery marks the task failed.
+    request = events.EmojiTaskRequested.model_validate(record.body.detail)
+    logger.thread_safe_append_keys(task_id=request.task_id)
     try:
         run_task(request.task_id, request.user_id)
     except TaskFailed:
         raise
     except Exception:
-        if int(record.attributes.approximate_receive_count or 1) >= MAX_RECEIVES:
+        if int(record.attributes.ApproximateReceiveCount) >= MAX_RECEIVES:
             _fail(request.task_id, "processing-error")
         raise
 
 
-handler = sqs_batch_handler(handle_record)
+handler = sqs_batch_handler(handle_record, EventBridgeSqsRecord)

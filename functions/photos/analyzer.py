@@ -15,13 +15,11 @@ reported failed on every delivery until SQS moves it to the DLQ.
 from __future__ import annotations
 
 import hashlib
-import json
 from concurrent.futures import ThreadPoolExecutor
 
 import cv2
 import numpy as np
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from sqlalchemy.exc import IntegrityError
 
 from cheese_ml.analysis import analyze
@@ -30,7 +28,7 @@ from cheese_ml.render import crop_face
 from cheese_runtime import aws, consent, events, resources
 from cheese_runtime import storage as files
 from cheese_runtime.consent import Consents
-from cheese_runtime.consumers import sqs_batch_handler
+from cheese_runtime.consumers import StoredObject, s3_object_consumer
 from cheese_runtime.db.session import session_scope
 from cheese_runtime.db.types import new_id, utcnow
 from cheese_runtime.observability import logger, metrics, tracer
@@ -113,7 +111,7 @@ def _publish_analyzed(photo_id: str) -> None:
                 for f in faces
             ],
         )
-    events.publish(resources.PHOTO_ANALYZED, event)
+    events.publish(event)
 
 
 def _claim_content(user_id: str, photo_id: str, sha256: str) -> None:
@@ -275,30 +273,23 @@ def analyse_photo(user_id: str, photo_id: str) -> None:
     _publish_analyzed(photo_id)
 
 
-def handle_record(record: SQSRecord) -> None:
-    body = json.loads(record.body)
-    if body.get("Event") == "s3:TestEvent":
+def object_arrived(stored: StoredObject) -> None:
+    parsed = storage.parse_original_key(stored.key)
+    if parsed is None:
+        logger.warning("ignoring object outside originals/", extra={"key": stored.key})
         return
-    for s3_record in body.get("Records", []):
-        parsed = storage.parse_original_key(s3_record["s3"]["object"]["key"])
-        if parsed is None:
-            logger.warning(
-                "ignoring object outside originals/",
-                extra={"key": s3_record["s3"]["object"]["key"]},
-            )
-            continue
-        user_id, photo_id = parsed
-        logger.append_keys(photo_id=photo_id)
-        try:
-            analyse_photo(user_id, photo_id)
-        except PhotoFailed:
-            raise
-        except Exception:
-            # Transient (S3, database...) unless it keeps failing: on the last delivery
-            # the photo shows as failed before the message moves to the DLQ.
-            if int(record.attributes.approximate_receive_count or 1) >= MAX_RECEIVES:
-                _mark_failed(photo_id, "analysis-error")
-            raise
+    user_id, photo_id = parsed
+    logger.thread_safe_append_keys(photo_id=photo_id)
+    try:
+        analyse_photo(user_id, photo_id)
+    except PhotoFailed:
+        raise
+    except Exception:
+        # Transient (S3, database...) unless it keeps failing: on the last delivery
+        # the photo shows as failed before the message moves to the DLQ.
+        if stored.receive_count >= MAX_RECEIVES:
+            _mark_failed(photo_id, "analysis-error")
+        raise
 
 
-handler = sqs_batch_handler(handle_record)
+handler = s3_object_consumer(object_arrived)

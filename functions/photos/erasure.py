@@ -8,22 +8,17 @@ rows) is already gone.
 from __future__ import annotations
 
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from cheese_runtime import events
-from cheese_runtime.consumers import sqs_batch_handler
-from cheese_runtime.consent import Consents
-from functions.photos.models import Person, Photo
-from cheese_runtime.db.session import session_scope
-from cheese_runtime.observability import logger, metrics
-from cheese_runtime.resources import (
-    PHOTOS_DERIVED_PREFIX,
-    PHOTOS_ORIGINALS_PREFIX,
-    USER_DELETION_REQUESTED,
-)
 from sqlalchemy import delete
 
+from cheese_runtime.consent import Consents
+from cheese_runtime.consumers import event_consumer
+from cheese_runtime.db.session import session_scope
+from cheese_runtime.events import UserDeletionRequested
+from cheese_runtime.observability import logger, metrics
+from cheese_runtime.resources import PHOTOS_DERIVED_PREFIX, PHOTOS_ORIGINALS_PREFIX
 from functions.photos import storage
 from functions.photos.face_index import external_index
+from functions.photos.models import Person, Photo
 
 
 def erase_user_photos(user_id: str) -> int:
@@ -39,13 +34,10 @@ def erase_user_photos(user_id: str) -> int:
     return removed
 
 
-def handle_record(record: SQSRecord) -> None:
-    detail_type, detail = events.eventbridge_detail(record.body)
-    if detail_type != USER_DELETION_REQUESTED:
-        return
-    removed = erase_user_photos(detail["user_id"])
+def erase(event: UserDeletionRequested) -> None:
+    removed = erase_user_photos(event.user_id)
     metrics.add_metric(name="PhotoAccountsErased", unit=MetricUnit.Count, value=1)
-    logger.info("photos erased", extra={"user_id": detail["user_id"], "objects": removed})
+    logger.info("photos erased", extra={"user_id": event.user_id, "objects": removed})
 
 
-handler = sqs_batch_handler(handle_record)
+handler = event_consumer({UserDeletionRequested: erase})

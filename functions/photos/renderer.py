@@ -9,14 +9,12 @@ already in the cache is not rendered again. A rendered view's
 
 from __future__ import annotations
 
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-
 from cheese_ml.analysis import Box, FaceQuality
 from cheese_ml.analysis import Face as MlFace
 from cheese_ml.anonymise import anonymise
 from cheese_ml.images import decode_image, encode_jpeg
 from cheese_runtime import aws, events
-from cheese_runtime.consumers import sqs_batch_handler
+from cheese_runtime.consumers import event_consumer
 from cheese_runtime.db.session import session_scope
 from cheese_runtime.db.types import utcnow
 from cheese_runtime.observability import logger
@@ -91,9 +89,4 @@ def render(request: events.AnonymisedViewRequested) -> None:
     logger.info("anonymised view rendered", extra={"faces": len(faces), "kept": len(keep)})
 
 
-def handle_record(record: SQSRecord) -> None:
-    _, detail = events.eventbridge_detail(record.body)
-    render(events.AnonymisedViewRequested.model_validate(detail))
-
-
-handler = sqs_batch_handler(handle_record)
+handler = event_consumer({events.AnonymisedViewRequested: render})

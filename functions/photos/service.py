@@ -10,7 +10,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from cheese_runtime import consent, events, resources
+from cheese_runtime import consent, events
 from cheese_runtime import storage as files
 from cheese_runtime.accounts import lock_active_user
 from cheese_runtime.consent import ConsentRequired, Consents
@@ -268,7 +268,6 @@ def delete_photo(user_id: str, photo_id: str) -> None:
     storage.delete_keys([storage.original_key(user_id, pid) for pid in (photo_id, *duplicates)])
     storage.delete_prefix(storage.derived_prefix(user_id, photo_id))
     events.publish(
-        resources.PHOTO_DELETED,
         events.PhotoDeleted(photo_id=photo_id, user_id=user_id, deleted_at=utcnow().isoformat()),
     )
     metrics.add_metric(name="PhotosDeleted", unit=MetricUnit.Count, value=1)
@@ -683,7 +682,7 @@ def assign_face(user_id: str, face_id: str, person_id: str | None) -> PersonOut:
 
 def request_recluster(user_id: str) -> None:
     consent.require_consent(user_id, consent.FACE_GROUPING)
-    events.publish(resources.RECLUSTER_REQUESTED, events.ReclusterRequested(user_id=user_id))
+    events.publish(events.ReclusterRequested(user_id=user_id))
 
 
 # --- anonymised views -------------------------------------------------------------------
@@ -732,7 +731,6 @@ def anonymised_view(user_id: str, photo_id: str, keep: str, style: str) -> Anony
         except IntegrityError:
             return AnonymisedOut(status="rendering")  # a concurrent request asked first
     events.publish(
-        resources.ANONYMISED_VIEW_REQUESTED,
         events.AnonymisedViewRequested(
             user_id=user_id,
             photo_id=photo_id,

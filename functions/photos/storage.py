@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from urllib.parse import unquote_plus
 
 from cheese_runtime import aws
 from cheese_runtime import storage as files
@@ -44,8 +43,8 @@ def anonymised_key(user_id: str, photo_id: str, keep_person_ids: Iterable[str], 
 
 
 def parse_original_key(key: str) -> tuple[str, str] | None:
-    """(user_id, photo_id) of an originals/ key as S3 events spell it (URL-encoded)."""
-    parts = unquote_plus(key).split("/")
+    """(user_id, photo_id) of an originals/ key (decoded, as consumers get it)."""
+    parts = key.split("/")
     if len(parts) != 3 or f"{parts[0]}/" != PHOTOS_ORIGINALS_PREFIX or not parts[1] or not parts[2]:
         return None
     return parts[1], parts[2]

@@ -10,20 +10,17 @@ Deliveries are at least once: a repeated or older upload changes nothing.
 
 from __future__ import annotations
 
-import json
 import re
 from functools import lru_cache
-from urllib.parse import unquote_plus
 
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
 from cheese_runtime import aws
 from cheese_runtime import storage as files
-from cheese_runtime.consumers import sqs_batch_handler
+from cheese_runtime.consumers import StoredObject, s3_object_consumer
 from cheese_runtime.observability import logger, metrics
 from cheese_runtime.settings import Settings, get_settings
-
-from functions.pool.dal import Busy, OpFailed, PoolMissing, update_op
+from functions.pool.dal import OpFailed, PoolMissing, update_op
 from functions.pool.service import AVATAR_EXTENSIONS, PoolService
 
 KEY = re.compile(
@@ -105,22 +102,9 @@ def avatar_arrived(bucket: str, key: str, size: int) -> bool:
     return True
 
 
-def record_handler(record: SQSRecord) -> None:
-    body = json.loads(record.body)
-    if body.get("Event") == "s3:TestEvent":
-        return
-    for entry in body.get("Records", []):
-        if not str(entry.get("eventName", "")).startswith("ObjectCreated"):
-            continue
-        s3 = entry["s3"]
-        try:
-            avatar_arrived(
-                s3["bucket"]["name"],
-                unquote_plus(s3["object"]["key"]),
-                int(s3["object"].get("size", 0)),
-            )
-        except Busy:
-            raise  # retried by SQS
+def object_arrived(stored: StoredObject) -> None:
+    if stored.event_name.startswith("ObjectCreated"):
+        avatar_arrived(stored.bucket, stored.key, stored.size)  # Busy: retried by SQS
 
 
-handler = sqs_batch_handler(record_handler)
+handler = s3_object_consumer(object_arrived)

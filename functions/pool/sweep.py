@@ -13,8 +13,7 @@ import time
 from functools import lru_cache
 from typing import Any
 
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
+from cheese_runtime.handlers import NoPayload, scheduled_handler
 from cheese_runtime.observability import logger
 from cheese_runtime.settings import Settings, get_settings
 from functions.pool import dal
@@ -90,9 +89,11 @@ def sweep(presence: Presence, now: float | None = None) -> dict[str, int]:
     return result
 
 
-@logger.inject_lambda_context(clear_state=True)
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
+def run(_: NoPayload) -> dict[str, int]:
     return sweep(_presence(get_settings()))
+
+
+handler = scheduled_handler(run, NoPayload)
 
 
 __all__ = ["handler", "sweep", "CONNECTION_TTL_SECONDS"]

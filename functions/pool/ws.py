@@ -17,11 +17,11 @@ from functools import lru_cache
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
 from cheese_runtime.auth.revocation import get_revocations
-from cheese_runtime.observability import logger, metrics, tracer
+from cheese_runtime.handlers import websocket_handler
+from cheese_runtime.observability import logger, metrics
 from cheese_runtime.settings import Settings, get_settings
 from functions.pool.connections import Caller
 from functions.pool.presence import ClientError, Presence
@@ -191,10 +191,7 @@ def _frame_limit(p: Presence, caller: Caller, now: float, ref: str | None = None
     return True
 
 
-@logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler(capture_response=False)
-@metrics.log_metrics
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def handle_event(event: dict[str, Any]) -> dict[str, Any]:
     route = event.get("requestContext", {}).get("routeKey")
     caller = _caller(event)
     if route == "$connect":
@@ -202,7 +199,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if caller is None:
         logger.warning("event without authorizer context", extra={"route": route})
         return {"statusCode": 401}
-    logger.append_keys(user_id=caller.user_id, connection_id=caller.connection_id, route=route)
+    logger.thread_safe_append_keys(user_id=caller.user_id)
     if route == "$disconnect":
         presence().disconnected(caller)
         return OK
@@ -219,3 +216,6 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         except Exception:
             logger.exception("could not report the failure")
     return OK
+
+
+handler = websocket_handler(handle_event)

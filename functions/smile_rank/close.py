@@ -33,11 +33,12 @@ from datetime import datetime
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel, ConfigDict
 
 from cheese_runtime.db.session import session_scope
 from cheese_runtime.db.types import utcnow
-from cheese_runtime.observability import logger, metrics, tracer
+from cheese_runtime.handlers import scheduled_handler
+from cheese_runtime.observability import logger, metrics
 from functions.smile_rank.allocation import allocate
 from functions.smile_rank.config import SmileSettings, get_smile_settings
 from functions.smile_rank.dal import (
@@ -200,21 +201,19 @@ def due_periods(now: datetime) -> list[str]:
     return sorted(set(pending) | {last})
 
 
-@logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler(capture_response=False)
-@metrics.log_metrics
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    """The scheduled job (EventBridge Scheduler, weekly): close every ended period not closed yet.
+class ClosePayload(BaseModel):
+    """``{"period_id": "2026-W47"}`` closes that period (a manual run); none: every ended one."""
 
-    ``{"period_id": "2026-W47"}`` in the event closes that one period instead.
-    """
+    model_config = ConfigDict(extra="forbid")
+
+    period_id: str | None = None
+
+
+def run(payload: ClosePayload) -> dict[str, Any]:
+    """The scheduled job (weekly): close every ended period not closed yet, or the one asked for."""
     closer = PeriodCloser(get_smile_settings())
     now = utcnow()
-    targets = (
-        [event["period_id"]]
-        if isinstance(event, dict) and event.get("period_id")
-        else due_periods(now)
-    )
+    targets = [payload.period_id] if payload.period_id else due_periods(now)
     results = {}
     for pid in targets:
         result = closer.close(pid, now)
@@ -224,3 +223,6 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             "allocated_minor": result.period.allocated_minor,
         }
     return {"closed": results}
+
+
+handler = scheduled_handler(run, ClosePayload)

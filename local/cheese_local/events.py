@@ -1,12 +1,23 @@
-"""Builders of real AWS event shapes (API Gateway HTTP API v2, SQS) for local invocation."""
+"""Builders of real AWS event shapes for local invocation and tests.
+
+API Gateway HTTP API v2, SQS batches and the messages in them, EventBridge
+events (domain events and schedules), S3 object notifications: each as AWS
+documents and sends it, so handlers parse the same shapes everywhere.
+"""
 
 from __future__ import annotations
 
 import base64
+import hashlib
+import json
+import time
 import uuid
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, quote_plus
+
+ACCOUNT = "000000000000"
+REGION = "us-east-1"
 
 TEXT_TYPES = (
     "application/json",
@@ -99,3 +110,83 @@ def sqs_event(messages: list[dict[str, Any]], queue_arn: str) -> dict[str, Any]:
             for m in messages
         ]
     }
+
+
+def received_message(body: str, receive_count: int = 1) -> dict[str, Any]:
+    """A message as ReceiveMessage (AttributeNames=All) returns it, for :func:`sqs_event`."""
+    now_ms = str(int(time.time() * 1000))
+    return {
+        "MessageId": str(uuid.uuid4()),
+        "ReceiptHandle": uuid.uuid4().hex,
+        "MD5OfBody": hashlib.md5(body.encode()).hexdigest(),
+        "Body": body,
+        "Attributes": {
+            "SenderId": "AIDAIENQZJOLO23YVJ4VO",
+            "SentTimestamp": now_ms,
+            "ApproximateReceiveCount": str(receive_count),
+            "ApproximateFirstReceiveTimestamp": now_ms,
+        },
+    }
+
+
+def eventbridge_event(
+    detail_type: str, detail: dict[str, Any], *, source: str = "cheese"
+) -> dict[str, Any]:
+    """An EventBridge event as a rule delivers it to its target."""
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": detail_type,
+        "source": source,
+        "account": ACCOUNT,
+        "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": REGION,
+        "resources": [],
+        "detail": detail,
+    }
+
+
+def scheduled_event(rule_name: str) -> dict[str, Any]:
+    """What an EventBridge schedule rule sends its target."""
+    event = eventbridge_event("Scheduled Event", {}, source="aws.events")
+    event["resources"] = [f"arn:aws:events:{REGION}:{ACCOUNT}:rule/{rule_name}"]
+    return event
+
+
+def s3_notification_record(
+    bucket: str, key: str, size: int, event_name: str = "ObjectCreated:Post"
+) -> dict[str, Any]:
+    """One record of an S3 event notification; S3 URL-encodes the key (space → ``+``)."""
+    return {
+        "eventVersion": "2.1",
+        "eventSource": "aws:s3",
+        "awsRegion": REGION,
+        "eventTime": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        "eventName": event_name,
+        "userIdentity": {"principalId": f"AWS:{ACCOUNT}"},
+        "requestParameters": {"sourceIPAddress": "127.0.0.1"},
+        "responseElements": {
+            "x-amz-request-id": uuid.uuid4().hex[:16].upper(),
+            "x-amz-id-2": base64.b64encode(uuid.uuid4().bytes).decode(),
+        },
+        "s3": {
+            "s3SchemaVersion": "1.0",
+            "configurationId": "local",
+            "bucket": {
+                "name": bucket,
+                "ownerIdentity": {"principalId": ACCOUNT},
+                "arn": f"arn:aws:s3:::{bucket}",
+            },
+            "object": {
+                "key": quote_plus(key, safe="/"),
+                "size": size,
+                "eTag": hashlib.md5(key.encode()).hexdigest(),
+                "sequencer": f"{time.time_ns():X}",
+            },
+        },
+    }
+
+
+def s3_notification(*records: dict[str, Any]) -> str:
+    """The SQS message body S3 sends for ``records`` (see :func:`s3_notification_record`)."""
+    return json.dumps({"Records": list(records)})

@@ -29,6 +29,7 @@ from cheese_local.datadir import (
 from cheese_local.emulators import S3Server
 from cheese_local.gateway import HttpGateway, docs_html, merged_openapi
 from cheese_local.journal import MotoJournal
+from cheese_local.moto_events import complete_moto_events
 from cheese_local.s3_front import NotificationTarget, PendingWrites, S3Front
 from cheese_local.websocket import WebSocketGateway
 from cheese_local.workers import ScheduledRunner, SqsPoller
@@ -189,6 +190,7 @@ class LocalStack:
             self._lock = lock_data_dir(self.data_dir)
             self.journal = MotoJournal(self.data_dir / "moto-journal.sqlite3")
             self.journal.activate()
+        complete_moto_events()
         self.moto = self.moto_server(ip_address="127.0.0.1", port=0, verbose=False)
         self.moto.start()
         moto_host, moto_port = self.moto.get_host_and_port()

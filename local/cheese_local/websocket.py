@@ -162,7 +162,7 @@ class WebSocketGateway:
         }
         try:
             policy = await self._invoke(
-                self.api.authorizer_module, auth_event, f"{self.api.name}-authorizer"
+                self.api.authorizer_module, auth_event, resources.WEBSOCKET_AUTHORIZER_FUNCTION
             )
         except Exception:
             logger.exception("websocket authorizer failed")
@@ -183,7 +183,9 @@ class WebSocketGateway:
             "isBase64Encoded": False,
         }
         try:
-            result = await self._invoke(self.api.module, connect_event, self.api.name) or {}
+            result = (
+                await self._invoke(self.api.module, connect_event, self.api.function_name) or {}
+            )
         except Exception:
             logger.exception("$connect handler failed")
             await self._refuse(websocket, 500)
@@ -249,7 +251,7 @@ class WebSocketGateway:
         context["authorizer"] = connection.authorizer
         event = {"requestContext": context, "body": body, "isBase64Encoded": text is None}
         try:
-            await self._invoke(self.api.module, event, self.api.name)
+            await self._invoke(self.api.module, event, self.api.function_name)
         except Exception:
             # API Gateway answers an integration failure with an error frame and keeps the socket.
             logger.exception("websocket route handler failed")
@@ -288,7 +290,7 @@ class WebSocketGateway:
             "isBase64Encoded": False,
         }
         try:
-            await self._invoke(self.api.module, event, self.api.name)
+            await self._invoke(self.api.module, event, self.api.function_name)
         except Exception:
             logger.exception("$disconnect handler failed")
 

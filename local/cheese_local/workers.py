@@ -11,7 +11,7 @@ import importlib
 import threading
 from typing import Any
 
-from cheese_local.events import sqs_event
+from cheese_local.events import scheduled_event, sqs_event
 from cheese_local.gateway import invoke
 from cheese_runtime import aws
 from cheese_runtime.observability import logger
@@ -118,21 +118,11 @@ class ScheduledRunner(threading.Thread):
         if not every:
             return
         handler = importlib.import_module(self.job.module).handler
-        event = {
-            "version": "0",
-            "id": "local",
-            "detail-type": "Scheduled Event",
-            "source": "aws.events",
-            "account": "000000000000",
-            "region": "us-east-1",
-            "resources": [],
-            "detail": {},
-        }
         # A job that declares run_at_start also runs at once: work a stopped stack left behind.
         wait = 0.0 if self.job.run_at_start else every
         while not self._stopping.wait(wait):
             wait = every
             try:
-                invoke(handler, dict(event), self.job.name)
+                invoke(handler, scheduled_event(self.job.name), self.job.name)
             except Exception:
                 logger.exception("scheduled job failed", extra={"job": self.job.name})

@@ -3,42 +3,17 @@
 from __future__ import annotations
 
 import json
-import uuid
 
 import pytest
 
-from cheese_local.events import sqs_event
+from cheese_local.events import eventbridge_event, received_message, sqs_event
 from cheese_local.lambda_context import LocalLambdaContext
-from cheese_runtime import aws, resources
+from cheese_runtime import aws, events, resources
 from tests.conftest import signup, wait_until
 
 
 def eventbridge_envelope(detail_type: str, detail: dict) -> str:
-    return json.dumps(
-        {
-            "version": "0",
-            "id": str(uuid.uuid4()),
-            "detail-type": detail_type,
-            "source": resources.EVENT_SOURCE,
-            "account": "000000000000",
-            "time": "2026-11-21T00:00:00Z",
-            "region": "us-east-1",
-            "resources": [],
-            "detail": detail,
-        }
-    )
-
-
-def sqs_message(body: str) -> dict:
-    import hashlib
-
-    return {
-        "MessageId": str(uuid.uuid4()),
-        "ReceiptHandle": str(uuid.uuid4()),
-        "Body": body,
-        "MD5OfBody": hashlib.md5(body.encode()).hexdigest(),
-        "Attributes": {"ApproximateReceiveCount": "1"},
-    }
+    return json.dumps(eventbridge_event(detail_type, detail))
 
 
 def test_erasure_is_idempotent_and_reports_poison_messages(db) -> None:  # noqa: ANN001
@@ -51,12 +26,12 @@ def test_erasure_is_idempotent_and_reports_poison_messages(db) -> None:  # noqa:
     user = signup("erase")
     with session_scope() as session:
         session.get(User, user.id).status = "deleting"
-    good = sqs_message(
+    good = received_message(
         eventbridge_envelope(
-            resources.USER_DELETION_REQUESTED, {"user_id": user.id, "requested_at": "now"}
+            events.UserDeletionRequested.detail_type, {"user_id": user.id, "requested_at": "now"}
         )
     )
-    poison = sqs_message("this is not an EventBridge event")
+    poison = received_message("this is not an EventBridge event")
     event = sqs_event([good, poison], "arn:aws:sqs:us-east-1:000000000000:cheese-auth-erasure")
     result = erasure.handler(event, LocalLambdaContext("auth-erasure"))
     assert result == {"batchItemFailures": [{"itemIdentifier": poison["MessageId"]}]}
@@ -76,9 +51,9 @@ def test_an_active_account_is_never_erased_by_a_stray_event(db) -> None:  # noqa
     from functions.auth.models import User
 
     user = signup("stays")
-    message = sqs_message(
+    message = received_message(
         eventbridge_envelope(
-            resources.USER_DELETION_REQUESTED, {"user_id": user.id, "requested_at": "now"}
+            events.UserDeletionRequested.detail_type, {"user_id": user.id, "requested_at": "now"}
         )
     )
     erasure.handler(
@@ -96,7 +71,7 @@ def test_poison_event_lands_in_the_dead_letter_queue(db) -> None:  # noqa: ANN00
         Entries=[
             {
                 "Source": resources.EVENT_SOURCE,
-                "DetailType": resources.USER_DELETION_REQUESTED,
+                "DetailType": events.UserDeletionRequested.detail_type,
                 "Detail": json.dumps({"no_user_id": True}),
                 "EventBusName": resources.EVENT_BUS,
             }

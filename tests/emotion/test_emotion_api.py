@@ -269,20 +269,11 @@ def test_a_public_template_is_usable_by_others_and_only_its_owner_changes_it(db)
 
 
 def _task_message(task_id: str, user_id: str, receive_count: int = 1) -> dict:
-    body = json.dumps(
-        {
-            "detail-type": "EmojiTaskRequested",
-            "source": "cheese",
-            "detail": {"task_id": task_id, "user_id": user_id},
-        }
-    )
-    return {
-        "MessageId": f"m-{task_id}",
-        "ReceiptHandle": "r",
-        "Body": body,
-        "MD5OfBody": "x",
-        "Attributes": {"ApproximateReceiveCount": str(receive_count)},
-    }
+    from cheese_local.events import eventbridge_event, received_message
+
+    detail = {"task_id": task_id, "user_id": user_id}
+    body = json.dumps(eventbridge_event("EmojiTaskRequested", detail))
+    return received_message(body, receive_count) | {"MessageId": f"m-{task_id}"}
 
 
 def _run_worker(message: dict) -> dict:

@@ -143,7 +143,12 @@ def test_a_corrupt_image_ends_failed_with_a_reason_and_in_the_dlq(db) -> None:  
 
 
 def test_duplicate_delivery_leaves_one_set_of_faces(db) -> None:  # noqa: ANN001
-    from cheese_local.events import sqs_event
+    from cheese_local.events import (
+        received_message,
+        s3_notification,
+        s3_notification_record,
+        sqs_event,
+    )
     from cheese_local.lambda_context import LocalLambdaContext
     from functions.photos import analyzer
 
@@ -151,26 +156,9 @@ def test_duplicate_delivery_leaves_one_set_of_faces(db) -> None:  # noqa: ANN001
     consent(user)
     photo = wait_status(user, upload(user, photo_bytes("sample3.jpg")))
     key = f"originals/{user.id}/{photo['id']}"
-    body = json.dumps(
-        {
-            "Records": [
-                {
-                    "eventName": "ObjectCreated:Post",
-                    "s3": {
-                        "bucket": {"name": get_settings().photos_bucket},
-                        "object": {"key": key, "size": 1},
-                    },
-                }
-            ]
-        }
+    message = received_message(
+        s3_notification(s3_notification_record(get_settings().photos_bucket, key, 1))
     )
-    message = {
-        "MessageId": "m1",
-        "ReceiptHandle": "r1",
-        "Body": body,
-        "MD5OfBody": "x",
-        "Attributes": {"ApproximateReceiveCount": "1"},
-    }
     for _ in range(2):
         result = analyzer.handler(
             sqs_event([message], "arn:aws:sqs:us-east-1:000000000000:q"),

@@ -24,13 +24,11 @@ def contiguous(seqs: list[int]) -> bool:
 
 
 def sweep() -> dict:
+    from cheese_local.events import scheduled_event
     from cheese_local.lambda_context import LocalLambdaContext
     from functions.pool.sweep import handler
 
-    return handler(
-        {"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}},
-        LocalLambdaContext("pool-sweep"),
-    )
+    return handler(scheduled_event("pool-sweep"), LocalLambdaContext("pool-sweep"))
 
 
 def token_expiring_in(user_id: str, seconds: int) -> str:

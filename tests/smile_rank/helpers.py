@@ -50,42 +50,35 @@ def deleted(user_id: str, photo_id: str) -> PhotoDeleted:
 
 
 def sqs_event(*details: tuple[str, Any]) -> dict[str, Any]:
-    """An SQS batch of EventBridge envelopes, as the smile-rank queue delivers them."""
-    records = []
-    for detail_type, detail in details:
-        body = {
-            "version": "0",
-            "id": str(uuid.uuid4()),
-            "detail-type": detail_type,
-            "source": "cheese",
-            "account": "000000000000",
-            "time": datetime.now(UTC).isoformat(),
-            "region": "us-east-1",
-            "resources": [],
-            "detail": detail.model_dump(mode="json") if hasattr(detail, "model_dump") else detail,
-        }
-        records.append(
-            {
-                "messageId": str(uuid.uuid4()),
-                "receiptHandle": "r",
-                "body": json.dumps(body),
-                "attributes": {"ApproximateReceiveCount": "1"},
-                "messageAttributes": {},
-                "md5OfBody": "",
-                "eventSource": "aws:sqs",
-                "eventSourceARN": "arn:aws:sqs:us-east-1:000000000000:cheese-smile-rank",
-                "awsRegion": "us-east-1",
-            }
+    """An SQS batch of EventBridge events, as the smile-rank queue delivers them."""
+    from cheese_local.events import eventbridge_event, received_message
+    from cheese_local.events import sqs_event as batch
+
+    messages = [
+        received_message(
+            json.dumps(
+                eventbridge_event(
+                    detail_type,
+                    detail.model_dump(mode="json") if hasattr(detail, "model_dump") else detail,
+                )
+            )
         )
-    return {"Records": records}
+        for detail_type, detail in details
+    ]
+    return batch(messages, "arn:aws:sqs:us-east-1:000000000000:cheese-smile-rank")
 
 
-def deliver(*details: tuple[str, Any]) -> dict[str, Any]:
-    """Invoke the consumer's Lambda handler with one SQS batch; returns its partial batch response."""
+def deliver_event(event: dict[str, Any]) -> dict[str, Any]:
+    """Invoke the consumer's handler with an SQS event; returns its partial batch response."""
     from cheese_local.gateway import invoke
     from functions.smile_rank.consumer import handler
 
-    return invoke(handler, sqs_event(*details), "smile-rank-consumer")
+    return invoke(handler, event, "smile-rank")
+
+
+def deliver(*details: tuple[str, Any]) -> dict[str, Any]:
+    """Invoke the consumer's handler with one SQS batch; returns its partial batch response."""
+    return deliver_event(sqs_event(*details))
 
 
 def make_admin(user) -> None:  # noqa: ANN001

@@ -8,13 +8,13 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from cheese_runtime import events, resources
+from cheese_runtime import events
 from cheese_runtime.errors import PROBLEM_BASE
 from functions.smile_rank.config import SmileSettings
 from functions.smile_rank.periods import parse_period
 from functions.smile_rank.service import SmileService
 from tests.conftest import call_api, signup, wait_until
-from tests.smile_rank.helpers import analyzed, deleted, deliver, face
+from tests.smile_rank.helpers import analyzed, deleted, deliver, deliver_event, face, sqs_event
 
 _weeks = itertools.count(1)
 
@@ -33,7 +33,7 @@ def problem_type(response) -> str:  # noqa: ANN001
 def test_published_photo_events_reach_the_ranking_through_the_bus(db) -> None:  # noqa: ANN001
     ann = signup("ann")
     event = analyzed(ann.id, [face(93, is_me=True), face(41), face(88, usable=False), face(None)])
-    events.publish(resources.PHOTO_ANALYZED, event)
+    events.publish(event)
 
     def scored() -> bool:
         return ann.call("GET", f"/v1/photos/{event.photo_id}/smiles").status == 200
@@ -71,7 +71,7 @@ def test_published_photo_events_reach_the_ranking_through_the_bus(db) -> None:  
     assert mine[0]["rank"] >= 1
 
     # Deleting the photo (current, open period) takes the points back everywhere.
-    events.publish(resources.PHOTO_DELETED, deleted(ann.id, event.photo_id))
+    events.publish(deleted(ann.id, event.photo_id))
     assert wait_until(
         lambda: ann.call("GET", "/v1/smiles/me").json()["all"]["points"] == 0, timeout=20
     )
@@ -95,7 +95,10 @@ def test_a_photo_counts_once_duplicates_and_near_duplicates_earn_nothing(db) -> 
     other_people = analyzed(bob.id, [face(70, person="p-cat")], dhash="f0f0f0f0f0f0f0f1")
     far = analyzed(bob.id, faces, dhash="0f0f0f0f0f0f0f0f")
     result = deliver(
-        *[(resources.PHOTO_ANALYZED, e) for e in (first, same_bytes, near, other_people, far)]
+        *[
+            (events.PhotoAnalyzed.detail_type, e)
+            for e in (first, same_bytes, near, other_people, far)
+        ]
     )
     assert result == {"batchItemFailures": []}
     statuses = {
@@ -115,13 +118,13 @@ def test_redelivered_events_change_nothing(db) -> None:  # noqa: ANN001
     cy = signup("cy")
     event = analyzed(cy.id, [face(100, is_me=True)])
     for _ in range(3):
-        assert deliver((resources.PHOTO_ANALYZED, event)) == {"batchItemFailures": []}
+        assert deliver((events.PhotoAnalyzed.detail_type, event)) == {"batchItemFailures": []}
     assert cy.call("GET", "/v1/smiles/me").json()["all"]["points"] == 20
     for _ in range(2):
-        deliver((resources.PHOTO_DELETED, deleted(cy.id, event.photo_id)))
+        deliver((events.PhotoDeleted.detail_type, deleted(cy.id, event.photo_id)))
     assert cy.call("GET", "/v1/smiles/me").json()["all"]["points"] == 0
     # The analysis delivered again after the deletion does not resurrect the points.
-    deliver((resources.PHOTO_ANALYZED, event))
+    deliver((events.PhotoAnalyzed.detail_type, event))
     assert cy.call("GET", "/v1/smiles/me").json()["all"]["points"] == 0
 
 
@@ -129,8 +132,8 @@ def test_deletion_before_the_analysis_leaves_a_tombstone(db) -> None:  # noqa: A
     dee = signup("dee")
     event = analyzed(dee.id, [face(90)])
     deliver(
-        (resources.PHOTO_DELETED, deleted(dee.id, event.photo_id)),
-        (resources.PHOTO_ANALYZED, event),
+        (events.PhotoDeleted.detail_type, deleted(dee.id, event.photo_id)),
+        (events.PhotoAnalyzed.detail_type, event),
     )
     assert dee.call("GET", "/v1/smiles/me").json()["all"]["points"] == 0
     assert dee.call("GET", f"/v1/photos/{event.photo_id}/smiles").status == 404
@@ -141,7 +144,7 @@ def test_daily_cap(db) -> None:  # noqa: ANN001
     batch = [
         analyzed(eve.id, [face(100, is_me=True), face(100), face(100), face(100)]) for _ in range(5)
     ]
-    deliver(*[(resources.PHOTO_ANALYZED, e) for e in batch])
+    deliver(*[(events.PhotoAnalyzed.detail_type, e) for e in batch])
     results = [eve.call("GET", f"/v1/photos/{e.photo_id}/smiles").json() for e in batch]
     # 50 per photo (the photo cap), 200 per day.
     assert [r["points"] for r in results] == [50, 50, 50, 50, 0]
@@ -227,7 +230,7 @@ def test_ranking_rejects_bad_parameters(db, query: str, status: int, slug: str) 
 def test_photo_smiles_are_only_visible_to_the_owner(db) -> None:  # noqa: ANN001
     owner, other = signup("owner"), signup("other")
     event = analyzed(owner.id, [face(77)])
-    deliver((resources.PHOTO_ANALYZED, event))
+    deliver((events.PhotoAnalyzed.detail_type, event))
     assert owner.call("GET", f"/v1/photos/{event.photo_id}/smiles").status == 200
     response = other.call("GET", f"/v1/photos/{event.photo_id}/smiles")
     assert response.status == 404
@@ -253,9 +256,15 @@ def test_every_route_needs_a_token(db, method: str, path: str) -> None:  # noqa:
     assert response.status == 401
 
 
-def test_malformed_events_are_dropped_not_retried(db) -> None:  # noqa: ANN001
-    result = deliver((resources.PHOTO_ANALYZED, {"photo_id": "x"}), ("SomethingElse", {"a": 1}))
-    assert result == {"batchItemFailures": []}
+def test_malformed_events_fail_and_go_to_the_dead_letter_queue(db) -> None:  # noqa: ANN001
+    """Retrying cannot fix them, but dropping would hide them: they fail until SQS parks them."""
+    batch = sqs_event(
+        (events.PhotoAnalyzed.detail_type, {"photo_id": "x"}), ("SomethingElse", {"a": 1})
+    )
+    result = deliver_event(batch)
+    assert result == {
+        "batchItemFailures": [{"itemIdentifier": r["messageId"]} for r in batch["Records"]]
+    }
 
 
 def test_account_erasure_removes_smiles_and_ranks(db) -> None:  # noqa: ANN001
@@ -269,7 +278,7 @@ def test_account_erasure_removes_smiles_and_ranks(db) -> None:  # noqa: ANN001
     assert service.me(stays.id, now=moment).week.rank == 2
     deliver(
         (
-            resources.USER_DELETION_REQUESTED,
+            events.UserDeletionRequested.detail_type,
             UserDeletionRequested(user_id=gone.id, requested_at=moment.isoformat()),
         )
     )

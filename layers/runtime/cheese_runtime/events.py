@@ -1,49 +1,38 @@
-"""Domain events on the EventBridge bus, and the consumer side of them.
+"""Domain events on the EventBridge bus: each one's detail type and model, in one registry.
 
-Producers call :func:`publish`; consumers subscribe through an SQS queue
-(declared in ``resources.EVENT_SUBSCRIPTIONS``), so a failing consumer retries
-and finally parks the event in its dead-letter queue instead of losing it.
+An event type is a model (its ``detail_type`` beside its fields) and one line
+in :data:`REGISTRY`. Producers call :func:`publish`, which sends only
+registered, valid details; consumers subscribe through an SQS queue
+(``resources.EVENT_SUBSCRIPTIONS``, whose detail types name these models)
+and are built with ``cheese_runtime.consumers.event_consumer``, which
+validates every event against the same model, so a failing or malformed event
+retries and finally parks in the consumer's dead-letter queue instead of
+being lost or half applied.
+
+This module imports nothing of the runtime but logging at load time:
+``resources`` (and so the settings) names its detail types.
 """
 
 from __future__ import annotations
 
-import json
-from typing import Any
+from typing import ClassVar
 
 from pydantic import BaseModel
 
-from cheese_runtime import aws, resources
 from cheese_runtime.observability import logger
-from cheese_runtime.settings import get_settings
+
+EVENT_SOURCE = "cheese"
 
 
-class PublishError(RuntimeError):
-    pass
+class EventDetail(BaseModel):
+    """The ``detail`` of a Cheese event. Fields a consumer does not know are ignored."""
+
+    detail_type: ClassVar[str]
 
 
-def publish(detail_type: str, detail: BaseModel) -> None:
-    response = aws.client("events").put_events(
-        Entries=[
-            {
-                "Source": resources.EVENT_SOURCE,
-                "DetailType": detail_type,
-                "Detail": detail.model_dump_json(),
-                "EventBusName": get_settings().event_bus_name,
-            }
-        ]
-    )
-    if response.get("FailedEntryCount"):
-        raise PublishError(f"EventBridge refused {detail_type}: {response['Entries']}")
-    logger.info("event published", extra={"detail_type": detail_type})
+class UserDeletionRequested(EventDetail):
+    detail_type: ClassVar[str] = "UserDeletionRequested"
 
-
-def eventbridge_detail(sqs_body: str) -> tuple[str, dict[str, Any]]:
-    """The (detail-type, detail) of an EventBridge event delivered as an SQS message body."""
-    envelope = json.loads(sqs_body)
-    return envelope["detail-type"], envelope["detail"]
-
-
-class UserDeletionRequested(BaseModel):
     user_id: str
     requested_at: str
 
@@ -61,7 +50,9 @@ class AnalyzedFace(BaseModel):
     usable: bool
 
 
-class PhotoAnalyzed(BaseModel):
+class PhotoAnalyzed(EventDetail):
+    detail_type: ClassVar[str] = "PhotoAnalyzed"
+
     photo_id: str
     user_id: str
     sha256: str
@@ -71,14 +62,18 @@ class PhotoAnalyzed(BaseModel):
     faces: list[AnalyzedFace]
 
 
-class PhotoDeleted(BaseModel):
+class PhotoDeleted(EventDetail):
+    detail_type: ClassVar[str] = "PhotoDeleted"
+
     photo_id: str
     user_id: str
     deleted_at: str
 
 
-class MeFacesChanged(BaseModel):
+class MeFacesChanged(EventDetail):
     """The faces of the person the owner marked as "me" changed (marked, merged, reassigned)."""
+
+    detail_type: ClassVar[str] = "MeFacesChanged"
 
     user_id: str
     # Every face of the "me" person now; empty when no person is "me".
@@ -86,11 +81,15 @@ class MeFacesChanged(BaseModel):
     changed_at: str
 
 
-class ReclusterRequested(BaseModel):
+class ReclusterRequested(EventDetail):
+    detail_type: ClassVar[str] = "ReclusterRequested"
+
     user_id: str
 
 
-class AnonymisedViewRequested(BaseModel):
+class AnonymisedViewRequested(EventDetail):
+    detail_type: ClassVar[str] = "AnonymisedViewRequested"
+
     user_id: str
     photo_id: str
     # Person ids whose faces stay visible; every other face is hidden.
@@ -100,6 +99,67 @@ class AnonymisedViewRequested(BaseModel):
     object_key: str
 
 
-class EmojiTaskRequested(BaseModel):
+class EmojiTaskRequested(EventDetail):
+    detail_type: ClassVar[str] = "EmojiTaskRequested"
+
     task_id: str
     user_id: str
+
+
+def _registry(*models: type[EventDetail]) -> dict[str, type[EventDetail]]:
+    registry = {model.detail_type: model for model in models}
+    if len(registry) != len(models):
+        raise ValueError("two event models share a detail type")
+    return registry
+
+
+# Every event type on the bus.
+REGISTRY: dict[str, type[EventDetail]] = _registry(
+    UserDeletionRequested,
+    PhotoAnalyzed,
+    PhotoDeleted,
+    MeFacesChanged,
+    ReclusterRequested,
+    AnonymisedViewRequested,
+    EmojiTaskRequested,
+)
+
+
+class UnknownEventType(LookupError):
+    pass
+
+
+class PublishError(RuntimeError):
+    pass
+
+
+def model_of(detail_type: str) -> type[EventDetail]:
+    try:
+        return REGISTRY[detail_type]
+    except KeyError:
+        raise UnknownEventType(detail_type) from None
+
+
+def publish(detail: EventDetail) -> None:
+    """Put one event on the bus; its detail is checked against its registered model first."""
+    # Imported here: resources (which the settings and the AWS clients read) imports this module.
+    from cheese_runtime import aws
+    from cheese_runtime.settings import get_settings
+
+    model = model_of(detail.detail_type)
+    if type(detail) is not model:
+        raise TypeError(f"{type(detail).__name__} is not the model of {detail.detail_type}")
+    body = model.model_validate(detail.model_dump()).model_dump_json()
+    response = aws.client("events").put_events(
+        Entries=[
+            {
+                "Source": EVENT_SOURCE,
+                "DetailType": detail.detail_type,
+                "Detail": body,
+                "EventBusName": get_settings().event_bus_name,
+            }
+        ]
+    )
+    if response.get("FailedEntryCount"):
+        raise PublishError(f"EventBridge refused {detail.detail_type}: {response['Entries']}")
+    logger.info("event published", extra={"detail_type": detail.detail_type})

@@ -32,8 +32,9 @@ from mangum import Mangum
 from cheese_runtime import resources
 from cheese_runtime.auth.verify import InvalidToken, Principal, bearer_token, get_verifier
 from cheese_runtime.errors import Problem, ProblemMap, Unauthorized, install_problem_handlers
+from cheese_runtime.handlers import observed
 from cheese_runtime.inputs import reject_control_characters
-from cheese_runtime.observability import logger, metrics, tracer
+from cheese_runtime.observability import logger, metrics
 from cheese_runtime.settings import Settings, get_settings
 
 
@@ -100,7 +101,7 @@ async def _principal(
         metrics.add_metric(name="RejectedTokens", unit=MetricUnit.Count, value=1)
         slug = "token-expired" if exc.expired else "session-revoked" if exc.revoked else None
         raise Unauthorized(exc.reason, slug=slug or "invalid-token") from exc
-    logger.append_keys(user_id=principal.user_id)
+    logger.thread_safe_append_keys(user_id=principal.user_id)
     return principal
 
 
@@ -184,15 +185,10 @@ def _asks_for_principal(dependant: Dependant) -> bool:
 
 
 def lambda_handler(app: FastAPI) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
-    """Wrap an app in Mangum with Powertools logging, tracing and metrics."""
+    """Wrap an app in Mangum, observed as every handler is (``cheese_runtime.handlers``)."""
     asgi = Mangum(app, lifespan="off", api_gateway_base_path="/")
 
-    @logger.inject_lambda_context(
-        correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True
-    )
-    @tracer.capture_lambda_handler(capture_response=False)
-    @metrics.log_metrics
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         return asgi(event, context)
 
-    return handler
+    return observed(handler, correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cheese_runtime import events
+
 
 @dataclass(frozen=True)
 class Index:
@@ -93,7 +95,8 @@ TABLES: tuple[Table, ...] = (
 )
 
 EVENT_BUS = "cheese-events"
-EVENT_SOURCE = "cheese"
+# The source of every Cheese event (rules match on it); the detail types are in ``events``.
+EVENT_SOURCE = events.EVENT_SOURCE
 SIGNING_KEYS_SECRET = "cheese/jwt-signing-keys"
 JWKS_PARAMETER = "/cheese/jwks"
 PHOTOS_BUCKET = "cheese-photos"
@@ -378,19 +381,11 @@ DIARY = ApiFunction(
 
 API_FUNCTIONS: tuple[ApiFunction, ...] = (AUTH, POOL, SMILE_RANK, PHOTOS, EMOTION, DIARY)
 
-USER_DELETION_REQUESTED = "UserDeletionRequested"
-PHOTO_ANALYZED = "PhotoAnalyzed"
-PHOTO_DELETED = "PhotoDeleted"
-RECLUSTER_REQUESTED = "ReclusterRequested"
-ME_FACES_CHANGED = "MeFacesChanged"
-ANONYMISED_VIEW_REQUESTED = "AnonymisedViewRequested"
-EMOJI_TASK_REQUESTED = "EmojiTaskRequested"
-
 EVENT_SUBSCRIPTIONS: tuple[EventSubscription, ...] = (
     # A leaving user's photos, faces, people, objects and face-index entries.
     EventSubscription(
         consumer="photos-erasure",
-        detail_types=(USER_DELETION_REQUESTED,),
+        detail_types=(events.UserDeletionRequested.detail_type,),
         module="functions.photos.erasure",
         grants=("database", "photos_bucket", "rekognition"),
         timeout_seconds=300,
@@ -399,7 +394,7 @@ EVENT_SUBSCRIPTIONS: tuple[EventSubscription, ...] = (
     # Full re-clustering of one user's faces (user request or the nightly job).
     EventSubscription(
         consumer="photos-recluster",
-        detail_types=(RECLUSTER_REQUESTED,),
+        detail_types=(events.ReclusterRequested.detail_type,),
         module="functions.photos.recluster",
         grants=("database", "rekognition"),
         timeout_seconds=300,
@@ -410,7 +405,7 @@ EVENT_SUBSCRIPTIONS: tuple[EventSubscription, ...] = (
     # Anonymised views are rendered by the ML image and cached in S3.
     EventSubscription(
         consumer="photos-render",
-        detail_types=(ANONYMISED_VIEW_REQUESTED,),
+        detail_types=(events.AnonymisedViewRequested.detail_type,),
         module="functions.photos.renderer",
         grants=("database", "photos_bucket"),
         timeout_seconds=60,
@@ -421,7 +416,7 @@ EVENT_SUBSCRIPTIONS: tuple[EventSubscription, ...] = (
     # Emoji-face tasks: analysis and rendering in the ML image, one photo per invocation.
     EventSubscription(
         consumer="emotion-tasks",
-        detail_types=(EMOJI_TASK_REQUESTED,),
+        detail_types=(events.EmojiTaskRequested.detail_type,),
         module="functions.emotion.worker",
         grants=("database", "photos_bucket"),
         max_receive_count=3,
@@ -433,7 +428,7 @@ EVENT_SUBSCRIPTIONS: tuple[EventSubscription, ...] = (
     # A leaving user's templates, tasks, results and avatar choice.
     EventSubscription(
         consumer="emotion-erasure",
-        detail_types=(USER_DELETION_REQUESTED,),
+        detail_types=(events.UserDeletionRequested.detail_type,),
         module="functions.emotion.erasure",
         grants=("database", "photos_bucket"),
         timeout_seconds=300,
@@ -449,7 +444,7 @@ EVENT_SUBSCRIPTIONS: tuple[EventSubscription, ...] = (
     ),
     EventSubscription(
         consumer="auth-erasure",
-        detail_types=(USER_DELETION_REQUESTED,),
+        detail_types=(events.UserDeletionRequested.detail_type,),
         module="functions.auth.erasure",
         grants=("database",),
     ),
@@ -457,7 +452,12 @@ EVENT_SUBSCRIPTIONS: tuple[EventSubscription, ...] = (
     # erasure of a leaving user's smiles.
     EventSubscription(
         consumer="smile-rank",
-        detail_types=(PHOTO_ANALYZED, PHOTO_DELETED, ME_FACES_CHANGED, USER_DELETION_REQUESTED),
+        detail_types=(
+            events.PhotoAnalyzed.detail_type,
+            events.PhotoDeleted.detail_type,
+            events.MeFacesChanged.detail_type,
+            events.UserDeletionRequested.detail_type,
+        ),
         module="functions.smile_rank.consumer",
         grants=("database",),
     ),
@@ -544,6 +544,14 @@ class WebSocketApi:
     memory_mb: int = 512
     ml_image: bool = False
 
+    @property
+    def function_name(self) -> str:
+        """The name of ``module``'s function (its log service, ``POWERTOOLS_SERVICE_NAME``)."""
+        return f"websocket-{self.name}"
+
+
+# One REQUEST authorizer function serves the $connect of every WebSocket API.
+WEBSOCKET_AUTHORIZER_FUNCTION = "websocket-authorizer"
 
 POOL_WEBSOCKET = WebSocketApi(
     name="pool",
