@@ -96,4 +96,4 @@ def run(_: NoPayload) -> dict[str, int]:
 handler = scheduled_handler(run, NoPayload)
 
 
-__all__ = ["handler", "sweep", "CONNECTION_TTL_SECONDS"]
+__all__ = ["CONNECTION_TTL_SECONDS", "handler", "sweep"]

@@ -15,11 +15,15 @@ from urllib.parse import unquote_plus
 from cheese_local.events import s3_notification_record
 
 
+_completed = False
+
+
 def complete_moto_events() -> None:
+    global _completed
     import moto.s3.notifications as s3_notifications
     from moto.events.utils import EventTemplateParser
 
-    if getattr(s3_notifications, "_cheese_complete", False):
+    if _completed:
         return
     template = EventTemplateParser.DEFAULT_EVENT_INPUT_TEMPLATE
     if '"account"' not in template:
@@ -44,4 +48,4 @@ def complete_moto_events() -> None:
         return event
 
     s3_notifications._get_s3_event = s3_event
-    s3_notifications._cheese_complete = True
+    _completed = True

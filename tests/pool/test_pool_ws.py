@@ -76,10 +76,10 @@ def test_token_in_the_subprotocol_header_negotiates_bearer(make_user, ws_url) ->
 
 def test_management_api_reaches_local_sockets_and_answers_410_for_unknown(
     make_user, clients, http_base_url
-) -> None:  # noqa: ANN001, E501
+) -> None:  # noqa: ANN001
     """boto3's apigatewaymanagementapi client pointed at the local stack: post, get, delete, 410."""
-    from functions.pool import dal
     from cheese_runtime.settings import get_settings
+    from functions.pool import dal
 
     user = make_user("mgmt")
     client = clients(user)
@@ -125,7 +125,7 @@ def test_management_api_reaches_local_sockets_and_answers_410_for_unknown(
 
 def test_two_people_see_each_other_enter_focus_go_away_and_leave(
     make_user, clients, pool_settings
-) -> None:  # noqa: ANN001, E501
+) -> None:  # noqa: ANN001
     # Ann sends no heartbeat here: with the suite's 1.5 s away timeout a slow machine
     # would (rightly) add a member_away for her. Timeouts have tests of their own.
     pool_settings(pool_away_after_seconds=120)
@@ -164,7 +164,7 @@ def test_two_people_see_each_other_enter_focus_go_away_and_leave(
 
 def test_broadcast_order_is_the_sequence_order_for_every_member(
     make_user, clients, pool_settings
-) -> None:  # noqa: ANN001, E501
+) -> None:  # noqa: ANN001
     pool_settings(pool_away_after_seconds=120)  # no timeout events racing the final read
     users = [make_user(f"order{i}") for i in range(4)]
     pool_id = create_pool(users[0])
@@ -391,7 +391,7 @@ def test_a_410_removes_the_stale_connection_not_the_sender(make_user, clients) -
 )
 def test_malformed_frames_get_an_error_frame_and_the_connection_stays_open(
     make_user, clients, frame, code
-) -> None:  # noqa: ANN001, E501
+) -> None:  # noqa: ANN001
     client = clients(make_user("bad"))
     client.send_raw(frame)
     assert client.event("error")["code"] == code

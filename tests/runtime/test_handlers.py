@@ -195,7 +195,7 @@ def response_url() -> Iterator[tuple[str, list[dict[str, Any]]]]:
     received: list[dict[str, Any]] = []
 
     class Bucket(BaseHTTPRequestHandler):
-        def do_PUT(self) -> None:  # noqa: N802 (http.server's naming)
+        def do_PUT(self) -> None:
             length = int(self.headers["Content-Length"])
             received.append(json.loads(self.rfile.read(length)))
             self.send_response(200)

@@ -30,6 +30,7 @@ from aws_lambda_powertools.utilities.batch import (
 )
 from aws_lambda_powertools.utilities.batch.base import FailureResponse
 from aws_lambda_powertools.utilities.batch.exceptions import ExceptionInfo
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.parser.models import (
     EventBridgeModel,
     S3Model,
@@ -39,14 +40,14 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Json, ValidationError
 
 from cheese_runtime import events
-from cheese_runtime.handlers import observed
+from cheese_runtime.handlers import LambdaHandler, observed
 from cheese_runtime.observability import logger
 
 
 class EventBridgeSqsRecord(SqsRecordModel):
     """An SQS message an EventBridge rule sent: the body is the event."""
 
-    body: Json[EventBridgeModel]  # type: ignore[assignment]
+    body: Json[EventBridgeModel]
 
 
 class S3TestEvent(BaseModel):
@@ -58,7 +59,7 @@ class S3TestEvent(BaseModel):
 class S3SqsRecord(SqsRecordModel):
     """An SQS message an S3 bucket notification sent."""
 
-    body: Json[S3Model | S3TestEvent]  # type: ignore[assignment]
+    body: Json[S3Model | S3TestEvent]
 
 
 class UnexpectedEventType(LookupError):
@@ -101,14 +102,14 @@ class _Processor(BatchProcessor):
             logger.warning(
                 "message failed; SQS delivers it again",
                 extra={"message_id": message_id, "error": type(error).__name__},
-                exc_info=exception,
+                exc_info=error,
             )
         return super().failure_handler(record, exception)
 
 
 def sqs_batch_handler(
     record_handler: Callable[[Any], object], model: type[SqsRecordModel] | None = None
-) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
+) -> LambdaHandler:
     """A Lambda handler running ``record_handler`` on each record, parsed as ``model``.
 
     A batch whose every record failed is answered, not raised: the answer lists
@@ -119,7 +120,7 @@ def sqs_batch_handler(
         event_type=EventType.SQS, model=model, raise_on_entire_batch_failure=False
     )
 
-    def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
         return process_partial_response(
             event=event, record_handler=record_handler, processor=processor, context=context
         )
@@ -129,7 +130,7 @@ def sqs_batch_handler(
 
 def event_consumer(
     handlers: Mapping[type[events.EventDetail], Callable[[Any], object]],
-) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
+) -> LambdaHandler:
     """EventBridge events, ``{PhotoDeleted: reverse, ...}``: each handler gets a valid detail."""
     by_type: dict[str, tuple[type[events.EventDetail], Callable[[Any], object]]] = {}
     for model, handle in handlers.items():
@@ -150,7 +151,7 @@ def event_consumer(
 
 def s3_object_consumer(
     handle: Callable[[StoredObject], object],
-) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
+) -> LambdaHandler:
     """A consumer of S3 object notifications: ``handle`` gets each object, its key decoded."""
 
     def consume(record: S3SqsRecord) -> None:

@@ -32,7 +32,7 @@ import os
 import urllib.request
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.logging.lambda_context import build_lambda_context_model
@@ -78,7 +78,7 @@ def observed(handler: LambdaHandler, *, correlation_id_path: str | None = None) 
         logger.thread_safe_append_keys(**keys)
         return handler(event, context)
 
-    return invocation
+    return cast(LambdaHandler, invocation)
 
 
 # --- schedules -------------------------------------------------------------------------
