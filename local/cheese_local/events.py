@@ -16,6 +16,8 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, quote_plus
 
+from cheese_runtime.events import EVENT_SOURCE
+
 ACCOUNT = "000000000000"
 REGION = "us-east-1"
 
@@ -130,7 +132,7 @@ def received_message(body: str, receive_count: int = 1) -> dict[str, Any]:
 
 
 def eventbridge_event(
-    detail_type: str, detail: dict[str, Any], *, source: str = "cheese"
+    detail_type: str, detail: dict[str, Any], *, source: str = EVENT_SOURCE
 ) -> dict[str, Any]:
     """An EventBridge event as a rule delivers it to its target."""
     return {

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 @dataclass
 class LocalLambdaContext:
+    # The function's declared name: the service its log lines carry (cheese_runtime.handlers).
     function_name: str
     memory_limit_in_mb: int = 1024
     timeout_seconds: int = 30

@@ -14,7 +14,6 @@ from urllib.parse import unquote_plus
 
 from cheese_local.events import s3_notification_record
 
-
 _completed = False
 
 
