@@ -29,25 +29,29 @@ from __future__ import annotations
 import functools
 import json
 import os
-import urllib.request
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.logging.lambda_context import build_lambda_context_model
 from aws_lambda_powertools.utilities import jmespath_utils
-from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event import (
-    APIGatewayAuthorizerRequestEvent,
-)
-from aws_lambda_powertools.utilities.parser.models import (
-    CloudFormationCustomResourceBaseModel,
-    EventBridgeModel,
-)
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict
 
 from cheese_runtime.observability import logger, metrics, tracer
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event import (
+        APIGatewayAuthorizerRequestEvent,
+    )
+    from aws_lambda_powertools.utilities.parser.models import (
+        CloudFormationCustomResourceBaseModel,
+    )
+
+# Powertools' event models and data classes are imported by the factory that
+# needs them, not here: every HTTP function imports this module for
+# ``observed``, and importing any of them loads all of them (~0.1-0.3 s of a cold start).
 
 LambdaHandler = Callable[[Any, LambdaContext], Any]
 Payload = TypeVar("Payload", bound=BaseModel)
@@ -98,6 +102,8 @@ def scheduled_handler(job: Callable[[Payload], Any], payload: type[Payload]) -> 
     as EventBridge Scheduler, ``aws lambda invoke`` and a CDK Trigger (``{}``)
     send it. An event that is neither fails the invocation.
     """
+
+    from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 
     def run(event: Any, context: LambdaContext) -> Any:
         if isinstance(event, dict) and "detail-type" in event:
@@ -169,6 +175,10 @@ def authorizer_handler(
     ARN asked for (a WebSocket route ARN has no method/path for a wildcard).
     """
 
+    from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event import (
+        APIGatewayAuthorizerRequestEvent,
+    )
+
     def invoke(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         request = APIGatewayAuthorizerRequestEvent(event)
         grant = authorize(request)
@@ -191,6 +201,10 @@ def deploy_step_handler(step: Callable[[], Mapping[str, str]]) -> LambdaHandler:
     resource), and the outcome is PUT to the request's ``ResponseURL``, as
     CloudFormation waits for it rather than for the return value.
     """
+
+    from aws_lambda_powertools.utilities.parser.models import (
+        CloudFormationCustomResourceBaseModel,
+    )
 
     def invoke(event: dict[str, Any], context: LambdaContext) -> Mapping[str, str]:
         if not (isinstance(event, dict) and "RequestType" in event):
@@ -217,6 +231,8 @@ def _respond(
     data: Mapping[str, str] | None = None,
     reason: str = "",
 ) -> None:
+    import urllib.request
+
     body = json.dumps(
         {
             "Status": status,
