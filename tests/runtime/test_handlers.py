@@ -387,3 +387,23 @@ def test_s3_test_events_are_skipped_and_malformed_notifications_fail() -> None:
     result = handler(event, LocalLambdaContext("photos-analysis"))
     assert failed_ids(result) == [r["messageId"] for r in event["Records"]][1:]
     assert arrived == []
+
+
+def test_the_local_s3_fronts_notifications_are_what_s3_consumers_parse() -> None:
+    from cheese_local.s3_front import NotificationTarget, object_created_event
+
+    arrived: list[StoredObject] = []
+    target = NotificationTarget("photos-analysis", "cheese-photos", "originals/", "queue-url")
+    body = object_created_event(
+        target,
+        "originals/u1/a b+c.jpg",
+        5,
+        '"9a0364b9e99bb480dd25e1f0284c8555"',
+        "ObjectCreated:Post",
+        "127.0.0.1",
+    )
+    result = s3_object_consumer(arrived.append)(
+        batch(json.dumps(body)), LocalLambdaContext("photos-analysis")
+    )
+    assert result == {"batchItemFailures": []}
+    assert [(a.key, a.size) for a in arrived] == [("originals/u1/a b+c.jpg", 5)]
