@@ -20,16 +20,15 @@ racing a late delivery costs one extra no-op.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.typing import LambdaContext
 from sqlalchemy import select
 
-from cheese_runtime import aws, events, resources
+from cheese_runtime import aws, events
 from cheese_runtime.db.session import session_scope
 from cheese_runtime.db.types import utcnow
-from cheese_runtime.observability import logger, metrics, tracer
+from cheese_runtime.handlers import NoPayload, scheduled_handler
+from cheese_runtime.observability import logger, metrics
 from cheese_runtime.settings import get_settings
 from functions.photos import storage
 from functions.photos.models import AnonymisedView, Photo
@@ -156,15 +155,12 @@ def reconcile_views(settings: RecoverySettings) -> dict[str, int]:
                 style=view.style,
                 object_key=view.object_key,
             )
-        events.publish(resources.ANONYMISED_VIEW_REQUESTED, request)
+        events.publish(request)
         outcome["redriven"] += 1
     return outcome
 
 
-@logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler(capture_response=False)
-@metrics.log_metrics
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, dict[str, int]]:
+def run(_: NoPayload) -> dict[str, dict[str, int]]:
     settings = get_recovery_settings()
     result = {"photos": reconcile_photos(settings), "views": reconcile_views(settings)}
     for kind, outcome in result.items():
@@ -174,3 +170,6 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, dict[str
             )
     logger.info("reconciled", extra=result)
     return result
+
+
+handler = scheduled_handler(run, NoPayload)

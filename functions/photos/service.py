@@ -397,8 +397,7 @@ def publish_me_faces(user_id: str) -> None:
         me = [p.id for p in PersonRepository(session).for_user(user_id) if p.is_me]
         face_ids = [f.id for f in FaceRepository(session).for_person(me[0])] if me else []
     events.publish(
-        resources.ME_FACES_CHANGED,
-        events.MeFacesChanged(user_id=user_id, face_ids=face_ids, changed_at=utcnow().isoformat()),
+        events.MeFacesChanged(user_id=user_id, face_ids=face_ids, changed_at=utcnow().isoformat())
     )
 
 
