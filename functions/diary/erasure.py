@@ -10,12 +10,11 @@ a second delivery finds nothing left.
 
 from __future__ import annotations
 
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from sqlalchemy import delete
 
-from cheese_runtime import events
-from cheese_runtime.consumers import sqs_batch_handler
+from cheese_runtime.consumers import event_consumer
 from cheese_runtime.db.session import session_scope
+from cheese_runtime.events import UserDeletionRequested
 from cheese_runtime.observability import logger
 from functions.diary import storage
 from functions.diary.models import Channel, ChannelInvitation, ChannelMember, Diary, DiaryComment
@@ -32,9 +31,8 @@ def erase_user(user_id: str) -> None:
     logger.info("diary data erased", extra={"objects": objects})
 
 
-def handle_record(record: SQSRecord) -> None:
-    _, detail = events.eventbridge_detail(record.body)
-    erase_user(events.UserDeletionRequested.model_validate(detail).user_id)
+def erase(event: UserDeletionRequested) -> None:
+    erase_user(event.user_id)
 
 
-handler = sqs_batch_handler(handle_record)
+handler = event_consumer({UserDeletionRequested: erase})

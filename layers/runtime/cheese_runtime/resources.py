@@ -437,7 +437,7 @@ EVENT_SUBSCRIPTIONS: tuple[EventSubscription, ...] = (
     # Transcribe outputs), channels, memberships, invitations and comments.
     EventSubscription(
         consumer="diary-erasure",
-        detail_types=(USER_DELETION_REQUESTED,),
+        detail_types=(events.UserDeletionRequested.detail_type,),
         module="functions.diary.erasure",
         grants=("database", "photos_bucket"),
         timeout_seconds=300,
