@@ -159,8 +159,9 @@ def invite(user_id: str, channel_id: str, email: str) -> InvitationSent:
         invitation = Channels(session).invitation_to(channel_id, address)
         if invitation is None:
             session.add(ChannelInvitation(channel_id=channel_id, email=address, invited_by=user_id))
-        elif invitation.status != "pending":
-            # Asked again (declined, or a member who left): a fresh invitation.
+        elif invitation.status == "declined":
+            # Asked again after a decline: a fresh invitation. (An accepted one is a
+            # current member: leaving or removal deletes it, so asking again starts anew.)
             invitation.status, invitation.answered_at = "pending", None
             invitation.invited_by, invitation.created_at = user_id, utcnow()
     return InvitationSent(channel_id=channel_id, email=address)
@@ -236,6 +237,13 @@ def _remove(session: Session, channel: Channel, member_id: str) -> None:
     if member is None:
         raise MemberNotFound()
     session.delete(member)
+    email = Accounts(session).email(member_id)
+    if email is not None:
+        session.execute(
+            delete(ChannelInvitation).where(
+                ChannelInvitation.channel_id == channel.id, ChannelInvitation.email == email
+            )
+        )
     session.execute(
         delete(ChannelDiary).where(
             ChannelDiary.channel_id == channel.id,

@@ -411,6 +411,13 @@ def test_an_invitation_answers_the_same_whether_or_not_the_email_has_an_account(
     owner.call("POST", f"/v1/channels/{c}/invitations", json_body={"email": friend.email})
     accept(friend, c)
     assert friend.call("GET", f"/v1/channels/{c}").status == 200
+    # Inviting a member again changes nothing; after leaving, an invitation starts anew.
+    owner.call("POST", f"/v1/channels/{c}/invitations", json_body={"email": friend.email})
+    assert friend.call("GET", "/v1/me/invitations").json()["items"] == []
+    assert friend.call("POST", f"/v1/channels/{c}/leave").status == 204
+    owner.call("POST", f"/v1/channels/{c}/invitations", json_body={"email": friend.email})
+    accept(friend, c)
+    assert friend.call("GET", f"/v1/channels/{c}").status == 200
 
 
 def test_comments_their_authors_edit_and_the_channel_owner_deletes(db) -> None:  # noqa: ANN001
