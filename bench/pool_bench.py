@@ -203,6 +203,7 @@ def mint_tokens(data_dir: Path, n: int) -> list[tuple[str, str]]:
             "iss": settings.jwt_issuer,
             "aud": settings.jwt_audience,
             "sub": user_id,
+            "sid": str(uuid.uuid4()),
             "iat": now,
             "nbf": now,
             "exp": now + 3000,
