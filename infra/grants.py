@@ -13,17 +13,17 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from aws_cdk import Stack
-from aws_cdk import aws_events as events
-from aws_cdk import aws_rekognition as rekognition
-from aws_cdk import aws_secretsmanager as secretsmanager
-from aws_cdk import aws_ssm as ssm
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_rekognition as rekognition
 from aws_cdk import aws_s3 as s3
-from cheese_runtime import resources
+from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_ssm as ssm
 
+from cheese_runtime import resources
 from infra.components.database import Database
 from infra.components.network import Endpoint, VpcNeeds
 from infra.components.websocket_api import WebSocketApi

@@ -159,7 +159,7 @@ def test_hs256_signed_with_the_public_key_is_refused(keys: KeySet, verifier: Tok
     import hmac
 
     signature = hmac.new(public_pem, b".".join(segments), hashlib.sha256).digest()
-    token = b".".join(segments + [base64.urlsafe_b64encode(signature).rstrip(b"=")]).decode()
+    token = b".".join([*segments, base64.urlsafe_b64encode(signature).rstrip(b"=")]).decode()
     with pytest.raises(InvalidToken, match="unsupported algorithm"):
         verifier.verify(token)
 
