@@ -198,9 +198,9 @@ async def anonymised(
     keep: Annotated[
         str,
         Query(
-            pattern=f"^(?:me|{ID_LIST})$",
+            pattern=f"^(?:me|{ID_LIST})?$",
             max_length=2000,
-            description="'me' or comma-separated person ids",
+            description="'me', comma-separated person ids, or empty (hide every face)",
         ),
     ] = "me",
     style: AnonymiseStyle = "cartoon",
