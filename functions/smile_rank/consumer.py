@@ -47,5 +47,10 @@ def erase(event: UserDeletionRequested) -> None:
 
 
 handler = event_consumer(
-    {PhotoAnalyzed: award, PhotoDeleted: reverse, UserDeletionRequested: erase}
+    {
+        PhotoAnalyzed: award,
+        PhotoDeleted: reverse,
+        MeFacesChanged: mark_me,
+        UserDeletionRequested: erase,
+    }
 )

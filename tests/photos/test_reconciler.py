@@ -54,6 +54,14 @@ def delete_original(user: TestUser, photo_id: str) -> None:
     )
 
 
+def kept_person(user: TestUser, photo_id: str) -> str:
+    """A person of the user's own from the photo's first face: the one a view keeps."""
+    face_id = user.call("GET", f"/v1/photos/{photo_id}").json()["faces"][0]["id"]
+    return user.call("POST", f"/v1/faces/{face_id}/assign", json_body={"person_id": None}).json()[
+        "id"
+    ]
+
+
 def stored(photo_id: str) -> Photo:
     with session_scope() as session:
         photo = session.get(Photo, photo_id)
@@ -127,22 +135,24 @@ def test_re_drives_are_bounded(db) -> None:  # noqa: ANN001
 
 def test_a_lost_render_request_is_re_driven_to_ready(db) -> None:  # noqa: ANN001
     user = signup("lost-render")
+    consent(user)
     photo_id = upload(user, photo_bytes("obama2.jpg"))
     wait_status(user, photo_id)
-    key = storage.anonymised_key(user.id, photo_id, [], "mosaic")
+    person = kept_person(user, photo_id)
+    key = storage.anonymised_key(user.id, photo_id, [person], "mosaic")
     with session_scope() as session:
         session.add(
             AnonymisedView(
                 object_key=key,
                 user_id=user.id,
                 photo_id=photo_id,
-                keep_person_ids=[],
+                keep_person_ids=[person],
                 style="mosaic",
                 status="rendering",
                 status_changed_at=utcnow() - LONG_AGO,
             )
         )
-    path, query = f"/v1/photos/{photo_id}/anonymised", "keep=&style=mosaic"
+    path, query = f"/v1/photos/{photo_id}/anonymised", f"keep={person}&style=mosaic"
     assert user.call("GET", path, query=query).status == 202
     run_reconciler()
     assert wait_until(lambda: user.call("GET", path, query=query).status == 200, timeout=60)
@@ -156,10 +166,12 @@ def test_a_lost_render_request_is_re_driven_to_ready(db) -> None:  # noqa: ANN00
 
 def test_a_view_of_a_lost_original_is_refused_instead_of_rendering_forever(db) -> None:  # noqa: ANN001
     user = signup("render-gone")
+    consent(user)
     photo_id = upload(user, photo_bytes("obama.jpg"))
     wait_status(user, photo_id)
+    person = kept_person(user, photo_id)
     delete_original(user, photo_id)
-    path, query = f"/v1/photos/{photo_id}/anonymised", "keep=&style=blur"
+    path, query = f"/v1/photos/{photo_id}/anonymised", f"keep={person}&style=blur"
     first = user.call("GET", path, query=query)
     assert first.status == 202
     answers: list = []
@@ -177,16 +189,18 @@ def test_a_view_of_a_lost_original_is_refused_instead_of_rendering_forever(db) -
 
 def test_a_render_that_never_finishes_ends_failed(db) -> None:  # noqa: ANN001
     user = signup("render-stuck")
+    consent(user)
     photo_id = upload(user, photo_bytes("biden.jpg"))
     wait_status(user, photo_id)
-    key = storage.anonymised_key(user.id, photo_id, [], "cartoon")
+    person = kept_person(user, photo_id)
+    key = storage.anonymised_key(user.id, photo_id, [person], "cartoon")
     with session_scope() as session:
         session.add(
             AnonymisedView(
                 object_key=key,
                 user_id=user.id,
                 photo_id=photo_id,
-                keep_person_ids=[],
+                keep_person_ids=[person],
                 style="cartoon",
                 status="rendering",
                 redrives=get_recovery_settings().max_redrives,
@@ -194,5 +208,7 @@ def test_a_render_that_never_finishes_ends_failed(db) -> None:  # noqa: ANN001
             )
         )
     run_reconciler()
-    answer = user.call("GET", f"/v1/photos/{photo_id}/anonymised", query="keep=&style=cartoon")
+    answer = user.call(
+        "GET", f"/v1/photos/{photo_id}/anonymised", query=f"keep={person}&style=cartoon"
+    )
     assert answer.status == 409 and answer.json()["failure_reason"] == "render-stuck"
