@@ -46,3 +46,8 @@ def test_short_or_empty_transcripts_keep_what_they_have() -> None:
     one = summarise("I baked bread with my grandmother.")
     assert one.key_sentences == ["I baked bread with my grandmother."]
     assert "bread" in one.tags
+
+
+def test_a_sentence_said_again_is_one_key_sentence() -> None:
+    summary = summarise(ENGLISH + " " + ENGLISH)
+    assert len(summary.key_sentences) == 3 == len(set(summary.key_sentences))

@@ -290,6 +290,7 @@ def summarise(
 ) -> TextSummary:
     """The transcript's key sentences (in spoken order) and tags (best first)."""
     korean = is_korean(text)
-    sentences = split_sentences(text, korean)
+    # A sentence said twice is one candidate: key sentences are three different ones.
+    sentences = list(dict.fromkeys(split_sentences(text, korean)))
     words = [content_words(s, korean) for s in sentences]
     return TextSummary(key_sentences(sentences, words, sentence_count), tags(words, tag_count))

@@ -620,6 +620,21 @@ BUCKET_NOTIFICATIONS: tuple[BucketNotification, ...] = (
         # Decoding with the hardened decoder (Pillow, OpenCV) needs the ML image.
         ml_image=True,
     ),
+    # Uploaded diary videos: emotion timeline, transcript, key sentences and tags, in the
+    # ML image (functions/diary/analysis); one video per invocation.
+    BucketNotification(
+        consumer="diary-analysis",
+        bucket_setting="photos_bucket",
+        prefix=DIARIES_PREFIX,
+        module="functions.diary.analysis.consumer",
+        grants=("database", "photos_bucket"),
+        max_receive_count=3,
+        # A 60-second diary takes under 30 s on one core (bench/diary_bench.py).
+        timeout_seconds=300,
+        memory_mb=2048,
+        batch_size=1,
+        ml_image=True,
+    ),
     BucketNotification(
         consumer="pool-avatars",
         bucket_setting="photos_bucket",

@@ -1,0 +1,135 @@
+"""The diary analysis consumer: S3 ObjectCreated (diaries/) → SQS → this handler (ML image).
+
+Per uploaded video: claim the diary (``results.start_analysis``), check the
+object against what the upload declared, download it, analyse it
+(:mod:`functions.diary.analysis.pipeline`; the emotion timeline only with
+the diarist's ``expression_analysis`` consent) and write everything through
+``results.record_analysis``.
+
+At least once: a diary already ``ready`` is not analysed again, so duplicate
+S3 events give one analysis. A video that can never be analysed (not the
+declared upload, undecodable) ends ``failed`` with its reason at once and
+its message fails every delivery until SQS moves it to the DLQ; any other
+error is retried, and on the last delivery the diary shows
+``analysis-error`` before the message goes to the DLQ.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from aws_lambda_powertools.metrics import MetricUnit
+
+from cheese_runtime import aws, consent, resources
+from cheese_runtime import storage as files
+from cheese_runtime.consumers import StoredObject, s3_object_consumer
+from cheese_runtime.observability import logger, metrics, tracer
+from functions.diary import results, storage
+from functions.diary.analysis.pipeline import DiaryAnalysis, VideoUnreadable, analyse_video
+from functions.diary.analysis.speech import LocalWhisperEngine
+
+CONSUMER = "diary-analysis"
+MAX_RECEIVES = next(
+    n.max_receive_count for n in resources.BUCKET_NOTIFICATIONS if n.consumer == CONSUMER
+)
+
+
+class DiaryFailed(Exception):
+    """The diary cannot be analysed; its status says why."""
+
+
+def _fail(diary_id: str, reason: str) -> DiaryFailed:
+    results.mark_failed(diary_id, reason)
+    metrics.add_metric(name="DiariesFailed", unit=MetricUnit.Count, value=1)
+    logger.warning("diary failed", extra={"diary_id": diary_id, "reason": reason})
+    return DiaryFailed(reason)
+
+
+def _record(diary_id: str, analysis: DiaryAnalysis) -> None:
+    emotion = analysis.emotion
+    results.record_analysis(
+        diary_id,
+        duration_s=analysis.duration_s,
+        transcript=None
+        if analysis.speech is None
+        else results.Transcript(
+            language=analysis.speech.language,
+            text=analysis.speech.text,
+            words=[
+                results.TranscriptWord(word=w.word, start=w.start, end=max(w.start, w.end))
+                for w in analysis.speech.words
+            ],
+        ),
+        key_sentences=analysis.summary.key_sentences,
+        tags=analysis.summary.tags,
+        timeline=None
+        if emotion is None
+        else [results.TimelinePoint(t=p.t, expression=p.expression) for p in emotion.timeline],
+        emotion_summary=None
+        if emotion is None
+        else results.EmotionSummary(
+            dominant=emotion.dominant,
+            shares=emotion.shares,
+            stretches=[
+                results.EmotionStretch(start=s.start, end=s.end, label=s.label)
+                for s in emotion.stretches
+            ],
+        ),
+    )
+
+
+@tracer.capture_method(capture_response=False)
+def analyse_diary(user_id: str, diary_id: str) -> None:
+    if results.already_analysed(diary_id):
+        logger.info("diary already analysed", extra={"diary_id": diary_id})
+        return
+    claimed = results.start_analysis(diary_id)
+    if claimed is None or claimed.user_id != user_id:
+        logger.info("object without diary ignored", extra={"diary_id": diary_id})
+        return
+    bucket = storage.bucket()
+    # Checked against what the upload request declared (its exact size and type).
+    spec = storage.upload_spec(claimed.object_key, claimed.content_type, claimed.size_bytes)
+    try:
+        files.verify_arrival(bucket, spec)
+    except files.UploadRejected as rejected:
+        if rejected.reason == "missing":
+            raise  # transient until the last delivery (the object may still be on its way)
+        raise _fail(diary_id, f"upload-{rejected.reason}") from rejected
+    with_emotion = consent.has_consent(user_id, consent.EXPRESSION_ANALYSIS)
+    with tempfile.TemporaryDirectory(prefix="cheese-diary-") as scratch:
+        video = Path(scratch) / "video"
+        aws.client("s3").download_file(bucket, claimed.object_key, str(video))
+        try:
+            analysis = analyse_video(
+                video, emotion_consent=with_emotion, engine=LocalWhisperEngine()
+            )
+        except VideoUnreadable as error:
+            raise _fail(diary_id, error.reason) from error
+    _record(diary_id, analysis)
+    metrics.add_metric(name="DiariesAnalysed", unit=MetricUnit.Count, value=1)
+    logger.info(
+        "diary analysed",
+        extra={"diary_id": diary_id, "emotion_skipped": analysis.emotion_skipped},
+    )
+
+
+def object_arrived(stored: StoredObject) -> None:
+    parsed = storage.parse_video_key(stored.key)
+    if parsed is None:
+        logger.warning("ignoring object that is not a diary video", extra={"key": stored.key})
+        return
+    user_id, diary_id = parsed
+    logger.append_keys(diary_id=diary_id)
+    try:
+        analyse_diary(user_id, diary_id)
+    except DiaryFailed:
+        raise
+    except Exception:
+        if stored.receive_count >= MAX_RECEIVES:
+            _fail(diary_id, "analysis-error")
+        raise
+
+
+handler = s3_object_consumer(object_arrived)
