@@ -220,7 +220,7 @@ def is_korean(text: str) -> bool:
 def _kiwi() -> Kiwi:
     from kiwipiepy import Kiwi
 
-    return Kiwi(num_workers=0)  # 0: no worker threads, the caller's one core
+    return Kiwi(num_workers=-1)  # -1: no worker threads, the caller's one core
 
 
 def split_sentences(text: str, korean: bool) -> list[str]:
