@@ -28,7 +28,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.common import ROOT, local_stack_process, log, scratch_postgres, summary_ms  # noqa: E402
+from bench.common import ROOT, local_stack_process, log, scratch_postgres, summary_ms
 
 COLD_RUNS = int(os.environ.get("BENCH_COLD_RUNS", "7"))
 WARM_CALLS = 3000
@@ -260,9 +260,8 @@ def main() -> None:
         print(json.dumps({**handler_result, "goals": {"cold_start_le_2x_baseline": cold_ok}}))
         return
     log("200 concurrent signup+login+me sequences against `cheese run`")
-    with tempfile.TemporaryDirectory() as data_dir:
-        with local_stack_process(Path(data_dir)) as base:
-            load = asyncio.run(concurrent_sequences(base))
+    with tempfile.TemporaryDirectory() as data_dir, local_stack_process(Path(data_dir)) as base:
+        load = asyncio.run(concurrent_sequences(base))
     warm = handler_result["warm_me"]
     print(
         json.dumps(

@@ -26,16 +26,16 @@ if __name__ == "__main__":  # one core; must happen before numpy loads (imported
     for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "CHEESE_ML_THREADS"):
         os.environ[_var] = "1"
 
-import argparse  # noqa: E402
-import itertools  # noqa: E402
-import json  # noqa: E402
-import platform  # noqa: E402
-import sys  # noqa: E402
-import time  # noqa: E402
-from dataclasses import dataclass, replace  # noqa: E402
-from pathlib import Path  # noqa: E402
+import argparse
+import itertools
+import json
+import platform
+import sys
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
 
-import numpy as np  # noqa: E402
+import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -69,7 +69,7 @@ def distance_summary(values: np.ndarray) -> dict[str, object]:
     if len(values) == 0:
         return {"n": 0}
     return {
-        "n": int(len(values)),
+        "n": len(values),
         "min": round(float(values.min()), 3),
         **_percentiles(values, (1, 5, 25, 50, 75, 95, 99)),
         "max": round(float(values.max()), 3),
@@ -148,10 +148,10 @@ def real_faces(*, video_step: int = 3, augment: bool = False, analyzer=None) -> 
     """Every labelled face of the fixture photos, the main face of every `video_step`-th frame
     of single_face.mp4, and (augment=True) each labelled face in 5 augmented copies."""
     import cv2
+
     from cheese_ml.analysis import Analyzer
     from cheese_ml.fixtures import fetch_fixtures
     from cheese_ml.images import decode_image
-
     from tests.ml.labels import FACES, SAME_PERSON
 
     if analyzer is None:

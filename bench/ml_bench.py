@@ -21,13 +21,14 @@ import time
 
 os.environ["CHEESE_ML_THREADS"] = "1"
 
-import cv2  # noqa: E402
-import numpy as np  # noqa: E402
-from cheese_ml.analysis import Analyzer  # noqa: E402
-from cheese_ml.anonymise import anonymise  # noqa: E402
-from cheese_ml.fixtures import fixture_path  # noqa: E402
-from cheese_ml.images import decode_image, encode_jpeg  # noqa: E402
-from cheese_ml.models import fetch  # noqa: E402
+import cv2
+import numpy as np
+
+from cheese_ml.analysis import Analyzer
+from cheese_ml.anonymise import anonymise
+from cheese_ml.fixtures import fixture_path
+from cheese_ml.images import decode_image, encode_jpeg
+from cheese_ml.models import fetch
 
 PRINT_W, PRINT_H = 1200, 1800
 BORDER, FOOTER = 30, 150

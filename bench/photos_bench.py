@@ -22,7 +22,7 @@ import httpx
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.common import local_stack_process, log  # noqa: E402
+from bench.common import local_stack_process, log
 
 RUNS = 5
 
@@ -88,37 +88,37 @@ def one_upload(client: httpx.Client, token: str, data: bytes) -> dict:
 
 def main() -> None:
     data = four_cut_print()
-    with tempfile.TemporaryDirectory() as data_dir:
-        with (
-            local_stack_process(Path(data_dir)) as base,
-            httpx.Client(base_url=base, timeout=60) as client,
-        ):
-            signup = client.post(
-                "/v1/auth/signup",
-                json={
-                    "email": f"bench-{uuid.uuid4().hex}@example.com",
-                    "password": "correct horse battery staple",
-                    "display_name": "Bench",
-                },
-            ).json()
-            token = signup["access_token"]
-            client.put(
-                "/v1/me/consent",
-                headers={"Authorization": f"Bearer {token}"},
-                json={"face_grouping": True, "expression_analysis": True},
-            ).raise_for_status()
-            log("warm-up upload (loads the models in the worker)")
-            warm = one_upload(client, token, data)
-            runs = []
-            for i in range(RUNS):
-                # A new photo each time (the same bytes would be deduplicated): re-encode slightly.
-                variant = cv2.imencode(
-                    ".jpg",
-                    cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR),
-                    [cv2.IMWRITE_JPEG_QUALITY, 85 + i],
-                )[1].tobytes()
-                runs.append(one_upload(client, token, variant))
-                log(f"upload {i + 1}/{RUNS}: {runs[-1]['seconds']:.2f} s")
+    with (
+        tempfile.TemporaryDirectory() as data_dir,
+        local_stack_process(Path(data_dir)) as base,
+        httpx.Client(base_url=base, timeout=60) as client,
+    ):
+        signup = client.post(
+            "/v1/auth/signup",
+            json={
+                "email": f"bench-{uuid.uuid4().hex}@example.com",
+                "password": "correct horse battery staple",
+                "display_name": "Bench",
+            },
+        ).json()
+        token = signup["access_token"]
+        client.put(
+            "/v1/me/consent",
+            headers={"Authorization": f"Bearer {token}"},
+            json={"face_grouping": True, "expression_analysis": True},
+        ).raise_for_status()
+        log("warm-up upload (loads the models in the worker)")
+        warm = one_upload(client, token, data)
+        runs = []
+        for i in range(RUNS):
+            # A new photo each time (the same bytes would be deduplicated): re-encode slightly.
+            variant = cv2.imencode(
+                ".jpg",
+                cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR),
+                [cv2.IMWRITE_JPEG_QUALITY, 85 + i],
+            )[1].tobytes()
+            runs.append(one_upload(client, token, variant))
+            log(f"upload {i + 1}/{RUNS}: {runs[-1]['seconds']:.2f} s")
     seconds = [r["seconds"] for r in runs]
     print(
         json.dumps(

@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.common import ROOT, free_port, log, percentile  # noqa: E402
+from bench.common import ROOT, free_port, log, percentile
 
 GOAL_P99_MS = 100.0
 GOAL_WRITES_PER_HEARTBEAT = 1.0
@@ -306,7 +306,7 @@ class Client:
         await self.ws.send(json.dumps(frame))
         try:
             return await asyncio.wait_for(future, timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             self.stats["timeouts"][frame["action"]] += 1
             return None
 
@@ -419,8 +419,7 @@ async def fanout(
     last = members[-1].stint.snapshot_seq if members[-1].stint else 0
     settle = time.monotonic() + 120
     while time.monotonic() < settle and not all(
-        m.stint
-        and last in m.stint.received | {m.stint.snapshot_seq}
+        (m.stint and last in m.stint.received | {m.stint.snapshot_seq})
         or (m.stint and m.stint.snapshot_seq >= last)
         for m in members
     ):

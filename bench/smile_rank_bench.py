@@ -32,7 +32,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import log, scratch_postgres, summary_ms  # noqa: E402
+from bench.common import log, scratch_postgres, summary_ms
 
 USERS = int(os.environ.get("BENCH_SMILE_USERS", 100_000))
 EVENTS = int(os.environ.get("BENCH_SMILE_EVENTS", 1_000_000))
@@ -174,9 +174,9 @@ def sample_events(now: datetime) -> dict:
     """Events through the consumer's code path (SmileService.award) on top of the loaded data."""
     from sqlalchemy import select
 
-    from functions.auth.models import User
     from cheese_runtime.db.session import session_scope
     from cheese_runtime.events import AnalyzedFace, PhotoAnalyzed
+    from functions.auth.models import User
     from functions.smile_rank.config import get_smile_settings
     from functions.smile_rank.service import SmileService
 

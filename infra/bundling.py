@@ -47,7 +47,7 @@ class PipLayerBundling:
     def __init__(self, requirements: list[str]) -> None:
         self._requirements = requirements
 
-    def try_bundle(self, output_dir: str, options: BundlingOptions) -> bool:  # noqa: ARG002
+    def try_bundle(self, output_dir: str, options: BundlingOptions) -> bool:
         target = Path(output_dir) / "python"
         subprocess.run(
             [

@@ -10,7 +10,6 @@ from collections.abc import Sequence
 from sqlalchemy.orm import Session
 
 from cheese_runtime.consent import FACE_GROUPING, Consents
-from functions.photos.models import Face
 from cheese_runtime.db.types import new_id
 from cheese_runtime.observability import logger
 from functions.photos.clustering import ClusterParams, FaceRecord, Gallery, assign, recluster
@@ -20,6 +19,7 @@ from functions.photos.dal import (
     embedding_from_bytes,
 )
 from functions.photos.face_index import RekognitionFaceIndex, external_index
+from functions.photos.models import Face
 
 PARAMS = ClusterParams()
 

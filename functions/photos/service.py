@@ -22,7 +22,7 @@ from cheese_runtime.pagination import decode_cursor, encode_cursor
 from cheese_runtime.settings import get_settings
 from functions.photos import (
     storage,
-    withdrawal,  # noqa: F401  (registers the consent withdrawal hooks)
+    withdrawal,  # noqa: F401 - imported for its side effect: registers the consent withdrawal hooks
 )
 from functions.photos.dal import (
     DuplicatePhoto,

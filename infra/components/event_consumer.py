@@ -6,9 +6,9 @@ from __future__ import annotations
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_lambda as lambda_
-from cheese_runtime import resources
 from constructs import Construct
 
+from cheese_runtime import resources
 from infra.components.monitoring import Monitoring
 from infra.components.queues import ConsumerQueue, consume
 from infra.config import StageConfig

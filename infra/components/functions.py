@@ -7,9 +7,9 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ecr_assets as ecr_assets
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
-from cheese_runtime.observability import METRICS_NAMESPACE
 from constructs import Construct
 
+from cheese_runtime.observability import METRICS_NAMESPACE
 from infra.bundling import ARCHITECTURE, RUNTIME, runtime_layer
 from infra.components.monitoring import ALARM_PERIOD, Monitoring
 from infra.config import REPO_ROOT, StageConfig

@@ -15,9 +15,9 @@ from aws_cdk import aws_apigatewayv2_integrations as integrations
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
-from cheese_runtime import resources
 from constructs import Construct
 
+from cheese_runtime import resources
 from infra.components.monitoring import ALARM_PERIOD, Monitoring
 from infra.config import StageConfig
 from infra.nag import acknowledge

@@ -7,9 +7,9 @@ from aws_cdk import Duration
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_sqs as sqs
-from cheese_runtime import resources
 from constructs import Construct
 
+from cheese_runtime import resources
 from infra.components.monitoring import ALARM_PERIOD, Monitoring
 from infra.config import StageConfig
 

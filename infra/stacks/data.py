@@ -15,9 +15,9 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_notifications as s3_notifications
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_ssm as ssm
-from cheese_runtime import resources
 from constructs import Construct
 
+from cheese_runtime import resources
 from infra.components.database import Database
 from infra.components.network import Network
 from infra.components.queues import ConsumerQueue

@@ -10,9 +10,9 @@ from aws_cdk import CfnOutput, Duration, Stack, triggers
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_lambda as lambda_
-from cheese_runtime import resources
 from constructs import Construct
 
+from cheese_runtime import resources
 from infra.components.event_consumer import EventConsumer
 from infra.components.functions import FunctionFactory
 from infra.components.http_api import HttpApi

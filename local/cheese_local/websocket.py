@@ -35,14 +35,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 import anyio
-from cheese_runtime import resources
-from cheese_runtime.observability import logger
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from cheese_local.gateway import invoke
 from cheese_local.sigv4 import SignatureRefused, local_credentials, verify_header_signature
+from cheese_runtime import resources
+from cheese_runtime.observability import logger
 
 MAX_MESSAGE_BYTES = 128 * 1024
 ACCOUNT = "000000000000"

@@ -17,16 +17,16 @@ import pytest
 
 os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
 
-from aws_cdk.assertions import Match, Template  # noqa: E402
-from cheese_runtime import resources  # noqa: E402
-from cheese_runtime.settings import Settings  # noqa: E402
+from aws_cdk.assertions import Match, Template
 
-from infra.app import build  # noqa: E402
-from infra.components.queues import VISIBILITY_TO_TIMEOUT_RATIO  # noqa: E402
-from infra.config import StageConfig  # noqa: E402
-from infra.declarations import FunctionSpec, all_function_specs  # noqa: E402
-from infra.grants import GRANTS, VpcNeeds, check_grants, vpc_needs  # noqa: E402
-from infra.synth_check import Finding, lint_templates, offline_app, synthesize  # noqa: E402
+from cheese_runtime import resources
+from cheese_runtime.settings import Settings
+from infra.app import build
+from infra.components.queues import VISIBILITY_TO_TIMEOUT_RATIO
+from infra.config import StageConfig
+from infra.declarations import FunctionSpec, all_function_specs
+from infra.grants import GRANTS, VpcNeeds, check_grants, vpc_needs
+from infra.synth_check import Finding, lint_templates, offline_app, synthesize
 
 STAGE = "test"
 DECLARATIONS = (

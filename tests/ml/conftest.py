@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from cheese_ml.analysis import Analyzer, Face
 from cheese_ml.fixtures import fetch_fixtures
 from cheese_ml.images import decode_image

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from cheese_ml.analysis import EXPRESSION_LABELS, Analyzer, Face, head_pose
 
+from cheese_ml.analysis import EXPRESSION_LABELS, Analyzer, Face, head_pose
 from tests.ml.conftest import GROUP_PHOTO_FACES, face_at
 from tests.ml.labels import FACES, SAME_PERSON
 

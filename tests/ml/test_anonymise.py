@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from cheese_ml.analysis import Analyzer, Face
 from cheese_ml.anonymise import REGION_GROW_H, REGION_GROW_W, AnimeModelError, anonymise
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 import pytest
+
 from cheese_ml.analysis import Analyzer
 from cheese_ml.models import default_cache_dir, manifest, source_path
-
 from tests.ml import keras_reference
 
 

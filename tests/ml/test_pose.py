@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from cheese_ml.analysis import Analyzer, Box, Face
 from cheese_ml.pose import KEYPOINT_NAMES, body_box, pose
 

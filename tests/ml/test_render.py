@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+
 from cheese_ml.analysis import Face
 from cheese_ml.render import crop_face, draw_faces, face_grid
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from cheese_ml.analysis import EXPRESSION_LABELS, Analyzer
 from cheese_ml.video import VideoError, emotion_timeline
 

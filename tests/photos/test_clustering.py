@@ -72,10 +72,9 @@ def groups(persons: dict[str, str | None]) -> dict[str | None, set[str]]:
 
 @pytest.fixture(scope="module")
 def real():
+    from bench.clustering_bench import real_faces
     from cheese_ml.analysis import Analyzer
     from cheese_ml.models import fetch
-
-    from bench.clustering_bench import real_faces
 
     fetch(progress=False)
     faces = real_faces(video_step=3, analyzer=Analyzer())

@@ -26,7 +26,7 @@ def booth(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     image = photo_bytes("sample3.jpg")
 
     class Booth(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             if self.path != "/share/photo.jpg":
                 self.send_error(404)
                 return

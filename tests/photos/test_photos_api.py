@@ -13,9 +13,9 @@ import pytest
 from sqlalchemy import func, select
 
 from cheese_runtime import aws
-from functions.photos.models import Face, Person, Photo
 from cheese_runtime.db.session import session_scope
 from cheese_runtime.settings import get_settings
+from functions.photos.models import Face, Person, Photo
 from tests.conftest import signup, wait_until
 from tests.idor import Attempt, assert_others_get_404, assert_owner_still_sees
 from tests.photos.helpers import consent, photo_bytes, upload, wait_status

@@ -83,8 +83,8 @@ def deliver(*details: tuple[str, Any]) -> dict[str, Any]:
 
 def make_admin(user) -> None:  # noqa: ANN001
     """Give a test user the admin role and log in again for a token carrying it."""
-    from functions.auth.models import User
     from cheese_runtime.db.session import session_scope
+    from functions.auth.models import User
     from tests.conftest import call_api
 
     with session_scope() as session:

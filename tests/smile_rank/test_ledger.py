@@ -15,14 +15,6 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
-from functions.smile_rank.models import (
-    Charity,
-    DonationPeriod,
-    LedgerAccount,
-    LedgerEntry,
-    LedgerTransaction,
-    PeriodAllocation,
-)
 from cheese_runtime.db.session import session_scope
 from functions.smile_rank.close import PeriodCloser
 from functions.smile_rank.config import SmileSettings
@@ -32,6 +24,14 @@ from functions.smile_rank.dal import (
     Posting,
     SmileRepository,
     UnbalancedTransaction,
+)
+from functions.smile_rank.models import (
+    Charity,
+    DonationPeriod,
+    LedgerAccount,
+    LedgerEntry,
+    LedgerTransaction,
+    PeriodAllocation,
 )
 from functions.smile_rank.periods import parse_period
 from functions.smile_rank.service import ensure_period
@@ -294,9 +294,8 @@ def test_the_ledger_is_append_only(db, clean_run) -> None:  # noqa: ANN001
         "UPDATE ledger_transactions SET memo = 'x'",
         "DELETE FROM ledger_transactions",
     ):
-        with pytest.raises(DBAPIError):
-            with session_scope() as session:
-                session.execute(text(statement))
+        with pytest.raises(DBAPIError), session_scope() as session:
+            session.execute(text(statement))
 
 
 def test_unbalanced_transactions_are_refused(db) -> None:  # noqa: ANN001
@@ -309,9 +308,8 @@ def test_unbalanced_transactions_are_refused(db) -> None:  # noqa: ANN001
         "KRW",
         (("sponsor_pool", "sponsor", -5), ("charity", "c", 4)),
     )
-    with pytest.raises(UnbalancedTransaction):
-        with session_scope() as session:
-            LedgerRepository(session).post([posting])
+    with pytest.raises(UnbalancedTransaction), session_scope() as session:
+        LedgerRepository(session).post([posting])
 
 
 def test_the_database_refuses_unbalanced_entries_on_postgresql(db) -> None:  # noqa: ANN001
@@ -331,13 +329,12 @@ def test_the_database_refuses_unbalanced_entries_on_postgresql(db) -> None:  # n
     )
     with session_scope() as session:
         LedgerRepository(session).post([good])
-    with pytest.raises(DBAPIError, match="does not sum to zero"):
-        with session_scope() as session:
-            session.execute(
-                text(
-                    "INSERT INTO ledger_entries (transaction_id, entry_no, account_id, amount_minor, "
-                    "currency, posted_at) SELECT transaction_id, 9, account_id, 1, currency, posted_at "
-                    "FROM ledger_entries WHERE transaction_id = :t AND entry_no = 1"
-                ),
-                {"t": good.idempotency_key},
-            )
+    with pytest.raises(DBAPIError, match="does not sum to zero"), session_scope() as session:
+        session.execute(
+            text(
+                "INSERT INTO ledger_entries (transaction_id, entry_no, account_id, amount_minor, "
+                "currency, posted_at) SELECT transaction_id, 9, account_id, 1, currency, posted_at "
+                "FROM ledger_entries WHERE transaction_id = :t AND entry_no = 1"
+            ),
+            {"t": good.idempotency_key},
+        )

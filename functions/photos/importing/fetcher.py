@@ -42,7 +42,7 @@ from functions.photos.importing.urls import DEFAULT_PORTS, HostPatterns, TargetU
 
 try:  # pragma: no cover - depends on the environment
     from cheese_runtime.observability import logger
-except Exception:  # noqa: BLE001 - the engine must work without the runtime layer
+except Exception:  # the engine must work without the runtime layer
     import logging
 
     logger = logging.getLogger("cheese.import")  # type: ignore[assignment]
@@ -335,7 +335,7 @@ class SafeFetcher:
             try:
                 if closable is not None:
                     closable.close()
-            except Exception:  # noqa: BLE001
+            except Exception:
                 pass
 
     def _read_body(

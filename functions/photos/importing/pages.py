@@ -82,7 +82,7 @@ def parse_page(text: str) -> Page:
     try:
         collector.feed(text)
         collector.close()
-    except Exception:  # noqa: BLE001 - html.parser is tolerant; keep what was read
+    except Exception:  # html.parser is tolerant; keep what was read
         pass
     elements = tuple(collector.elements)
     base = next((e.get("href") for e in elements if e.tag == "base" and e.get("href")), None)

@@ -46,6 +46,7 @@ def decode_qr(image_bytes: bytes, *, max_pixels: int | None = None) -> list[str]
     """The http(s) URLs of the QR codes in a picture (known booths first), or ``qr-not-found``."""
     import cv2
     import zxingcpp
+
     from cheese_ml.images import ImageError, decode_image
 
     limit = max_pixels or get_import_settings().qr_max_pixels

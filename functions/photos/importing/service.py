@@ -45,7 +45,7 @@ def _is_tiny(image: Fetched) -> bool:
     try:
         with Image.open(io.BytesIO(image.body)) as opened:  # header only
             width, height = opened.size
-    except Exception:  # noqa: BLE001 - HEIC or damaged: the pipeline decides
+    except Exception:  # HEIC or damaged: the pipeline decides
         return False
     return max(width, height) < MIN_PHOTO_SIDE
 

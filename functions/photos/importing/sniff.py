@@ -54,7 +54,7 @@ def sniff_html(data: bytes) -> bool:
 
 def sniff_json(data: bytes) -> bool:
     text = data.lstrip(b"\xef\xbb\xbf \t\r\n")
-    if not text[:1] in (b"{", b"["):
+    if text[:1] not in (b"{", b"["):
         return False
     try:
         json.loads(text)

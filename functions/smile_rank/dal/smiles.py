@@ -192,8 +192,8 @@ class SmileRepository:
     def standing(self, user_id: str, week: str, month: str, day: date) -> tuple[dict, dict, int]:
         """(points, competition rank, today's points) of a user, in one statement (``_STANDING``)."""
         keys = [("week", week), ("month", month), ("all", "all")]
-        points: dict[tuple[str, str], int] = {key: 0 for key in keys}
-        ranks: dict[tuple[str, str], int | None] = {key: None for key in keys}
+        points: dict[tuple[str, str], int] = dict.fromkeys(keys, 0)
+        ranks: dict[tuple[str, str], int | None] = dict.fromkeys(keys)
         today_points = 0
         rows = self._session.execute(
             _STANDING, {"user": user_id, "week": week, "month": month, "day": day}

@@ -16,11 +16,11 @@ from functions.photos.importing.adapters.generic import GENERIC
 from functions.photos.importing.urls import HostPatterns
 
 __all__ = [
+    "GENERIC",
     "BoothAdapter",
     "HtmlAdapter",
-    "GENERIC",
-    "adapters",
     "adapter_for",
+    "adapters",
     "vendor_hosts",
     "vendor_http_hosts",
 ]
