@@ -142,7 +142,7 @@ def event_for(method: str, path: str, token: str | None = None) -> dict:
     from cheese_local.events import http_api_event
     from cheese_runtime import resources
 
-    function, route, params = resources.match_route(method, path)
+    _function, route, params = resources.match_route(method, path)
     headers = {"authorization": f"Bearer {token}"} if token else {}
     return http_api_event(
         method,

@@ -377,10 +377,9 @@ async def churn(
         await client.connect()
         mean = random.uniform(30, 95)
         while time.monotonic() < deadline:
-            if client.state is None:
-                if not await client.enter(random.choice(pools)):
-                    await asyncio.sleep(random.uniform(0.2, 1.0))
-                    continue
+            if client.state is None and not await client.enter(random.choice(pools)):
+                await asyncio.sleep(random.uniform(0.2, 1.0))
+                continue
             stay_until = time.monotonic() + random.uniform(3, 6) * heartbeat
             while time.monotonic() < min(stay_until, deadline) and client.state is not None:
                 await asyncio.sleep(heartbeat * random.uniform(0.8, 1.2))
@@ -536,7 +535,7 @@ def dynamodb_report(counters: dict[str, Any]) -> dict[str, Any]:
         lambda: {"read_calls": 0, "write_calls": 0, "write_items": 0, "scans": 0}
     )
     scans = 0
-    for (route, op, n), (_, _, n_items) in zip(counters["calls"], counters["items"]):
+    for (route, op, n), (_, _, n_items) in zip(counters["calls"], counters["items"], strict=True):
         entry = by_route[route]
         if op in READ_OPS:
             entry["read_calls"] += n
@@ -564,7 +563,7 @@ async def drive(base: str, data_dir: Path, args: argparse.Namespace) -> dict[str
 
     url = base.replace("http://", "ws://") + "/ws"
     users = mint_tokens(data_dir, args.clients + 100 + 1)
-    admin_id, admin_token = users[-1]
+    _admin_id, admin_token = users[-1]
     stats: dict[str, Any] = {
         "frames": 0,
         "heartbeats_sent": 0,

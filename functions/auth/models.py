@@ -17,7 +17,7 @@ class User(Base):
     functions' rows reference, cheese_runtime/db/users.py) with its columns."""
 
     __tablename__ = "users"
-    __table_args__ = {"extend_existing": True}
+    __table_args__ = ({"extend_existing": True},)
 
     # The runtime table's own column, not a redeclared one: keys to it stay valid.
     id: Mapped[str] = column_property(users.c.id)

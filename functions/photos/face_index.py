@@ -13,6 +13,7 @@ works for them too.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -97,10 +98,8 @@ class RekognitionFaceIndex:
 
     def associate_person(self, user_id: str, person_id: str, index_face_ids: Sequence[str]) -> None:
         rekognition_user = f"{user_id}.{person_id}"
-        try:
+        with contextlib.suppress(self._client.exceptions.ConflictException):
             self._client.create_user(CollectionId=self.collection_id, UserId=rekognition_user)
-        except self._client.exceptions.ConflictException:
-            pass
         for start in range(0, len(index_face_ids), 100):
             self._client.associate_faces(
                 CollectionId=self.collection_id,

@@ -9,6 +9,7 @@ connections (never the sender's).
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -110,10 +111,8 @@ class Broadcaster:
 
     def close(self, connection_id: str) -> None:
         client = self.client()
-        try:
+        with contextlib.suppress(client.exceptions.GoneException):
             client.delete_connection(ConnectionId=connection_id)
-        except client.exceptions.GoneException:
-            pass
 
     def alive(self, connection_id: str) -> bool:
         client = self.client()

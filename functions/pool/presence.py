@@ -55,7 +55,8 @@ SESSION_TTL_SECONDS = 400 * 24 * 3600
 _gone_state = threading.local()
 # What fan-outs read of a pool partition (projection): recipients, and the timeout checks.
 FANOUT_FIELDS = ("user_id", "connection_id", "away_reason")
-TIMEOUT_FIELDS = FANOUT_FIELDS + (
+TIMEOUT_FIELDS = (
+    *FANOUT_FIELDS,
     "seq",
     "status",
     "last_seen",
@@ -250,9 +251,9 @@ class Presence:
                     [
                         self._member_update(
                             pool_id, member, sets, ("away_reason", "grace_until", "streak_start")
-                        )
-                    ]
-                    + ops,
+                        ),
+                        *ops,
+                    ],
                 )
                 return seq, "member_back", previous
             session_id = uuid.uuid4().hex
@@ -472,7 +473,7 @@ class Presence:
             new["status"] = "present"
             new.pop("away_reason", None)
             seq = self.store.sequenced(
-                pool_id, [self._member_update(pool_id, old, sets, removes + ("away_reason",))] + ops
+                pool_id, [self._member_update(pool_id, old, sets, (*removes, "away_reason")), *ops]
             )
             self._emit(
                 pool_id,
@@ -486,7 +487,7 @@ class Presence:
             )
             return new
         # Present, but the focus state flipped or the heartbeat came after a gap.
-        self._transact([self._member_update(pool_id, old, sets, removes)] + ops)
+        self._transact([self._member_update(pool_id, old, sets, removes), *ops])
         return new
 
     def _flush_closed(self, pool_id: str, old: dict[str, Any]) -> float:
@@ -502,7 +503,7 @@ class Presence:
             "attribute_exists(pk)",
         )
         try:
-            self._transact([member] + ops)
+            self._transact([member, *ops])
         except OpFailed:
             logger.warning("closed stretch not recorded: member gone", extra={"pool_id": pool_id})
         return float(old.get("focus_closed", 0)) + seconds
@@ -566,7 +567,7 @@ class Presence:
             sets, ops = self._close_stretch(pool_id, member)
             sets.update({"status": "away", "away_reason": reason})
             return pool_id, self.store.sequenced(
-                pool_id, [self._member_update(pool_id, member, sets, ("streak_start",))] + ops
+                pool_id, [self._member_update(pool_id, member, sets, ("streak_start",)), *ops]
             )
 
         result = self._guard(lambda: self._retrying(attempt))
@@ -651,7 +652,8 @@ class Presence:
                     {":p": pool_id},
                 ),
                 self._session_op(meta, member, now, reason),
-            ] + flush
+                *flush,
+            ]
             return self.store.sequenced(
                 pool_id, ops, meta_set="member_count = member_count - :one", meta_values={":one": 1}
             )
@@ -709,7 +711,7 @@ class Presence:
                 }
             )
             return self.store.sequenced(
-                pool_id, [self._member_update(pool_id, member, sets, ("streak_start",))] + ops
+                pool_id, [self._member_update(pool_id, member, sets, ("streak_start",)), *ops]
             )
 
         try:
@@ -775,7 +777,7 @@ class Presence:
         sets.update({"status": "away", "away_reason": "timeout"})
         try:
             seq = self.store.sequenced(
-                pool_id, [self._member_update(pool_id, member, sets, ("streak_start",))] + ops
+                pool_id, [self._member_update(pool_id, member, sets, ("streak_start",)), *ops]
             )
         except (OpFailed, Busy, PoolMissing):
             return  # somebody else (a heartbeat, another sweep) changed it first
@@ -798,11 +800,12 @@ class Presence:
             last_seen = float(member.get("last_seen", 0))
             if member.get("away_reason") == "disconnected":
                 if float(member.get("grace_until", 0)) < now:
+                    seen_ver = member.get("ver")
                     self.remove(
                         pool_id,
                         member["user_id"],
                         "timeout",
-                        only_if=lambda m, v=member.get("ver"): m.get("ver") == v,
+                        only_if=lambda m, v=seen_ver: m.get("ver") == v,
                     )
             elif member.get("status") == "present" and last_seen < now - s.pool_away_after_seconds:
                 self._timeout_away(pool_id, member)
@@ -810,6 +813,5 @@ class Presence:
                 check_idle
                 and last_seen < now - s.pool_stale_after_seconds
                 and member.get("connection_id")
-            ):
-                if not self.broadcaster.alive(member["connection_id"]):
-                    self.handle_gone(pool_id, [member], {member["connection_id"]})
+            ) and not self.broadcaster.alive(member["connection_id"]):
+                self.handle_gone(pool_id, [member], {member["connection_id"]})

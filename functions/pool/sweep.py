@@ -9,6 +9,7 @@ older than API Gateway's 2-hour limit are closed and deleted (``by-age``).
 
 from __future__ import annotations
 
+import contextlib
 import time
 from functools import lru_cache
 from typing import Any
@@ -51,7 +52,7 @@ def sweep(presence: Presence, now: float | None = None) -> dict[str, int]:
                 pools += 1
                 presence.enforce_timeouts(pool_id, members, now, check_idle=True)
                 if not members:
-                    try:
+                    with contextlib.suppress(db.exceptions.ConditionalCheckFailedException):
                         db.update_item(
                             TableName=store.pools,
                             Key=store.meta_key(pool_id),
@@ -59,8 +60,6 @@ def sweep(presence: Presence, now: float | None = None) -> dict[str, int]:
                             ConditionExpression="member_count = :zero",
                             ExpressionAttributeValues={":zero": {"N": "0"}},
                         )
-                    except db.exceptions.ConditionalCheckFailedException:
-                        pass
             if "LastEvaluatedKey" not in page:
                 break
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]

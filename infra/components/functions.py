@@ -104,29 +104,29 @@ class FunctionFactory(Construct):
         check_grants(spec)
         placed_in_vpc = in_vpc(spec)
         handler = f"{spec.module}.handler"
-        common = dict(
-            description=f"{spec.name}: {handler}",
-            architecture=ARCHITECTURE,
-            timeout=Duration.seconds(spec.timeout_seconds),
-            memory_size=spec.memory_mb,
-            tracing=lambda_.Tracing.ACTIVE,
-            log_group=logs.LogGroup(
+        common = {
+            "description": f"{spec.name}: {handler}",
+            "architecture": ARCHITECTURE,
+            "timeout": Duration.seconds(spec.timeout_seconds),
+            "memory_size": spec.memory_mb,
+            "tracing": lambda_.Tracing.ACTIVE,
+            "log_group": logs.LogGroup(
                 scope,
                 f"{construct_id}Logs",
                 retention=self._config.log_retention,
                 removal_policy=RemovalPolicy.DESTROY,
             ),
-            environment={
+            "environment": {
                 setting_env("stage"): self._config.stage,
                 setting_env("region"): Stack.of(scope).region,
                 "POWERTOOLS_SERVICE_NAME": spec.name,
                 "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
             },
-            vpc=self._network.vpc if placed_in_vpc else None,
-            vpc_subnets=self._network.function_subnets(internet="internet" in spec.grants)
+            "vpc": self._network.vpc if placed_in_vpc else None,
+            "vpc_subnets": self._network.function_subnets(internet="internet" in spec.grants)
             if placed_in_vpc
             else None,
-        )
+        }
         if spec.ml_image:
             function: lambda_.Function = lambda_.DockerImageFunction(
                 scope, construct_id, code=ml_image_code(handler), **common

@@ -25,6 +25,7 @@ Not emulated: the 10-minute idle timeout and the 2-hour connection limit.
 from __future__ import annotations
 
 import base64
+import contextlib
 import importlib
 import json
 import os
@@ -318,10 +319,8 @@ class WebSocketGateway:
         if not connection.open:
             return
         connection.open = False
-        try:
+        with contextlib.suppress(Exception):
             await connection.websocket.close(code=code, reason=reason)
-        except Exception:
-            pass
 
     # --- @connections -------------------------------------------------------------------------
     async def management(self, request: Request) -> Response:

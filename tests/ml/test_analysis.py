@@ -58,7 +58,7 @@ def test_landmarks_lie_inside_their_boxes(analysed: dict[str, list[Face]]) -> No
             box = face.box
             for x, y in face.landmarks:
                 assert box.x <= x <= box.x + box.w and box.y <= y <= box.y + box.h
-            left_eye, right_eye, nose, left_mouth, right_mouth = face.landmarks
+            left_eye, right_eye, _nose, left_mouth, right_mouth = face.landmarks
             assert left_eye[1] < left_mouth[1] and right_eye[1] < right_mouth[1]  # eyes above mouth
             count += 1
     assert count >= 36

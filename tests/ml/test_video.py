@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import pytest
@@ -28,7 +29,7 @@ def test_sampling_rate(photo_paths: dict[str, Path], analyzer: Analyzer) -> None
 def test_no_face_gives_empty_samples(photo_paths: dict[str, Path], analyzer: Analyzer) -> None:
     timeline = emotion_timeline(photo_paths["no_face.mp4"], fps=1.0, analyzer=analyzer)
     assert len(timeline) >= 3 and all(sample.expression is None for sample in timeline)
-    gaps = [b.t_seconds - a.t_seconds for a, b in zip(timeline, timeline[1:], strict=False)]
+    gaps = [b.t_seconds - a.t_seconds for a, b in itertools.pairwise(timeline)]
     assert all(
         1.0 <= gap < 1.0 + 1 / 23 for gap in gaps
     )  # 23.67 fps: first frame at or after each second

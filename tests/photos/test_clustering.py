@@ -411,7 +411,7 @@ def test_neighbour_graph_counts_are_exact_and_links_cover_each_faces_nearest() -
     rng = np.random.default_rng(14)
     centre = random_unit(rng)
     matrix = np.stack([around(centre, rng.uniform(0, 0.6), rng) for _ in range(1500)])
-    counts, rows, cols, sims, pairs = neighbour_graph(matrix, 0.4, max_links=5)
+    counts, rows, cols, _sims, pairs = neighbour_graph(matrix, 0.4, max_links=5)
     full = matrix @ matrix.T >= np.float32(0.6)
     assert np.array_equal(counts, full.sum(axis=1))
     assert pairs == (full.sum() - len(matrix)) // 2

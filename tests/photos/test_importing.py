@@ -9,6 +9,7 @@ No test reaches the internet.
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime as dt
 import ipaddress
 import json
@@ -127,10 +128,10 @@ class BoothServer:
                     self.send_header("Content-Length", "0")
                     self.end_headers()
                     return
-                try:
+                with contextlib.suppress(
+                    BrokenPipeError, ConnectionResetError, ssl.SSLError, OSError
+                ):
                     route(self)
-                except (BrokenPipeError, ConnectionResetError, ssl.SSLError, OSError):
-                    pass
 
             do_GET = do_POST = _serve
 
@@ -240,10 +241,10 @@ def _resolver(
 
 
 def booth_settings(**overrides: Any) -> ImportSettings:
-    values: dict[str, Any] = dict(
-        allow_http=True,
-        allow_private_addresses=True,
-        allowed_hosts=[
+    values: dict[str, Any] = {
+        "allow_http": True,
+        "allow_private_addresses": True,
+        "allowed_hosts": [
             "cdn.booth.example",
             "internal.booth.example",
             "metadata.booth.example",
@@ -251,11 +252,11 @@ def booth_settings(**overrides: Any) -> ImportSettings:
             "::ffff:127.0.0.1",
             "10.0.0.7",
         ],
-        connect_timeout=2,
-        read_timeout=2,
-        total_timeout=4,
-        import_timeout=8,
-    )
+        "connect_timeout": 2,
+        "read_timeout": 2,
+        "total_timeout": 4,
+        "import_timeout": 8,
+    }
     values.update(overrides)
     return ImportSettings(**values)
 

@@ -42,7 +42,7 @@ def test_the_same_man_in_three_photos_becomes_one_person_and_nobody_else_joins(d
 def test_users_fix_people_and_reclustering_keeps_their_fixes(db) -> None:  # noqa: ANN001
     user = signup("fixer")
     consent(user)
-    photos = upload_all(user, SAME_MAN + ("biden.jpg",))
+    photos = upload_all(user, (*SAME_MAN, "biden.jpg"))
     him = photos["obama.jpg"]["faces"][0]["person_id"]
     renamed = user.call(
         "PATCH", f"/v1/people/{him}", json_body={"name": "Barack", "is_me": True}
@@ -138,7 +138,7 @@ def test_one_four_cut_print_with_the_same_man_in_three_cuts_makes_him_one_person
     frame_w, frame_h = 560, 840
     canvas = np.full((1800, 1200, 3), 250, np.uint8)
     for i, name in enumerate(("obama.jpg", "obama2.jpg", "biden.jpg", "obama3.jpg")):
-        rgb = decode_image(open(fixture_path(name), "rb").read())
+        rgb = decode_image(fixture_path(name).read_bytes())
         scale = max(frame_w / rgb.shape[1], frame_h / rgb.shape[0])
         resized = cv2.resize(rgb, (round(rgb.shape[1] * scale), round(rgb.shape[0] * scale)))
         top, left = (resized.shape[0] - frame_h) // 2, (resized.shape[1] - frame_w) // 2
@@ -159,6 +159,6 @@ def test_one_four_cut_print_with_the_same_man_in_three_cuts_makes_him_one_person
         for f in photo["faces"]
         if f["box"]["x"] + f["box"]["w"] / 2 < 600 and f["box"]["y"] + f["box"]["h"] / 2 > 900
     )
-    his = {p for f, p in zip(photo["faces"], persons) if f is not biden}
+    his = {p for f, p in zip(photo["faces"], persons, strict=True) if f is not biden}
     assert len(his) == 1 and None not in his, persons
     assert biden["person_id"] not in his

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
@@ -141,10 +142,8 @@ def clients(ws_url: str) -> Iterator[Callable[..., WsClient]]:
 
     yield open_client
     for client in opened:
-        try:
+        with contextlib.suppress(Exception):
             client.close()
-        except Exception:
-            pass
 
 
 def create_pool(

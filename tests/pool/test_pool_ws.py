@@ -85,12 +85,6 @@ def test_management_api_reaches_local_sockets_and_answers_410_for_unknown(
     client = clients(user)
     client.send(action="ping")
     client.event("pong")
-    connections = boto3.client("dynamodb").query(
-        TableName=get_settings().pool_connections_table,
-        IndexName="by-age",
-        KeyConditionExpression="age_shard = :s",
-        ExpressionAttributeValues={":s": {"S": "AGE#0"}},
-    )["Items"]
     # Find this client's connection id through its connection record.
     ids = [
         dal.de(i)["connection_id"]
@@ -171,7 +165,7 @@ def test_broadcast_order_is_the_sequence_order_for_every_member(
     socks = [clients(u) for u in users]
     for sock in socks:
         enter(sock, pool_id)
-    for sock, user in zip(socks[1:], users[1:]):
+    for sock in socks[1:]:
         sock.send(action="away")
         sock.send(action="back")
     socks[3].send(action="exit")
@@ -420,7 +414,7 @@ def test_frames_are_rate_limited(make_user, clients, pool_settings) -> None:  # 
     client = clients(make_user("chatty"))
     for i in range(4):
         client.send(action="ping", ref=str(i))
-    replies = [client.wait_for(lambda f: f.get("ref") == str(i)) for i in range(4)]
+    replies = [client.wait_for(lambda f, ref=str(i): f.get("ref") == ref) for i in range(4)]
     assert [r["type"] for r in replies] == ["pong", "pong", "pong", "error"]
     assert replies[3]["code"] == "rate_limited" and replies[3]["retry_after"] > 0
 

@@ -121,7 +121,7 @@ def check_invariants(
             )
         )
     paid = {}
-    for key, _, user_id, _, account_kind, owner, amount, _ in ledger_of(pid):
+    for _key, _, user_id, _, account_kind, _owner, amount, _ in ledger_of(pid):
         if account_kind == "charity":
             paid[user_id] = paid.get(user_id, 0) + amount
     requested = sum(p for _, p, c in users if c and p) * rate
@@ -175,7 +175,8 @@ def scenario_users(charities: list[str]) -> list[tuple[str, int, str | None]]:
     ids = [str(uuid.UUID(int=i + 1)) for i in range(8)]
     points = [120, 7, 33, 0, 250, 19, 64, 5]
     return [
-        (u, p, None if i == 5 else charities[i % 2]) for i, (u, p) in enumerate(zip(ids, points))
+        (u, p, None if i == 5 else charities[i % 2])
+        for i, (u, p) in enumerate(zip(ids, points, strict=True))
     ]
 
 
@@ -225,7 +226,7 @@ def test_the_fault_scenario_binds_the_budget_and_takes_several_batches(db, clean
 def test_a_close_killed_at_any_step_and_rerun_equals_a_clean_run(
     db, clean_run, crash_at: str
 ) -> None:  # noqa: ANN001
-    charities, users, clean_ledger, steps = clean_run
+    _charities, users, clean_ledger, steps = clean_run
     assert crash_at in steps
     pid = fresh_period()
     s = SmileSettings(close_batch_size=3)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime
 from fractions import Fraction
 
@@ -113,7 +114,7 @@ def test_allocation_is_deterministic_whatever_the_input_order(
 @given(points_maps, st.integers(1, 10**6), st.integers(1, 100))
 def test_more_points_never_earn_less(points: dict[str, int], budget: int, rate: int) -> None:
     shares = sorted(allocate(points, budget, rate).shares, key=lambda s: s.points)
-    for low, high in zip(shares, shares[1:]):
+    for low, high in itertools.pairwise(shares):
         assert low.amount_minor <= high.amount_minor or low.points == high.points
 
 

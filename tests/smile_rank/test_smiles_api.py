@@ -181,7 +181,7 @@ def test_ranking_orders_ties_stably_with_competition_ranks(db) -> None:  # noqa:
     moment = isolated_week()
     service = SmileService(SmileSettings())
     users = [signup(f"rank{i}") for i in range(5)]
-    for user, smile in zip(users, (50, 90, 50, 30, 90)):
+    for user, smile in zip(users, (50, 90, 50, 30, 90), strict=True):
         service.award(analyzed(user.id, [face(smile)], at=moment), now=moment)
     pages, cursor = [], None
     while True:

@@ -17,6 +17,7 @@ and the name to verify separately.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import json
 import socket
 import ssl
@@ -110,10 +111,8 @@ class Fetched:
             candidate = (
                 self.declared_type.lower().split("charset=", 1)[1].split(";")[0].strip(" \"'")
             )
-            try:
+            with contextlib.suppress(LookupError):
                 charset = codecs.lookup(candidate).name
-            except LookupError:
-                pass
         return self.body.decode(charset, errors="replace")
 
     def json(self) -> Any:
@@ -139,10 +138,8 @@ class _Watchdog:
     def _fire(self) -> None:
         for sock in (self.sock, getattr(self.conn, "sock", None)):
             if sock is not None:
-                try:
+                with contextlib.suppress(OSError):
                     sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
 
     def cancel(self) -> None:
         self.timer.cancel()

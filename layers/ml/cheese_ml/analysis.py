@@ -156,7 +156,7 @@ def head_pose(landmarks: np.ndarray) -> tuple[float, float, float]:
     and pitch from its vertical position between the eye and mouth lines
     compared with the frontal template, both divided by the nose depth.
     """
-    left_eye, right_eye, nose, left_mouth, right_mouth = landmarks
+    left_eye, right_eye, _nose, _left_mouth, _right_mouth = landmarks
     eye_vector = right_eye - left_eye
     roll = math.degrees(math.atan2(eye_vector[1], eye_vector[0]))
     cos_r, sin_r = math.cos(math.radians(-roll)), math.sin(math.radians(-roll))
@@ -331,7 +331,7 @@ class Analyzer:
     @staticmethod
     def quality(detection: Detection, aligned_rgb: np.ndarray) -> FaceQuality:
         x1, y1, x2, y2 = detection.box_xyxy
-        face_size = int(round(min(x2 - x1, y2 - y1)))
+        face_size = round(min(x2 - x1, y2 - y1))
         grey = cv2.cvtColor(aligned_rgb, cv2.COLOR_RGB2GRAY)
         sharpness = float(cv2.Laplacian(grey, cv2.CV_64F).var())
         yaw, pitch, roll = head_pose(detection.landmarks)
