@@ -231,7 +231,10 @@ class Gallery:
         """Faces within max_distance (cosine), as (face_id, distance), nearest first."""
         near, similarities = self.near(as_unit(embedding), similarity_threshold(max_distance))
         ids = self._ids
-        pairs = [(ids[i], float(1.0 - s)) for i, s in zip(near.tolist(), similarities.tolist())]
+        pairs = [
+            (ids[i], float(1.0 - s))
+            for i, s in zip(near.tolist(), similarities.tolist(), strict=True)
+        ]
         pairs.sort(key=lambda pair: (pair[1], pair[0]))
         return pairs
 

@@ -46,12 +46,9 @@ class CharityRepository:
         ids = list(set(ids))
         if not ids:
             return {}
-        return {
-            i: n
-            for i, n in self._session.execute(
-                select(Charity.id, Charity.name).where(Charity.id.in_(ids))
-            )
-        }
+        return dict(
+            self._session.execute(select(Charity.id, Charity.name).where(Charity.id.in_(ids)))
+        )
 
     def choose(self, user_id: str, charity_id: str, effective_from: str) -> None:
         stmt = dialect_insert(self._session, CharityChoice).values(
@@ -95,4 +92,4 @@ class CharityRepository:
                 ),
             )
         )
-        return {u: c for u, c in rows}
+        return dict(rows)

@@ -73,16 +73,15 @@ class PeriodRepository:
         )
 
     def week_points(self, period_id: str) -> dict[str, int]:
-        return {
-            u: p
-            for u, p in self._session.execute(
+        return dict(
+            self._session.execute(
                 select(SmileTotal.user_id, SmileTotal.points).where(
                     SmileTotal.scope == "week",
                     SmileTotal.period_key == period_id,
                     SmileTotal.points > 0,
                 )
             )
-        }
+        )
 
     def add_allocations(self, rows: list[dict[str, Any]]) -> None:
         bulk_insert(self._session, PeriodAllocation, rows)
