@@ -20,6 +20,7 @@ from cheese_runtime.settings import get_settings
 
 if TYPE_CHECKING:
     import boto3
+    from botocore.config import Config
 
 
 # A boto3 session may not create clients from two threads at once (the local
@@ -34,7 +35,7 @@ def _session() -> boto3.session.Session:
     return boto3.session.Session()
 
 
-def _config() -> Any:
+def _config() -> Config:
     from botocore.config import Config
 
     return Config(
@@ -42,16 +43,22 @@ def _config() -> Any:
     )
 
 
+# boto3-stubs overload client() and resource() per literal service name only; these
+# factories take the name at run time, so the call matches no overload.
 @cache
 def client(service: str) -> Any:
     with _creating:
-        return _session().client(service, region_name=get_settings().region, config=_config())
+        return _session().client(  # type: ignore[call-overload]
+            service, region_name=get_settings().region, config=_config()
+        )
 
 
 @cache
 def resource(service: str) -> Any:
     with _creating:
-        return _session().resource(service, region_name=get_settings().region, config=_config())
+        return _session().resource(  # type: ignore[call-overload]
+            service, region_name=get_settings().region, config=_config()
+        )
 
 
 def reset_clients() -> None:

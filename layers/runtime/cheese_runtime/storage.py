@@ -145,11 +145,12 @@ def presigned_upload(bucket: str, spec: UploadSpec) -> PresignedUpload:
 
 def presigned_get(bucket: str, key: str, expires_in: int | None = None) -> str:
     """A GET URL for one object; ``expires_in`` defaults to ``Settings.download_url_seconds``."""
-    return aws.client("s3").generate_presigned_url(
+    url: str = aws.client("s3").generate_presigned_url(
         "get_object",
         Params={"Bucket": bucket, "Key": key},
         ExpiresIn=expires_in or get_settings().download_url_seconds,
     )
+    return url
 
 
 def _not_found(exc: Exception) -> bool:

@@ -54,7 +54,7 @@ class Principal:
         return "admin" in self.roles
 
 
-JwksLoader = Callable[[bool], dict]
+JwksLoader = Callable[[bool], dict[str, Any]]
 
 
 def ssm_jwks_loader(settings: Settings) -> JwksLoader:
@@ -73,11 +73,12 @@ def ssm_jwks_loader(settings: Settings) -> JwksLoader:
 
         return SSMProvider(boto3_client=aws.client("ssm"))
 
-    def load(force: bool) -> dict:
+    def load(force: bool) -> dict[str, Any]:
         value = provider().get(
             settings.jwks_parameter, max_age=settings.jwks_cache_seconds, force_fetch=force
         )
-        return json.loads(value) if isinstance(value, str) else value
+        jwks: dict[str, Any] = json.loads(value) if isinstance(value, str) else value
+        return jwks
 
     return load
 

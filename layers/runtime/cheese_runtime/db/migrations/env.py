@@ -13,6 +13,8 @@ target_metadata = config.attributes.get("target_metadata")
 
 
 def run_migrations() -> None:
+    if url is None:
+        raise RuntimeError("the Alembic config names no sqlalchemy.url")
     connectable = build_engine(url)
     with connectable.connect() as connection:
         context.configure(
