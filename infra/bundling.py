@@ -99,7 +99,9 @@ def runtime_layer(scope: Construct, construct_id: str) -> lambda_.LayerVersion:
             bundling=BundlingOptions(
                 # Required by the API; never pulled, the local bundling always succeeds or raises.
                 image=RUNTIME.bundling_image,
-                local=PipLayerBundling(requirements),
+                # jsii calls try_bundle(output_dir, options) with the options struct
+                # positionally; its typing spells the struct out as keyword arguments.
+                local=PipLayerBundling(requirements),  # type: ignore[arg-type]
             ),
         ),
     )

@@ -6,6 +6,7 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from aws_cdk import aws_logs as logs
 from constructs import Node
@@ -15,13 +16,14 @@ STAGE_PATTERN = re.compile(r"[a-z][a-z0-9]{0,11}")
 CDK_JSON = REPO_ROOT / "cdk.json"
 
 
-def cdk_json_context() -> dict:
+def cdk_json_context() -> dict[str, Any]:
     """The context of ``cdk.json`` (feature flags, defaults) for in-process synths.
 
     The CDK CLI passes it to ``python -m infra.app`` itself; the tests and the
     synth check build the app without the CLI and must read it themselves.
     """
-    return json.loads(CDK_JSON.read_text())["context"]
+    context: dict[str, Any] = json.loads(CDK_JSON.read_text())["context"]
+    return context
 
 
 def _flag(value: object) -> bool:
@@ -54,7 +56,8 @@ class StageConfig:
 
     @classmethod
     def from_context(cls, node: Node) -> StageConfig:
-        def get(key: str, default: object) -> object:
+        # Context values are JSON, from cdk.json or `cdk -c key=value` (then a string).
+        def get(key: str, default: object) -> Any:
             value = node.try_get_context(key)
             return default if value is None else value
 

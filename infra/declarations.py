@@ -14,13 +14,19 @@ from cheese_runtime import resources
 
 
 class Declaration(Protocol):
-    """What every function declaration of ``resources`` has in common."""
+    """What every function declaration of ``resources`` has in common (read-only:
+    the declarations are frozen dataclasses)."""
 
-    module: str
-    grants: tuple[str, ...]
-    timeout_seconds: int
-    memory_mb: int
-    ml_image: bool
+    @property
+    def module(self) -> str: ...
+    @property
+    def grants(self) -> tuple[str, ...]: ...
+    @property
+    def timeout_seconds(self) -> int: ...
+    @property
+    def memory_mb(self) -> int: ...
+    @property
+    def ml_image(self) -> bool: ...
 
 
 @dataclass(frozen=True)

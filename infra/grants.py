@@ -25,7 +25,7 @@ from aws_cdk import aws_ssm as ssm
 
 from cheese_runtime import resources
 from infra.components.database import Database
-from infra.components.network import Endpoint, VpcNeeds
+from infra.components.network import Endpoint, Network, VpcNeeds
 from infra.components.websocket_api import WebSocketApi
 from infra.config import StageConfig
 from infra.declarations import FunctionSpec
@@ -60,6 +60,7 @@ class DataResources(Protocol):
     """
 
     config: StageConfig
+    network: Network
     database: Database
     event_bus: events.EventBus
     signing_keys_secret: secretsmanager.Secret

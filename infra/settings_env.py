@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from pydantic.fields import FieldInfo
+
 from cheese_runtime.settings import Settings
 
 PREFIX = Settings.model_config["env_prefix"]
 
 
-def _field(name: str):  # noqa: ANN202
+def _field(name: str) -> FieldInfo:
     if name not in Settings.model_fields:
         raise KeyError(f"cheese_runtime.settings.Settings has no field {name!r}")
     return Settings.model_fields[name]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aws_cdk import Duration, IgnoreMode, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ecr_assets as ecr_assets
@@ -104,7 +106,7 @@ class FunctionFactory(Construct):
         check_grants(spec)
         placed_in_vpc = in_vpc(spec)
         handler = f"{spec.module}.handler"
-        common = {
+        common: dict[str, Any] = {
             "description": f"{spec.name}: {handler}",
             "architecture": ARCHITECTURE,
             "timeout": Duration.seconds(spec.timeout_seconds),

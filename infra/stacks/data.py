@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
 
 from aws_cdk import Aws, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_dynamodb as dynamodb
@@ -42,7 +43,7 @@ def s3_event_type(name: str) -> s3.EventType:
 
 class DataStack(Stack):
     def __init__(
-        self, scope: Construct, construct_id: str, *, config: StageConfig, **kwargs
+        self, scope: Construct, construct_id: str, *, config: StageConfig, **kwargs: Any
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         self.config = config

@@ -6,6 +6,8 @@ operational functions below (key rotation, migrations, WebSocket authorizer).
 
 from __future__ import annotations
 
+from typing import Any
+
 from aws_cdk import CfnOutput, Duration, Stack, triggers
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
@@ -39,7 +41,13 @@ KEY_ROTATION_INTERVAL = Duration.days(30)
 
 class ServiceStack(Stack):
     def __init__(
-        self, scope: Construct, construct_id: str, *, data: DataStack, config: StageConfig, **kwargs
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        data: DataStack,
+        config: StageConfig,
+        **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         self.monitoring = Monitoring(self, "Monitoring", config=config)
