@@ -142,7 +142,8 @@ def similarity_transform(source: np.ndarray, target: np.ndarray) -> np.ndarray:
 def _expression_template() -> np.ndarray:
     centre = np.array([EMBEDDING_SIZE / 2, EMBEDDING_SIZE / 2])
     shrunk = centre + (ARCFACE_TEMPLATE - centre) * EXPRESSION_TEMPLATE_SCALE
-    return shrunk * (EXPRESSION_SIZE / EMBEDDING_SIZE)
+    template: np.ndarray = shrunk * (EXPRESSION_SIZE / EMBEDDING_SIZE)
+    return template
 
 
 EXPRESSION_TEMPLATE = _expression_template()
@@ -282,14 +283,14 @@ class Analyzer:
             threshold,
             NMS_IOU,
         )
-        keep = np.asarray(keep, dtype=int).reshape(-1)
+        kept = np.asarray(keep, dtype=int).reshape(-1)
         return [
             Detection(
                 box_xyxy=np.array([x1[i], y1[i], x2[i], y2[i]], dtype=np.float64) / scale,
                 score=float(scores[i]),
                 landmarks=points[i].astype(np.float64) / scale,
             )
-            for i in keep[np.argsort(-scores[keep])]
+            for i in kept[np.argsort(-scores[kept])]
         ]
 
     @staticmethod
@@ -321,12 +322,17 @@ class Analyzer:
         """(n,112,112,3) uint8 -> (n,192) float32, L2-normalised."""
         batch = (aligned_rgb.astype(np.float32).transpose(0, 3, 1, 2) - 127.5) / 128.0
         raw = self.session("mobilefacenet").run(None, {"input": batch})[0]
-        return (raw / np.linalg.norm(raw, axis=1, keepdims=True).clip(min=1e-12)).astype(np.float32)
+        norms = np.linalg.norm(raw, axis=1, keepdims=True).clip(min=1e-12)
+        embeddings: np.ndarray = (raw / norms).astype(np.float32)
+        return embeddings
 
     def expressions(self, aligned_grey: np.ndarray) -> np.ndarray:
         """(n,64,64) uint8 -> (n,7) probabilities in EXPRESSION_LABELS order."""
         batch = (aligned_grey.astype(np.float32)[:, None] / 255.0 - 0.5) * 2.0
-        return self.session("fer_mini_xception").run(None, {"input_1": batch})[0]
+        probabilities: np.ndarray = self.session("fer_mini_xception").run(None, {"input_1": batch})[
+            0
+        ]
+        return probabilities
 
     @staticmethod
     def quality(detection: Detection, aligned_rgb: np.ndarray) -> FaceQuality:

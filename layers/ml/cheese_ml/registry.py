@@ -118,10 +118,10 @@ def extract_member(archive: Path, member: str, target: Path) -> Path:
             shutil.copyfileobj(source, out)
     else:
         with tarfile.open(archive) as tarred:
-            source = tarred.extractfile(member)
-            if source is None:
+            extracted = tarred.extractfile(member)
+            if extracted is None:
                 raise KeyError(f"{member} is not a regular file in {archive.name}")
-            with source, partial.open("wb") as out:
-                shutil.copyfileobj(source, out)
+            with extracted, partial.open("wb") as out:
+                shutil.copyfileobj(extracted, out)
     partial.replace(target)
     return target
