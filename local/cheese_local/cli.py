@@ -222,7 +222,8 @@ def main(argv: list[str] | None = None) -> int:
     anonymise.set_defaults(func=_anonymise)
 
     args = parser.parse_args(argv)
-    return args.func(args)
+    status: int = args.func(args)
+    return status
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ MAX_PAYLOAD_BYTES = 10 * 1024 * 1024
 
 _thread_state = threading.local()
 
-InvocationObserver = Callable[[dict, str], AbstractContextManager[object]]
+InvocationObserver = Callable[[dict[str, Any], str], AbstractContextManager[object]]
 _observers: list[InvocationObserver] = []
 
 
@@ -39,7 +39,10 @@ def observe_invocations(observer: InvocationObserver) -> None:
     _observers.append(observer)
 
 
-def invoke(handler: Callable[[dict, Any], dict], event: dict, function_name: str) -> dict:
+LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+
+def invoke(handler: LambdaHandler, event: dict[str, Any], function_name: str) -> dict[str, Any]:
     """Call a Lambda handler in this thread, giving it the event loop Mangum expects."""
     if getattr(_thread_state, "loop", None) is None:
         _thread_state.loop = asyncio.new_event_loop()
@@ -60,9 +63,9 @@ def _problem(status: int, slug: str, title: str, detail: str) -> JSONResponse:
 
 class HttpGateway:
     def __init__(self) -> None:
-        self._handlers: dict[str, Callable] = {}
+        self._handlers: dict[str, LambdaHandler] = {}
 
-    def handler(self, function: resources.ApiFunction) -> Callable:
+    def handler(self, function: resources.ApiFunction) -> LambdaHandler:
         if function.name not in self._handlers:
             self._handlers[function.name] = importlib.import_module(function.module).handler
         return self._handlers[function.name]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import threading
@@ -9,7 +10,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import uvicorn
 from moto.core.models import DEFAULT_ACCOUNT_ID
@@ -38,6 +39,9 @@ from cheese_runtime.db import migrate
 from cheese_runtime.db.session import reset_engine
 from cheese_runtime.settings import Settings, get_settings
 
+if TYPE_CHECKING:
+    from moto.dynamodb.models import DynamoDBBackend
+
 LOCAL_ENVIRONMENT = {
     "AWS_ACCESS_KEY_ID": "local",
     "AWS_SECRET_ACCESS_KEY": "local",
@@ -52,6 +56,7 @@ LOCAL_ENVIRONMENT = {
 DYNAMODB_LOCK = threading.RLock()
 
 
+@functools.cache  # once per process: the patches wrap moto's class methods
 def make_dynamodb_atomic() -> None:
     """Serialize moto's DynamoDB item operations, as DynamoDB makes each conditional write atomic.
 
@@ -59,15 +64,10 @@ def make_dynamodb_atomic() -> None:
     applying writes without a lock, so two racing conditional writes (the
     last seat of a pool) could both succeed locally, which DynamoDB never allows.
     """
-    import functools
-
     from moto.dynamodb.models import DynamoDBBackend
 
-    if getattr(DynamoDBBackend, "_cheese_atomic", False):
-        return
-    _item_level_transaction_rollback(
-        DynamoDBBackend
-    )  # inside the lock below: snapshots are current
+    # Inside the lock below: the snapshots are current.
+    _item_level_transaction_rollback(DynamoDBBackend)
     lock = DYNAMODB_LOCK
     for name in (
         "put_item",
@@ -81,15 +81,19 @@ def make_dynamodb_atomic() -> None:
         original = getattr(DynamoDBBackend, name)
 
         @functools.wraps(original)
-        def locked(self, *args, __original=original, **kwargs):
+        def locked(
+            self: DynamoDBBackend,
+            *args: Any,
+            __original: Callable[..., Any] = original,
+            **kwargs: Any,
+        ) -> Any:
             with lock:
                 return __original(self, *args, **kwargs)
 
         setattr(DynamoDBBackend, name, locked)
-    DynamoDBBackend._cheese_atomic = True
 
 
-def _item_level_transaction_rollback(backend_class: type) -> None:
+def _item_level_transaction_rollback(backend_class: type[DynamoDBBackend]) -> None:
     """moto backs up every table a transaction touches with a deep copy of the whole table
     (O(table size) per TransactWriteItems); back up only the transaction's items instead."""
     import copy
@@ -101,18 +105,20 @@ def _item_level_transaction_rollback(backend_class: type) -> None:
     class _NoTableCopy:
         """moto's module-level ``copy``: deep copies of whole tables become no-ops."""
 
-        def __getattr__(self, name: str):
+        def __getattr__(self, name: str) -> Any:
             return getattr(copy, name)
 
         @staticmethod
-        def deepcopy(value, memo=None):
+        def deepcopy(value: Any, memo: dict[int, Any] | None = None) -> Any:
             return value if isinstance(value, Table) else copy.deepcopy(value, memo)
 
-    dynamodb_models.copy = _NoTableCopy()
+    vars(dynamodb_models)["copy"] = _NoTableCopy()
     transact = backend_class.transact_write_items
 
-    def transact_write_items(self, transact_items, *args, **kwargs):
-        saved = []
+    def transact_write_items(
+        self: DynamoDBBackend, transact_items: list[dict[str, Any]], *args: Any, **kwargs: Any
+    ) -> Any:
+        saved: list[tuple[Table, DynamoType, DynamoType | None, Any]] = []
         for entry in transact_items:
             _, op = next(iter(entry.items()))
             table = self.tables.get(op.get("TableName"))
@@ -145,7 +151,7 @@ def _item_level_transaction_rollback(backend_class: type) -> None:
                         table.items[hash_value] = before
             raise
 
-    backend_class.transact_write_items = transact_write_items
+    setattr(backend_class, "transact_write_items", transact_write_items)  # noqa: B010 - mypy refuses assigning to a method
 
 
 @dataclass
