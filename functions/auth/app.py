@@ -126,6 +126,6 @@ async def delete_me(principal: CurrentPrincipal, service: Service) -> DeletionAc
 
 
 @route("getJwks", tags=["auth"])
-async def jwks(response: Response) -> dict:
+async def jwks(response: Response) -> dict[str, list[dict[str, str]]]:
     response.headers["Cache-Control"] = "public, max-age=300"
     return load_key_set().jwks()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
@@ -11,6 +12,9 @@ from sqlalchemy.orm import Session
 from cheese_runtime.db.session import read_scope
 from cheese_runtime.db.types import utcnow
 from functions.auth.models import RefreshToken, User
+
+if TYPE_CHECKING:
+    from sqlalchemy import CursorResult
 
 
 class EmailTaken(Exception):
@@ -44,7 +48,11 @@ class UserRepository:
         return self._session.get(User, user_id)
 
     def delete(self, user_id: str) -> bool:
-        return self._session.execute(delete(User).where(User.id == user_id)).rowcount > 0
+        # Session.execute is typed as Result; a DELETE's result is a CursorResult.
+        result = cast(
+            "CursorResult[Any]", self._session.execute(delete(User).where(User.id == user_id))
+        )
+        return result.rowcount > 0
 
 
 def profile(user_id: str) -> tuple[str, str, str, str] | None:
@@ -53,7 +61,7 @@ def profile(user_id: str) -> tuple[str, str, str, str] | None:
         row = connection.execute(
             select(User.id, User.email, User.display_name, User.status).where(User.id == user_id)
         ).one_or_none()
-    return tuple(row) if row else None
+    return row.tuple() if row else None
 
 
 class RefreshTokenRepository:
@@ -77,14 +85,17 @@ class RefreshTokenRepository:
 
     def mark_used(self, token_id: str) -> bool:
         """Use a token once: the conditional update makes two racing refreshes yield one winner."""
-        result = self._session.execute(
-            update(RefreshToken)
-            .where(
-                RefreshToken.id == token_id,
-                RefreshToken.used_at.is_(None),
-                RefreshToken.revoked_at.is_(None),
-            )
-            .values(used_at=utcnow())
+        result = cast(
+            "CursorResult[Any]",
+            self._session.execute(
+                update(RefreshToken)
+                .where(
+                    RefreshToken.id == token_id,
+                    RefreshToken.used_at.is_(None),
+                    RefreshToken.revoked_at.is_(None),
+                )
+                .values(used_at=utcnow())
+            ),
         )
         return result.rowcount == 1
 

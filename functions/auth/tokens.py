@@ -20,6 +20,7 @@ import hashlib
 import secrets
 import time
 import uuid
+from collections.abc import Callable
 from functools import cache
 
 import jwt
@@ -41,7 +42,9 @@ def load_key_set(force: bool = False) -> KeySet:
 
 
 class AccessTokenIssuer:
-    def __init__(self, settings: Settings, key_set_loader=load_key_set) -> None:  # noqa: ANN001
+    def __init__(
+        self, settings: Settings, key_set_loader: Callable[[], KeySet] = load_key_set
+    ) -> None:
         self._settings = settings
         self._load = key_set_loader
 
