@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import Depends, Path, Query, status
 
@@ -26,6 +26,7 @@ from functions.smile_rank.schemas import (
     PeriodSettingsIn,
     PhotoSmiles,
     RankingPage,
+    RankingScope,
     Statement,
 )
 from functions.smile_rank.service import (
@@ -119,7 +120,7 @@ async def my_smiles(principal: CurrentPrincipal, smiles: Smiles) -> MySmiles:
 async def ranking(
     principal: CurrentPrincipal,
     smiles: Smiles,
-    period: Literal["week", "month", "all"] = "week",
+    period: RankingScope = "week",
     limit: Limit = 20,
     cursor: Cursor = None,
 ) -> RankingPage:

@@ -30,7 +30,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import BaseModel, ConfigDict
@@ -51,6 +51,9 @@ from functions.smile_rank.errors import PeriodNotEnded
 from functions.smile_rank.periods import period_bounds, period_id, previous_period
 from functions.smile_rank.schemas import CloseResult
 from functions.smile_rank.service import ensure_period, period_admin_out
+
+if TYPE_CHECKING:
+    from sqlalchemy import Select
 
 Fault = Callable[[str], None]
 
@@ -84,7 +87,7 @@ class PeriodCloser:
         while True:
             with session_scope() as session:
                 # The period row's lock serialises closers of the same period, batch by batch.
-                period = PeriodRepository(session).get(pid, for_update=True)
+                period = PeriodRepository(session).existing(pid, for_update=True)
                 if period.status == "closed":
                     break
                 closing = CloseRepository(session)
@@ -100,7 +103,7 @@ class PeriodCloser:
             if time_budget_seconds is not None and time.monotonic() - started > time_budget_seconds:
                 with session_scope() as session:
                     return CloseResult(
-                        period=period_admin_out(PeriodRepository(session).get(pid)),
+                        period=period_admin_out(PeriodRepository(session).existing(pid)),
                         posted_now=posted,
                         complete=False,
                     )
@@ -111,7 +114,7 @@ class PeriodCloser:
         with session_scope() as session:
             periods = PeriodRepository(session)
             ensure_period(periods, pid, self._settings)
-            period = periods.get(pid, for_update=True)
+            period = periods.existing(pid, for_update=True)
             if period.status != "open":
                 return
             period.status, period.closing_started_at = "closing", now
@@ -153,7 +156,7 @@ class PeriodCloser:
     def _finalise(self, pid: str, now: datetime, posted: int) -> CloseResult:
         with session_scope() as session:
             periods = PeriodRepository(session)
-            period = periods.get(pid, for_update=True)
+            period = periods.existing(pid, for_update=True)
             if period.status == "closing":
                 transactions, credited, balance = LedgerRepository(session).period_totals(pid)
                 expected = session.scalar(_count_paid(pid))
@@ -181,7 +184,7 @@ class PeriodCloser:
         return CloseResult(period=out, posted_now=posted, complete=True)
 
 
-def _count_paid(pid: str):  # noqa: ANN202
+def _count_paid(pid: str) -> Select[int]:
     from sqlalchemy import func, select
 
     from functions.smile_rank.models import PeriodAllocation

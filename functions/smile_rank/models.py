@@ -5,6 +5,7 @@ donation periods and the double-entry donation ledger (revision 0002_smiles_ledg
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any, Literal
 
 from sqlalchemy import (
     JSON,
@@ -22,6 +23,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from cheese_runtime.db.base import Base
 from cheese_runtime.db.types import UTCDateTime, UUIDString, new_id, utcnow
+
+# What became of a photo's points (the API's PhotoSmiles.status).
+PhotoStatus = Literal["counted", "capped", "no_smiles", "duplicate", "reversed", "deleted"]
 
 # No foreign keys to users: smile records are erased by the smile_rank consumer
 # of UserDeletionRequested (which also fixes the rank materialisation), and the
@@ -50,8 +54,8 @@ class SmilePhoto(Base):
     perceptual_hash: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     # Sorted person ids (or "?" for unknown people) of the usable faces.
     face_signature: Mapped[str] = mapped_column(Text, default="")
-    faces: Mapped[list] = mapped_column(JSON, default=list)
-    status: Mapped[str] = mapped_column(String(16))
+    faces: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    status: Mapped[PhotoStatus] = mapped_column(String(16))
     points: Mapped[int] = mapped_column(Integer, default=0)
     duplicate_of: Mapped[str | None] = mapped_column(String(64), nullable=True)
     # Where the points went: the ISO week (period), the month and the UTC day.

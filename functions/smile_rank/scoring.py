@@ -11,6 +11,7 @@ per UTC day (a photo that crosses the cap earns what is left).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from cheese_runtime.events import AnalyzedFace
 
@@ -25,7 +26,7 @@ class FaceScore:
     usable: bool
     points: int
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, Any]:
         return {
             "face_id": self.face_id,
             "smile": self.smile,

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from aws_lambda_powertools.metrics import MetricUnit
 from sqlalchemy.exc import IntegrityError
@@ -33,7 +34,13 @@ from functions.smile_rank.periods import (
     period_bounds,
     period_id,
 )
+
+if TYPE_CHECKING:
+    from sqlalchemy import Select
+
+    from functions.smile_rank.models import LedgerAccount, LedgerEntry
 from functions.smile_rank.schemas import (
+    COUNTERPARTY_KINDS,
     Amount,
     CharityIn,
     CharityOut,
@@ -49,6 +56,7 @@ from functions.smile_rank.schemas import (
     PhotoSmiles,
     RankingEntry,
     RankingPage,
+    RankingScope,
     ScopeStanding,
     Statement,
     StatementEntry,
@@ -109,18 +117,20 @@ class SmileService:
             raw = scoring.photo_points(scores, s.photo_cap)
             phash = scoring.parse_dhash(event.perceptual_hash)
             signature = scoring.face_signature(event.faces)
+            sha256 = event.sha256.lower()
+            analyzed_at = parse_time(event.analyzed_at, now)
             photo = SmilePhoto(
                 photo_id=event.photo_id,
                 user_id=event.user_id,
-                sha256=event.sha256.lower(),
+                sha256=sha256,
                 perceptual_hash=phash,
                 face_signature=signature,
                 faces=[x.as_json() for x in scores],
                 points=0,
                 created_at=now,
-                analyzed_at=parse_time(event.analyzed_at, now),
+                analyzed_at=analyzed_at,
             )
-            duplicate = smiles.same_sha256(event.user_id, photo.sha256)
+            duplicate = smiles.same_sha256(event.user_id, sha256)
             if duplicate is None and phash is not None:
                 for other_id, other_hash, other_signature in smiles.hashes(event.user_id):
                     if (
@@ -135,7 +145,7 @@ class SmileService:
                 metrics.add_metric(name="DuplicatePhotos", unit=MetricUnit.Count, value=1)
                 return photo
             periods = PeriodRepository(session)
-            earned_at = photo.analyzed_at
+            earned_at = analyzed_at
             pid = period_id(earned_at)
             ensure_period(periods, pid, s)
             if periods.status_for_share(pid) != "open":
@@ -201,9 +211,10 @@ class SmileService:
                 return photo.status
             if photo.status in ("reversed", "deleted"):
                 return photo.status
+            earned = _earned_in(photo)
             if (
-                photo.points > 0
-                and PeriodRepository(session).status_for_share(photo.period_id) != "open"
+                earned is not None
+                and PeriodRepository(session).status_for_share(earned[0]) != "open"
             ):
                 photo.status, photo.reversed_at = (
                     "deleted",
@@ -211,13 +222,14 @@ class SmileService:
                 )  # paid out already: the points stay
                 return photo.status
             reversed_points = photo.points
-            if reversed_points > 0:
-                smiles.add_daily(photo.user_id, photo.earned_on, -reversed_points)
+            if earned is not None:
+                week, month, day = earned
+                smiles.add_daily(photo.user_id, day, -reversed_points)
                 smiles.add_points(
                     photo.user_id,
                     {
-                        ("week", photo.period_id): -reversed_points,
-                        ("month", photo.month_key): -reversed_points,
+                        ("week", week): -reversed_points,
+                        ("month", month): -reversed_points,
                         ALL: -reversed_points,
                     },
                 )
@@ -270,7 +282,12 @@ class SmileService:
         )
 
     def ranking(
-        self, user_id: str, scope: str, limit: int, cursor: str | None, now: datetime | None = None
+        self,
+        user_id: str,
+        scope: RankingScope,
+        limit: int,
+        cursor: str | None,
+        now: datetime | None = None,
     ) -> RankingPage:
         now = now or utcnow()
         key = {"week": period_id(now), "month": month_key(now), "all": "all"}[scope]
@@ -393,7 +410,14 @@ class CharityService:
         return self.mine(user_id, now)
 
 
-def _latest_choice_period(user_id: str):  # noqa: ANN202
+def _earned_in(photo: SmilePhoto) -> tuple[str, str, date] | None:
+    """The period, month and day a photo's points count in; None if it earned none."""
+    if photo.points <= 0 or not (photo.period_id and photo.month_key and photo.earned_on):
+        return None
+    return photo.period_id, photo.month_key, photo.earned_on
+
+
+def _latest_choice_period(user_id: str) -> Select[str]:
     from sqlalchemy import func, select
 
     from functions.smile_rank.models import CharityChoice
@@ -448,7 +472,7 @@ class DonationService:
             names = CharityRepository(session).names(
                 [a.owner_id for _, a in entries if a.kind == "charity"]
             )
-        by_tx: dict[str, list] = {}
+        by_tx: dict[str, list[tuple[LedgerEntry, LedgerAccount]]] = {}
         for entry, account in entries:
             by_tx.setdefault(entry.transaction_id, []).append((entry, account))
         items: list[StatementEntry] = []
@@ -473,7 +497,7 @@ class DonationService:
                         entry_no=entry.entry_no,
                         amount_minor=entry.amount_minor,
                         currency=entry.currency,
-                        counterparty_kind=c_account.kind,
+                        counterparty_kind=COUNTERPARTY_KINDS[c_account.kind],
                         counterparty_id=c_account.owner_id,
                         counterparty_name=names.get(c_account.owner_id, "")
                         if c_account.kind == "charity"
@@ -523,7 +547,7 @@ class PeriodAdminService:
         with session_scope() as session:
             periods = PeriodRepository(session)
             ensure_period(periods, pid, self._settings)
-            period = periods.get(pid, for_update=True)
+            period = periods.existing(pid, for_update=True)
             if period.status != "open":
                 raise PeriodClosed()
             period.budget_minor = body.budget_minor

@@ -11,6 +11,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from cheese_runtime.db.session import rowcount
 from cheese_runtime.db.types import UTCDateTime
 from functions.smile_rank.models import (
     PeriodAllocation,
@@ -108,7 +109,7 @@ class CloseRepository:
 
         def run(sql: str) -> int:
             stmt = text(sql).bindparams(bindparam("now", type_=UTCDateTime))
-            return self._session.execute(stmt, params).rowcount
+            return rowcount(self._session.execute(stmt, params))
 
         run(_POST_ACCOUNTS)
         posted = run(_POST_TRANSACTIONS)

@@ -63,6 +63,13 @@ class PeriodRepository:
             query = query.with_for_update()
         return self._session.scalar(query)
 
+    def existing(self, period_id: str, *, for_update: bool = False) -> DonationPeriod:
+        """A period that was ensured before: its absence is a bug, not a client's mistake."""
+        period = self.get(period_id, for_update=for_update)
+        if period is None:
+            raise LookupError(f"donation period {period_id} does not exist")
+        return period
+
     def due(self, now: datetime) -> list[str]:
         return list(
             self._session.scalars(

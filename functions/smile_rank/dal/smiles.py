@@ -18,6 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from cheese_runtime.db.session import rowcount
 from cheese_runtime.db.types import utcnow
 from functions.smile_rank.dal.sql import dialect_insert
 from functions.smile_rank.models import (
@@ -65,9 +66,18 @@ class SmileRepository:
             query = query.with_for_update()
         return self._session.scalar(query)
 
+    @property
+    def _orm(self) -> Session:
+        """The Session that ORM writes need (the hot reads may run on a Connection)."""
+        if not isinstance(self._session, Session):
+            raise TypeError(
+                "this SmileRepository was given a Connection; ORM writes need a Session"
+            )
+        return self._session
+
     def add_photo(self, photo: SmilePhoto) -> None:
-        self._session.add(photo)
-        self._session.flush()
+        self._orm.add(photo)
+        self._orm.flush()
 
     def same_sha256(self, user_id: str, sha256: str) -> str | None:
         return self._session.scalar(
@@ -82,7 +92,7 @@ class SmileRepository:
 
     def hashes(self, user_id: str) -> Sequence[tuple[str, int, str]]:
         """(photo id, dHash, face signature) of the user's photos that still count."""
-        return self._session.execute(
+        rows = self._session.execute(
             select(
                 SmilePhoto.photo_id, SmilePhoto.perceptual_hash, SmilePhoto.face_signature
             ).where(
@@ -91,6 +101,10 @@ class SmileRepository:
                 SmilePhoto.status != "reversed",
             )
         ).all()
+        # The query keeps hashed photos only; the test narrows the nullable column's type.
+        return [
+            (photo_id, dhash, signature) for photo_id, dhash, signature in rows if dhash is not None
+        ]
 
     def daily_points(self, user_id: str, day: date) -> int:
         return (
@@ -184,12 +198,14 @@ class SmileRepository:
         self._session.execute(delete(SmileTotal).where(SmileTotal.user_id == user_id))
         self._session.execute(delete(SmileDaily).where(SmileDaily.user_id == user_id))
         self._session.execute(delete(CharityChoice).where(CharityChoice.user_id == user_id))
-        return self._session.execute(
-            delete(SmilePhoto).where(SmilePhoto.user_id == user_id)
-        ).rowcount
+        return rowcount(
+            self._session.execute(delete(SmilePhoto).where(SmilePhoto.user_id == user_id))
+        )
 
     # --- reads for the API ----------------------------------------------------
-    def standing(self, user_id: str, week: str, month: str, day: date) -> tuple[dict, dict, int]:
+    def standing(
+        self, user_id: str, week: str, month: str, day: date
+    ) -> tuple[dict[tuple[str, str], int], dict[tuple[str, str], int | None], int]:
         """(points, competition rank, today's points) of a user, in one statement (``_STANDING``)."""
         keys = [("week", week), ("month", month), ("all", "all")]
         points: dict[tuple[str, str], int] = dict.fromkeys(keys, 0)

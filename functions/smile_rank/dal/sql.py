@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import (
-    text,
-)
+from sqlalchemy import Connection, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 
-def dialect_insert(session: Session, table: Any) -> Any:
-    name = session.get_bind().dialect.name
+def dialect_insert(session: Session | Connection, table: Any) -> Any:
+    dialect = session.dialect if isinstance(session, Connection) else session.get_bind().dialect
+    name = dialect.name
     return (postgresql.insert if name == "postgresql" else sqlite.insert)(table)
 
 

@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import quote
 
 from sqlalchemy import Connection, Engine, create_engine, event
@@ -14,6 +15,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from cheese_runtime.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from sqlalchemy import CursorResult, Result
 
 
 def database_url(settings: Settings) -> str:
@@ -97,3 +101,9 @@ def reset_engine() -> None:
         get_engine().dispose()
     get_engine.cache_clear()
     _session_factory.cache_clear()
+
+
+def rowcount(result: Result[Any]) -> int:
+    """The rows an UPDATE or DELETE matched: ``execute`` is typed as returning a
+    Result, and what a DML statement returns is a CursorResult."""
+    return cast("CursorResult[Any]", result).rowcount
