@@ -46,8 +46,9 @@ class CharityRepository:
         ids = list(set(ids))
         if not ids:
             return {}
+        # .all(): a Result has keys(), which dict() would take for a mapping's.
         return dict(
-            self._session.execute(select(Charity.id, Charity.name).where(Charity.id.in_(ids)))
+            self._session.execute(select(Charity.id, Charity.name).where(Charity.id.in_(ids))).all()
         )
 
     def choose(self, user_id: str, charity_id: str, effective_from: str) -> None:
@@ -92,4 +93,4 @@ class CharityRepository:
                 ),
             )
         )
-        return dict(rows)
+        return dict(rows.all())

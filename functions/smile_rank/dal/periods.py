@@ -87,7 +87,7 @@ class PeriodRepository:
                     SmileTotal.period_key == period_id,
                     SmileTotal.points > 0,
                 )
-            )
+            ).all()
         )
 
     def add_allocations(self, rows: list[dict[str, Any]]) -> None:
