@@ -79,7 +79,9 @@ class PhotoRepository:
         taken_to: datetime | None,
     ) -> list[Photo]:
         # A duplicate is shown as the photo it duplicates.
-        query: Select = select(Photo).where(Photo.user_id == user_id, Photo.status != "duplicate")
+        query: Select[Photo] = select(Photo).where(
+            Photo.user_id == user_id, Photo.status != "duplicate"
+        )
         if source:
             query = query.where(Photo.source == source)
         if taken_from:
@@ -193,7 +195,7 @@ class FaceRepository:
         faces = self._session.scalars(
             select(Face).where(Face.user_id == user_id, Face.index_face_id.in_(index_face_ids))
         )
-        return {f.index_face_id: f for f in faces}
+        return {f.index_face_id: f for f in faces if f.index_face_id is not None}
 
     def users_with_waiting_faces(self) -> list[str]:
         return list(
@@ -231,7 +233,9 @@ class PersonRepository:
             .where(Face.user_id == user_id, Face.person_id.is_not(None))
             .group_by(Face.person_id)
         )
-        return {person_id: (photos, faces) for person_id, photos, faces in rows}
+        return {
+            person_id: (photos, faces) for person_id, photos, faces in rows if person_id is not None
+        }
 
     def add(self, user_id: str, person_id: str) -> Person:
         person = Person(id=person_id, user_id=user_id, hidden=False, is_me=False)

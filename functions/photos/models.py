@@ -7,6 +7,7 @@ Consent is the runtime's (cheese_runtime/db/consent.py).
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, Literal
 
 from sqlalchemy import (
     JSON,
@@ -25,6 +26,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 from cheese_runtime.db.base import Base
 from cheese_runtime.db.types import UTCDateTime, UUIDString, new_id, utcnow
 from cheese_runtime.db.users import references_user
+
+PhotoStatus = Literal["pending", "processing", "analyzed", "failed", "duplicate"]
+PhotoSource = Literal["upload", "url", "qr"]
 
 
 class Person(Base):
@@ -56,10 +60,10 @@ class Photo(Base):
     id: Mapped[str] = mapped_column(UUIDString, primary_key=True, default=new_id)
     user_id: Mapped[str] = mapped_column(UUIDString, references_user())
     # pending -> processing -> analyzed | failed | duplicate (of ``duplicate_of``)
-    status: Mapped[str] = mapped_column(String(16), default="pending")
+    status: Mapped[PhotoStatus] = mapped_column(String(16), default="pending")
     failure_reason: Mapped[str | None] = mapped_column(String(64), nullable=True)
     # upload | url | qr
-    source: Mapped[str] = mapped_column(String(8))
+    source: Mapped[PhotoSource] = mapped_column(String(8))
     source_url: Mapped[str | None] = mapped_column(Text, nullable=True)
     content_type: Mapped[str] = mapped_column(String(32))
     size_bytes: Mapped[int | None] = mapped_column(Integer, nullable=True)
@@ -77,7 +81,7 @@ class Photo(Base):
     status_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     redrives: Mapped[int] = mapped_column(Integer, default=0)
 
-    def move_to(self, status: str, failure_reason: str | None = None) -> None:
+    def move_to(self, status: PhotoStatus, failure_reason: str | None = None) -> None:
         self.status, self.failure_reason, self.status_changed_at = status, failure_reason, utcnow()
 
 
@@ -96,14 +100,14 @@ class Face(Base):
     box_h: Mapped[int] = mapped_column(Integer)
     # Which cut of a photo-booth print the face is in (0 for an ordinary photo).
     cut: Mapped[int] = mapped_column(Integer, default=0)
-    landmarks: Mapped[list] = mapped_column(JSON)
+    landmarks: Mapped[list[list[float]]] = mapped_column(JSON)
     detection_score: Mapped[float] = mapped_column(Float)
-    quality: Mapped[dict] = mapped_column(JSON)
+    quality: Mapped[dict[str, Any]] = mapped_column(JSON)
     # Large and sharp enough to cluster (faces below the bar are kept, not clustered).
     usable: Mapped[bool] = mapped_column(Boolean)
     # float32 L2-normalised identity embedding; NULL without face-grouping consent.
     embedding: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
-    expression: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    expression: Mapped[dict[str, float] | None] = mapped_column(JSON, nullable=True)
     smile: Mapped[float | None] = mapped_column(Float, nullable=True)
     person_id: Mapped[str | None] = mapped_column(
         UUIDString, ForeignKey("people.id", ondelete="SET NULL"), nullable=True
@@ -146,7 +150,7 @@ class AnonymisedView(Base):
     photo_id: Mapped[str] = mapped_column(
         UUIDString, ForeignKey("photos.id", ondelete="CASCADE"), index=True
     )
-    keep_person_ids: Mapped[list] = mapped_column(JSON)
+    keep_person_ids: Mapped[list[str]] = mapped_column(JSON)
     style: Mapped[str] = mapped_column(String(16))
     # rendering | failed
     status: Mapped[str] = mapped_column(String(16), default="rendering")

@@ -61,7 +61,7 @@ def render(request: events.AnonymisedViewRequested) -> None:
         faces = [
             MlFace(
                 box=Box(r.box_x, r.box_y, r.box_w, r.box_h),
-                landmarks=tuple(tuple(p) for p in r.landmarks),
+                landmarks=tuple((x, y) for x, y in r.landmarks),
                 detection_score=r.detection_score,
                 quality=FaceQuality(
                     face_size=r.quality.get("face_size", 0),

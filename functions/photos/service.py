@@ -51,6 +51,7 @@ from functions.photos.importance import PersonFaces, importance, is_background
 from functions.photos.models import AnonymisedView, Face, Person, PersonMerge, Photo
 from functions.photos.schemas import (
     AnonymisedOut,
+    AnonymiseStyle,
     ConsentOut,
     FaceBox,
     FaceOut,
@@ -611,7 +612,8 @@ def person_suggestions(user_id: str, person_id: str, limit: int) -> list[Suggest
         person = _person_or_404(session, user_id, person_id)
         by_person: dict[str, list[np.ndarray]] = {}
         for face in FaceRepository(session).clusterable(user_id):
-            if face.person_id:
+            # clusterable() keeps faces with an embedding; the test narrows the column's type.
+            if face.person_id and face.embedding is not None:
                 by_person.setdefault(face.person_id, []).append(
                     embedding_from_bytes(face.embedding)
                 )
@@ -687,7 +689,7 @@ def request_recluster(user_id: str) -> None:
 # --- anonymised views -------------------------------------------------------------------
 
 
-def anonymised_view(user_id: str, photo_id: str, keep: str, style: str) -> AnonymisedOut:
+def anonymised_view(user_id: str, photo_id: str, keep: str, style: AnonymiseStyle) -> AnonymisedOut:
     with session_scope() as session:
         photo = PhotoRepository(session).owned(user_id, photo_id)
         if photo is None:

@@ -164,8 +164,9 @@ class Gallery:
             if self._basis is not None:
                 self._projected[:, index] = self._projected[:, last]
                 self._rest[index] = self._rest[last]
-            for values in (self._ids, self._photos, self._records):
-                values[index] = values[last]
+            self._ids[index] = self._ids[last]
+            self._photos[index] = self._photos[last]
+            self._records[index] = self._records[last]
             for counts, exact in self._count_lb.values():
                 counts[index] = counts[last]
                 exact[index] = exact[last]

@@ -20,7 +20,8 @@ def centroid(embeddings: np.ndarray) -> np.ndarray:
     norm = float(np.linalg.norm(mean))
     if norm == 0.0:
         raise ValueError("embeddings cancel out")
-    return (mean / norm).astype(np.float32)
+    centroid: np.ndarray = (mean / norm).astype(np.float32)
+    return centroid
 
 
 def suggestions(

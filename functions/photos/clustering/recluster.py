@@ -102,10 +102,11 @@ class _Groups:
     ) -> None:
         self.parent = list(range(n))
         self.size = [1] * n
-        self.photos: list[set[int] | None] = [{p} for p in photos]
+        # Only a root's sets are read; a merged group's are emptied.
+        self.photos: list[set[int]] = [{p} for p in photos]
         self.manual: list[str | None] = [None] * n
         # person ids the non-manual members had before this re-cluster
-        self.previous: list[set[str] | None] = [{p} if p is not None else set() for p in previous]
+        self.previous: list[set[str]] = [{p} if p is not None else set() for p in previous]
         self.sums = vectors.astype(np.float64)
 
     def find(self, i: int) -> int:
@@ -149,9 +150,9 @@ class _Groups:
         self.parent[b] = a
         self.size[a] += self.size[b]
         self.photos[a] |= self.photos[b]
-        self.photos[b] = None
+        self.photos[b] = set()
         self.previous[a] |= self.previous[b]
-        self.previous[b] = None
+        self.previous[b] = set()
         if self.manual[a] is None:
             self.manual[a] = self.manual[b]
         self.sums[a] += self.sums[b]
@@ -307,7 +308,7 @@ def _name_clusters(
     for position, idx in enumerate(clusters):
         if names[position] is not None:
             continue
-        tally = Counter(ordered[i].person_id for i in idx if ordered[i].person_id is not None)
+        tally = Counter(person for i in idx if (person := ordered[i].person_id) is not None)
         proposals.extend((-count, person, position) for person, count in tally.items())
     proposals.sort()
     for _, person, position in proposals:

@@ -61,7 +61,9 @@ def decode_qr(image_bytes: bytes, *, max_pixels: int | None = None) -> list[str]
 
     def attempt(image, **options) -> list[str]:  # type: ignore[no-untyped-def]
         return [
-            barcode.text for barcode in zxingcpp.read_barcodes(image, formats=formats, **options)
+            barcode.text
+            # zxing-cpp 3 takes a tuple of formats (`|` is deprecated); its stubs still say BarcodeFormats.
+            for barcode in zxingcpp.read_barcodes(image, formats=formats, **options)  # type: ignore[arg-type]
         ]
 
     texts = attempt(grey)

@@ -14,6 +14,7 @@ scheme, addresses), so an adapter can be wrong but never unsafe.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, ClassVar
 from urllib.parse import urljoin, urlsplit
 
@@ -72,7 +73,7 @@ def absolute(page: Fetched, parsed: Page | None, href: str) -> str | None:
     return url
 
 
-def unique(urls: list[str | None]) -> list[str]:
+def unique(urls: Iterable[str | None]) -> list[str]:
     seen: dict[str, None] = {}
     for url in urls:
         if url and url not in seen:
