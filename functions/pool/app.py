@@ -20,6 +20,7 @@ from functions.pool.schemas import (
     InviteOut,
     InviteRequest,
     Leaderboard,
+    LeaderboardPeriod,
     PoolCreate,
     PoolDetail,
     PoolOut,
@@ -122,7 +123,7 @@ def leaderboard(
     pool_id: PoolId,
     principal: CurrentPrincipal,
     service: Service,
-    period: Literal["day", "week"] = "day",
+    period: LeaderboardPeriod = "day",
 ) -> Leaderboard:
     """Focused minutes per member, from the heartbeats: today, or this ISO week (UTC)."""
     return service.leaderboard(principal.user_id, pool_id, period)

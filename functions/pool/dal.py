@@ -14,12 +14,13 @@ import random
 import time
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast, overload
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from cheese_runtime import aws
 from cheese_runtime.settings import Settings
+from functions.pool.members import MemberItem
 
 META = "#META"
 LOCK_SK = "#POOL"
@@ -41,7 +42,8 @@ def _plain(value: Any) -> Any:
 
 
 def ser(value: Any) -> dict[str, Any]:
-    return _serializer.serialize(_plain(value))
+    # The attribute-value shape ({"S": ...}, {"N": ...}); the stubs type it as a private TypedDict.
+    return cast("dict[str, Any]", _serializer.serialize(_plain(value)))
 
 
 def ser_map(values: dict[str, Any]) -> dict[str, Any]:
@@ -60,10 +62,19 @@ def _native(value: Any) -> Any:
     return value
 
 
+@overload
+def de(item: dict[str, Any]) -> dict[str, Any]: ...
+@overload
+def de(item: None) -> None: ...
 def de(item: dict[str, Any] | None) -> dict[str, Any] | None:
     if item is None:
         return None
     return {k: _native(_deserializer.deserialize(v)) for k, v in item.items()}
+
+
+def member_item(item: dict[str, Any]) -> MemberItem:
+    """A member item as read: what ``MemberItem`` names is what the writes store."""
+    return cast(MemberItem, item)
 
 
 def pool_pk(pool_id: str) -> str:
@@ -200,13 +211,17 @@ class PoolStore:
     def get(
         self, table: str, key: dict[str, Any], consistent: bool = True
     ) -> dict[str, Any] | None:
-        return de(self.db.get_item(TableName=table, Key=key, ConsistentRead=consistent).get("Item"))
+        item: dict[str, Any] | None = self.db.get_item(
+            TableName=table, Key=key, ConsistentRead=consistent
+        ).get("Item")
+        return de(item)
 
     def meta(self, pool_id: str, consistent: bool = True) -> dict[str, Any] | None:
         return self.get(self.pools, self.meta_key(pool_id), consistent)
 
-    def member(self, pool_id: str, user_id: str) -> dict[str, Any] | None:
-        return self.get(self.pools, self.member_key(pool_id, user_id))
+    def member(self, pool_id: str, user_id: str) -> MemberItem | None:
+        item = self.get(self.pools, self.member_key(pool_id, user_id))
+        return None if item is None else member_item(item)
 
     def grant(self, pool_id: str, user_id: str) -> dict[str, Any] | None:
         return self.get(self.pools, self.key(pool_pk(pool_id), grant_sk(user_id)))
@@ -219,7 +234,7 @@ class PoolStore:
         pool_id: str,
         consistent: bool = False,
         fields: tuple[str, ...] | None = None,
-    ) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    ) -> tuple[dict[str, Any] | None, list[MemberItem]]:
         """The pool's meta item and its members in one Query (no grants: they sort after "M#").
 
         ``fields`` projects the attributes a fan-out needs (smaller reads).
@@ -243,7 +258,7 @@ class PoolStore:
                 break
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
         meta = next((i for i in items if i["sk"] == META), None)
-        return meta, [i for i in items if i["sk"].startswith("M#")]
+        return meta, [member_item(i) for i in items if i["sk"].startswith("M#")]
 
     # --- writes -------------------------------------------------------------
     def sequenced(

@@ -9,7 +9,7 @@ names) instead of converting it at each of those places.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Literal, TypedDict
+from typing import Literal, TypedDict, overload
 
 MemberStatus = Literal["present", "away"]
 AwayReason = Literal["user", "timeout", "disconnected"]
@@ -37,6 +37,10 @@ class MemberItem(TypedDict, total=False):
     avatar_ver: int  # the avatar's upload time (ms): the newest upload wins
 
 
+@overload
+def iso(ts: float) -> str: ...
+@overload
+def iso(ts: None) -> None: ...
 def iso(ts: float | None) -> str | None:
     if ts is None:
         return None

@@ -19,8 +19,9 @@ from __future__ import annotations
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from aws_lambda_powertools.metrics import MetricUnit
 
@@ -49,6 +50,8 @@ from functions.pool.members import (
     open_stretch,
     split_by_day,
 )
+
+T = TypeVar("T")
 
 DAY_TTL_SECONDS = 60 * 24 * 3600
 SESSION_TTL_SECONDS = 400 * 24 * 3600
@@ -104,8 +107,11 @@ class Presence:
         }
 
     def snapshot(
-        self, meta: dict[str, Any], members: list[MemberItem], avatar_url=None
-    ) -> dict[str, Any]:  # noqa: ANN001
+        self,
+        meta: dict[str, Any],
+        members: list[MemberItem],
+        avatar_url: Callable[[MemberItem], str | None] | None = None,
+    ) -> dict[str, Any]:
         return {
             "pool_id": meta["pool_id"],
             "name": meta["name"],
@@ -202,7 +208,7 @@ class Presence:
         if gone:
             self.handle_gone(pool_id, members, gone)
 
-    def _retrying(self, action, attempts: int = 6):  # noqa: ANN001, ANN202
+    def _retrying(self, action: Callable[[], T], attempts: int = 6) -> T:
         for _ in range(attempts):
             try:
                 return action()
@@ -226,7 +232,8 @@ class Presence:
         lock = self.store.lock(caller.user_id)
         if lock is None:
             raise ClientError("not_in_pool", "You are not in a pool.")
-        return lock["pool_id"]
+        locked_in: str = lock["pool_id"]
+        return locked_in
 
     # --- enter ---------------------------------------------------------------------------
     def enter(self, caller: Caller, pool_id: str) -> None:
@@ -373,37 +380,40 @@ class Presence:
                     "REMOVE streak_start"
                 )
             try:
-                old = dal.de(
-                    db.update_item(
-                        TableName=self.store.pools,
-                        Key=self.store.member_key(pool_id, caller.user_id),
-                        UpdateExpression=expression,
-                        ConditionExpression="connection_id = :c AND #st = :present AND last_seen BETWEEN :lo AND :hi",
-                        ExpressionAttributeNames={"#st": "status"},
-                        ExpressionAttributeValues=dal.ser_map(
-                            {
-                                ":now": now,
-                                ":s": score,
-                                ":one": 1,
-                                ":c": caller.connection_id,
-                                ":present": "present",
-                                ":f": focused,
-                                ":lo": now - s.pool_away_after_seconds,
-                                ":hi": now - s.pool_focus_min_interval_seconds,
-                            }
-                        ),
-                        ReturnValues="ALL_OLD",
-                        ReturnValuesOnConditionCheckFailure="ALL_OLD",
-                    )["Attributes"]
+                old = dal.member_item(
+                    dal.de(
+                        db.update_item(
+                            TableName=self.store.pools,
+                            Key=self.store.member_key(pool_id, caller.user_id),
+                            UpdateExpression=expression,
+                            ConditionExpression="connection_id = :c AND #st = :present AND last_seen BETWEEN :lo AND :hi",
+                            ExpressionAttributeNames={"#st": "status"},
+                            ExpressionAttributeValues=dal.ser_map(
+                                {
+                                    ":now": now,
+                                    ":s": score,
+                                    ":one": 1,
+                                    ":c": caller.connection_id,
+                                    ":present": "present",
+                                    ":f": focused,
+                                    ":lo": now - s.pool_away_after_seconds,
+                                    ":hi": now - s.pool_focus_min_interval_seconds,
+                                }
+                            ),
+                            ReturnValues="ALL_OLD",
+                            ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                        )["Attributes"]
+                    )
                 )
             except db.exceptions.ConditionalCheckFailedException as exc:
-                old = dal.de(exc.response.get("Item"))
+                item = exc.response.get("Item")
+                current = None if item is None else dal.member_item(dal.de(item))
                 try:
-                    new = self._slow_heartbeat(caller, pool_id, old, score, focused, now)
+                    new = self._slow_heartbeat(caller, pool_id, current, score, focused, now)
                     break
                 except OpFailed:
                     continue
-            new = dict(old)
+            new = old.copy()
             new.update(
                 {
                     "last_seen": now,
@@ -432,7 +442,7 @@ class Presence:
         score: int,
         focused: bool,
         now: float,
-    ) -> dict[str, Any]:
+    ) -> MemberItem:
         s = self.settings
         if old is None or old.get("connection_id") != caller.connection_id or not is_reachable(old):
             raise ClientError("not_in_pool", "You are not in this pool.")
@@ -442,7 +452,7 @@ class Presence:
             raise ClientError(
                 "rate_limited", "Heartbeats are too frequent.", {"retry_after": max(wait, 0.001)}
             )
-        new = dict(old)
+        new: dict[str, Any] = dict(old)
         new.update(
             {
                 "last_seen": now,
@@ -459,7 +469,7 @@ class Presence:
             )
             self._write_one(op)
             new["focused"] = False
-            return new
+            return dal.member_item(new)
         sets, ops = self._close_stretch(pool_id, old)
         sets.update({"last_seen": now, "score": score, "hb": new["hb"], "focused": focused})
         if focused:
@@ -485,12 +495,12 @@ class Presence:
                     "reason": "heartbeat",
                 },
             )
-            return new
+            return dal.member_item(new)
         # Present, but the focus state flipped or the heartbeat came after a gap.
         self._transact([self._member_update(pool_id, old, sets, removes), *ops])
-        return new
+        return dal.member_item(new)
 
-    def _flush_closed(self, pool_id: str, old: dict[str, Any]) -> float:
+    def _flush_closed(self, pool_id: str, old: MemberItem) -> float:
         """Record the stretch an unfocused heartbeat just closed: session total and per-day seconds."""
         _, ops = self._close_stretch(pool_id, old)
         start, end = open_stretch(old) or (0.0, 0.0)
@@ -560,7 +570,7 @@ class Presence:
     def away(self, caller: Caller, reason: str = "user") -> None:
         """``reason``: "user" (the away action), "camera" (no face in the webcam frames)."""
 
-        def attempt() -> int | None:
+        def attempt() -> tuple[str, int] | None:
             pool_id, member = self._my_member(caller)
             if member.get("status") == "away" and member.get("away_reason") == reason:
                 return None
@@ -585,7 +595,7 @@ class Presence:
             )
 
     def back(self, caller: Caller, reason: str = "user") -> None:
-        def attempt():  # noqa: ANN202
+        def attempt() -> tuple[str, int] | None:
             pool_id, member = self._my_member(caller)
             if member.get("status") == "present":
                 return None
@@ -617,7 +627,7 @@ class Presence:
             lambda: self.remove(pool_id, member["user_id"], "exit", extra=(caller.connection_id,))
         )
 
-    def _guard(self, action):  # noqa: ANN001, ANN202
+    def _guard(self, action: Callable[[], T]) -> T:
         try:
             return action()
         except PoolMissing:
@@ -627,8 +637,13 @@ class Presence:
 
     # --- removal, disconnects, timeouts ------------------------------------------------------
     def remove(
-        self, pool_id: str, user_id: str, reason: str, extra: tuple[str, ...] = (), only_if=None
-    ) -> bool:  # noqa: ANN001
+        self,
+        pool_id: str,
+        user_id: str,
+        reason: str,
+        extra: tuple[str, ...] = (),
+        only_if: Callable[[MemberItem], bool] | None = None,
+    ) -> bool:
         """Remove a member (seat freed, session recorded, member_left broadcast); False if already gone."""
 
         def attempt() -> int | None:
@@ -801,12 +816,11 @@ class Presence:
             if member.get("away_reason") == "disconnected":
                 if float(member.get("grace_until", 0)) < now:
                     seen_ver = member.get("ver")
-                    self.remove(
-                        pool_id,
-                        member["user_id"],
-                        "timeout",
-                        only_if=lambda m, v=seen_ver: m.get("ver") == v,
-                    )
+
+                    def unchanged(m: MemberItem, seen: int | None = seen_ver) -> bool:
+                        return m.get("ver") == seen
+
+                    self.remove(pool_id, member["user_id"], "timeout", only_if=unchanged)
             elif member.get("status") == "present" and last_seen < now - s.pool_away_after_seconds:
                 self._timeout_away(pool_id, member)
             elif (

@@ -32,7 +32,14 @@ class Bare(Frame):
     action: Literal["away", "back", "exit", "ping"]
 
 
-FRAMES = {"enter": Enter, "focus": Focus, "away": Bare, "back": Bare, "exit": Bare, "ping": Bare}
+FRAMES: dict[str, type[BaseModel]] = {
+    "enter": Enter,
+    "focus": Focus,
+    "away": Bare,
+    "back": Bare,
+    "exit": Bare,
+    "ping": Bare,
+}
 
 
 def error_frame(

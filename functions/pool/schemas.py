@@ -8,6 +8,8 @@ from pydantic import BaseModel, Field
 
 from cheese_runtime.inputs import Id, InputModel, Name
 
+LeaderboardPeriod = Literal["day", "week"]
+
 
 class PoolCreate(InputModel):
     name: Annotated[Name, Field(max_length=80)]
@@ -60,7 +62,7 @@ class LeaderboardEntry(BaseModel):
 
 class Leaderboard(BaseModel):
     pool_id: str
-    period: Literal["day", "week"]
+    period: LeaderboardPeriod
     start: str
     end: str
     entries: list[LeaderboardEntry]

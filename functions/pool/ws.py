@@ -25,7 +25,7 @@ from cheese_runtime.observability import logger, metrics
 from cheese_runtime.settings import Settings, get_settings
 from functions.pool.connections import Caller
 from functions.pool.presence import ClientError, Presence
-from functions.pool.protocol import FRAMES, error_frame
+from functions.pool.protocol import FRAMES, Enter, Focus, error_frame
 
 OK = {"statusCode": 200}
 
@@ -160,9 +160,9 @@ def message(event: dict[str, Any], caller: Caller) -> None:
     if action != "focus" and _frame_limit(p, caller, now, ref):
         return
     try:
-        if action == "enter":
+        if isinstance(frame, Enter):
             p.enter(caller, frame.pool_id)
-        elif action == "focus":
+        elif isinstance(frame, Focus):
             p.focus(caller, frame.score, frame.pool_id)
         elif action == "away":
             p.away(caller)
