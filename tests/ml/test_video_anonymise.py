@@ -14,6 +14,7 @@ import av
 import cv2
 import numpy as np
 import pytest
+
 from cheese_ml.analysis import Analyzer
 from cheese_ml.fixtures import fixture_path
 from cheese_ml.images import decode_image

@@ -8,6 +8,7 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
+
 from cheese_ml.fixtures import fixture_path
 from cheese_ml.video_clips import write_clip
 from cheese_ml.video_io import VideoInputError, probe, read_frames, transcode

@@ -22,8 +22,10 @@ towards the detector is never shown for a frame.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -84,7 +86,7 @@ class TrackerState:
     next_id: int = 1
     last_frame: int = -1
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "next_id": self.next_id,
             "last_frame": self.last_frame,
@@ -102,7 +104,7 @@ class TrackerState:
         }
 
     @classmethod
-    def from_dict(cls, data: Mapping) -> TrackerState:
+    def from_dict(cls, data: Mapping[str, Any]) -> TrackerState:
         return cls(
             tracks=[
                 LiveTrack(
@@ -209,17 +211,17 @@ def covered_boxes(
         return {}
     out: dict[int, Xyxy] = {}
     boxes = [np.asarray(observations[f], dtype=np.float64) for f in frames]
-    for (f0, b0), (f1, b1) in zip(zip(frames, boxes), zip(frames[1:], boxes[1:])):
+    for (f0, b0), (f1, b1) in itertools.pairwise(zip(frames, boxes, strict=True)):
         for frame in range(max(f0, first_frame), min(f1, last_frame + 1)):
             t = (frame - f0) / (f1 - f0)
-            out[frame] = tuple((1 - t) * b0 + t * b1)  # type: ignore[assignment]
+            out[frame] = tuple((1 - t) * b0 + t * b1)
     last = frames[-1]
     end_velocity = _end_velocity(frames, boxes)
     for age in range(hold + 1):
         frame = last + age
         if first_frame <= frame <= last_frame:
             out[frame] = shift(
-                tuple(boxes[-1]),  # type: ignore[arg-type]
+                tuple(boxes[-1]),
                 end_velocity[0] * age,
                 end_velocity[1] * age,
                 min(HOLD_MAX_GROWTH, HOLD_GROWTH_PER_FRAME * age),
@@ -230,7 +232,7 @@ def covered_boxes(
         frame = start - age
         if first_frame <= frame <= last_frame and frame not in out:
             out[frame] = shift(
-                tuple(boxes[0]),  # type: ignore[arg-type]
+                tuple(boxes[0]),
                 -start_velocity[0] * age,
                 -start_velocity[1] * age,
                 min(HOLD_MAX_GROWTH, HOLD_GROWTH_PER_FRAME * age),
@@ -243,5 +245,5 @@ def _end_velocity(frames: Sequence[int], boxes: Sequence[np.ndarray]) -> tuple[f
     if len(frames) < 2:
         return (0.0, 0.0)
     steps = frames[-1] - frames[-2]
-    (x0, y0, _), (x1, y1, _) = _centre_size(tuple(boxes[-2])), _centre_size(tuple(boxes[-1]))  # type: ignore[arg-type]
+    (x0, y0, _), (x1, y1, _) = _centre_size(tuple(boxes[-2])), _centre_size(tuple(boxes[-1]))
     return ((x1 - x0) / steps, (y1 - y0) / steps)

@@ -29,6 +29,7 @@ import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -115,7 +116,7 @@ class EngineState:
     tracks: dict[int, TrackRecord] = field(default_factory=dict)
     frames_done: int = 0
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "tracker": self.tracker.to_dict(),
             "frames_done": self.frames_done,
@@ -131,7 +132,7 @@ class EngineState:
         }
 
     @classmethod
-    def from_dict(cls, data: Mapping) -> EngineState:
+    def from_dict(cls, data: Mapping[str, Any]) -> EngineState:
         return cls(
             tracker=TrackerState.from_dict(data["tracker"]),
             frames_done=int(data["frames_done"]),
@@ -185,14 +186,18 @@ def people_from_photos(
     analyzer = analyzer or default_analyzer()
     people = []
     for person_id, images in photos.items():
-        vectors = []
+        vectors: list[np.ndarray] = []
         for number, image in enumerate(images, start=1):
             rgb = decode_image(image) if isinstance(image, bytes | bytearray) else image
-            faces = [f for f in analyzer.analyze(rgb, expressions=False) if f.embedding is not None]
-            usable = [f for f in faces if f.quality.usable_for_clustering] or faces
+            faces = [
+                (f, embedding)
+                for f in analyzer.analyze(rgb, expressions=False)
+                if (embedding := f.embedding) is not None
+            ]
+            usable = [(f, e) for f, e in faces if f.quality.usable_for_clustering] or faces
             if not usable:
                 raise NoFaceInPhotoError(f"photo {number} of {person_id} shows no face")
-            vectors.append(max(usable, key=lambda f: f.box.w * f.box.h).embedding)
+            vectors.append(max(usable, key=lambda fe: fe[0].box.w * fe[0].box.h)[1])
         people.append(KeptPerson(person_id, np.stack(vectors).astype(np.float32)))
     return people
 
@@ -239,7 +244,7 @@ class SegmentAnalyser:
             detections = self.analyzer.detect(frame.rgb, threshold=self.threshold)
             ids = tracker.update(index, [tuple(d.box_xyxy) for d in detections])
             for track_id, detection in zip(ids, detections, strict=True):
-                observations.setdefault(track_id, {})[index] = tuple(detection.box_xyxy)  # type: ignore[assignment]
+                observations.setdefault(track_id, {})[index] = tuple(detection.box_xyxy)
                 record = state.tracks.setdefault(track_id, TrackRecord(track_id, index, index))
                 record.last_frame = index
             if self.people and index % EMBED_EVERY == 0 and detections:

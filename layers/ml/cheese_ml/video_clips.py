@@ -70,10 +70,10 @@ def write_clip(path: str | Path, frames: Iterable[np.ndarray], fps: int, tone: b
             wave = (0.2 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
             for start in range(0, samples, 1024):
                 chunk = wave[start : start + 1024]
-                frame = av.AudioFrame.from_ndarray(chunk[None], format="fltp", layout="mono")
-                frame.sample_rate, frame.pts = 44100, start
-                frame.time_base = Fraction(1, 44100)
-                for packet in audio.encode(frame):
+                tone_frame = av.AudioFrame.from_ndarray(chunk[None], format="fltp", layout="mono")
+                tone_frame.sample_rate, tone_frame.pts = 44100, start
+                tone_frame.time_base = Fraction(1, 44100)
+                for packet in audio.encode(tone_frame):
                     output.mux(packet)
             for packet in audio.encode(None):
                 output.mux(packet)
@@ -96,7 +96,9 @@ def _fit(rgb: np.ndarray, width: int, height: int) -> tuple[np.ndarray, int, int
     """The image scaled to fit (width, height), and its offset when centred there."""
     scale = min(width / rgb.shape[1], height / rgb.shape[0])
     fitted = cv2.resize(
-        rgb, (round(rgb.shape[1] * scale), round(rgb.shape[0] * scale)), cv2.INTER_AREA
+        rgb,
+        (round(rgb.shape[1] * scale), round(rgb.shape[0] * scale)),
+        interpolation=cv2.INTER_AREA,
     )
     return fitted, (width - fitted.shape[1]) // 2, (height - fitted.shape[0]) // 2
 
@@ -114,7 +116,7 @@ def side_by_side(
     half = width // 2
 
     def composed() -> Iterator[np.ndarray]:
-        for left_rgb, right_rgb in zip(_looped(left, frames), _looped(right, frames)):
+        for left_rgb, right_rgb in zip(_looped(left, frames), _looped(right, frames), strict=True):
             canvas = np.full((height, width, 3), 40, dtype=np.uint8)
             for rgb, x0 in ((left_rgb, 0), (right_rgb, half)):
                 fitted, dx, dy = _fit(rgb, half, height)

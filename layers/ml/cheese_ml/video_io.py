@@ -96,15 +96,16 @@ def _open(path: str | Path) -> av.container.InputContainer:
         ) from error
 
 
-def _rotation(stream: av.video.stream.VideoStream) -> int:
+def _rotation(container: av.container.InputContainer, stream: av.video.stream.VideoStream) -> int:
     """Clockwise degrees (0/90/180/270) that turn the stored frames upright."""
     try:
-        first = next(iter(stream.container.decode(stream)))
+        first = next(iter(container.decode(stream)))
     except (StopIteration, av.error.FFmpegError):
         return 0
     finally:
-        stream.container.seek(0)
-    return round(-first.rotation / 90) % 4 * 90
+        container.seek(0)
+    degrees: int = round(-first.rotation / 90) % 4 * 90
+    return degrees
 
 
 def probe(path: str | Path) -> VideoInfo:
@@ -147,7 +148,7 @@ def _probe(container: av.container.InputContainer, name: str) -> VideoInfo:
         duration = 0.0
     frames = stream.frames or max(1, math.floor(duration * fps + 0.5))
     stream.codec_context.thread_count = _threads()  # before the first decode opens the codec
-    rotation = _rotation(stream)
+    rotation = _rotation(container, stream)
     if rotation in (90, 270):
         width, height = height, width
     audio = container.streams.audio[0].codec.canonical_name if container.streams.audio else None
@@ -194,6 +195,8 @@ def transcode(
     try:
         info = _probe(container, name)
         in_video = container.streams.video[0]
+        if in_video.time_base is None:
+            raise VideoInputError("corrupt", f"{name} has no time base")
         in_audio = container.streams.audio[0] if container.streams.audio else None
         width, height = info.width & ~1, info.height & ~1
         # faststart: the index goes first, so players and browsers can start the
@@ -250,20 +253,23 @@ def _decoded_with_audio(
     try:
         for packet in container.demux(streams):
             if packet.stream.type == "audio":
-                if packet.dts is None:  # the demuxer's flush packet
-                    continue
+                # Audio is demuxed only when it goes out (in_audio and out_audio together).
+                if packet.dts is None or out_audio is None or output is None:
+                    continue  # None dts: the demuxer's flush packet
                 if copy:
                     packet.stream = out_audio
                     output.mux(packet)
-                else:
+                elif isinstance(out_audio, av.audio.stream.AudioStream):
                     for audio_frame in packet.decode():
-                        audio_frame.pts = None
-                        for encoded in out_audio.encode(audio_frame):
-                            output.mux(encoded)
+                        if isinstance(audio_frame, av.AudioFrame):
+                            audio_frame.pts = None
+                            for encoded in out_audio.encode(audio_frame):
+                                output.mux(encoded)
                 continue
             for frame in packet.decode():
-                count += 1
-                yield frame, _upright(frame.to_ndarray(format="rgb24"), info.rotation)
+                if isinstance(frame, av.VideoFrame):  # the other demuxed stream is the video
+                    count += 1
+                    yield frame, _upright(frame.to_ndarray(format="rgb24"), info.rotation)
     except av.error.FFmpegError as error:
         if count and in_video.frames and count < in_video.frames:
             raise VideoInputError(

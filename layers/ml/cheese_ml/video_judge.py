@@ -19,6 +19,7 @@ Used by tests/ml and bench/video_bench.py for us and for deface alike.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -71,27 +72,33 @@ class Verdict:
 
 class HaarJudge:
     def __init__(self, profiles: bool = False, min_face: int = 36) -> None:
-        root = Path(cv2.data.haarcascades)
+        # opencv-python ships cv2.data; its stubs do not declare the submodule.
+        root = Path(cv2.data.haarcascades)  # type: ignore[attr-defined]
         self.frontal = cv2.CascadeClassifier(str(root / "haarcascade_frontalface_alt2.xml"))
         self.profile = (
             cv2.CascadeClassifier(str(root / "haarcascade_profileface.xml")) if profiles else None
         )
-        self.settings = {"scaleFactor": 1.1, "minNeighbors": 4, "minSize": (min_face, min_face)}
+        self.min_size = (min_face, min_face)
         self._inputs: dict[tuple[str, int], list[Xyxy]] = {}  # the same input judged twice
 
     def faces(self, rgb: np.ndarray) -> list[Xyxy]:
         grey = cv2.equalizeHist(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY))
         width = grey.shape[1]
-        found = [
-            (x, y, x + w, y + h)
-            for x, y, w, h in self.frontal.detectMultiScale(grey, **self.settings)
-        ]
+        found = [(x, y, x + w, y + h) for x, y, w, h in self._detect(self.frontal, grey)]
         if self.profile is not None:
-            for x, y, w, h in self.profile.detectMultiScale(grey, **self.settings):
+            for x, y, w, h in self._detect(self.profile, grey):
                 found.append((x, y, x + w, y + h))
-            for x, y, w, h in self.profile.detectMultiScale(cv2.flip(grey, 1), **self.settings):
+            for x, y, w, h in self._detect(self.profile, cv2.flip(grey, 1)):
                 found.append((width - x - w, y, width - x, y + h))
         return [tuple(float(v) for v in box) for box in found]  # type: ignore[misc]
+
+    def _detect(
+        self, classifier: cv2.CascadeClassifier, grey: np.ndarray
+    ) -> Sequence[Sequence[int]]:
+        boxes: Sequence[Sequence[int]] = classifier.detectMultiScale(
+            grey, scaleFactor=1.1, minNeighbors=4, minSize=self.min_size
+        )
+        return boxes
 
     def input_faces(self, path: Path, index: int, rgb: np.ndarray) -> list[Xyxy]:
         key = (str(path), index)
@@ -124,7 +131,8 @@ def judge(
     labels = {label: LabelVerdict() for label in (*hidden, *kept)}
     covered: dict[str, list[tuple[int, bool]]] = {label: [] for label in hidden}
     outputs = read_frames(output_path)
-    for source, result in zip(read_frames(input_path), outputs):
+    # Frame by frame while both last: an output that lost frames is judged on what it has.
+    for source, result in zip(read_frames(input_path), outputs, strict=False):
         regions = truth.regions(source.index)
         height = min(source.rgb.shape[0], result.rgb.shape[0])
         width = min(source.rgb.shape[1], result.rgb.shape[1])
