@@ -145,16 +145,18 @@ class AuthService:
         with session_scope() as session:
             users = UserRepository(session)
             user = users.by_email(email_normalized)
-            active = user is not None and user.status == "active"
-            if not passwords.verify_password(
-                user.password_hash if active else None, request.password
-            ):
+            active = user if user is not None and user.status == "active" else None
+            # Verified for an unknown user too: the same hash cost either way.
+            verified = passwords.verify_password(
+                active.password_hash if active else None, request.password
+            )
+            if active is None or not verified:
                 ok = False
             else:
                 ok = True
-                if passwords.needs_rehash(user.password_hash):
-                    user.password_hash = passwords.hash_password(request.password)
-                response, _ = self._issue_pair(RefreshTokenRepository(session), user)
+                if passwords.needs_rehash(active.password_hash):
+                    active.password_hash = passwords.hash_password(request.password)
+                response, _ = self._issue_pair(RefreshTokenRepository(session), active)
         if not ok:
             self._throttle.record_failure(email_normalized, client_ip)
             metrics.add_metric(name="LoginFailures", unit=MetricUnit.Count, value=1)

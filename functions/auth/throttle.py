@@ -28,7 +28,7 @@ import math
 import time
 from dataclasses import dataclass
 
-from botocore.exceptions import ClientError  # type: ignore[import-untyped]
+from botocore.exceptions import ClientError
 
 from cheese_runtime import aws
 

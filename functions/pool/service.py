@@ -24,7 +24,7 @@ from functions.pool.errors import (
     NotPoolOwner,
     PoolNotFound,
 )
-from functions.pool.members import focused_seconds, iso, open_stretch, split_by_day
+from functions.pool.members import MemberItem, focused_seconds, iso, open_stretch, split_by_day
 from functions.pool.presence import Presence
 from functions.pool.schemas import (
     AvatarUpload,
@@ -32,6 +32,7 @@ from functions.pool.schemas import (
     InviteOut,
     Leaderboard,
     LeaderboardEntry,
+    LeaderboardPeriod,
     MemberOut,
     PoolCreate,
     PoolDetail,
@@ -205,7 +206,9 @@ class PoolService:
         return InviteOut(pool_id=pool_id, user_id=user_id)
 
     # --- leaderboards ---------------------------------------------------------------------
-    def leaderboard(self, user_id: str, pool_id: str, period: str, limit: int = 50) -> Leaderboard:
+    def leaderboard(
+        self, user_id: str, pool_id: str, period: LeaderboardPeriod, limit: int = 50
+    ) -> Leaderboard:
         self.visible_meta(user_id, pool_id)
         now = datetime.now(UTC)
         today = now.replace(hour=0, minute=0, second=0, microsecond=0)
@@ -262,7 +265,7 @@ class PoolService:
         if cursor is None:
             lock = self.store.lock(user_id)
             member = self.store.member(lock["pool_id"], user_id) if lock else None
-            if member is not None:
+            if lock is not None and member is not None:
                 meta = self.store.meta(lock["pool_id"]) or {}
                 items.append(
                     FocusSession(
@@ -332,7 +335,7 @@ class PoolService:
             expires_in=AVATAR_UPLOAD_SECONDS,
         )
 
-    def avatar_url(self, member: dict[str, Any]) -> str | None:
+    def avatar_url(self, member: MemberItem) -> str | None:
         key = member.get("avatar_key")
         if not key:
             return None

@@ -8,6 +8,15 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, Field
 
 from cheese_runtime.inputs import Id, InputModel, MultilineText, Name
+from functions.smile_rank.models import PhotoStatus
+
+RankingScope = Literal["week", "month", "all"]
+CounterpartyKind = Literal["sponsor_pool", "charity"]
+# The ledger accounts a user's statement names as the other side of an entry.
+COUNTERPARTY_KINDS: dict[str, CounterpartyKind] = {
+    "sponsor_pool": "sponsor_pool",
+    "charity": "charity",
+}
 
 
 class PeriodOut(BaseModel):
@@ -41,7 +50,7 @@ class RankingEntry(BaseModel):
 
 
 class RankingPage(BaseModel):
-    period: Literal["week", "month", "all"]
+    period: RankingScope
     key: str
     items: list[RankingEntry]
     next_cursor: str | None = None
@@ -57,7 +66,7 @@ class FaceSmile(BaseModel):
 
 class PhotoSmiles(BaseModel):
     photo_id: str
-    status: Literal["counted", "capped", "no_smiles", "duplicate", "reversed", "deleted"]
+    status: PhotoStatus
     # Points the photo earned (after the photo and daily caps); 0 once reversed.
     points: int
     period_id: str | None
@@ -121,7 +130,7 @@ class StatementEntry(BaseModel):
     # On my pledge account: + pledged by the sponsor for my points, − paid to my charity.
     amount_minor: int
     currency: str
-    counterparty_kind: Literal["sponsor_pool", "charity"]
+    counterparty_kind: CounterpartyKind
     counterparty_id: str
     counterparty_name: str
     memo: str
