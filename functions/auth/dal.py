@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from cheese_runtime.db.session import read_scope
+from cheese_runtime.db.session import read_scope, rowcount
 from cheese_runtime.db.types import utcnow
 from functions.auth.models import RefreshToken, User
-
-if TYPE_CHECKING:
-    from sqlalchemy import CursorResult
 
 
 class EmailTaken(Exception):
@@ -48,11 +44,7 @@ class UserRepository:
         return self._session.get(User, user_id)
 
     def delete(self, user_id: str) -> bool:
-        # Session.execute is typed as Result; a DELETE's result is a CursorResult.
-        result = cast(
-            "CursorResult[Any]", self._session.execute(delete(User).where(User.id == user_id))
-        )
-        return result.rowcount > 0
+        return rowcount(self._session.execute(delete(User).where(User.id == user_id))) > 0
 
 
 def profile(user_id: str) -> tuple[str, str, str, str] | None:
@@ -85,19 +77,16 @@ class RefreshTokenRepository:
 
     def mark_used(self, token_id: str) -> bool:
         """Use a token once: the conditional update makes two racing refreshes yield one winner."""
-        result = cast(
-            "CursorResult[Any]",
-            self._session.execute(
-                update(RefreshToken)
-                .where(
-                    RefreshToken.id == token_id,
-                    RefreshToken.used_at.is_(None),
-                    RefreshToken.revoked_at.is_(None),
-                )
-                .values(used_at=utcnow())
-            ),
+        result = self._session.execute(
+            update(RefreshToken)
+            .where(
+                RefreshToken.id == token_id,
+                RefreshToken.used_at.is_(None),
+                RefreshToken.revoked_at.is_(None),
+            )
+            .values(used_at=utcnow())
         )
-        return result.rowcount == 1
+        return rowcount(result) == 1
 
     def revoke_family(self, family_id: str) -> None:
         self._session.execute(
