@@ -11,12 +11,11 @@ anonymous counts stay.
 
 from __future__ import annotations
 
-from typing import Any, cast
-
-from sqlalchemy import CursorResult, delete
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from cheese_runtime import consent
+from cheese_runtime.db.session import rowcount
 from cheese_runtime.observability import logger
 from functions.emotion import storage
 from functions.emotion.models import EmojiTask
@@ -25,7 +24,7 @@ from functions.emotion.models import EmojiTask
 @consent.on_withdrawal(consent.EXPRESSION_ANALYSIS)
 def erase_emoji_results(session: Session, user_id: str) -> None:
     erased = session.execute(delete(EmojiTask).where(EmojiTask.user_id == user_id))
-    tasks = cast(CursorResult[Any], erased).rowcount
+    tasks = rowcount(erased)
     objects = storage.delete_prefix(storage.result_prefix(user_id))
     logger.info(
         "expression analysis consent withdrawn: emoji results erased",

@@ -19,12 +19,10 @@ behind the erasure.
 
 from __future__ import annotations
 
-from typing import Any, cast
-
-from sqlalchemy import CursorResult, column, select, table, update
+from sqlalchemy import column, select, table, update
 from sqlalchemy.orm import Session
 
-from cheese_runtime.db.session import read_scope
+from cheese_runtime.db.session import read_scope, rowcount
 from cheese_runtime.errors import DomainError
 
 USERS = table("users", column("id"), column("status"))
@@ -57,7 +55,7 @@ def lock_active_user(session: Session, user_id: str) -> None:
             .where(USERS.c.id == user_id, USERS.c.status == ACTIVE)
             .values(status=USERS.c.status)
         )
-        active = cast("CursorResult[Any]", result).rowcount == 1
+        active = rowcount(result) == 1
     else:
         active = (
             session.execute(
