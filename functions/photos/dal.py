@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Select, and_, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -157,14 +157,19 @@ class FaceRepository:
             )
         )
 
-    def grouped_summary(self, user_id: str) -> list[tuple[str, str, dict]]:
+    def grouped_summary(self, user_id: str) -> list[tuple[str, str, dict[str, Any]]]:
         """(person id, photo id, quality) of every face of the user that is in a person."""
         rows = self._session.execute(
             select(Face.person_id, Face.photo_id, Face.quality).where(
                 Face.user_id == user_id, Face.person_id.is_not(None)
             )
         )
-        return [(person_id, photo_id, quality) for person_id, photo_id, quality in rows]
+        # person_id IS NOT NULL above; the test narrows the nullable column's type.
+        return [
+            (person_id, photo_id, quality)
+            for person_id, photo_id, quality in rows
+            if person_id is not None
+        ]
 
     def for_person(self, person_id: str) -> list[Face]:
         return list(self._session.scalars(select(Face).where(Face.person_id == person_id)))

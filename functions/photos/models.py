@@ -44,7 +44,7 @@ class Person(Base):
     is_me: Mapped[bool] = mapped_column(Boolean, default=False)
     cover_face_id: Mapped[str | None] = mapped_column(UUIDString, nullable=True)
     # The user's own labels ("family", "work"), which GET /v1/people?group= filters by.
-    groups: Mapped[list] = mapped_column(JSON, default=list)
+    groups: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -131,8 +131,8 @@ class PersonMerge(Base):
     id: Mapped[str] = mapped_column(UUIDString, primary_key=True, default=new_id)
     user_id: Mapped[str] = mapped_column(UUIDString, references_user(), index=True)
     target_person_id: Mapped[str] = mapped_column(UUIDString)
-    target: Mapped[dict] = mapped_column(JSON)
-    sources: Mapped[list] = mapped_column(JSON)
+    target: Mapped[dict[str, Any]] = mapped_column(JSON)
+    sources: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     undone_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 

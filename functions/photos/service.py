@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from sqlalchemy.exc import IntegrityError
@@ -462,7 +463,7 @@ def patch_person(user_id: str, person_id: str, patch: PersonPatch) -> PersonOut:
     return result
 
 
-def _fields(person: Person) -> dict:
+def _fields(person: Person) -> dict[str, Any]:
     return {
         "name": person.name,
         "hidden": person.hidden,

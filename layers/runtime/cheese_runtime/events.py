@@ -15,7 +15,7 @@ This module imports nothing of the runtime but logging at load time:
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from pydantic import BaseModel
 
@@ -94,7 +94,7 @@ class AnonymisedViewRequested(EventDetail):
     photo_id: str
     # Person ids whose faces stay visible; every other face is hidden.
     keep_person_ids: list[str]
-    style: str
+    style: Literal["mosaic", "blur", "cartoon"]
     # Where the rendered JPEG is cached.
     object_key: str
 

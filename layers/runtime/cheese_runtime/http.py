@@ -189,6 +189,8 @@ def lambda_handler(app: FastAPI) -> Callable[[dict[str, Any], LambdaContext], di
     asgi = Mangum(app, lifespan="off", api_gateway_base_path="/")
 
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-        return asgi(event, context)
+        # Mangum's LambdaContext protocol declares settable attributes; Powertools'
+        # declares the same context's attributes as read-only properties.
+        return asgi(event, context)  # type: ignore[arg-type]
 
     return observed(handler, correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
