@@ -106,6 +106,14 @@ class EmojiTaskRequested(EventDetail):
     user_id: str
 
 
+class VideoAnonymisationRequested(EventDetail):
+    detail_type: ClassVar[str] = "VideoAnonymisationRequested"
+
+    anonymisation_id: str
+    video_id: str
+    user_id: str
+
+
 def _registry(*models: type[EventDetail]) -> dict[str, type[EventDetail]]:
     registry = {model.detail_type: model for model in models}
     if len(registry) != len(models):
@@ -122,6 +130,7 @@ REGISTRY: dict[str, type[EventDetail]] = _registry(
     ReclusterRequested,
     AnonymisedViewRequested,
     EmojiTaskRequested,
+    VideoAnonymisationRequested,
 )
 
 

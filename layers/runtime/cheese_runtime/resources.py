@@ -379,7 +379,21 @@ DIARY = ApiFunction(
     grants=("database", "photos_bucket", "jwks"),
 )
 
-API_FUNCTIONS: tuple[ApiFunction, ...] = (AUTH, POOL, SMILE_RANK, PHOTOS, EMOTION, DIARY)
+# Recorded videos anonymised: everyone hidden but the kept people (functions/video/README.md).
+VIDEO = ApiFunction(
+    name="video",
+    module="functions.video.handler",
+    routes=(
+        Route("POST", "/v1/videos", "createVideo"),
+        Route("GET", "/v1/videos", "listVideos"),
+        Route("GET", "/v1/videos/{video_id}", "getVideo"),
+        Route("DELETE", "/v1/videos/{video_id}", "deleteVideo"),
+        Route("POST", "/v1/videos/{video_id}/anonymisations", "createVideoAnonymisation"),
+    ),
+    grants=("database", "photos_bucket", "event_bus", "jwks"),
+)
+
+API_FUNCTIONS: tuple[ApiFunction, ...] = (AUTH, POOL, SMILE_RANK, PHOTOS, EMOTION, DIARY, VIDEO)
 
 EVENT_SUBSCRIPTIONS: tuple[EventSubscription, ...] = (
     # A leaving user's photos, faces, people, objects and face-index entries.
@@ -439,6 +453,27 @@ EVENT_SUBSCRIPTIONS: tuple[EventSubscription, ...] = (
         consumer="diary-erasure",
         detail_types=(events.UserDeletionRequested.detail_type,),
         module="functions.diary.erasure",
+        grants=("database", "photos_bucket"),
+        timeout_seconds=300,
+    ),
+    # Video anonymisation in the ML image, one video per invocation (Lambda's 15 minutes
+    # hold about 9 minutes of 720p video at the one-core rate in functions/video/README.md).
+    EventSubscription(
+        consumer="video-anonymise",
+        detail_types=(events.VideoAnonymisationRequested.detail_type,),
+        module="functions.video.worker",
+        grants=("database", "photos_bucket"),
+        max_receive_count=3,
+        timeout_seconds=900,
+        memory_mb=3008,
+        batch_size=1,
+        ml_image=True,
+    ),
+    # A leaving user's videos, anonymisations and their objects.
+    EventSubscription(
+        consumer="video-erasure",
+        detail_types=(events.UserDeletionRequested.detail_type,),
+        module="functions.video.erasure",
         grants=("database", "photos_bucket"),
         timeout_seconds=300,
     ),

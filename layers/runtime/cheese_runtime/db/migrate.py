@@ -31,6 +31,7 @@ MODEL_MODULES = (
     "functions.photos.models",
     "functions.emotion.models",
     "functions.diary.models",
+    "functions.video.models",
 )
 
 

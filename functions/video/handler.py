@@ -1,0 +1,6 @@
+"""Lambda entry point of the video API (API Gateway HTTP API v2 events)."""
+
+from cheese_runtime.http import lambda_handler
+from functions.video.app import app
+
+handler = lambda_handler(app)

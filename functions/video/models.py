@@ -1,0 +1,51 @@
+"""Tables of the video function: uploaded videos and their anonymisations."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from cheese_runtime.db.base import Base
+from cheese_runtime.db.types import UTCDateTime, UUIDString, new_id, utcnow
+from cheese_runtime.db.users import references_user
+
+
+class Video(Base):
+    __tablename__ = "videos"
+    __table_args__ = (Index("ix_videos_user_created", "user_id", "created_at", "id"),)
+
+    id: Mapped[str] = mapped_column(UUIDString, primary_key=True, default=new_id)
+    user_id: Mapped[str] = mapped_column(UUIDString, references_user())
+    # uploading -> ready (arrived and checked) | failed (unreadable: failure_reason)
+    status: Mapped[str] = mapped_column(String(16), default="uploading")
+    failure_reason: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    content_type: Mapped[str] = mapped_column(String(32))
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    duration_seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
+    width: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    height: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class VideoAnonymisation(Base):
+    __tablename__ = "video_anonymisations"
+
+    id: Mapped[str] = mapped_column(UUIDString, primary_key=True, default=new_id)
+    video_id: Mapped[str] = mapped_column(
+        UUIDString, ForeignKey("videos.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[str] = mapped_column(UUIDString, references_user(), index=True)
+    keep: Mapped[list] = mapped_column(JSON)  # person ids as given ("me" resolved at run time)
+    style: Mapped[str] = mapped_column(String(16))
+    # queued -> processing -> done | failed (failure_reason)
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    failure_reason: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    frames_done: Mapped[int] = mapped_column(Integer, default=0)
+    frames_total: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # [{track_id, first_second, last_second, person_id | None}]
+    tracks: Mapped[list | None] = mapped_column(JSON, nullable=True)
+    result_key: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

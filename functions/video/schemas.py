@@ -1,0 +1,82 @@
+"""Request and response shapes of the video API (the Android app's contract, issue 12)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field
+
+from cheese_runtime.storage import PresignedUpload
+from functions.video.storage import MAX_VIDEO_BYTES
+
+VideoContentType = Literal["video/mp4", "video/webm", "video/quicktime"]
+VideoStyle = Literal["mosaic", "blur", "cartoon"]
+# "me" or a person id (a UUID) from GET /v1/people.
+PersonRef = Annotated[
+    str, Field(pattern=r"^(me|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$")
+]
+
+
+class VideoIn(BaseModel):
+    content_type: VideoContentType
+    size_bytes: int = Field(ge=1, le=MAX_VIDEO_BYTES)
+
+
+class VideoCreated(BaseModel):
+    video_id: str
+    upload: PresignedUpload
+
+
+class AnonymisationIn(BaseModel):
+    keep: list[PersonRef] = Field(default_factory=list, max_length=20)
+    style: VideoStyle = "mosaic"
+
+    def people(self) -> list[str]:
+        return list(dict.fromkeys(self.keep))
+
+
+class AnonymisationAccepted(BaseModel):
+    anonymisation_id: str
+
+
+class Progress(BaseModel):
+    frames_done: int
+    frames_total: int | None
+
+
+class TrackOut(BaseModel):
+    id: int
+    first_second: float
+    last_second: float
+    person_id: str | None  # None: a stranger, hidden
+
+
+class AnonymisationOut(BaseModel):
+    id: str
+    status: Literal["queued", "processing", "done", "failed"]
+    failure_reason: str | None
+    keep: list[str]
+    style: VideoStyle
+    progress: Progress
+    result_url: str | None
+    tracks: list[TrackOut]
+    created_at: datetime
+
+
+class VideoOut(BaseModel):
+    video_id: str
+    status: Literal["uploading", "ready", "failed"]
+    failure_reason: str | None
+    content_type: VideoContentType
+    size_bytes: int
+    duration: float | None  # seconds, known once a worker has read the video
+    width: int | None
+    height: int | None
+    created_at: datetime
+    anonymisations: list[AnonymisationOut]
+
+
+class VideoPage(BaseModel):
+    items: list[VideoOut]
+    next_cursor: str | None = None
