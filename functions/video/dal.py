@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-import numpy as np
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from functions.photos.models import Face, Person
 from functions.video.models import Video, VideoAnonymisation
+
+if TYPE_CHECKING:
+    import numpy as np
 
 # A kept person's reference embeddings: their best faces in the user's photos.
 REFERENCE_FACES = 20
@@ -81,6 +84,7 @@ class PeopleDirectory:
 
     def embeddings(self, user_id: str, person_id: str) -> np.ndarray:
         """(n, 192) float32: the person's usable faces with an embedding, best detections first."""
+        import numpy as np  # the worker's (ML image) only: API handlers never load numpy
         rows = self.session.scalars(
             select(Face.embedding)
             .where(
