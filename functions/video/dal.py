@@ -85,6 +85,7 @@ class PeopleDirectory:
     def embeddings(self, user_id: str, person_id: str) -> np.ndarray:
         """(n, 192) float32: the person's usable faces with an embedding, best detections first."""
         import numpy as np  # the worker's (ML image) only: API handlers never load numpy
+
         rows = self.session.scalars(
             select(Face.embedding)
             .where(

@@ -7,7 +7,6 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
-from cheese_runtime.storage import PresignedUpload
 from functions.video.storage import MAX_VIDEO_BYTES
 
 VideoContentType = Literal["video/mp4", "video/webm", "video/quicktime"]
@@ -23,9 +22,17 @@ class VideoIn(BaseModel):
     size_bytes: int = Field(ge=1, le=MAX_VIDEO_BYTES)
 
 
+class VideoUpload(BaseModel):
+    """A presigned POST: post ``fields`` and then the file (form field ``file``) to ``url``."""
+
+    url: str
+    fields: dict[str, str]
+    expires_in: int
+
+
 class VideoCreated(BaseModel):
     video_id: str
-    upload: PresignedUpload
+    upload: VideoUpload
 
 
 class AnonymisationIn(BaseModel):

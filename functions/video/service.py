@@ -22,6 +22,7 @@ from functions.video.schemas import (
     VideoIn,
     VideoOut,
     VideoPage,
+    VideoUpload,
 )
 
 
@@ -32,9 +33,8 @@ def create_video(user_id: str, body: VideoIn) -> VideoCreated:
         session.flush()
         video_id = video.id
     spec = storage.upload_spec(user_id, video_id, body.content_type, body.size_bytes)
-    return VideoCreated(
-        video_id=video_id, upload=runtime_storage.presigned_upload(storage.bucket(), spec)
-    )
+    post = runtime_storage.presigned_upload(storage.bucket(), spec)
+    return VideoCreated(video_id=video_id, upload=VideoUpload(**post.model_dump()))
 
 
 def _anonymisation_out(row: VideoAnonymisation) -> AnonymisationOut:
