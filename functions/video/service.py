@@ -7,6 +7,7 @@ from datetime import datetime
 from cheese_runtime import consent, events
 from cheese_runtime import storage as runtime_storage
 from cheese_runtime.db.session import session_scope
+from cheese_runtime.errors import InvalidCursor
 from cheese_runtime.pagination import decode_cursor, encode_cursor
 from functions.video import storage
 from functions.video.dal import PeopleDirectory, VideoRepository
@@ -87,7 +88,10 @@ def get_video(user_id: str, video_id: str) -> VideoOut:
 
 def list_videos(user_id: str, cursor: str | None, limit: int) -> VideoPage:
     position = decode_cursor(cursor)
-    after = (datetime.fromisoformat(position["c"]), str(position["i"])) if position else None
+    try:
+        after = (datetime.fromisoformat(position["c"]), str(position["i"])) if position else None
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InvalidCursor() from exc
     with session_scope() as session:
         videos = VideoRepository(session)
         rows = videos.page(user_id, after, limit + 1)  # type: ignore[arg-type]

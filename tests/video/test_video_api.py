@@ -163,7 +163,7 @@ def test_a_truncated_video_fails_with_a_reason(db, two_people_clip: Path) -> Non
 def test_a_duplicate_message_gives_one_result_and_erasure_removes_everything(
     db, two_people_clip: Path
 ) -> None:  # noqa: ANN001
-    from cheese_local.events import sqs_event
+    from cheese_local.events import eventbridge_event, received_message, sqs_event
     from cheese_local.lambda_context import LocalLambdaContext
     from functions.video import erasure, worker
 
@@ -174,23 +174,13 @@ def test_a_duplicate_message_gives_one_result_and_erasure_removes_everything(
     ).json()
     done = wait_anonymisation(user, video_id)["anonymisations"][0]
     assert done["status"] == "done"
-    message = {
-        "MessageId": "m-dup",
-        "ReceiptHandle": "r",
-        "Body": json.dumps(
-            {
-                "detail-type": "VideoAnonymisationRequested",
-                "source": "cheese",
-                "detail": {
-                    "anonymisation_id": accepted["anonymisation_id"],
-                    "video_id": video_id,
-                    "user_id": user.id,
-                },
-            }
-        ),
-        "MD5OfBody": "x",
-        "Attributes": {"ApproximateReceiveCount": "2"},
+    detail = {
+        "anonymisation_id": accepted["anonymisation_id"],
+        "video_id": video_id,
+        "user_id": user.id,
     }
+    body = json.dumps(eventbridge_event("VideoAnonymisationRequested", detail))
+    message = received_message(body, 2) | {"MessageId": "m-dup"}
     queue = "arn:aws:sqs:us-east-1:000000000000:cheese-video-anonymise"
     outcome = worker.handler(sqs_event([message], queue), LocalLambdaContext("video-anonymise"))
     assert outcome == {"batchItemFailures": []}
@@ -198,17 +188,17 @@ def test_a_duplicate_message_gives_one_result_and_erasure_removes_everything(
     assert again == [done | {"result_url": again[0]["result_url"]}]
     assert len(objects_under(f"derived/{user.id}/videos/")) == 1
 
-    deletion = {
-        **message,
-        "Body": json.dumps(
-            {
-                "detail-type": "UserDeletionRequested",
-                "source": "cheese",
-                "detail": {"user_id": user.id, "requested_at": "2026-12-01T22:00:00Z"},
-            }
+    deletion = received_message(
+        json.dumps(
+            eventbridge_event(
+                "UserDeletionRequested",
+                {"user_id": user.id, "requested_at": "2026-12-01T22:00:00Z"},
+            )
         ),
-    }
-    erasure.handler(sqs_event([deletion], queue), LocalLambdaContext("video-erasure"))
+        1,
+    ) | {"MessageId": "m-erase"}
+    erased = erasure.handler(sqs_event([deletion], queue), LocalLambdaContext("video-erasure"))
+    assert erased == {"batchItemFailures": []}
     assert not objects_under(f"videos/{user.id}/")
     assert not objects_under(f"derived/{user.id}/videos/")
     assert user.call("GET", f"/v1/videos/{video_id}").status == 404
