@@ -14,6 +14,7 @@ from cheese_runtime.inputs import ID_LIST, IdsQuery, PathId, split_ids
 from functions.photos import service
 from functions.photos.errors import (
     AnonymisedViewFailed,
+    BoxOutsidePhoto,
     MeNotSet,
     MergeAlreadyUndone,
     MergeOutdated,
@@ -30,6 +31,8 @@ from functions.photos.schemas import (
     AssignRequest,
     ConsentIn,
     ConsentOut,
+    DrawFaceRequest,
+    FaceOut,
     ImportRequest,
     ImportResponse,
     MergedPersonOut,
@@ -52,6 +55,7 @@ ERRORS: ProblemMap = {
     PhotoTooLarge: 413,
     NothingToMerge: 422,
     NothingToSplit: 422,
+    BoxOutsidePhoto: 422,
     MergeAlreadyUndone: 409,
     MergeOutdated: 409,
     PeopleAppearTogether: 409,
@@ -210,6 +214,13 @@ async def anonymised(
         response.status_code = status.HTTP_202_ACCEPTED
         response.headers["Retry-After"] = "2"
     return result
+
+
+@route("drawFace", status_code=201, response_model=FaceOut, responses=PROBLEMS, tags=["photos"])
+async def draw_face(
+    photo_id: PathId, body: DrawFaceRequest, principal: CurrentPrincipal
+) -> FaceOut:
+    return service.draw_face(principal.user_id, photo_id, body.box)
 
 
 @route("getConsent", response_model=ConsentOut, responses=PROBLEMS, tags=["consent"])

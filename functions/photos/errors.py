@@ -86,3 +86,9 @@ class NothingToSplit(PhotosError):
     slug = "nothing-to-split"
     title = "Nothing to split"
     default_detail = "Name some of the person's faces, not all of them."
+
+
+class BoxOutsidePhoto(PhotosError):
+    slug = "box-outside-photo"
+    title = "The box is not inside the photo"
+    default_detail = "Draw the face inside the photo (pixels of the upright photo)."

@@ -1,6 +1,6 @@
 """Photos' tables: photos, their faces, the people faces are grouped into
 (revision 0003_photos), the anonymised views asked for (0005_photo_recovery),
-and people's groups and the merges that can be undone (0010_people).
+people's groups and the merges that can be undone (0010_people), drawn faces (0011).
 Consent is the runtime's (cheese_runtime/db/consent.py).
 """
 
@@ -114,6 +114,8 @@ class Face(Base):
         UUIDString, ForeignKey("people.id", ondelete="SET NULL"), nullable=True
     )
     assigned_manually: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Drawn by the user where the detector found nothing (POST /v1/photos/{photo_id}/faces).
+    drawn: Mapped[bool] = mapped_column(Boolean, default=False)
     # The face's id in the external face index (Rekognition FaceId), when that backend is used.
     index_face_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -57,6 +57,18 @@ class FaceBox(BaseModel):
     h: int
 
 
+class DrawnBox(InputModel):
+    # Pixels of the upright photo, as in FaceOut.box.
+    x: int = Field(ge=0)
+    y: int = Field(ge=0)
+    w: int = Field(ge=16, le=20000)
+    h: int = Field(ge=16, le=20000)
+
+
+class DrawFaceRequest(InputModel):
+    box: DrawnBox
+
+
 class FaceOut(BaseModel):
     id: str
     box: FaceBox
@@ -65,6 +77,8 @@ class FaceOut(BaseModel):
     person_id: Id | None
     smile: float | None
     expression: dict[str, float] | None
+    # Drawn by the user (POST /v1/photos/{photo_id}/faces), not found by the detector.
+    drawn: bool = False
 
 
 class PhotoOut(BaseModel):

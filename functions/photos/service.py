@@ -11,7 +11,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from cheese_runtime import consent, events
+from cheese_runtime import aws, consent, events
 from cheese_runtime import storage as files
 from cheese_runtime.accounts import lock_active_user
 from cheese_runtime.consent import ConsentRequired, Consents
@@ -31,9 +31,11 @@ from functions.photos.dal import (
     PersonRepository,
     PhotoRepository,
     embedding_from_bytes,
+    embedding_to_bytes,
 )
 from functions.photos.errors import (
     AnonymisedViewFailed,
+    BoxOutsidePhoto,
     FaceNotFound,
     MeNotSet,
     MergeAlreadyUndone,
@@ -54,6 +56,7 @@ from functions.photos.schemas import (
     AnonymisedOut,
     AnonymiseStyle,
     ConsentOut,
+    DrawnBox,
     FaceBox,
     FaceOut,
     ImportResponse,
@@ -86,6 +89,7 @@ def face_out(face: Face) -> FaceOut:
         person_id=face.person_id,
         smile=round(face.smile, 1) if face.smile is not None else None,
         expression=face.expression,
+        drawn=face.drawn,
     )
 
 
@@ -680,6 +684,79 @@ def assign_face(user_id: str, face_id: str, person_id: str | None) -> PersonOut:
     if me_changed:
         publish_me_faces(user_id)
     return result
+
+
+def draw_face(user_id: str, photo_id: str, box: DrawnBox) -> FaceOut:
+    """A face the detector missed: embedded, grouped at once, kept by every re-cluster."""
+    from cheese_ml.analysis import Box
+    from cheese_ml.images import decode_image, encode_jpeg
+    from cheese_ml.render import crop_face
+    from functions.photos.analyzer import FACE_CROP_SIDE
+    from functions.photos.cuts import cut_of_faces
+    from functions.photos.drawn_faces import analyse_drawn_face
+    from functions.photos.grouping import group_new_faces
+
+    with session_scope() as session:
+        photo = PhotoRepository(session).owned(user_id, photo_id)
+        if photo is None:
+            raise PhotoNotFound()
+        if photo.status != "analyzed":
+            raise PhotoNotAnalysed()
+        if box.x + box.w > (photo.width or 0) or box.y + box.h > (photo.height or 0):
+            raise BoxOutsidePhoto()
+        decisions = Consents(session).decisions(user_id)
+    original = aws.client("s3").get_object(
+        Bucket=storage.bucket(), Key=storage.original_key(user_id, photo_id)
+    )
+    rgb = decode_image(original["Body"].read())
+    landmarks, score, quality, embedding, expression = analyse_drawn_face(
+        rgb,
+        (box.x, box.y, box.w, box.h),
+        embeddings=decisions[consent.FACE_GROUPING.name].granted,
+        expressions=decisions[consent.EXPRESSION_ANALYSIS.name].granted,
+    )
+    face_id = new_id()
+    storage.put_jpeg(
+        storage.face_crop_key(user_id, photo_id, face_id),
+        encode_jpeg(crop_face(rgb, Box(box.x, box.y, box.w, box.h), size=FACE_CROP_SIDE), 85),
+    )
+    [cut] = cut_of_faces(rgb, [(box.x + box.w / 2, box.y + box.h / 2)])
+    with session_scope() as session:
+        if PhotoRepository(session).owned(user_id, photo_id) is None:
+            raise PhotoNotFound()  # deleted meanwhile
+        face = Face(
+            id=face_id,
+            photo_id=photo_id,
+            user_id=user_id,
+            box_x=box.x,
+            box_y=box.y,
+            box_w=box.w,
+            box_h=box.h,
+            cut=cut,
+            landmarks=landmarks,
+            detection_score=score,
+            quality={
+                "face_size": quality.face_size,
+                "sharpness": round(quality.sharpness, 2),
+                "yaw": round(quality.yaw, 1),
+                "pitch": round(quality.pitch, 1),
+                "roll": round(quality.roll, 1),
+            },
+            usable=quality.usable_for_clustering,
+            embedding=embedding_to_bytes(embedding) if embedding is not None else None,
+            expression=expression,
+            smile=round(100.0 * expression["happy"], 1) if expression is not None else None,
+            assigned_manually=False,
+            drawn=True,
+        )
+        session.add(face)
+        session.flush()
+        if embedding is not None:
+            group_new_faces(session, user_id, [face])
+            # In a person now: a manual face there, which no re-cluster takes out.
+            face.assigned_manually = face.person_id is not None
+        session.flush()
+        return face_out(face)
 
 
 def request_recluster(user_id: str) -> None:

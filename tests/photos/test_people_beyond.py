@@ -180,3 +180,56 @@ def test_suggestions_carry_similarity_and_skip_people_seen_alongside(db) -> None
         proposed = {s["person"]["id"] for s in suggested(one["id"])}
         assert not proposed & ({g["id"] for g in group} - {one["id"]}), proposed
         assert first["id"] in proposed
+
+
+def far_away_in_a_large_photo(name: str, face_box: tuple[int, int, int, int]) -> tuple[bytes, dict]:
+    """The photo shrunk to a 70 px face on a 6000×4000 picture: too small for the detector,
+    which sees the photo at 640 px. Returns the picture and where the face is."""
+    scale = 0.25
+    rgb = decode_image(Path(fixture_path(name)).read_bytes())
+    small = cv2.resize(
+        rgb,
+        (round(rgb.shape[1] * scale), round(rgb.shape[0] * scale)),
+        interpolation=cv2.INTER_AREA,
+    )
+    canvas = np.full((4000, 6000, 3), 200, np.uint8)
+    canvas[1500 : 1500 + small.shape[0], 3000 : 3000 + small.shape[1]] = small
+    x, y, w, h = face_box
+    box = {
+        "x": 3000 + round(x * scale),
+        "y": 1500 + round(y * scale),
+        "w": round(w * scale),
+        "h": round(h * scale),
+    }
+    return cv2.imencode(".jpg", cv2.cvtColor(canvas, cv2.COLOR_RGB2BGR))[1].tobytes(), box
+
+
+def test_a_drawn_face_joins_the_right_person(db) -> None:  # noqa: ANN001
+    user, other = signup("face-drawer"), signup("face-draw-intruder")
+    consent(user)
+    photos = upload_all(user, (*SAME_MAN, "biden.jpg"))
+    him = photos["obama3.jpg"]["faces"][0]["person_id"]
+    assert him is not None
+    found = photos["obama3.jpg"]["faces"][0]["box"]
+    data, box = far_away_in_a_large_photo(
+        "obama3.jpg", (found["x"], found["y"], found["w"], found["h"])
+    )
+    far = wait_status(user, upload(user, data))
+    assert far["status"] == "analyzed" and far["faces"] == []  # the detector missed him
+
+    assert_others_get_404(
+        other, [Attempt("POST", f"/v1/photos/{far['id']}/faces", json_body={"box": box})]
+    )
+    drawn = user.call("POST", f"/v1/photos/{far['id']}/faces", json_body={"box": box})
+    assert drawn.status == 201, drawn.body
+    face = drawn.json()
+    assert face["drawn"] is True and face["usable"] and face["person_id"] == him
+    assert person(user, him)["face_count"] == 4
+    [listed] = user.call("GET", f"/v1/photos/{far['id']}").json()["faces"]
+    assert listed["id"] == face["id"] and listed["person_id"] == him
+    his_photos = user.call("GET", f"/v1/people/{him}/photos").json()["items"]
+    assert far["id"] in [p["id"] for p in his_photos]
+
+    outside = dict(box, x=5990)
+    refused = user.call("POST", f"/v1/photos/{far['id']}/faces", json_body={"box": outside})
+    assert refused.status == 422 and refused.json()["type"].endswith("/box-outside-photo")
