@@ -1,6 +1,6 @@
 """Photos' tables: photos, their faces, the people faces are grouped into
 (revision 0003_photos), the anonymised views asked for (0005_photo_recovery),
-people's groups and the merges that can be undone (0010_people), drawn faces (0011).
+people's groups and the merges that can be undone (0010_people), drawn faces (0012).
 Consent is the runtime's (cheese_runtime/db/consent.py).
 """
 

@@ -1,14 +1,14 @@
 """faces: drawn by the user where the detector missed them
 
-Revision ID: 0011_drawn_faces
-Revises: 0010_people
+Revision ID: 0012_drawn_faces
+Revises: 0011_videos
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011_drawn_faces"
-down_revision = "0010_people"
+revision = "0012_drawn_faces"
+down_revision = "0011_videos"
 branch_labels = None
 depends_on = None
 
