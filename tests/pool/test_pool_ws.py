@@ -156,9 +156,14 @@ def test_two_people_see_each_other_enter_focus_go_away_and_leave(
     assert detail["seq"] == seqs[-1] and detail["member_count"] == 1
 
 
-def test_broadcast_order_is_the_sequence_order_for_every_member(
+def test_every_member_receives_every_sequence_number_once(
     make_user, clients, pool_settings
 ) -> None:  # noqa: ANN001
+    """Concurrent changes reach every live member, none lost or repeated, up to the pool's seq.
+
+    Posts from concurrent invocations may arrive out of order (the client holds a
+    gap briefly, functions/pool/README.md), so the numbers are compared as a set.
+    """
     pool_settings(pool_away_after_seconds=120)  # no timeout events racing the final read
     users = [make_user(f"order{i}") for i in range(4)]
     pool_id = create_pool(users[0])
@@ -173,8 +178,11 @@ def test_broadcast_order_is_the_sequence_order_for_every_member(
         sock.event("member_left", user_id=users[3].id)
     final = users[0].call("GET", f"/v1/pools/{pool_id}").json()["seq"]
     for sock in socks[:3]:
-        sock.drain(0.2)
-        seqs = sock.seqs()
+        deadline = time.monotonic() + 5
+        while final not in sock.seqs() and time.monotonic() < deadline:
+            sock.drain(0.2)
+        seqs = sorted(sock.seqs())
+        assert len(set(seqs)) == len(seqs), seqs
         assert contiguous(seqs), seqs
         assert seqs[-1] == final
 
