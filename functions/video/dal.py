@@ -54,7 +54,9 @@ class VideoRepository:
                 found[row.video_id].append(row)
         return found
 
-    def anonymisation(self, anonymisation_id: str, for_update: bool = False):
+    def anonymisation(
+        self, anonymisation_id: str, for_update: bool = False
+    ) -> VideoAnonymisation | None:
         query = select(VideoAnonymisation).where(VideoAnonymisation.id == anonymisation_id)
         if for_update:
             query = query.with_for_update()
@@ -99,4 +101,5 @@ class PeopleDirectory:
         ).all()
         if not rows:
             return np.zeros((0, 192), dtype=np.float32)
-        return np.stack([np.frombuffer(raw, dtype=np.float32) for raw in rows])
+        # The query keeps only faces whose embedding is not NULL.
+        return np.stack([np.frombuffer(raw, dtype=np.float32) for raw in rows if raw is not None])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -37,7 +38,7 @@ class VideoAnonymisation(Base):
         UUIDString, ForeignKey("videos.id", ondelete="CASCADE"), index=True
     )
     user_id: Mapped[str] = mapped_column(UUIDString, references_user(), index=True)
-    keep: Mapped[list] = mapped_column(JSON)  # person ids as given ("me" resolved at run time)
+    keep: Mapped[list[str]] = mapped_column(JSON)  # person ids as given ("me" resolved at run time)
     style: Mapped[str] = mapped_column(String(16))
     # queued -> processing -> done | failed (failure_reason)
     status: Mapped[str] = mapped_column(String(16), default="queued")
@@ -45,7 +46,7 @@ class VideoAnonymisation(Base):
     frames_done: Mapped[int] = mapped_column(Integer, default=0)
     frames_total: Mapped[int | None] = mapped_column(Integer, nullable=True)
     # [{track_id, first_second, last_second, person_id | None}]
-    tracks: Mapped[list | None] = mapped_column(JSON, nullable=True)
+    tracks: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True)
     result_key: Mapped[str | None] = mapped_column(String(300), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

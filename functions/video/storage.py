@@ -39,7 +39,9 @@ def result_key(user_id: str, anonymisation_id: str) -> str:
     return result_prefix(user_id) + f"{anonymisation_id}.mp4"
 
 
-def upload_spec(user_id: str, video_id: str, content_type: str, size: int):
+def upload_spec(
+    user_id: str, video_id: str, content_type: str, size: int
+) -> runtime_storage.UploadSpec:
     return runtime_storage.UploadSpec(
         key=original_key(user_id, video_id),
         content_type=content_type,
