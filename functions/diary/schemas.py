@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 
 from cheese_runtime.db.types import utcnow
+from cheese_runtime.inputs import Text
 from functions.diary.results import EmotionSummary, TimelinePoint, Transcript
 
 DiaryStatus = Literal["pending", "processing", "ready", "failed"]
@@ -124,7 +125,7 @@ class CalendarOut(BaseModel):
 
 
 class ChannelIn(StrictModel):
-    name: str = Field(min_length=1, max_length=100)
+    name: Text = Field(min_length=1, max_length=100)
 
     _name = field_validator("name")(classmethod(lambda cls, v: _clean_text(v)))
 

@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from cheese_runtime.inputs import Text
+
 Expression = Literal["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"]
 TemplateStatus = Literal["uploading", "ready", "failed"]
 ImageStatus = Literal["pending", "ready", "failed"]
@@ -27,14 +29,14 @@ def _clean_name(value: str) -> str:
 
 
 class TemplateIn(StrictModel):
-    name: str = Field(min_length=1, max_length=80)
+    name: Text = Field(min_length=1, max_length=80)
     public: bool = False
 
     _name = field_validator("name")(classmethod(lambda cls, v: _clean_name(v)))
 
 
 class TemplatePatch(StrictModel):
-    name: str | None = Field(default=None, min_length=1, max_length=80)
+    name: Text | None = Field(default=None, min_length=1, max_length=80)
     public: bool | None = None
 
     _name = field_validator("name")(
@@ -86,8 +88,8 @@ class TemplatePage(BaseModel):
 
 
 class TaskIn(StrictModel):
-    photo_id: str = Field(min_length=1, max_length=64)
-    template_id: str = Field(min_length=1, max_length=64)
+    photo_id: Text = Field(min_length=1, max_length=64)
+    template_id: Text = Field(min_length=1, max_length=64)
 
 
 class TaskAccepted(BaseModel):
@@ -148,7 +150,7 @@ class RankingOut(BaseModel):
 
 
 class AvatarChoiceIn(StrictModel):
-    template_id: str = Field(min_length=1, max_length=64)
+    template_id: Text = Field(min_length=1, max_length=64)
 
 
 class AvatarChoiceOut(BaseModel):
