@@ -107,6 +107,24 @@ def _locked(session: Session, diary_id: str) -> Diary | None:
     return session.scalars(select(Diary).where(Diary.id == diary_id).with_for_update()).first()
 
 
+def _to_analyse(diary: Diary) -> DiaryToAnalyse:
+    return DiaryToAnalyse(
+        diary_id=diary.id,
+        user_id=diary.user_id,
+        recorded_on=diary.recorded_on,
+        object_key=diary.object_key,
+        content_type=diary.content_type,
+        size_bytes=diary.size_bytes,
+    )
+
+
+def find_for_analysis(diary_id: str) -> DiaryToAnalyse | None:
+    """What an analysis needs to know of a diary, without claiming it; None when gone."""
+    with session_scope() as session:
+        diary = session.get(Diary, diary_id)
+        return None if diary is None else _to_analyse(diary)
+
+
 def start_analysis(diary_id: str) -> DiaryToAnalyse | None:
     """Claim a diary for analysis (pending/failed/ready → processing).
 
@@ -120,14 +138,7 @@ def start_analysis(diary_id: str) -> DiaryToAnalyse | None:
         if diary is None:
             return None
         diary.status, diary.failure_reason = "processing", None
-        return DiaryToAnalyse(
-            diary_id=diary.id,
-            user_id=diary.user_id,
-            recorded_on=diary.recorded_on,
-            object_key=diary.object_key,
-            content_type=diary.content_type,
-            size_bytes=diary.size_bytes,
-        )
+        return _to_analyse(diary)
 
 
 def already_analysed(diary_id: str) -> bool:

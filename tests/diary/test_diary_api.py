@@ -29,15 +29,25 @@ def objects_under(prefix: str) -> list[str]:
     return [o["Key"] for o in listed.get("Contents", [])]
 
 
-def new_diary(user: TestUser, recorded_on: str = "2026-03-14", title: str | None = None) -> str:
+def new_diary(
+    user: TestUser, recorded_on: str = "2026-03-14", title: str | None = None, upload: bool = True
+) -> str:
+    """A diary, its video uploaded unless ``upload`` is False.
+
+    The uploaded bytes are only an MP4 header: the local stack's analysis
+    consumer fails them (``upload-sniffed-type``) in the background, so a test
+    that writes a failure of its own creates its diary without an upload.
+    """
     body = {"recorded_on": recorded_on, "content_type": "video/mp4", "size_bytes": len(MP4_HEAD)}
     if title is not None:
         body["title"] = title
     created = user.call("POST", "/v1/diaries", json_body=body)
     assert created.status == 201, created.body
-    upload = created.json()["upload"]
+    if not upload:
+        return created.json()["diary_id"]
+    form = created.json()["upload"]
     posted = httpx.post(
-        upload["url"], data=upload["fields"], files={"file": ("diary.mp4", MP4_HEAD, "video/mp4")}
+        form["url"], data=form["fields"], files={"file": ("diary.mp4", MP4_HEAD, "video/mp4")}
     )
     assert posted.status_code in (200, 201, 204), posted.text
     return created.json()["diary_id"]
@@ -118,7 +128,7 @@ def test_a_diary_is_recorded_analysed_and_edited_and_edits_survive_reanalysis(db
 
 def test_failed_analysis_shows_its_reason_and_a_late_failure_keeps_results(db) -> None:  # noqa: ANN001
     user = signup("failer")
-    diary_id = new_diary(user)
+    diary_id = new_diary(user, upload=False)
     assert results.mark_failed(diary_id, "video-too-long")
     failed = user.call("GET", f"/v1/diaries/{diary_id}").json()
     assert failed["status"] == "failed" and failed["failure_reason"] == "video-too-long"

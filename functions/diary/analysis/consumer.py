@@ -1,7 +1,7 @@
 """The diary analysis consumer: S3 ObjectCreated (diaries/) → SQS → this handler (ML image).
 
-Per uploaded video: claim the diary (``results.start_analysis``), check the
-object against what the upload declared, download it, analyse it
+Per uploaded video: check the object against what the upload declared, claim
+the diary (``results.start_analysis``), download it, analyse it
 (:mod:`functions.diary.analysis.pipeline`; the emotion timeline only with
 the diarist's ``expression_analysis`` consent) and write everything through
 ``results.record_analysis``.
@@ -84,19 +84,25 @@ def analyse_diary(user_id: str, diary_id: str) -> None:
     if results.already_analysed(diary_id):
         logger.info("diary already analysed", extra={"diary_id": diary_id})
         return
-    claimed = results.start_analysis(diary_id)
-    if claimed is None or claimed.user_id != user_id:
+    diary = results.find_for_analysis(diary_id)
+    if diary is None or diary.user_id != user_id:
         logger.info("object without diary ignored", extra={"diary_id": diary_id})
         return
     bucket = storage.bucket()
-    # Checked against what the upload request declared (its exact size and type).
-    spec = storage.upload_spec(claimed.object_key, claimed.content_type, claimed.size_bytes)
+    # Checked against what the upload request declared (its exact size and type) before
+    # the diary is claimed, so that a rejected upload shows `failed` through every
+    # redelivery instead of flickering back to `processing`.
+    spec = storage.upload_spec(diary.object_key, diary.content_type, diary.size_bytes)
     try:
         files.verify_arrival(bucket, spec)
     except files.UploadRejected as rejected:
         if rejected.reason == "missing":
             raise  # transient until the last delivery (the object may still be on its way)
         raise _fail(diary_id, f"upload-{rejected.reason}") from rejected
+    claimed = results.start_analysis(diary_id)
+    if claimed is None:
+        logger.info("diary deleted before its analysis", extra={"diary_id": diary_id})
+        return
     with_emotion = consent.has_consent(user_id, consent.EXPRESSION_ANALYSIS)
     with tempfile.TemporaryDirectory(prefix="cheese-diary-") as scratch:
         video = Path(scratch) / "video"
