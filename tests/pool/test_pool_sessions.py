@@ -17,10 +17,12 @@ def test_an_open_connection_of_a_deleted_account_cannot_enter(make_user, clients
     client.send(action="ping")
     assert client.event("pong")
     assert leaving.call("DELETE", "/v1/auth/me").status == 202
-    client.send(action="enter", pool_id=pool_id, ref="e1")
-    error = client.event("error")
-    assert error["code"] == "session_revoked"
+    # Either the frame is refused (session_revoked, then closed) or the pool erasure
+    # consumer has already closed the socket: both leave no way in.
     with pytest.raises(ConnectionClosed):
+        client.send(action="enter", pool_id=pool_id, ref="e1")
+        error = client.event("error")
+        assert error["code"] == "session_revoked"
         client.recv(timeout=5)
     detail = owner.call("GET", f"/v1/pools/{pool_id}").json()
     assert [m["user_id"] for m in detail["members"]] == []

@@ -478,6 +478,20 @@ EVENT_SUBSCRIPTIONS: tuple[EventSubscription, ...] = (
         grants=("database", "photos_bucket"),
         timeout_seconds=300,
     ),
+    # A leaving user's seat, connections, grants, owned pools, focus history and avatars.
+    EventSubscription(
+        consumer="pool-erasure",
+        detail_types=(events.UserDeletionRequested.detail_type,),
+        module="functions.pool.erasure",
+        grants=(
+            "pools_table",
+            "pool_connections_table",
+            "focus_table",
+            "websocket_management",
+            "photos_bucket",
+        ),
+        timeout_seconds=300,
+    ),
     EventSubscription(
         consumer="auth-erasure",
         detail_types=(events.UserDeletionRequested.detail_type,),
