@@ -16,12 +16,14 @@ from cdk_nag import AwsSolutionsChecks
 from infra.config import StageConfig
 from infra.stacks.data import DataStack
 from infra.stacks.service import ServiceStack
+from infra.stacks.workers import WorkersStack
 
 
 @dataclass(frozen=True)
 class CheeseApp:
     data: DataStack
     service: ServiceStack
+    workers: WorkersStack
 
 
 def deployment_environment() -> Environment | None:
@@ -47,13 +49,22 @@ def build(app: App, config: StageConfig) -> CheeseApp:
         data=data,
         config=config,
         env=env,
-        description="Cheese: HTTP API, event consumers, key rotation, migrations, alarms",
+        description="Cheese: HTTP and WebSocket APIs, key rotation, migrations, alarms",
+    )
+    workers = WorkersStack(
+        app,
+        f"{prefix}-Workers",
+        data=data,
+        service=service,
+        config=config,
+        env=env,
+        description="Cheese: event consumers, S3 notification consumers, scheduled jobs",
     )
     for key, value in (("project", "cheese"), ("stage", config.stage)):
         # CloudFormation rejects Tags on a proxy target group that CDK would propagate.
         Tags.of(app).add(key, value, exclude_resource_types=["AWS::RDS::DBProxyTargetGroup"])
     Validations.of(app).add_plugins(AwsSolutionsChecks(app))
-    return CheeseApp(data, service)
+    return CheeseApp(data, service, workers)
 
 
 def main() -> None:

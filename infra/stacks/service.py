@@ -1,7 +1,8 @@
-"""Compute: the functions, their triggers and their alarms, generated from the
-declarations of ``cheese_runtime.resources`` (HTTP API functions and routes,
-event subscriptions, WebSocket APIs, S3 notifications, scheduled jobs) plus the
-operational functions below (key rotation, migrations, WebSocket authorizer).
+"""The serving side: the HTTP API and its functions and routes, the WebSocket
+APIs, generated from the declarations of ``cheese_runtime.resources``, plus the
+operational functions below (key rotation, migrations, WebSocket authorizer),
+the alarm topic, and the background functions that post to WebSocket
+connections. The other background functions are in the workers stack.
 """
 
 from __future__ import annotations
@@ -15,11 +16,10 @@ from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from cheese_runtime import resources
-from infra.components.event_consumer import EventConsumer
+from infra.components.background import build_background_functions, manages_connections
 from infra.components.functions import FunctionFactory
 from infra.components.http_api import HttpApi
 from infra.components.monitoring import Monitoring
-from infra.components.queues import consume
 from infra.components.websocket_api import WebSocketApi
 from infra.config import StageConfig
 from infra.declarations import (
@@ -27,9 +27,6 @@ from infra.declarations import (
     MIGRATIONS,
     WEBSOCKET_AUTHORIZER,
     api_function_spec,
-    notification_spec,
-    scheduled_job_spec,
-    subscription_spec,
     websocket_handler_spec,
 )
 from infra.grants import GrantTargets
@@ -81,39 +78,15 @@ class ServiceStack(Stack):
             self.http_api.add_function_routes(api_function, function)
             self.api_functions[api_function.name] = function
 
-        self.event_consumers: dict[str, lambda_.Function] = {}
-        for subscription in resources.EVENT_SUBSCRIPTIONS:
-            function = self.functions.create(
-                self,
-                f"Consumer-{subscription.consumer}",
-                subscription_spec(subscription),
-            )
-            EventConsumer(
-                self,
-                f"Subscription-{subscription.consumer}",
-                subscription=subscription,
-                function=function,
-                event_bus=data.event_bus,
-                config=config,
-                monitoring=self.monitoring,
-            )
-            self.event_consumers[subscription.consumer] = function
-
-        self.notification_consumers: dict[str, lambda_.Function] = {}
-        for notification in resources.BUCKET_NOTIFICATIONS:
-            function = self.functions.create(
-                self,
-                f"Notification-{notification.consumer}",
-                notification_spec(notification),
-            )
-            consume(
-                self,
-                data.notification_queues[notification.consumer],
-                function,
-                batch_size=notification.batch_size,
-                monitoring=self.monitoring,
-            )
-            self.notification_consumers[notification.consumer] = function
+        # Background functions that post to WebSocket connections live beside the API.
+        self.background_functions = build_background_functions(
+            self,
+            self.functions,
+            data=data,
+            config=config,
+            monitoring=self.monitoring,
+            where=manages_connections,
+        )
 
         # The $connect authorizer, also exported for WebSocket APIs of other stacks.
         self.websocket_authorizer = self.functions.create(
@@ -134,27 +107,13 @@ class ServiceStack(Stack):
             websocket_api.add_routes(handler, self.websocket_authorizer)
             self.websocket_handlers[name] = handler
 
-        self.scheduled_jobs: dict[str, lambda_.Function] = {}
-        for job in resources.SCHEDULED_JOBS:
-            function = self.functions.create(self, f"Job-{job.name}", scheduled_job_spec(job))
-            events.Rule(
-                self,
-                f"Job-{job.name}Schedule",
-                schedule=events.Schedule.expression(job.schedule),
-                description=f"Run {job.module}",
-                targets=[targets.LambdaFunction(function)],
-            )
-            self.scheduled_jobs[job.name] = function
-
         # What must not run before the keys exist and the schema is current.
         serving = [
             *self.api_functions.values(),
-            *self.event_consumers.values(),
-            *self.notification_consumers.values(),
+            *self.background_functions.values(),
             self.websocket_authorizer,
             *self.websocket_handlers.values(),
-            *self.scheduled_jobs.values(),
-        ]
+        ]  # and the workers stack, which depends on this stack as a whole
 
         # Signing keys: rotated on a schedule, and once at the first deploy so
         # that the secret and the JWKS hold a key before any function serves.

@@ -42,6 +42,10 @@ DECLARATIONS = (
 class Synth:
     data: Template
     service: Template
+    workers: Template
+    # The service and workers stacks as one template, for what holds of every function
+    # whichever stack it is in (logical ids are unique across the two).
+    compute: Template
     findings: list[Finding]
     outdir: Path
     assembly: Any
@@ -54,9 +58,16 @@ def synth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synth]:
     stacks = build(app, StageConfig.from_context(app.node))
     assembly, findings = synthesize(app)
     assert assembly is not None, "\n".join(map(str, findings))
+
+    def template_of(stack: Any) -> dict:
+        return assembly.get_stack_by_name(stack.stack_name).template
+
+    service, workers = template_of(stacks.service), template_of(stacks.workers)
     yield Synth(
-        data=Template.from_json(assembly.get_stack_by_name(stacks.data.stack_name).template),
-        service=Template.from_json(assembly.get_stack_by_name(stacks.service.stack_name).template),
+        data=Template.from_json(template_of(stacks.data)),
+        service=Template.from_json(service),
+        workers=Template.from_json(workers),
+        compute=Template.from_json({"Resources": service["Resources"] | workers["Resources"]}),
         findings=findings,
         outdir=outdir,
         assembly=assembly,
@@ -267,10 +278,10 @@ def test_bus_secret_and_jwks_parameter_exist(synth: Synth) -> None:
 
 def test_http_api_routes_are_exactly_the_declared_ones(synth: Synth) -> None:
     http_api_id = next(
-        iter(resources_of(synth.service, "AWS::ApiGatewayV2::Api", {"ProtocolType": "HTTP"}))
+        iter(resources_of(synth.compute, "AWS::ApiGatewayV2::Api", {"ProtocolType": "HTTP"}))
     )
     routes = resources_of(
-        synth.service, "AWS::ApiGatewayV2::Route", {"ApiId": {"Ref": http_api_id}}
+        synth.compute, "AWS::ApiGatewayV2::Route", {"ApiId": {"Ref": http_api_id}}
     )
     assert sorted(r["Properties"]["RouteKey"] for r in routes.values()) == sorted(
         f"{route.method} {route.path}"
@@ -280,9 +291,9 @@ def test_http_api_routes_are_exactly_the_declared_ones(synth: Synth) -> None:
 
 
 def test_each_route_invokes_its_declared_function(synth: Synth) -> None:
-    functions = functions_by_handler(synth.service)
-    integrations = resources_of(synth.service, "AWS::ApiGatewayV2::Integration")
-    routes = resources_of(synth.service, "AWS::ApiGatewayV2::Route")
+    functions = functions_by_handler(synth.compute)
+    integrations = resources_of(synth.compute, "AWS::ApiGatewayV2::Integration")
+    routes = resources_of(synth.compute, "AWS::ApiGatewayV2::Route")
     for function in resources.API_FUNCTIONS:
         function_id = functions[f"{function.module}.handler"][0]
         for route in function.routes:
@@ -298,7 +309,7 @@ def test_each_route_invokes_its_declared_function(synth: Synth) -> None:
 
 
 def test_http_stage_has_access_logs_and_throttling(synth: Synth) -> None:
-    synth.service.has_resource_properties(
+    synth.compute.has_resource_properties(
         "AWS::ApiGatewayV2::Stage",
         {
             "StageName": "$default",
@@ -319,7 +330,7 @@ def test_http_stage_has_access_logs_and_throttling(synth: Synth) -> None:
 
 
 def test_every_declared_module_is_a_function(synth: Synth) -> None:
-    handlers = functions_by_handler(synth.service)
+    handlers = functions_by_handler(synth.compute)
     assert {f"{d.module}.handler" for d in DECLARATIONS} <= handlers.keys()
     assert {
         "functions.auth.rotation.handler",
@@ -329,7 +340,7 @@ def test_every_declared_module_is_a_function(synth: Synth) -> None:
 
 
 def test_functions_are_traced_python_311_with_the_layer_and_powertools_env(synth: Synth) -> None:
-    for handler, (_, props) in functions_by_handler(synth.service).items():
+    for handler, (_, props) in functions_by_handler(synth.compute).items():
         if props.get("PackageType") == "Image":
             assert "Runtime" not in props and "Layers" not in props, handler
         else:
@@ -344,7 +355,7 @@ def test_functions_are_traced_python_311_with_the_layer_and_powertools_env(synth
 
 
 def test_function_environment_names_only_real_settings(synth: Synth) -> None:
-    for handler, (_, props) in functions_by_handler(synth.service).items():
+    for handler, (_, props) in functions_by_handler(synth.compute).items():
         for name in props["Environment"]["Variables"]:
             if name.startswith("CHEESE_"):
                 assert name.removeprefix("CHEESE_").lower() in Settings.model_fields, (
@@ -354,7 +365,7 @@ def test_function_environment_names_only_real_settings(synth: Synth) -> None:
 
 
 def test_database_functions_run_in_the_vpc_and_others_do_not(synth: Synth) -> None:
-    for handler, (_, props) in functions_by_handler(synth.service).items():
+    for handler, (_, props) in functions_by_handler(synth.compute).items():
         uses_database = "CHEESE_DATABASE_SECRET_ARN" in props["Environment"]["Variables"]
         assert ("VpcConfig" in props) == uses_database, handler
         if uses_database:
@@ -362,13 +373,13 @@ def test_database_functions_run_in_the_vpc_and_others_do_not(synth: Synth) -> No
 
 
 def test_log_groups_have_retention(synth: Synth) -> None:
-    for template in (synth.data, synth.service):
+    for template in (synth.data, synth.compute):
         for logical_id, group in resources_of(template, "AWS::Logs::LogGroup").items():
             assert group["Properties"].get("RetentionInDays"), logical_id
 
 
 def test_code_assets_ship_only_their_functions_package(synth: Synth) -> None:
-    handlers = functions_by_handler(synth.service)
+    handlers = functions_by_handler(synth.compute)
     _, props = handlers["functions.auth.handler.handler"]
     asset_hash = props["Code"]["S3Key"].split(".")[0]
     asset_dir = synth.outdir / f"asset.{asset_hash}"
@@ -381,7 +392,7 @@ def test_code_assets_ship_only_their_functions_package(synth: Synth) -> None:
 
 
 def test_ml_functions_are_images_of_the_ml_dockerfile(synth: Synth) -> None:
-    handlers = functions_by_handler(synth.service)
+    handlers = functions_by_handler(synth.compute)
     for declaration in DECLARATIONS:
         _, props = handlers[f"{declaration.module}.handler"]
         assert (props.get("PackageType") == "Image") == declaration.ml_image, declaration.module
@@ -439,10 +450,10 @@ def test_subscription_rule_queue_dlq_and_consumer(
     synth: Synth, subscription: resources.EventSubscription
 ) -> None:
     definition = resources.subscription_queue(subscription)
-    queue_id, queue = _consumer_queue(synth, synth.service, definition)
+    queue_id, queue = _consumer_queue(synth, synth.compute, definition)
     dlq_id, _ = _consumer_queue(
         synth,
-        synth.service,
+        synth.compute,
         resources.Queue(definition.dead_letter_name, definition.dead_letter_name, 0),
     )
     assert queue["RedrivePolicy"] == {
@@ -450,9 +461,9 @@ def test_subscription_rule_queue_dlq_and_consumer(
         "maxReceiveCount": definition.max_receive_count,
     }
     assert queue["SqsManagedSseEnabled"] is True
-    function_id, function = functions_by_handler(synth.service)[f"{subscription.module}.handler"]
+    function_id, function = functions_by_handler(synth.compute)[f"{subscription.module}.handler"]
     assert queue["VisibilityTimeout"] >= VISIBILITY_TO_TIMEOUT_RATIO * function["Timeout"]
-    synth.service.has_resource_properties(
+    synth.compute.has_resource_properties(
         "AWS::Lambda::EventSourceMapping",
         {
             "EventSourceArn": {"Fn::GetAtt": [queue_id, "Arn"]},
@@ -460,7 +471,7 @@ def test_subscription_rule_queue_dlq_and_consumer(
             "FunctionResponseTypes": ["ReportBatchItemFailures"],
         },
     )
-    synth.service.has_resource_properties(
+    synth.compute.has_resource_properties(
         "AWS::Events::Rule",
         {
             "EventPattern": {
@@ -471,7 +482,7 @@ def test_subscription_rule_queue_dlq_and_consumer(
         },
     )
     for queue_logical_id in (queue_id, dlq_id):
-        synth.service.has_resource_properties(
+        synth.compute.has_resource_properties(
             "AWS::SQS::QueuePolicy",
             {
                 "Queues": [{"Ref": queue_logical_id}],
@@ -498,9 +509,9 @@ def test_bucket_notification_queue_dlq_and_consumer(
     definition = resources.notification_queue(notification)
     _, queue = _consumer_queue(synth, synth.data, definition)
     assert queue["RedrivePolicy"]["maxReceiveCount"] == definition.max_receive_count
-    _, function = functions_by_handler(synth.service)[f"{notification.module}.handler"]
+    _, function = functions_by_handler(synth.compute)[f"{notification.module}.handler"]
     assert queue["VisibilityTimeout"] >= VISIBILITY_TO_TIMEOUT_RATIO * function["Timeout"]
-    synth.service.has_resource_properties(
+    synth.compute.has_resource_properties(
         "AWS::Lambda::EventSourceMapping",
         {
             "FunctionResponseTypes": ["ReportBatchItemFailures"],
@@ -540,14 +551,14 @@ def test_websocket_api_routes_and_connect_authorizer(
     synth: Synth, websocket: resources.WebSocketApi
 ) -> None:
     api_id = next(
-        iter(resources_of(synth.service, "AWS::ApiGatewayV2::Api", {"ProtocolType": "WEBSOCKET"}))
+        iter(resources_of(synth.compute, "AWS::ApiGatewayV2::Api", {"ProtocolType": "WEBSOCKET"}))
     )
-    routes = resources_of(synth.service, "AWS::ApiGatewayV2::Route", {"ApiId": {"Ref": api_id}})
+    routes = resources_of(synth.compute, "AWS::ApiGatewayV2::Route", {"ApiId": {"Ref": api_id}})
     keys = {r["Properties"]["RouteKey"]: r["Properties"] for r in routes.values()}
     assert set(keys) == {"$connect", "$disconnect", "$default", *websocket.routes}
     assert keys["$connect"]["AuthorizationType"] == "CUSTOM"
-    authorizer_id = functions_by_handler(synth.service)[f"{websocket.authorizer_module}.handler"][0]
-    synth.service.has_resource_properties(
+    authorizer_id = functions_by_handler(synth.compute)[f"{websocket.authorizer_module}.handler"][0]
+    synth.compute.has_resource_properties(
         "AWS::ApiGatewayV2::Authorizer",
         {
             "ApiId": {"Ref": api_id},
@@ -557,7 +568,7 @@ def test_websocket_api_routes_and_connect_authorizer(
             },
         },
     )
-    synth.service.has_resource_properties(
+    synth.compute.has_resource_properties(
         "AWS::ApiGatewayV2::Stage",
         {
             "ApiId": {"Ref": api_id},
@@ -569,8 +580,8 @@ def test_websocket_api_routes_and_connect_authorizer(
 
 @pytest.mark.parametrize("job", resources.SCHEDULED_JOBS, ids=lambda j: j.name)
 def test_scheduled_jobs_run_on_their_schedule(synth: Synth, job: resources.ScheduledJob) -> None:
-    function_id, _ = functions_by_handler(synth.service)[f"{job.module}.handler"]
-    synth.service.has_resource_properties(
+    function_id, _ = functions_by_handler(synth.compute)[f"{job.module}.handler"]
+    synth.compute.has_resource_properties(
         "AWS::Events::Rule",
         {
             "ScheduleExpression": job.schedule,
@@ -580,27 +591,27 @@ def test_scheduled_jobs_run_on_their_schedule(synth: Synth, job: resources.Sched
 
 
 def test_key_rotation_is_scheduled_and_runs_once_at_deploy(synth: Synth) -> None:
-    rotation_id, _ = functions_by_handler(synth.service)["functions.auth.rotation.handler"]
-    synth.service.has_resource_properties(
+    rotation_id, _ = functions_by_handler(synth.compute)["functions.auth.rotation.handler"]
+    synth.compute.has_resource_properties(
         "AWS::Events::Rule",
         {
             "ScheduleExpression": "rate(30 days)",
             "Targets": [Match.object_like({"Arn": {"Fn::GetAtt": [rotation_id, "Arn"]}})],
         },
     )
-    synth.service.resource_count_is("Custom::Trigger", 2)
+    synth.compute.resource_count_is("Custom::Trigger", 2)
 
 
 # --- observability ---------------------------------------------------------
 
 
 def _alarms(synth: Synth) -> list[dict]:
-    return [a["Properties"] for a in resources_of(synth.service, "AWS::CloudWatch::Alarm").values()]
+    return [a["Properties"] for a in resources_of(synth.compute, "AWS::CloudWatch::Alarm").values()]
 
 
 def test_every_function_alarms_on_errors_and_throttles(synth: Synth) -> None:
     alarms = _alarms(synth)
-    for handler, (function_id, _) in functions_by_handler(synth.service).items():
+    for handler, (function_id, _) in functions_by_handler(synth.compute).items():
         for metric in ("Errors", "Throttles"):
             assert any(
                 a["MetricName"] == metric
@@ -625,8 +636,8 @@ def test_http_5xx_and_every_dlq_alarm(synth: Synth) -> None:
 
 
 def test_alarm_topic_is_encrypted_and_tls_only(synth: Synth) -> None:
-    synth.service.has_resource_properties("AWS::SNS::Topic", {"KmsMasterKeyId": Match.any_value()})
-    synth.service.has_resource_properties(
+    synth.compute.has_resource_properties("AWS::SNS::Topic", {"KmsMasterKeyId": Match.any_value()})
+    synth.compute.has_resource_properties(
         "AWS::SNS::TopicPolicy",
         {
             "PolicyDocument": {
@@ -692,8 +703,33 @@ def test_stage_names_that_would_break_resource_names_are_refused(stage: str) -> 
 
 
 def test_stacks_keep_headroom_under_cloudformations_500_resources(synth: Synth) -> None:
-    # Past this, split the service stack (e.g. one stack per functions/<package>).
-    for template in (synth.data, synth.service):
-        assert (
-            len(template.to_json()["Resources"]) < 500
-        )  # the service stack holds 448: split it next
+    # Past 400, split again (e.g. one workers stack per functions/<package>).
+    for template in (synth.data, synth.service, synth.workers):
+        assert len(template.to_json()["Resources"]) < 400
+
+
+def test_workers_deploy_after_the_service_stack(synth: Synth) -> None:
+    workers = synth.assembly.get_stack_by_name(f"Cheese-{STAGE}-Workers")
+    assert f"Cheese-{STAGE}-Service" in {d.id for d in workers.dependencies}
+    # Background functions are workers, except those posting to WebSocket connections.
+    background = {
+        f"{d.module}.handler"
+        for d in (
+            *resources.EVENT_SUBSCRIPTIONS,
+            *resources.BUCKET_NOTIFICATIONS,
+            *resources.SCHEDULED_JOBS,
+        )
+    }
+    posting = {
+        f"{d.module}.handler"
+        for d in (
+            *resources.EVENT_SUBSCRIPTIONS,
+            *resources.BUCKET_NOTIFICATIONS,
+            *resources.SCHEDULED_JOBS,
+        )
+        if "websocket_management" in d.grants
+    }
+    assert posting, "the pool's background functions post to connections"
+    assert background - posting <= functions_by_handler(synth.workers).keys()
+    assert posting <= functions_by_handler(synth.service).keys()
+    assert not posting & functions_by_handler(synth.workers).keys()
