@@ -4,26 +4,41 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Query, Response
+from fastapi import Path, Query, Response
 
 from cheese_runtime import resources
 from cheese_runtime.errors import PROBLEM_CONTENT_TYPE, HttpStatus, ProblemMap
 from cheese_runtime.http import CurrentPrincipal, create_app, declared_routes
-from functions.video import service
-from functions.video.errors import QueueUnavailable, UnknownPeople, VideoNotUploaded
+from functions.video import live, service
+from functions.video.errors import (
+    LiveStreamEnded,
+    QueueUnavailable,
+    SegmentNotUploaded,
+    UnknownPeople,
+    VideoNotUploaded,
+)
 from functions.video.schemas import (
     AnonymisationAccepted,
     AnonymisationIn,
+    LiveSegmentIn,
+    LiveSegmentOut,
+    LiveSegmentUpload,
+    LiveStreamCreated,
+    LiveStreamIn,
+    LiveStreamOut,
     VideoCreated,
     VideoIn,
     VideoOut,
     VideoPage,
 )
+from functions.video.storage import MAX_LIVE_SEGMENTS
 
 # Every refusal of the video service, as the HTTP status the client gets
 # (VideoNotFound is a ResourceNotFound: 404; ConsentRequired: 409, COMMON_ERRORS).
 ERRORS: ProblemMap = {
     VideoNotUploaded: 409,
+    SegmentNotUploaded: 409,
+    LiveStreamEnded: 409,
     UnknownPeople: 422,
     QueueUnavailable: HttpStatus(503),
 }
@@ -90,3 +105,68 @@ async def create_anonymisation(
     video_id: str, body: AnonymisationIn, principal: CurrentPrincipal
 ) -> AnonymisationAccepted:
     return service.create_anonymisation(principal.user_id, video_id, body)
+
+
+Sequence = Annotated[int, Path(ge=0, le=MAX_LIVE_SEGMENTS - 1)]
+HLS_CONTENT_TYPE = "application/vnd.apple.mpegurl"
+
+
+@route(
+    "createLiveStream",
+    status_code=201,
+    response_model=LiveStreamCreated,
+    responses=PROBLEMS,
+    tags=["live"],
+)
+async def create_live_stream(body: LiveStreamIn, principal: CurrentPrincipal) -> LiveStreamCreated:
+    return live.create_stream(principal.user_id, body)
+
+
+@route("getLiveStream", response_model=LiveStreamOut, responses=PROBLEMS, tags=["live"])
+async def get_live_stream(stream_id: str, principal: CurrentPrincipal) -> LiveStreamOut:
+    return live.get_stream(principal.user_id, stream_id)
+
+
+@route(
+    "createLiveSegment",
+    status_code=201,
+    response_model=LiveSegmentUpload,
+    responses=PROBLEMS,
+    tags=["live"],
+)
+async def create_live_segment(
+    stream_id: str, body: LiveSegmentIn, principal: CurrentPrincipal
+) -> LiveSegmentUpload:
+    return live.create_segment(principal.user_id, stream_id, body)
+
+
+@route(
+    "announceLiveSegment",
+    status_code=202,
+    response_model=LiveSegmentOut,
+    responses=PROBLEMS,
+    tags=["live"],
+)
+async def announce_live_segment(
+    stream_id: str, sequence: Sequence, principal: CurrentPrincipal
+) -> LiveSegmentOut:
+    return live.announce_segment(principal.user_id, stream_id, sequence)
+
+
+@route(
+    "getLivePlaylist",
+    responses={200: {"content": {HLS_CONTENT_TYPE: {}}}, **PROBLEMS},
+    response_class=Response,
+    tags=["live"],
+)
+async def get_live_playlist(stream_id: str, principal: CurrentPrincipal) -> Response:
+    return Response(
+        live.playlist(principal.user_id, stream_id),
+        media_type=HLS_CONTENT_TYPE,
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+@route("endLiveStream", response_model=LiveStreamOut, responses=PROBLEMS, tags=["live"])
+async def end_live_stream(stream_id: str, principal: CurrentPrincipal) -> LiveStreamOut:
+    return live.end_stream(principal.user_id, stream_id)

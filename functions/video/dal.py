@@ -9,7 +9,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from functions.photos.models import Face, Person
-from functions.video.models import Video, VideoAnonymisation
+from functions.video.models import LiveSegment, LiveStream, Video, VideoAnonymisation
 
 if TYPE_CHECKING:
     import numpy as np
@@ -67,6 +67,38 @@ class VideoRepository:
             delete(VideoAnonymisation).where(VideoAnonymisation.user_id == user_id)
         )
         self.session.execute(delete(Video).where(Video.user_id == user_id))
+        self.session.execute(delete(LiveSegment).where(LiveSegment.user_id == user_id))
+        self.session.execute(delete(LiveStream).where(LiveStream.user_id == user_id))
+
+
+class LiveRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def stream(self, stream_id: str, for_update: bool = False) -> LiveStream | None:
+        query = select(LiveStream).where(LiveStream.id == stream_id)
+        if for_update:
+            query = query.with_for_update()
+        return self.session.scalars(query).first()
+
+    def segment(
+        self, stream_id: str, sequence: int, for_update: bool = False
+    ) -> LiveSegment | None:
+        query = select(LiveSegment).where(
+            LiveSegment.stream_id == stream_id, LiveSegment.sequence == sequence
+        )
+        if for_update:
+            query = query.with_for_update()
+        return self.session.scalars(query).first()
+
+    def segments(self, stream_id: str) -> list[LiveSegment]:
+        return list(
+            self.session.scalars(
+                select(LiveSegment)
+                .where(LiveSegment.stream_id == stream_id)
+                .order_by(LiveSegment.sequence)
+            )
+        )
 
 
 class PeopleDirectory:

@@ -1,6 +1,6 @@
 """Erases a leaving user's videos (``UserDeletionRequested`` → SQS → here).
 
-Videos, anonymisations, originals and results. Idempotent: a second delivery
+Videos, anonymisations, originals and results; live streams, their segments and results. Idempotent: a second delivery
 finds nothing left.
 """
 
@@ -20,6 +20,8 @@ def erase_user(user_id: str) -> None:
         VideoRepository(session).delete_user(user_id)
     objects = runtime_storage.delete_prefix(storage.bucket(), storage.original_prefix(user_id))
     objects += runtime_storage.delete_prefix(storage.bucket(), storage.result_prefix(user_id))
+    objects += runtime_storage.delete_prefix(storage.bucket(), storage.live_prefix(user_id))
+    objects += runtime_storage.delete_prefix(storage.bucket(), storage.live_result_prefix(user_id))
     logger.info("video data erased", extra={"objects": objects})
 
 

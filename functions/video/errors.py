@@ -32,3 +32,26 @@ class QueueUnavailable(VideoError):
     slug = "video-queue-unavailable"
     title = "Try again"
     default_detail = "The anonymisation could not be queued; nothing was started."
+
+
+class LiveStreamNotFound(VideoError, ResourceNotFound):
+    default_detail = "No such live stream."
+
+
+class LiveSegmentNotFound(VideoError, ResourceNotFound):
+    default_detail = "No such segment: ask for its upload first."
+
+
+class LiveStreamEnded(VideoError):
+    slug = "live-stream-ended"
+    title = "Live stream ended"
+    default_detail = "The stream has ended: it takes no more segments."
+
+
+class SegmentNotUploaded(VideoError):
+    slug = "live-segment-not-uploaded"
+    title = "Segment not uploaded"
+    default_detail = (
+        "The segment has not arrived, or it is not what was declared (size, type): "
+        "upload it with its presigned POST first."
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, BigInteger, Boolean, Float, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cheese_runtime.db.base import Base
@@ -49,4 +49,48 @@ class VideoAnonymisation(Base):
     tracks: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True)
     result_key: Mapped[str | None] = mapped_column(String(300), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class LiveStream(Base):
+    """A live broadcast: its 2-second segments are anonymised one after the other."""
+
+    __tablename__ = "live_streams"
+
+    id: Mapped[str] = mapped_column(UUIDString, primary_key=True, default=new_id)
+    user_id: Mapped[str] = mapped_column(UUIDString, references_user(), index=True)
+    keep: Mapped[list[str]] = mapped_column(JSON)
+    style: Mapped[str] = mapped_column(String(16))
+    public: Mapped[bool] = mapped_column(Boolean, default=False)
+    viewers: Mapped[list[str]] = mapped_column(JSON)  # invited user ids
+    # live -> ended (no segment is accepted after)
+    status: Mapped[str] = mapped_column(String(16), default="live")
+    # The next sequence number to anonymise, and the engine state after the one before it
+    # (tracker, tracks and identity votes: EngineState.to_dict). In this row, not DynamoDB:
+    # the worker locks the row for the segment it works on, so the state, the order and the
+    # segment's status change in one transaction (and no table is added to the stack).
+    next_sequence: Mapped[int] = mapped_column(Integer, default=0)
+    engine_state: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    seconds_done: Mapped[float] = mapped_column(Float, default=0.0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class LiveSegment(Base):
+    __tablename__ = "live_segments"
+
+    stream_id: Mapped[str] = mapped_column(
+        UUIDString, ForeignKey("live_streams.id", ondelete="CASCADE"), primary_key=True
+    )
+    sequence: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[str] = mapped_column(UUIDString, references_user(), index=True)
+    content_type: Mapped[str] = mapped_column(String(32))
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    # uploading -> queued (announced) -> done | failed (failure_reason)
+    status: Mapped[str] = mapped_column(String(16), default="uploading")
+    failure_reason: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    duration_seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
+    result_key: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    announced_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

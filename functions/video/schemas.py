@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
-from functions.video.storage import MAX_VIDEO_BYTES
+from functions.video.storage import MAX_LIVE_SEGMENTS, MAX_SEGMENT_BYTES, MAX_VIDEO_BYTES
 
 VideoContentType = Literal["video/mp4", "video/webm", "video/quicktime"]
 VideoStyle = Literal["mosaic", "blur", "cartoon"]
@@ -87,3 +87,55 @@ class VideoOut(BaseModel):
 class VideoPage(BaseModel):
     items: list[VideoOut]
     next_cursor: str | None = None
+
+
+# Live streams (numbered 2-second segments → an HLS playlist; functions/video/README.md).
+LiveContentType = Literal["video/mp4", "video/webm"]
+UserId = Annotated[
+    str, Field(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+]
+
+
+class LiveViewers(BaseModel):
+    public: bool = False  # every signed-in user may watch
+    user_ids: list[UserId] = Field(default_factory=list, max_length=100)
+
+
+class LiveStreamIn(AnonymisationIn):
+    viewers: LiveViewers = Field(default_factory=LiveViewers)
+
+
+class LiveStreamCreated(BaseModel):
+    stream_id: str
+    segment_seconds: float
+    playlist: str  # the playlist's path on this API
+
+
+class LiveSegmentIn(BaseModel):
+    sequence: int = Field(ge=0, le=MAX_LIVE_SEGMENTS - 1)
+    content_type: LiveContentType
+    size_bytes: int = Field(ge=1, le=MAX_SEGMENT_BYTES)
+
+
+class LiveSegmentUpload(BaseModel):
+    sequence: int
+    upload: VideoUpload
+
+
+class LiveSegmentOut(BaseModel):
+    sequence: int
+    status: Literal["uploading", "queued", "done", "failed"]
+    failure_reason: str | None
+    duration: float | None
+
+
+class LiveStreamOut(BaseModel):
+    stream_id: str
+    status: Literal["live", "ended"]
+    keep: list[str]
+    style: VideoStyle
+    viewers: LiveViewers
+    next_sequence: int  # every segment before it is done or failed
+    segments: list[LiveSegmentOut]
+    created_at: datetime
+    ended_at: datetime | None

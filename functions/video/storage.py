@@ -3,7 +3,10 @@
 - ``videos/{user}/{video_id}``: uploaded originals (no bucket notification: the
   app asks for an anonymisation, which checks the arrival);
 - ``derived/{user}/videos/{anonymisation_id}.mp4``: results (``derived/`` never
-  triggers anything). Both per user, so erasure is two prefix deletes.
+  triggers anything);
+- ``live/{user}/{stream_id}/{sequence}``: uploaded live segments (announced through
+  the API, no notification) and ``derived/{user}/live/{stream_id}/{sequence}.ts``
+  their anonymised HLS segments. All per user, so erasure is prefix deletes.
 """
 
 from __future__ import annotations
@@ -16,7 +19,13 @@ from cheese_runtime.resources import PHOTOS_DERIVED_PREFIX
 from cheese_runtime.settings import get_settings
 
 VIDEOS_PREFIX = "videos/"
+LIVE_PREFIX = "live/"
 MAX_VIDEO_BYTES = 500 * 1024 * 1024
+# A 2-second segment: 20 MB is 80 Mbit/s, above any phone's 4K bitrate.
+MAX_SEGMENT_BYTES = 20 * 1024 * 1024
+SEGMENT_SECONDS = 2.0
+# 24 hours of 2-second segments.
+MAX_LIVE_SEGMENTS = 43_200
 
 
 def bucket() -> str:
@@ -56,3 +65,34 @@ def download(key: str, path: Path) -> None:
 
 def upload(path: Path, key: str) -> None:
     aws.client("s3").upload_file(str(path), bucket(), key, ExtraArgs={"ContentType": "video/mp4"})
+
+
+def segment_key(user_id: str, stream_id: str, sequence: int) -> str:
+    return f"{LIVE_PREFIX}{user_id}/{stream_id}/{sequence}"
+
+
+def live_prefix(user_id: str) -> str:
+    return f"{LIVE_PREFIX}{user_id}/"
+
+
+def live_result_prefix(user_id: str) -> str:
+    return f"{PHOTOS_DERIVED_PREFIX}{user_id}/live/"
+
+
+def live_result_key(user_id: str, stream_id: str, sequence: int) -> str:
+    return live_result_prefix(user_id) + f"{stream_id}/{sequence}.ts"
+
+
+def segment_spec(
+    user_id: str, stream_id: str, sequence: int, content_type: str, size: int
+) -> runtime_storage.UploadSpec:
+    return runtime_storage.UploadSpec(
+        key=segment_key(user_id, stream_id, sequence),
+        content_type=content_type,
+        max_bytes=MAX_SEGMENT_BYTES,
+        exact_size=size,
+    )
+
+
+def upload_segment(path: Path, key: str) -> None:
+    aws.client("s3").upload_file(str(path), bucket(), key, ExtraArgs={"ContentType": "video/mp2t"})

@@ -1,5 +1,7 @@
 """The anonymisation consumer (``VideoAnonymisationRequested`` → SQS → this handler, ML image).
 
+It also takes ``LiveSegmentAnnounced`` (live streams, `functions.video.live_worker`).
+
 For one anonymisation: the original is downloaded to /tmp, checked
 (`cheese_ml.video_io`: a corrupt, truncated, wrong-codec or oversized video
 ends ``failed`` with the reason, and the video too), the kept people's
@@ -27,6 +29,7 @@ from cheese_runtime.db.types import utcnow
 from cheese_runtime.observability import logger
 from functions.video import storage
 from functions.video.dal import PeopleDirectory, VideoRepository
+from functions.video.live_worker import process_stream
 
 MAX_RECEIVES = next(
     s.max_receive_count for s in resources.EVENT_SUBSCRIPTIONS if s.consumer == "video-anonymise"
@@ -140,6 +143,11 @@ def run(anonymisation_id: str, user_id: str) -> None:
 
 
 def handle_record(record: EventBridgeSqsRecord) -> None:
+    if record.body.detail_type == events.LiveSegmentAnnounced.detail_type:
+        announced = events.LiveSegmentAnnounced.model_validate(record.body.detail)
+        logger.thread_safe_append_keys(stream_id=announced.stream_id)
+        process_stream(announced.stream_id, announced.user_id)
+        return
     # The lower-level factory, not event_consumer: the last delivery marks it failed.
     request = events.VideoAnonymisationRequested.model_validate(record.body.detail)
     logger.thread_safe_append_keys(anonymisation_id=request.anonymisation_id)

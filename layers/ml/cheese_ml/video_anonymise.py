@@ -365,3 +365,44 @@ def anonymise_video(
         else None,
     )
     return AnonymisationReport(info, track_report(state, info.fps), analysis.last_frame + 1)
+
+
+@dataclass(frozen=True)
+class SegmentReport:
+    info: VideoInfo
+    frames: int
+    duration: float  # seconds of video in the segment (its EXTINF)
+
+
+def anonymise_segment(
+    segment: str | Path,
+    out_path: str | Path,
+    state: EngineState,
+    start_seconds: float,
+    people: Sequence[KeptPerson] = (),
+    style: Style = "mosaic",
+    analyzer: Analyzer | None = None,
+) -> SegmentReport:
+    """One segment of a live stream to an MPEG-TS HLS segment, continuing `state`.
+
+    Tracks, their identity votes and their last boxes come from the segments
+    before (`state`, updated in place): a stranger already tracked is hidden from
+    the segment's first frame, before the detector has seen them again. Frames are
+    numbered on from `state.frames_done`; `start_seconds` places the segment in the
+    stream's timeline. Raises `VideoInputError` for an unusable segment; `state` may
+    then be half-advanced, so the caller saves it only after a success.
+    """
+    info = probe(segment)
+    analyser = SegmentAnalyser(people, info.fps, analyzer)
+    analysis = analyser.analyse(read_frames(segment), state)
+    plans = plan_frames(analysis, state, info.fps, (info.width, info.height))
+    first = analysis.first_frame
+    transcode(
+        segment,
+        out_path,
+        lambda index, rgb: render_frame(rgb, plans.get(first + index, FramePlan((), ())), style),
+        container_format="mpegts",
+        start_seconds=start_seconds,
+    )
+    frames = analysis.last_frame - first + 1
+    return SegmentReport(info, frames, info.duration or frames / info.fps)

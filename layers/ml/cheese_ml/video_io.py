@@ -29,6 +29,8 @@ from cheese_ml.video import VideoError
 SUPPORTED_VIDEO_CODECS = frozenset({"h264", "hevc", "vp8", "vp9", "av1", "mpeg4"})
 # Audio codecs the MP4 muxer accepts as they are; anything else is re-encoded to AAC.
 COPYABLE_AUDIO_CODECS = frozenset({"aac", "mp3", "opus", "alac", "ac3", "eac3", "flac"})
+# What HLS players take in MPEG-TS segments as it is (live segments: Opus from WebM is re-encoded).
+TS_AUDIO_CODECS = frozenset({"aac", "mp3"})
 MAX_SIDE = 4096
 MAX_PIXELS = 3840 * 2160
 MAX_FPS = 240
@@ -181,6 +183,8 @@ def transcode(
     out_path: str | Path,
     render: Callable[[int, np.ndarray], np.ndarray],
     progress: Callable[[int, int], None] | None = None,
+    container_format: str = "mp4",
+    start_seconds: float = 0.0,
 ) -> VideoInfo:
     """Decode `path`, pass every upright frame through `render(index, rgb)`, encode H.264.
 
@@ -188,7 +192,9 @@ def transcode(
     when MP4 cannot hold the codec, e.g. Vorbis from WebM); timestamps are the
     input's, so variable frame rates and A/V sync survive. Odd sizes lose their
     last row/column (H.264 4:2:0 needs even sides). `progress(done, total)` is
-    called after every frame.
+    called after every frame. ``container_format="mpegts"`` writes an HLS media
+    segment instead, its timestamps shifted to start at ``start_seconds`` (where the
+    segment sits in its stream: players join segments by their timestamps).
     """
     name = Path(path).name
     container = _open(path)
@@ -201,16 +207,20 @@ def transcode(
         width, height = info.width & ~1, info.height & ~1
         # faststart: the index goes first, so players and browsers can start the
         # result before it has fully downloaded.
-        with av.open(
-            str(out_path), "w", format="mp4", options={"movflags": "+faststart"}
-        ) as output:
+        options = (
+            {"movflags": "+faststart"}
+            if container_format == "mp4"
+            else {"output_ts_offset": str(round(start_seconds * 1_000_000))}
+        )
+        with av.open(str(out_path), "w", format=container_format, options=options) as output:
             out_video = output.add_stream("libx264", rate=Fraction(in_video.average_rate or 30))
             out_video.width, out_video.height, out_video.pix_fmt = width, height, "yuv420p"
             out_video.time_base = in_video.time_base
             out_video.codec_context.time_base = in_video.time_base
             out_video.options = dict(X264_OPTIONS)
             out_video.codec_context.thread_count = _threads()
-            audio_copy = in_audio is not None and info.audio_codec in COPYABLE_AUDIO_CODECS
+            copyable = COPYABLE_AUDIO_CODECS if container_format == "mp4" else TS_AUDIO_CODECS
+            audio_copy = in_audio is not None and info.audio_codec in copyable
             out_audio = None
             if in_audio is not None:
                 out_audio = (
@@ -218,7 +228,9 @@ def transcode(
                     if audio_copy
                     else output.add_stream("aac", rate=in_audio.codec_context.sample_rate)
                 )
-            frames = _decoded_with_audio(container, info, name, in_audio, out_audio, output)
+            frames = _decoded_with_audio(
+                container, info, name, in_audio, out_audio, output, audio_copy
+            )
             for index, (frame, rgb) in enumerate(frames):
                 painted = render(index, rgb)[:height, :width]
                 new = av.VideoFrame.from_ndarray(np.ascontiguousarray(painted), format="rgb24")
@@ -244,11 +256,11 @@ def _decoded_with_audio(
     in_audio: av.audio.stream.AudioStream | None,
     out_audio: av.stream.Stream | None,
     output: av.container.OutputContainer | None,
+    copy: bool = False,
 ) -> Iterator[tuple[av.VideoFrame, np.ndarray]]:
     """Demux video and audio in one pass: video frames are yielded, audio goes straight out."""
     in_video = container.streams.video[0]
     streams = [in_video] + ([in_audio] if in_audio is not None else [])
-    copy = out_audio is not None and info.audio_codec in COPYABLE_AUDIO_CODECS
     count = 0
     try:
         for packet in container.demux(streams):

@@ -114,6 +114,16 @@ class VideoAnonymisationRequested(EventDetail):
     user_id: str
 
 
+class LiveSegmentAnnounced(EventDetail):
+    """A live stream's segment arrived (or the stream ended): anonymise what is next in order."""
+
+    detail_type: ClassVar[str] = "LiveSegmentAnnounced"
+
+    stream_id: str
+    user_id: str
+    sequence: int
+
+
 def _registry(*models: type[EventDetail]) -> dict[str, type[EventDetail]]:
     registry = {model.detail_type: model for model in models}
     if len(registry) != len(models):
@@ -131,6 +141,7 @@ REGISTRY: dict[str, type[EventDetail]] = _registry(
     AnonymisedViewRequested,
     EmojiTaskRequested,
     VideoAnonymisationRequested,
+    LiveSegmentAnnounced,
 )
 
 

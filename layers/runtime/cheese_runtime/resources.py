@@ -125,6 +125,8 @@ PATH_VARIABLES = frozenset(
         "member_id",
         "stream_id",
         "merge_id",
+        # A live segment's number in its stream (0, 1, 2, …).
+        "sequence",
     }
 )
 
@@ -390,6 +392,12 @@ VIDEO = ApiFunction(
         Route("GET", "/v1/videos/{video_id}", "getVideo"),
         Route("DELETE", "/v1/videos/{video_id}", "deleteVideo"),
         Route("POST", "/v1/videos/{video_id}/anonymisations", "createVideoAnonymisation"),
+        Route("POST", "/v1/live", "createLiveStream"),
+        Route("GET", "/v1/live/{stream_id}", "getLiveStream"),
+        Route("POST", "/v1/live/{stream_id}/segments", "createLiveSegment"),
+        Route("POST", "/v1/live/{stream_id}/segments/{sequence}/announce", "announceLiveSegment"),
+        Route("GET", "/v1/live/{stream_id}/playlist.m3u8", "getLivePlaylist"),
+        Route("POST", "/v1/live/{stream_id}/end", "endLiveStream"),
     ),
     grants=("database", "photos_bucket", "event_bus", "jwks"),
 )
@@ -458,10 +466,14 @@ EVENT_SUBSCRIPTIONS: tuple[EventSubscription, ...] = (
         timeout_seconds=300,
     ),
     # Video anonymisation in the ML image, one video per invocation (Lambda's 15 minutes
-    # hold about 9 minutes of 720p video at the one-core rate in functions/video/README.md).
+    # hold about 9 minutes of 720p video at the one-core rate in functions/video/README.md),
+    # and live segments in order (the same consumer: no new queue, function or role).
     EventSubscription(
         consumer="video-anonymise",
-        detail_types=(events.VideoAnonymisationRequested.detail_type,),
+        detail_types=(
+            events.VideoAnonymisationRequested.detail_type,
+            events.LiveSegmentAnnounced.detail_type,
+        ),
         module="functions.video.worker",
         grants=("database", "photos_bucket"),
         max_receive_count=3,
