@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from cheese_ml.analysis import Analyzer, Box, Face
-from cheese_ml.pose import KEYPOINT_NAMES, body_box, pose
+from cheese_ml.pose import KEYPOINT_NAMES, POSE_MODELS, PoseModel, body_box, pose
 
 # One person per photo (the single-person model is also fine in group photos when the
 # body box holds one person mostly; sample1's three faces are far enough apart).
@@ -28,16 +28,18 @@ def distance_in_face_widths(face: Face, point: tuple[float, float], landmark: in
     return float(np.hypot(point[0] - x, point[1] - y) / face.box.w)
 
 
+@pytest.mark.parametrize("model", POSE_MODELS)
 @pytest.mark.parametrize(("photo", "face_index"), CASES)
 def test_face_keypoints_agree_with_centerface(
     photo: str,
     face_index: int,
+    model: PoseModel,
     analyzer: Analyzer,
     analysed: dict[str, list[Face]],
     photos: dict[str, np.ndarray],
 ) -> None:
     face = sorted(analysed[photo], key=lambda f: f.box.x)[face_index]
-    keypoints = pose(photos[photo], body_box(face.box, photos[photo].shape), analyzer)
+    keypoints = pose(photos[photo], body_box(face.box, photos[photo].shape), analyzer, model)
     assert [k.name for k in keypoints] == list(KEYPOINT_NAMES)
     by_name = {k.name: k for k in keypoints}
     # CenterFace landmarks: 0 = image-left eye (the person's right), 1 = image-right eye, 2 = nose.
@@ -47,11 +49,15 @@ def test_face_keypoints_agree_with_centerface(
     assert min(by_name[n].score for n in ("nose", "left_eye", "right_eye")) > 0.3
 
 
+@pytest.mark.parametrize("model", POSE_MODELS)
 def test_body_keypoints_of_a_portrait(
-    analyzer: Analyzer, analysed: dict[str, list[Face]], photos: dict[str, np.ndarray]
+    model: PoseModel,
+    analyzer: Analyzer,
+    analysed: dict[str, list[Face]],
+    photos: dict[str, np.ndarray],
 ) -> None:
     rgb, face = photos["obama.jpg"], analysed["obama.jpg"][0]
-    points = {k.name: k for k in pose(rgb, body_box(face.box, rgb.shape), analyzer)}
+    points = {k.name: k for k in pose(rgb, body_box(face.box, rgb.shape), analyzer, model)}
     face_bottom = face.box.y + face.box.h
     for side in ("left", "right"):
         shoulder = points[f"{side}_shoulder"]

@@ -33,7 +33,11 @@ def real() -> tuple[np.ndarray, np.ndarray, Analyzer]:
     rgb = decode_image(path.read_bytes())
     analyzer = Analyzer()
     face = analyzer.analyze(rgb, embeddings=False, expressions=False)[0]
-    return rgb, as_array(pose(rgb, body_box(face.box, rgb.shape), analyzer)), analyzer
+    return (
+        rgb,
+        as_array(pose(rgb, body_box(face.box, rgb.shape), analyzer, "movenet_thunder")),
+        analyzer,
+    )
 
 
 def standing() -> np.ndarray:
@@ -81,7 +85,7 @@ def test_mirrored_photo_gives_the_same_normalised_pose(real) -> None:
     rgb, keypoints, analyzer = real
     flipped = np.ascontiguousarray(rgb[:, ::-1])
     face = analyzer.analyze(flipped, embeddings=False, expressions=False)[0]
-    again = as_array(pose(flipped, body_box(face.box, flipped.shape), analyzer))
+    again = as_array(pose(flipped, body_box(face.box, flipped.shape), analyzer, "movenet_thunder"))
     a, b = normalise(keypoints), normalise(again)
     assert distance(a, b) < 0.05
     assert oks(keypoints, mirror_keypoints(again) + np.array([rgb.shape[1], 0, 0])) > 0.8
@@ -182,3 +186,16 @@ def test_pose_types_cluster_and_know_what_was_tried() -> None:
     standing_type = int(types.assign(normalise(person).vector()[None])[0][0])
     assert types.tried(normalise(person).vector()[None]) == {standing_type}
     assert types.tried(np.zeros((0, 34))) == set()
+
+
+def test_lightning_and_thunder_agree_on_a_real_person(real) -> None:
+    """Both registered MoveNet variants run; Lightning (the default) reads the same pose."""
+    rgb, thunder, analyzer = real
+    face = analyzer.analyze(rgb, embeddings=False, expressions=False)[0]
+    box = body_box(face.box, rgb.shape)
+    lightning = as_array(pose(rgb, box, analyzer, "movenet_lightning"))
+    assert np.array_equal(as_array(pose(rgb, box, analyzer)), lightning)  # the default
+    assert oks(thunder, lightning) > 0.8
+    assert distance(normalise(thunder), normalise(lightning)) < 0.1
+    with pytest.raises(ValueError):
+        pose(rgb, box, analyzer, "movenet_multipose")  # type: ignore[arg-type]

@@ -1,17 +1,25 @@
-"""Body pose (17 COCO keypoints) of one person with MoveNet Thunder.
+"""Body pose (17 COCO keypoints) of one person with MoveNet (Lightning or Thunder).
 
-    keypoints = pose(rgb, body_box(face.box, rgb.shape))
+    keypoints = pose(rgb, body_box(face.box, rgb.shape))            # DEFAULT_MODEL
+    keypoints = pose(rgb, box, model="movenet_thunder")
 
 MoveNet is a single-person model: it is run on a square crop around the
 person (the caller's box, padded with black to a square, resized to the
-model's 256x256 input), and its normalised (y, x, score) outputs are mapped
-back to photo pixels. `body_box` derives a person box from a face box for
-photos where only faces were detected.
+model's input: 192x192 for Lightning, 256x256 for Thunder), and its
+normalised (y, x, score) outputs are mapped back to photo pixels. `body_box`
+derives a person box from a face box for photos where only faces were detected.
+
+The default is chosen by measurement (`bench/pose_bench.py`, one thread):
+Lightning is the one that fits the 120 ms per four-cut print budget of
+`analyze`; Thunder stays selectable (env CHEESE_POSE_MODEL) for the
+more accurate but ~3x slower variant.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from typing import Literal
 
 import cv2
 import numpy as np
@@ -39,6 +47,20 @@ KEYPOINT_NAMES = (
     "right_ankle",
 )  # "left" is the person's left (the image right for someone facing the camera)
 
+PoseModel = Literal["movenet_lightning", "movenet_thunder"]
+POSE_MODELS: tuple[PoseModel, ...] = ("movenet_lightning", "movenet_thunder")
+DEFAULT_MODEL: PoseModel = "movenet_lightning"
+MODEL_ENV = "CHEESE_POSE_MODEL"
+
+
+def configured_model() -> PoseModel:
+    """The pose model this process uses: env CHEESE_POSE_MODEL, else DEFAULT_MODEL."""
+    name = os.environ.get(MODEL_ENV, DEFAULT_MODEL)
+    if name not in POSE_MODELS:
+        raise ValueError(f"{MODEL_ENV}={name!r}: expected one of {', '.join(POSE_MODELS)}")
+    return name
+
+
 # A standing adult is ~7.5 head heights tall and ~3 head widths across the shoulders;
 # the box spans from half a head above the face down to the feet.
 BODY_WIDTH_IN_FACES = 4.0
@@ -64,10 +86,18 @@ def body_box(face_box: Box, image_shape: tuple[int, ...]) -> Box:
     return Box(x1, y1, max(1, x2 - x1), max(1, y2 - y1))
 
 
-def pose(image: bytes | np.ndarray, box: Box, analyzer: Analyzer | None = None) -> list[Keypoint]:
+def pose(
+    image: bytes | np.ndarray,
+    box: Box,
+    analyzer: Analyzer | None = None,
+    model: PoseModel | None = None,
+) -> list[Keypoint]:
     """The 17 keypoints of the person inside `box`, in photo pixels."""
     rgb = decode_image(image) if isinstance(image, bytes | bytearray) else as_rgb(image)
-    session = (analyzer or default_analyzer()).session("movenet_thunder")
+    name = model or configured_model()
+    if name not in POSE_MODELS:
+        raise ValueError(f"unknown pose model {name!r}")
+    session = (analyzer or default_analyzer()).session(name)
     model_input = session.get_inputs()[0]
     input_size = int(model_input.shape[1])
     side = max(box.w, box.h)
