@@ -11,6 +11,7 @@ from cheese_runtime import resources
 from cheese_runtime.errors import BEARER_CHALLENGE, PROBLEM_CONTENT_TYPE, HttpStatus, ProblemMap
 from cheese_runtime.http import CurrentPrincipal, CurrentSettings, create_app, declared_routes
 from cheese_runtime.settings import Settings
+from functions.auth.config import AuthSettings, get_auth_settings
 from functions.auth.errors import (
     AccountExists,
     AccountGone,
@@ -63,13 +64,20 @@ PROBLEMS = {
 
 
 @lru_cache(maxsize=1)
-def _service_for(settings: Settings) -> AuthService:
+def _service_for(settings: Settings, auth_settings: AuthSettings) -> AuthService:
     # Keyed on the (frozen, hashable) settings: reloaded settings build a new service.
-    return AuthService(settings)
+    return AuthService(settings, auth_settings)
 
 
-async def auth_service(settings: CurrentSettings) -> AuthService:
-    return _service_for(settings)
+async def current_auth_settings() -> AuthSettings:
+    return get_auth_settings()
+
+
+async def auth_service(
+    settings: CurrentSettings,
+    auth_settings: Annotated[AuthSettings, Depends(current_auth_settings)],
+) -> AuthService:
+    return _service_for(settings, auth_settings)
 
 
 Service = Annotated[AuthService, Depends(auth_service)]

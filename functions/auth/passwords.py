@@ -7,12 +7,12 @@ from functools import cache
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from cheese_runtime.settings import get_settings
+from functions.auth.config import get_auth_settings
 
 
 @cache
 def hasher() -> PasswordHasher:
-    s = get_settings()
+    s = get_auth_settings()
     return PasswordHasher(
         time_cost=s.argon2_time_cost,
         memory_cost=s.argon2_memory_kib,

@@ -14,6 +14,7 @@ from cheese_runtime.db.types import new_id, utcnow
 from cheese_runtime.observability import logger, metrics
 from cheese_runtime.settings import Settings
 from functions.auth import passwords
+from functions.auth.config import AuthSettings, get_auth_settings
 from functions.auth.dal import (
     EmailTaken,
     RefreshTokenRepository,
@@ -48,27 +49,26 @@ def normalise_email(email: str) -> str:
 
 
 class AuthService:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, auth_settings: AuthSettings | None = None) -> None:
         self._settings = settings
+        knobs = self._auth_settings = auth_settings or get_auth_settings()
 
         def backoff(scope: str, free_failures: int) -> BackOff:
             return BackOff(
                 scope,
                 free_failures,
-                settings.login_backoff_base_seconds,
-                settings.login_backoff_max_seconds,
-                settings.login_window_seconds,
+                knobs.login_backoff_base_seconds,
+                knobs.login_backoff_max_seconds,
+                knobs.login_window_seconds,
             )
 
         self._throttle = LoginThrottle(
             FailureCounters(settings.throttle_table),
-            account_client=backoff(
-                "account-client", settings.login_free_failures_per_account_client
-            ),
-            client=backoff("client", settings.login_free_failures_per_client),
-            account_slowdown_after=settings.login_account_slowdown_after,
-            account_slowdown_seconds=settings.login_account_slowdown_seconds,
-            window_seconds=settings.login_window_seconds,
+            account_client=backoff("account-client", knobs.login_free_failures_per_account_client),
+            client=backoff("client", knobs.login_free_failures_per_client),
+            account_slowdown_after=knobs.login_account_slowdown_after,
+            account_slowdown_seconds=knobs.login_account_slowdown_seconds,
+            window_seconds=knobs.login_window_seconds,
         )
 
     # --- tokens -----------------------------------------------------------
@@ -83,7 +83,7 @@ class AuthService:
             user.id,
             family_id or new_id(),
             refresh_token_hash(refresh),
-            utcnow() + timedelta(seconds=self._settings.refresh_token_ttl_seconds),
+            utcnow() + timedelta(seconds=self._auth_settings.refresh_token_ttl_seconds),
         )
         return self._pair(user, stored.family_id, refresh), stored
 
@@ -99,7 +99,7 @@ class AuthService:
         self, tokens: RefreshTokenRepository, user: User | None, used: RefreshToken, presented: str
     ) -> TokenResponse | None:
         """The pair ``used`` was rotated to, if this is a retry within the reuse grace."""
-        grace = timedelta(seconds=self._settings.refresh_reuse_grace_seconds)
+        grace = timedelta(seconds=self._auth_settings.refresh_reuse_grace_seconds)
         if used.used_at is None or used.successor_sealed is None or utcnow() > used.used_at + grace:
             return None
         successor = open_successor(presented, used.family_id, used.successor_sealed)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Annotated, Literal
 
 from fastapi import Depends, Path, Query, status
@@ -11,7 +10,7 @@ from cheese_runtime import resources
 from cheese_runtime.errors import PROBLEM_CONTENT_TYPE, ProblemMap
 from cheese_runtime.http import CurrentPrincipal, CurrentSettings, create_app, declared_routes
 from cheese_runtime.pagination import Page
-from cheese_runtime.settings import Settings
+from functions.pool.config import PoolSettings, get_pool_settings
 from functions.pool.errors import CapacityTooLarge, NotInPool, NotPoolOwner
 from functions.pool.schemas import (
     AvatarUpload,
@@ -25,7 +24,7 @@ from functions.pool.schemas import (
     PoolDetail,
     PoolOut,
 )
-from functions.pool.service import PoolService
+from functions.pool.service import PoolService, service_for
 
 # Every refusal of the pool service, as the HTTP status a client gets
 # (PoolNotFound is a ResourceNotFound: 404 for every function).
@@ -55,14 +54,15 @@ Limit = Annotated[int, Query(ge=1, le=100)]
 Cursor = Annotated[str | None, Query(max_length=512)]
 
 
-@lru_cache(maxsize=1)
-def _service_for(settings: Settings) -> PoolService:
-    # Keyed on the (frozen, hashable) settings: reloaded settings build a new service.
-    return PoolService(settings)
+async def current_pool_settings() -> PoolSettings:
+    return get_pool_settings()
 
 
-async def pool_service(settings: CurrentSettings) -> PoolService:
-    return _service_for(settings)
+async def pool_service(
+    settings: CurrentSettings,
+    pool_settings: Annotated[PoolSettings, Depends(current_pool_settings)],
+) -> PoolService:
+    return service_for(settings, pool_settings)
 
 
 Service = Annotated[PoolService, Depends(pool_service)]

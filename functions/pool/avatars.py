@@ -11,7 +11,6 @@ Deliveries are at least once: a repeated or older upload changes nothing.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 
 from aws_lambda_powertools.metrics import MetricUnit
 
@@ -19,9 +18,10 @@ from cheese_runtime import aws
 from cheese_runtime import storage as files
 from cheese_runtime.consumers import StoredObject, s3_object_consumer
 from cheese_runtime.observability import logger, metrics
-from cheese_runtime.settings import Settings, get_settings
+from cheese_runtime.settings import get_settings
+from functions.pool.config import get_pool_settings
 from functions.pool.dal import OpFailed, PoolMissing, update_op
-from functions.pool.service import AVATAR_EXTENSIONS, PoolService
+from functions.pool.service import AVATAR_EXTENSIONS, PoolService, service_for
 
 KEY = re.compile(
     r"^avatars/(?P<pool>[A-Za-z0-9_-]{1,64})/(?P<user>[A-Za-z0-9_-]{1,64})/(?P<ver>\d{13,15})-[0-9a-f]{8}"
@@ -30,14 +30,8 @@ KEY = re.compile(
 CONTENT_TYPES = {ext: content_type for content_type, ext in AVATAR_EXTENSIONS.items()}
 
 
-@lru_cache(maxsize=1)
-def _service(settings: Settings) -> PoolService:
-    return PoolService(settings)
-
-
 def service() -> PoolService:
-    # Keyed on the (frozen, hashable) settings: reloaded settings build a new service.
-    return _service(get_settings())
+    return service_for(get_settings(), get_pool_settings())
 
 
 def _discard(bucket: str, key: str, why: str) -> None:
@@ -52,7 +46,7 @@ def avatar_arrived(bucket: str, key: str, size: int) -> bool:
     if not match:
         _discard(bucket, key, "unexpected key")
         return False
-    if size > svc.settings.pool_avatar_max_bytes or size <= 0:
+    if size > svc.pool_settings.avatar_max_bytes or size <= 0:
         _discard(bucket, key, "size")
         return False
     pool_id, user_id, version = match["pool"], match["user"], int(match["ver"])
@@ -95,7 +89,7 @@ def avatar_arrived(bucket: str, key: str, size: int) -> bool:
             "seq": seq,
             "user_id": user_id,
             "url": url,
-            "expires_in": svc.settings.pool_avatar_url_seconds,
+            "expires_in": svc.pool_settings.avatar_url_seconds,
         },
     )
     metrics.add_metric(name="AvatarsUpdated", unit=MetricUnit.Count, value=1)

@@ -22,6 +22,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from cheese_runtime.observability import logger
 from cheese_runtime.settings import Settings, get_settings
+from functions.pool.config import PoolSettings, get_pool_settings
 
 
 class NoEndpoint(RuntimeError):
@@ -52,18 +53,25 @@ def encode(payload: dict[str, Any]) -> bytes:
 
 
 class Broadcaster:
-    def __init__(self, settings: Settings | None = None) -> None:
+    def __init__(
+        self, settings: Settings | None = None, pool_settings: PoolSettings | None = None
+    ) -> None:
         self._settings = settings
+        self._pool_settings = pool_settings
 
     @property
     def settings(self) -> Settings:
         return self._settings or get_settings()
 
+    @property
+    def threads(self) -> int:
+        return (self._pool_settings or get_pool_settings()).broadcast_threads
+
     def client(self) -> Any:
         settings = self.settings
         if not settings.websocket_endpoint:
             raise NoEndpoint("CHEESE_WEBSOCKET_ENDPOINT is not set")
-        threads = settings.pool_broadcast_threads
+        threads = self.threads
         return _client(settings.websocket_endpoint.rstrip("/"), settings.region, threads + 4)
 
     def _post(self, client: Any, connection_id: str, data: bytes) -> str | None:
@@ -99,9 +107,7 @@ class Broadcaster:
             results = [self._post(client, c, data) for c in targets]
         else:
             results = list(
-                _executor(self.settings.pool_broadcast_threads).map(
-                    lambda c: self._post(client, c, data), targets
-                )
+                _executor(self.threads).map(lambda c: self._post(client, c, data), targets)
             )
         return {c for c in results if c}
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cheese_runtime.settings import Settings
 from functions.pool import dal
+from functions.pool.config import PoolSettings
 from functions.pool.dal import PoolStore
 
 CONNECTION_TTL_SECONDS = 2 * 3600 + 15 * 60  # API Gateway closes connections after 2 hours
@@ -30,7 +30,7 @@ class Caller:
 
 
 class ConnectionStore:
-    def __init__(self, settings: Settings, store: PoolStore) -> None:
+    def __init__(self, settings: PoolSettings, store: PoolStore) -> None:
         self.settings = settings
         self.store = store
 
@@ -45,7 +45,7 @@ class ConnectionStore:
                     "connected_at": f"{now:017.3f}",
                     "token_expires_at": caller.token_expires_at,
                     "age_shard": f"AGE#{sum(caller.connection_id.encode()) % dal.AGE_SHARDS}",
-                    "rl_window": int(now // self.settings.pool_rate_limit_window_seconds),
+                    "rl_window": int(now // self.settings.rate_limit_window_seconds),
                     "rl_count": 0,
                     "expires_at": int(now) + CONNECTION_TTL_SECONDS,
                 }
@@ -65,7 +65,7 @@ class ConnectionStore:
         tells a full window (wait) from an old one (start the new window).
         """
         s = self.settings
-        window = int(now // s.pool_rate_limit_window_seconds)
+        window = int(now // s.rate_limit_window_seconds)
         db = self.store.db
         key = {"connection_id": {"S": caller.connection_id}}
         try:
@@ -75,7 +75,7 @@ class ConnectionStore:
                 UpdateExpression="ADD rl_count :one",
                 ConditionExpression="rl_window = :w AND rl_count < :limit",
                 ExpressionAttributeValues=dal.ser_map(
-                    {":one": 1, ":w": window, ":limit": s.pool_rate_limit_messages}
+                    {":one": 1, ":w": window, ":limit": s.rate_limit_messages}
                 ),
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
@@ -83,7 +83,7 @@ class ConnectionStore:
         except db.exceptions.ConditionalCheckFailedException as exc:
             old = dal.de(exc.response.get("Item")) or {}
         if old.get("rl_window") == window:
-            return round((window + 1) * s.pool_rate_limit_window_seconds - now, 3)
+            return round((window + 1) * s.rate_limit_window_seconds - now, 3)
         try:  # a new window
             db.update_item(
                 TableName=self.store.connections,

@@ -27,26 +27,18 @@ import contextlib
 import json
 import time
 from collections.abc import Iterator
-from functools import lru_cache
 from typing import Any
 
 from cheese_runtime.consumers import event_consumer
 from cheese_runtime.events import UserDeletionRequested
 from cheese_runtime.observability import logger
-from cheese_runtime.settings import Settings, get_settings
 from cheese_runtime.storage import delete_prefix
 from functions.pool import dal
 from functions.pool.dal import PoolStore
 from functions.pool.members import split_by_day
-from functions.pool.presence import Presence
+from functions.pool.presence import Presence, current_presence
 
 BATCH = 25  # BatchWriteItem's limit
-
-
-@lru_cache(maxsize=1)
-def _presence(settings: Settings) -> Presence:
-    # Keyed on the (frozen, hashable) settings: reloaded settings build a new service.
-    return Presence(settings)
 
 
 class PoolEraser:
@@ -206,7 +198,7 @@ class PoolEraser:
 
 
 def erase(event: UserDeletionRequested) -> None:
-    PoolEraser(_presence(get_settings())).erase_user(event.user_id)
+    PoolEraser(current_presence()).erase_user(event.user_id)
 
 
 handler = event_consumer({UserDeletionRequested: erase})

@@ -21,14 +21,16 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, TypeVar
 
 from aws_lambda_powertools.metrics import MetricUnit
 
 from cheese_runtime.observability import logger, metrics
-from cheese_runtime.settings import Settings
+from cheese_runtime.settings import Settings, get_settings
 from functions.pool import dal
 from functions.pool.broadcast import Broadcaster
+from functions.pool.config import PoolSettings, get_pool_settings
 from functions.pool.connections import Caller, ConnectionStore
 from functions.pool.dal import (
     Busy,
@@ -86,11 +88,13 @@ class Presence:
         settings: Settings,
         store: PoolStore | None = None,
         broadcaster: Broadcaster | None = None,
+        pool_settings: PoolSettings | None = None,
     ) -> None:
         self.settings = settings
+        self.pool_settings = pool_settings or get_pool_settings()
         self.store = store or PoolStore(settings)
-        self.broadcaster = broadcaster or Broadcaster(settings)
-        self.connections = ConnectionStore(settings, self.store)
+        self.broadcaster = broadcaster or Broadcaster(settings, self.pool_settings)
+        self.connections = ConnectionStore(self.pool_settings, self.store)
 
     # --- views ----------------------------------------------------------------
     def member_view(self, member: MemberItem, avatar_url: str | None = None) -> dict[str, Any]:
@@ -362,8 +366,8 @@ class Presence:
     # --- heartbeats ---------------------------------------------------------------------
     def focus(self, caller: Caller, score: int, pool_id: str | None = None) -> None:
         pool_id = self._pool_of(caller, pool_id)
-        s = self.settings
-        focused = score >= s.pool_focus_threshold
+        s = self.pool_settings
+        focused = score >= s.focus_threshold
         for _ in range(4):
             now = time.time()
             db = self.store.db
@@ -396,8 +400,8 @@ class Presence:
                                     ":c": caller.connection_id,
                                     ":present": "present",
                                     ":f": focused,
-                                    ":lo": now - s.pool_away_after_seconds,
-                                    ":hi": now - s.pool_focus_min_interval_seconds,
+                                    ":lo": now - s.away_after_seconds,
+                                    ":hi": now - s.focus_min_interval_seconds,
                                 }
                             ),
                             ReturnValues="ALL_OLD",
@@ -443,12 +447,12 @@ class Presence:
         focused: bool,
         now: float,
     ) -> MemberItem:
-        s = self.settings
+        s = self.pool_settings
         if old is None or old.get("connection_id") != caller.connection_id or not is_reachable(old):
             raise ClientError("not_in_pool", "You are not in this pool.")
         last_seen = float(old.get("last_seen", 0))
-        if int(old.get("hb", 0)) > 0 and last_seen > now - s.pool_focus_min_interval_seconds:
-            wait = round(last_seen + s.pool_focus_min_interval_seconds - now, 3)
+        if int(old.get("hb", 0)) > 0 and last_seen > now - s.focus_min_interval_seconds:
+            wait = round(last_seen + s.focus_min_interval_seconds - now, 3)
             raise ClientError(
                 "rate_limited", "Heartbeats are too frequent.", {"retry_after": max(wait, 0.001)}
             )
@@ -701,7 +705,7 @@ class Presence:
 
     def mark_disconnected(self, pool_id: str, user_id: str, connection_id: str) -> bool:
         """The member's connection is gone: keep the seat for the grace period (member_away)."""
-        if self.settings.pool_grace_seconds <= 0:
+        if self.pool_settings.grace_seconds <= 0:
             return self.remove(
                 pool_id,
                 user_id,
@@ -722,7 +726,7 @@ class Presence:
                 {
                     "status": "away",
                     "away_reason": "disconnected",
-                    "grace_until": time.time() + self.settings.pool_grace_seconds,
+                    "grace_until": time.time() + self.pool_settings.grace_seconds,
                 }
             )
             return self.store.sequenced(
@@ -810,7 +814,7 @@ class Presence:
     def enforce_timeouts(
         self, pool_id: str, members: list[MemberItem], now: float, check_idle: bool = False
     ) -> None:
-        s = self.settings
+        s = self.pool_settings
         for member in members:
             last_seen = float(member.get("last_seen", 0))
             if member.get("away_reason") == "disconnected":
@@ -821,11 +825,22 @@ class Presence:
                         return m.get("ver") == seen
 
                     self.remove(pool_id, member["user_id"], "timeout", only_if=unchanged)
-            elif member.get("status") == "present" and last_seen < now - s.pool_away_after_seconds:
+            elif member.get("status") == "present" and last_seen < now - s.away_after_seconds:
                 self._timeout_away(pool_id, member)
             elif (
                 check_idle
-                and last_seen < now - s.pool_stale_after_seconds
+                and last_seen < now - s.stale_after_seconds
                 and member.get("connection_id")
             ) and not self.broadcaster.alive(member["connection_id"]):
                 self.handle_gone(pool_id, [member], {member["connection_id"]})
+
+
+@lru_cache(maxsize=1)
+def presence_for(settings: Settings, pool_settings: PoolSettings) -> Presence:
+    """One Presence per process, keyed on the (frozen, hashable) settings: reloaded settings
+    build a new one."""
+    return Presence(settings, pool_settings=pool_settings)
+
+
+def current_presence() -> Presence:
+    return presence_for(get_settings(), get_pool_settings())

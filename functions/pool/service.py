@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -16,6 +17,7 @@ from cheese_runtime.observability import metrics
 from cheese_runtime.pagination import Page, decode_cursor, encode_cursor
 from cheese_runtime.settings import Settings
 from functions.pool import dal
+from functions.pool.config import PoolSettings, get_pool_settings
 from functions.pool.dal import PoolStore, put_op
 from functions.pool.errors import (
     CapacityTooLarge,
@@ -72,18 +74,19 @@ def _next_cursor(page: dict[str, Any]) -> str | None:
 
 
 class PoolService:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, pool_settings: PoolSettings | None = None) -> None:
         self.settings = settings
+        self.pool_settings = pool_settings or get_pool_settings()
         self.store = PoolStore(settings)
-        self.presence = Presence(settings, self.store)
+        self.presence = Presence(settings, self.store, pool_settings=self.pool_settings)
 
     # --- pools ------------------------------------------------------------------
     def create(self, owner_id: str, body: PoolCreate) -> PoolOut:
         # A deleted account's token may be valid for up to 30 s more (revocation cache).
         if not is_active_user(owner_id):
             raise AccountGone()
-        if body.capacity > self.settings.pool_max_capacity:
-            raise CapacityTooLarge(f"Pools hold at most {self.settings.pool_max_capacity} members.")
+        if body.capacity > self.pool_settings.max_capacity:
+            raise CapacityTooLarge(f"Pools hold at most {self.pool_settings.max_capacity} members.")
         pool_id = uuid.uuid4().hex
         now = time.time()
         meta = {
@@ -331,7 +334,7 @@ class PoolService:
         return files.UploadSpec(
             key,
             content_type,
-            max_bytes=self.settings.pool_avatar_max_bytes,
+            max_bytes=self.pool_settings.avatar_max_bytes,
             expires_in=AVATAR_UPLOAD_SECONDS,
         )
 
@@ -340,5 +343,12 @@ class PoolService:
         if not key:
             return None
         return files.presigned_get(
-            self.settings.photos_bucket, key, self.settings.pool_avatar_url_seconds
+            self.settings.photos_bucket, key, self.pool_settings.avatar_url_seconds
         )
+
+
+@lru_cache(maxsize=1)
+def service_for(settings: Settings, pool_settings: PoolSettings) -> PoolService:
+    """One service per process, keyed on the (frozen, hashable) settings: reloaded settings
+    (or a test's overrides) build a new one."""
+    return PoolService(settings, pool_settings)

@@ -11,23 +11,15 @@ from __future__ import annotations
 
 import contextlib
 import time
-from functools import lru_cache
 from typing import Any
 
 from cheese_runtime.handlers import NoPayload, scheduled_handler
 from cheese_runtime.observability import logger
-from cheese_runtime.settings import Settings, get_settings
 from functions.pool import dal
 from functions.pool.connections import CONNECTION_TTL_SECONDS
-from functions.pool.presence import Presence
+from functions.pool.presence import Presence, current_presence
 
 MAX_CONNECTION_AGE_SECONDS = 2 * 3600
-
-
-@lru_cache(maxsize=1)
-def _presence(settings: Settings) -> Presence:
-    # Keyed on the (frozen, hashable) settings: reloaded settings build a new service.
-    return Presence(settings)
 
 
 def sweep(presence: Presence, now: float | None = None) -> dict[str, int]:
@@ -89,7 +81,7 @@ def sweep(presence: Presence, now: float | None = None) -> dict[str, int]:
 
 
 def run(_: NoPayload) -> dict[str, int]:
-    return sweep(_presence(get_settings()))
+    return sweep(current_presence())
 
 
 handler = scheduled_handler(run, NoPayload)

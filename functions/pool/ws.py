@@ -13,7 +13,6 @@ import base64
 import binascii
 import json
 import time
-from functools import lru_cache
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -22,22 +21,11 @@ from pydantic import ValidationError
 from cheese_runtime.auth.revocation import get_revocations
 from cheese_runtime.handlers import websocket_handler
 from cheese_runtime.observability import logger, metrics
-from cheese_runtime.settings import Settings, get_settings
 from functions.pool.connections import Caller
-from functions.pool.presence import ClientError, Presence
+from functions.pool.presence import ClientError, Presence, current_presence
 from functions.pool.protocol import FRAMES, Enter, Focus, error_frame
 
 OK = {"statusCode": 200}
-
-
-@lru_cache(maxsize=1)
-def _presence(settings: Settings) -> Presence:
-    return Presence(settings)
-
-
-def presence() -> Presence:
-    # Keyed on the (frozen, hashable) settings: reloaded settings build a new service.
-    return _presence(get_settings())
 
 
 def _authorizer(event: dict[str, Any]) -> dict[str, Any]:
@@ -66,7 +54,7 @@ def _caller(event: dict[str, Any]) -> Caller | None:
 def connect(event: dict[str, Any], caller: Caller | None) -> dict[str, Any]:
     if caller is None:
         return {"statusCode": 401}
-    presence().connections.open(caller, time.time())
+    current_presence().connections.open(caller, time.time())
     metrics.add_metric(name="WebSocketConnects", unit=MetricUnit.Count, value=1)
     headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
     protocols = [x.strip().lower() for x in headers.get("sec-websocket-protocol", "").split(",")]
@@ -87,17 +75,17 @@ def _body(event: dict[str, Any]) -> bytes:
 
 
 def message(event: dict[str, Any], caller: Caller) -> None:
-    p = presence()
-    s = p.settings
+    p = current_presence()
+    s = p.pool_settings
     reply = p.broadcaster.send_one
     raw = _body(event)
-    if len(raw) > s.pool_max_message_bytes:
+    if len(raw) > s.max_message_bytes:
         reply(
             caller.connection_id,
             error_frame(
                 "message_too_large",
-                f"Frames are limited to {s.pool_max_message_bytes} bytes.",
-                limit=s.pool_max_message_bytes,
+                f"Frames are limited to {s.max_message_bytes} bytes.",
+                limit=s.max_message_bytes,
             ),
         )
         return
@@ -201,7 +189,7 @@ def handle_event(event: dict[str, Any]) -> dict[str, Any]:
         return {"statusCode": 401}
     logger.thread_safe_append_keys(user_id=caller.user_id)
     if route == "$disconnect":
-        presence().disconnected(caller)
+        current_presence().disconnected(caller)
         return OK
     try:
         message(event, caller)
@@ -209,7 +197,7 @@ def handle_event(event: dict[str, Any]) -> dict[str, Any]:
         # Never drop the connection over our own failure: tell the client and keep going.
         logger.exception("pool frame failed")
         try:
-            presence().broadcaster.send_one(
+            current_presence().broadcaster.send_one(
                 caller.connection_id,
                 error_frame("internal_error", "Something went wrong; try again."),
             )

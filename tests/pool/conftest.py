@@ -24,9 +24,9 @@ POOL_TEST_SETTINGS = {
 
 
 def _reload_settings() -> None:
-    from cheese_runtime.settings import get_settings
+    from cheese_runtime.settings import reload_settings
 
-    get_settings.cache_clear()
+    reload_settings()
 
 
 @pytest.fixture(scope="session")
@@ -47,12 +47,12 @@ def ws_url(http_base_url: str) -> Iterator[str]:
 
 @pytest.fixture
 def pool_settings(ws_url: str) -> Iterator[Callable[..., None]]:
-    """Override pool settings for one test: ``pool_settings(pool_grace_seconds=0)``."""
+    """Override ``PoolSettings`` for one test: ``pool_settings(grace_seconds=0)``."""
     changed: dict[str, str | None] = {}
 
     def apply(**values: Any) -> None:
         for name, value in values.items():
-            key = f"CHEESE_{name.upper()}"
+            key = f"CHEESE_POOL_{name.upper()}"
             changed.setdefault(key, os.environ.get(key))
             os.environ[key] = str(value)
         _reload_settings()

@@ -225,6 +225,7 @@ def test_avatar_consumer_is_idempotent_and_discards_bad_uploads(make_user, clien
 
     from cheese_runtime.settings import get_settings
     from functions.pool.avatars import avatar_arrived
+    from functions.pool.config import get_pool_settings
 
     ann = make_user("avIdem")
     pool_id = create_pool(ann)
@@ -243,7 +244,7 @@ def test_avatar_consumer_is_idempotent_and_discards_bad_uploads(make_user, clien
     assert avatar_arrived(bucket, older, 3) is False  # an older upload arriving late loses
     big = f"avatars/{pool_id}/{ann.id}/{int(time.time() * 1000) + 5:015d}-0123abcd.jpg"
     s3.put_object(Bucket=bucket, Key=big, Body=b"x")
-    assert avatar_arrived(bucket, big, get_settings().pool_avatar_max_bytes + 1) is False
+    assert avatar_arrived(bucket, big, get_pool_settings().avatar_max_bytes + 1) is False
     assert "Contents" not in s3.list_objects_v2(Bucket=bucket, Prefix=big)
     assert avatar_arrived(bucket, f"avatars/{pool_id}/../../etc/passwd", 3) is False
 

@@ -45,7 +45,8 @@ def test_a_deleted_user_leaves_no_pool_item_and_their_owned_pool_is_deleted(
     make_user, clients
 ) -> None:  # noqa: ANN001
     from cheese_runtime.settings import get_settings
-    from functions.pool.erasure import PoolEraser, _presence
+    from functions.pool.erasure import PoolEraser
+    from functions.pool.presence import current_presence
 
     ann, bob = make_user("erase-ann"), make_user("erase-bob")
     owned = create_pool(ann, public=False, name="Ann's room")
@@ -106,6 +107,6 @@ def test_a_deleted_user_leaves_no_pool_item_and_their_owned_pool_is_deleted(
 
     # A second delivery finds nothing left and changes nothing.
     everything = _items(get_settings().pools_table, get_settings().focus_table)
-    result = PoolEraser(_presence(get_settings())).erase_user(ann.id)
+    result = PoolEraser(current_presence()).erase_user(ann.id)
     assert result == {"grants": 0, "owned_pools": 0, "sessions": 0, "avatars": 0}
     assert _items(get_settings().pools_table, get_settings().focus_table) == everything

@@ -122,7 +122,7 @@ def test_two_people_see_each_other_enter_focus_go_away_and_leave(
 ) -> None:  # noqa: ANN001
     # Ann sends no heartbeat here: with the suite's 1.5 s away timeout a slow machine
     # would (rightly) add a member_away for her. Timeouts have tests of their own.
-    pool_settings(pool_away_after_seconds=120)
+    pool_settings(away_after_seconds=120)
     ann, bob = make_user("ann"), make_user("bob")
     pool_id = create_pool(ann)
     a = clients(ann)
@@ -164,7 +164,7 @@ def test_every_member_receives_every_sequence_number_once(
     Posts from concurrent invocations may arrive out of order (the client holds a
     gap briefly, functions/pool/README.md), so the numbers are compared as a set.
     """
-    pool_settings(pool_away_after_seconds=120)  # no timeout events racing the final read
+    pool_settings(away_after_seconds=120)  # no timeout events racing the final read
     users = [make_user(f"order{i}") for i in range(4)]
     pool_id = create_pool(users[0])
     socks = [clients(u) for u in users]
@@ -418,7 +418,7 @@ def test_a_frame_over_128_kb_closes_the_connection_like_api_gateway(make_user, c
 
 
 def test_frames_are_rate_limited(make_user, clients, pool_settings) -> None:  # noqa: ANN001
-    pool_settings(pool_rate_limit_messages=3, pool_rate_limit_window_seconds=60)
+    pool_settings(rate_limit_messages=3, rate_limit_window_seconds=60)
     client = clients(make_user("chatty"))
     for i in range(4):
         client.send(action="ping", ref=str(i))

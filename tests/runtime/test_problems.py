@@ -16,7 +16,6 @@ from cheese_runtime.errors import (
     ProblemMap,
     problem_for,
 )
-from cheese_runtime.http import current_settings
 from cheese_runtime.settings import get_settings, reload_settings
 from functions.auth.errors import InvalidCredentials, InvalidRefreshToken, TooManyAttempts
 from functions.photos.importing.errors import ImportRefused, ImportSlug
@@ -99,9 +98,10 @@ def test_a_slug_wins_over_a_class_and_unmapped_errors_are_refused() -> None:
 def test_settings_are_read_once_hashable_by_value_and_reloadable(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    from functions.pool.config import get_pool_settings
     from functions.smile_rank.config import get_smile_settings
 
-    first, smiles = get_settings(), get_smile_settings()
+    first, smiles, pools = get_settings(), get_smile_settings(), get_pool_settings()
     assert get_settings() is first
     monkeypatch.setenv("CHEESE_SMILE_DAILY_CAP", "7")
     monkeypatch.setenv("CHEESE_POOL_MAX_CAPACITY", "9")
@@ -109,24 +109,26 @@ def test_settings_are_read_once_hashable_by_value_and_reloadable(
     reload_settings()
     try:
         assert get_smile_settings().daily_cap == 7
-        assert get_settings().pool_max_capacity == 9
-        assert hash(get_settings()) != hash(first)
+        assert get_pool_settings().max_capacity == 9
+        assert hash(get_pool_settings()) != hash(pools)
         with pytest.raises(ValueError, match="frozen"):
-            get_settings().pool_max_capacity = 3  # type: ignore[misc]
+            get_pool_settings().max_capacity = 3  # type: ignore[misc]
     finally:
         monkeypatch.delenv("CHEESE_SMILE_DAILY_CAP")
         monkeypatch.delenv("CHEESE_POOL_MAX_CAPACITY")
         reload_settings()
     assert get_settings() == first
+    assert get_pool_settings() == pools
 
 
 def test_a_test_overrides_the_settings_a_service_is_built_from(make_user: Any) -> None:
-    from functions.pool.app import app
+    from functions.pool.app import app, current_pool_settings
+    from functions.pool.config import get_pool_settings
     from tests.conftest import signup
 
     owner = signup("owner")
-    app.dependency_overrides[current_settings] = lambda: get_settings().model_copy(
-        update={"pool_max_capacity": 3}
+    app.dependency_overrides[current_pool_settings] = lambda: get_pool_settings().model_copy(
+        update={"max_capacity": 3}
     )
     try:
         refused = owner.call(

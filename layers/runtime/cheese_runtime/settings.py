@@ -12,7 +12,7 @@ environment variables:
   the CDK app passes exactly these fields (``infra/settings_env.py``).
 - A function's own knobs are its own class, a :class:`FunctionSettings`
   subclass with the prefix ``CHEESE_<FUNCTION>_`` in ``functions/<name>/``
-  (``SmileSettings``, ``ImportSettings``): the function documents and
+  (``AuthSettings``, ``PoolSettings``, ``SmileSettings``, ``ImportSettings``): the function documents and
   validates them next to the code that reads them, and no other function
   imports them.
 - Each class is read once per process by a getter made with
@@ -75,50 +75,12 @@ class Settings(BaseSettings):
     jwt_issuer: str = "https://auth.cheese.local"
     jwt_audience: str = "cheese-app"
     access_token_ttl_seconds: int = Field(default=900, ge=60, le=3600)
-    refresh_token_ttl_seconds: int = Field(default=30 * 24 * 3600, ge=3600)
-    # A used refresh token presented again this soon (a retry) returns the same new pair.
-    refresh_reuse_grace_seconds: int = Field(default=30, ge=0, le=300)
     # Clock skew tolerated when checking exp/nbf/iat.
     jwt_leeway_seconds: int = Field(default=30, ge=0, le=300)
     # How long a verifier trusts its "not revoked" answer for a session (at most 60 s).
     revocation_cache_seconds: float = Field(default=30, ge=0, le=60)
     # How long the verifier caches the published public keys.
     jwks_cache_seconds: int = Field(default=300, ge=0)
-
-    # argon2id (RFC 9106 second recommended option: t=3, m=64 MiB, p=4).
-    argon2_time_cost: int = Field(default=3, ge=1)
-    argon2_memory_kib: int = Field(default=65536, ge=8192)
-    argon2_parallelism: int = Field(default=4, ge=1)
-
-    # Login throttling (functions/auth/throttle.py): failures are forgotten this
-    # long after the last one; past the free failures a client waits
-    # base·2^k seconds (capped) per further attempt, per account and overall;
-    # an account failing from everywhere answers everyone a little later.
-    login_window_seconds: int = Field(default=900, ge=60)
-    login_free_failures_per_account_client: int = Field(default=5, ge=1)
-    login_free_failures_per_client: int = Field(default=50, ge=1)
-    login_backoff_base_seconds: float = Field(default=1.0, gt=0)
-    login_backoff_max_seconds: float = Field(default=900.0, gt=0)
-    login_account_slowdown_after: int = Field(default=20, ge=1)
-    login_account_slowdown_seconds: float = Field(default=1.0, ge=0, le=5)
-
-    # Focus pools: presence timings, focus scoring and limits.
-    pool_away_after_seconds: float = Field(default=30, gt=0)  # no heartbeat for this long: away
-    pool_grace_seconds: float = Field(default=60, ge=0)  # a dropped member keeps the seat this long
-    pool_stale_after_seconds: float = Field(
-        default=600, gt=0
-    )  # idle this long: connection checked (410)
-    pool_focus_min_interval_seconds: float = Field(
-        default=1.0, ge=0
-    )  # faster heartbeats: rate_limited
-    pool_focus_threshold: int = Field(default=60, ge=0, le=100)  # score counted as focused
-    pool_max_message_bytes: int = Field(default=4096, ge=256, le=131072)
-    pool_rate_limit_messages: int = Field(default=30, ge=1)  # non-heartbeat frames per window
-    pool_rate_limit_window_seconds: int = Field(default=10, ge=1)
-    pool_max_capacity: int = Field(default=200, ge=2)
-    pool_avatar_max_bytes: int = Field(default=256 * 1024, ge=1024)
-    pool_avatar_url_seconds: int = Field(default=300, ge=10)
-    pool_broadcast_threads: int = Field(default=16, ge=1, le=128)
 
     # Photos and people.
     max_upload_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
