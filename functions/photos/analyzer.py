@@ -2,7 +2,8 @@
 
 Runs ``cheese_ml.analyze`` once per photo and stores faces (box, landmarks,
 quality, embedding and expression only with the owner's consent), the
-thumbnail, face crops and the photo's dimensions, groups the new faces into
+thumbnail, face crops and the photo's dimensions, each cut's pose and mood
+(with pose_analysis consent, ``pose_analysis``), groups the new faces into
 people and publishes ``PhotoAnalyzed``.
 
 At least once: a photo already analysed is not analysed again (its event is
@@ -43,6 +44,8 @@ from functions.photos.dal import (
 from functions.photos.face_index import PixelBox, external_index
 from functions.photos.grouping import group_new_faces
 from functions.photos.models import Face, Photo
+from functions.photos.pose_analysis import FaceInput, analyse_cuts
+from functions.photos.poses_dal import replace_cut_poses
 
 THUMBNAIL_SIDE = 512
 FACE_CROP_SIDE = 160
@@ -166,6 +169,7 @@ def analyse_photo(user_id: str, photo_id: str) -> None:
         decisions = Consents(session).decisions(user_id)
         with_embeddings = decisions[consent.FACE_GROUPING.name].granted
         with_expressions = decisions[consent.EXPRESSION_ANALYSIS.name].granted
+        with_poses = decisions[consent.POSE_ANALYSIS.name].granted
         # Checked against what the upload request declared (its exact size and type).
         spec = storage.upload_spec(
             storage.original_key(user_id, photo_id), photo.content_type, photo.size_bytes
@@ -211,6 +215,19 @@ def analyse_photo(user_id: str, photo_id: str) -> None:
         )
     with ThreadPoolExecutor(max_workers=8) as uploads:
         list(uploads.map(lambda item: storage.put_jpeg(*item), derived.items()))
+    cuts = cut_of_faces(rgb, [(f.box.x + f.box.w / 2, f.box.y + f.box.h / 2) for f in faces])
+    # MoveNet runs outside the transaction, like the face models (no lock held meanwhile).
+    cut_poses = (
+        analyse_cuts(
+            rgb,
+            [
+                FaceInput(face_id, face.box, cut, face.expression, face.smile)
+                for face_id, face, cut in zip(face_ids, faces, cuts, strict=True)
+            ],
+        )
+        if with_poses and faces
+        else []
+    )
 
     with session_scope() as session:
         photos, face_rows = PhotoRepository(session), FaceRepository(session)
@@ -219,7 +236,6 @@ def analyse_photo(user_id: str, photo_id: str) -> None:
             return
         face_rows.delete_for_photo(photo_id)
         stored: list[Face] = []
-        cuts = cut_of_faces(rgb, [(f.box.x + f.box.w / 2, f.box.y + f.box.h / 2) for f in faces])
         for face_id, face, cut in zip(face_ids, faces, cuts, strict=True):
             row = Face(
                 id=face_id,
@@ -250,6 +266,7 @@ def analyse_photo(user_id: str, photo_id: str) -> None:
             session.add(row)
             stored.append(row)
         session.flush()
+        replace_cut_poses(session, user_id, photo_id, cut_poses)
         index = external_index()
         if index is not None and with_embeddings:
             matched = index.index_photo(

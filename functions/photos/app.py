@@ -230,7 +230,13 @@ async def get_consent(principal: CurrentPrincipal) -> ConsentOut:
 
 @route("setConsent", response_model=ConsentOut, responses=PROBLEMS, tags=["consent"])
 async def put_consent(body: ConsentIn, principal: CurrentPrincipal) -> ConsentOut:
-    return service.set_consent(principal.user_id, body.face_grouping, body.expression_analysis)
+    return service.set_consent(
+        principal.user_id,
+        body.face_grouping,
+        body.expression_analysis,
+        body.pose_analysis,
+        body.pose_examples,
+    )
 
 
 @route("listPeople", response_model=PersonPage, responses=PROBLEMS, tags=["people"])

@@ -1,6 +1,7 @@
 """Photos' tables: photos, their faces, the people faces are grouped into
 (revision 0003_photos), the anonymised views asked for (0005_photo_recovery),
-people's groups and the merges that can be undone (0010_people), drawn faces (0012).
+people's groups and the merges that can be undone (0010_people), drawn faces (0012),
+cut poses, pose types and their de-identified examples (0014_poses).
 Consent is the runtime's (cheese_runtime/db/consent.py).
 """
 
@@ -161,3 +162,90 @@ class AnonymisedView(Base):
     redrives: Mapped[int] = mapped_column(Integer, default=0)
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     status_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CutPose(Base):
+    """One cut's group pose and mood (revision 0014_poses), kept with the pose_analysis consent.
+
+    ``people`` lists the cut's people left to right: the face each was found from, the body box
+    MoveNet ran on, the 17 keypoints in photo pixels ((x, y, score), COCO order) and the
+    normalised pose (centred on the hips, in torso lengths, canonical side). ``vector`` is
+    ``cheese_ml.poses.group_vector`` as float32: what pose types are learned from.
+    """
+
+    __tablename__ = "cut_poses"
+    __table_args__ = (
+        UniqueConstraint("photo_id", "cut", name="uq_cut_poses_photo_cut"),
+        # The re-learn reads every cut of a number of people; a user's "tried" check, theirs.
+        Index("ix_cut_poses_user_people", "user_id", "people_count"),
+    )
+
+    id: Mapped[str] = mapped_column(UUIDString, primary_key=True, default=new_id)
+    photo_id: Mapped[str] = mapped_column(
+        UUIDString, ForeignKey("photos.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[str] = mapped_column(UUIDString, references_user())
+    cut: Mapped[int] = mapped_column(Integer)
+    # The cut's rectangle in the photo: x, y, w, h.
+    rect: Mapped[list[int]] = mapped_column(JSON)
+    people_count: Mapped[int] = mapped_column(Integer)
+    people: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    vector: Mapped[bytes] = mapped_column(LargeBinary)
+    description: Mapped[list[str]] = mapped_column(JSON)
+    mood: Mapped[list[str]] = mapped_column(JSON)
+    colour: Mapped[dict[str, float]] = mapped_column(JSON)
+    # Mean smile (0-100) of the cut's faces; NULL without expression consent.
+    smile: Mapped[float | None] = mapped_column(Float, nullable=True)
+    model: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PoseType(Base):
+    """A pose type learned from every opted-in cut with ``people_count`` people (k-means).
+
+    Re-learned by the photos-pose-types schedule, which replaces all rows at once: ids are
+    stable only between two runs. ``users`` (how many users have a cut of the type) is its
+    popularity; ``smile`` the mean smile of its cuts.
+    """
+
+    __tablename__ = "pose_types"
+
+    id: Mapped[str] = mapped_column(UUIDString, primary_key=True, default=new_id)
+    people_count: Mapped[int] = mapped_column(Integer, index=True)
+    centroid: Mapped[bytes] = mapped_column(LargeBinary)
+    # A cut within this distance of the centroid has "tried" the type.
+    radius: Mapped[float] = mapped_column(Float)
+    cuts: Mapped[int] = mapped_column(Integer)
+    users: Mapped[int] = mapped_column(Integer)
+    smile: Mapped[float | None] = mapped_column(Float, nullable=True)
+    description: Mapped[list[str]] = mapped_column(JSON)
+    learned_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PoseExample(Base):
+    """A de-identified cut shown as an example of a pose type, with its verification.
+
+    Only examples with ``verified`` are ever served: every face cartooned, each cartoon's
+    identity similarity to its source face below the grouping threshold, and MoveNet's
+    keypoints on the de-identified image within OKS 0.8 of the original's. Rows that
+    failed stay (``failure``) so that the figures can count them; they have no object.
+    """
+
+    __tablename__ = "pose_examples"
+
+    id: Mapped[str] = mapped_column(UUIDString, primary_key=True, default=new_id)
+    pose_type_id: Mapped[str] = mapped_column(
+        UUIDString, ForeignKey("pose_types.id", ondelete="CASCADE"), index=True
+    )
+    cut_pose_id: Mapped[str] = mapped_column(
+        UUIDString, ForeignKey("cut_poses.id", ondelete="CASCADE"), index=True
+    )
+    # The owner of the source photo (who opted in to pose_examples).
+    user_id: Mapped[str] = mapped_column(UUIDString, references_user(), index=True)
+    object_key: Mapped[str | None] = mapped_column(String(512), nullable=True)
+    verified: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Highest identity similarity of a de-identified face to its source, lowest keypoint OKS.
+    identity_similarity: Mapped[float | None] = mapped_column(Float, nullable=True)
+    oks: Mapped[float | None] = mapped_column(Float, nullable=True)
+    failure: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

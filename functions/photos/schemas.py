@@ -107,6 +107,9 @@ class PhotoPage(BaseModel):
 class ConsentIn(InputModel):
     face_grouping: bool
     expression_analysis: bool
+    # Optional so that clients from before the poses feature keep working: absent = unchanged.
+    pose_analysis: bool | None = None
+    pose_examples: bool | None = None
 
 
 class ConsentOut(BaseModel):
@@ -114,6 +117,10 @@ class ConsentOut(BaseModel):
     face_grouping_changed_at: datetime | None
     expression_analysis: bool
     expression_analysis_changed_at: datetime | None
+    pose_analysis: bool
+    pose_analysis_changed_at: datetime | None
+    pose_examples: bool
+    pose_examples_changed_at: datetime | None
 
 
 class PersonOut(BaseModel):

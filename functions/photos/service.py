@@ -287,25 +287,42 @@ def consent_out(user_id: str) -> ConsentOut:
         decisions = Consents(session).decisions(user_id)
     grouping = decisions[consent.FACE_GROUPING.name]
     expressions = decisions[consent.EXPRESSION_ANALYSIS.name]
+    poses = decisions[consent.POSE_ANALYSIS.name]
+    examples = decisions[consent.POSE_EXAMPLES.name]
     return ConsentOut(
         face_grouping=grouping.granted,
         face_grouping_changed_at=grouping.changed_at,
         expression_analysis=expressions.granted,
         expression_analysis_changed_at=expressions.changed_at,
+        pose_analysis=poses.granted,
+        pose_analysis_changed_at=poses.changed_at,
+        pose_examples=examples.granted,
+        pose_examples_changed_at=examples.changed_at,
     )
 
 
-def set_consent(user_id: str, face_grouping: bool, expression_analysis: bool) -> ConsentOut:
-    """Store consent; withdrawing it erases what it allowed, at once (functions/photos/withdrawal)."""
+def set_consent(
+    user_id: str,
+    face_grouping: bool,
+    expression_analysis: bool,
+    pose_analysis: bool | None = None,
+    pose_examples: bool | None = None,
+) -> ConsentOut:
+    """Store consent; withdrawing it erases what it allowed, at once (functions/photos/withdrawal).
+
+    The pose scopes are optional (None leaves them as they are).
+    """
+    answers = {
+        consent.FACE_GROUPING: face_grouping,
+        consent.EXPRESSION_ANALYSIS: expression_analysis,
+    }
+    if pose_analysis is not None:
+        answers[consent.POSE_ANALYSIS] = pose_analysis
+    if pose_examples is not None:
+        answers[consent.POSE_EXAMPLES] = pose_examples
     with session_scope() as session:
         lock_active_user(session, user_id)
-        Consents(session).decide(
-            user_id,
-            {
-                consent.FACE_GROUPING: face_grouping,
-                consent.EXPRESSION_ANALYSIS: expression_analysis,
-            },
-        )
+        Consents(session).decide(user_id, answers)
     return consent_out(user_id)
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from cheese_runtime import consent
 from cheese_runtime.observability import logger
 from functions.emotion import withdrawal as _emotion  # noqa: F401  (emoji results: expressions)
+from functions.photos import poses_dal, storage
 from functions.photos.dal import FaceRepository, PersonRepository
 from functions.photos.face_index import external_index
 
@@ -36,3 +37,19 @@ def erase_face_grouping(session: Session, user_id: str) -> None:
 @consent.on_withdrawal(consent.EXPRESSION_ANALYSIS)
 def erase_expressions(session: Session, user_id: str) -> None:
     FaceRepository(session).forget_expressions(user_id)
+
+
+@consent.on_withdrawal(consent.POSE_ANALYSIS)
+def erase_poses(session: Session, user_id: str) -> None:
+    """Keypoints and moods of every cut go, and with them the user's shared examples."""
+    keys = poses_dal.forget_poses(session, user_id)
+    storage.delete_keys(keys)
+    logger.info("pose analysis consent withdrawn: poses erased", extra={"examples": len(keys)})
+
+
+@consent.on_withdrawal(consent.POSE_EXAMPLES)
+def erase_pose_examples(session: Session, user_id: str) -> None:
+    """The user's de-identified examples stop being shown and their images are deleted."""
+    keys = poses_dal.forget_examples(session, user_id)
+    storage.delete_keys(keys)
+    logger.info("pose examples consent withdrawn: examples erased", extra={"examples": len(keys)})

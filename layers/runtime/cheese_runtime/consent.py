@@ -41,8 +41,15 @@ class Scope:
 
 FACE_GROUPING = Scope("face_grouping", "Face grouping")
 EXPRESSION_ANALYSIS = Scope("expression_analysis", "Expression analysis")
+# Body keypoints and the mood of each cut (functions/photos, "Poses and mood"): the user's
+# own pose recommendations, and their cuts count in the pose types everyone is shown.
+POSE_ANALYSIS = Scope("pose_analysis", "Pose and mood analysis")
+# The user's cuts may be shown to other users as de-identified examples of a pose type.
+POSE_EXAMPLES = Scope("pose_examples", "Sharing de-identified pose examples")
 
-SCOPES: dict[str, Scope] = {s.name: s for s in (FACE_GROUPING, EXPRESSION_ANALYSIS)}
+SCOPES: dict[str, Scope] = {
+    s.name: s for s in (FACE_GROUPING, EXPRESSION_ANALYSIS, POSE_ANALYSIS, POSE_EXAMPLES)
+}
 """Every scope a user can be asked for; a new feature adds its own line here."""
 
 

@@ -777,9 +777,23 @@ PHOTOS_RECONCILE = ScheduledJob(
     run_at_start=True,
 )
 
+# Nightly: re-learns the pose types from every opted-in cut, then de-identifies and
+# verifies their examples (MoveNet, the identity model: the ML image; functions/photos/pose_types.py).
+PHOTOS_POSE_TYPES = ScheduledJob(
+    name="photos-pose-types",
+    module="functions.photos.pose_types",
+    schedule="cron(0 4 * * ? *)",
+    grants=("database", "photos_bucket"),
+    # Learning takes ~5 s at 100k cuts (bench/README.md); examples ~0.1 s each.
+    timeout_seconds=900,
+    memory_mb=2048,
+    ml_image=True,
+)
+
 SCHEDULED_JOBS: tuple[ScheduledJob, ...] = (
     POOL_SWEEP,
     SMILE_PERIOD_CLOSE,
     PHOTOS_NIGHTLY_RECLUSTER,
     PHOTOS_RECONCILE,
+    PHOTOS_POSE_TYPES,
 )

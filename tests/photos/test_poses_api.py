@@ -1,0 +1,108 @@
+"""Poses and mood through the local stack (issue 14): analysed with consent, erased on withdrawal,
+pose types re-learned by the schedule."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from sqlalchemy import select
+
+from cheese_local.lambda_context import LocalLambdaContext
+from cheese_ml.poses import INDEX
+from cheese_runtime.db.session import session_scope
+from functions.photos import pose_types
+from functions.photos.models import CutPose, Face, PoseType
+from tests.conftest import TestUser, signup
+from tests.photos.helpers import upload, wait_status
+from tests.photos.test_people_fixes import four_cut_print
+
+SCHEDULED_EVENT = {
+    "version": "0",
+    "id": "00000000-0000-0000-0000-000000000000",
+    "detail-type": "Scheduled Event",
+    "source": "aws.events",
+    "account": "000000000000",
+    "time": "2026-12-02T04:00:00Z",
+    "region": "eu-west-1",
+    "resources": [],
+    "detail": {},
+}
+PRINT = ("obama.jpg", "biden.jpg", "single_face.jpg", "obama2.jpg")
+
+
+def allow(user: TestUser, poses: bool = True, examples: bool = False) -> None:
+    response = user.call(
+        "PUT",
+        "/v1/me/consent",
+        json_body={
+            "face_grouping": True,
+            "expression_analysis": True,
+            "pose_analysis": poses,
+            "pose_examples": examples,
+        },
+    )
+    assert response.status == 200, response.body
+    body = response.json()
+    assert (body["pose_analysis"], body["pose_examples"]) == (poses, examples)
+
+
+def cut_poses(photo_id: str) -> list[CutPose]:
+    with session_scope() as session:
+        rows = list(
+            session.scalars(
+                select(CutPose).where(CutPose.photo_id == photo_id).order_by(CutPose.cut)
+            )
+        )
+        session.expunge_all()
+    return rows
+
+
+def relearn() -> dict[str, Any]:
+    return pose_types.handler(dict(SCHEDULED_EVENT), LocalLambdaContext("photos-pose-types"))
+
+
+def test_each_cut_gets_its_pose_and_mood_with_consent_only(db) -> None:  # noqa: ANN001
+    user, without = signup("poser"), signup("no-poses")
+    allow(user)
+    allow(without, poses=False)
+    data = four_cut_print(PRINT)
+    photo = wait_status(user, upload(user, data))
+    assert photo["status"] == "analyzed"
+    rows = cut_poses(photo["id"])
+    assert [r.cut for r in rows] == [0, 1, 2, 3]
+    faces = {f["id"]: f for f in photo["faces"]}
+    with session_scope() as session:
+        cut_of = {
+            f.id: f.cut for f in session.scalars(select(Face).where(Face.photo_id == photo["id"]))
+        }
+    for row in rows:
+        assert row.people_count == len(row.people) == 1
+        person = row.people[0]
+        assert person["face_id"] in faces and cut_of[person["face_id"]] == row.cut
+        keypoints = np.array(person["keypoints"])
+        assert keypoints.shape == (17, 3)
+        # The keypoints are in the cut, the nose near the face the person was found from.
+        x, y, w, h = row.rect
+        nose = keypoints[INDEX["nose"]]
+        box = faces[person["face_id"]]["box"]
+        assert x <= nose[0] <= x + w and y <= nose[1] <= y + h
+        assert box["x"] - box["w"] / 2 <= nose[0] <= box["x"] + 1.5 * box["w"]
+        normalised = np.array(person["normalised"])
+        hips = (normalised[INDEX["left_hip"]] + normalised[INDEX["right_hip"]]) / 2
+        assert np.allclose(hips, 0.0, atol=1e-3)
+        assert row.mood and row.description and row.smile is not None
+        assert len(np.frombuffer(row.vector, np.float32)) == 34
+    other = wait_status(without, upload(without, data))
+    assert other["status"] == "analyzed" and cut_poses(other["id"]) == []
+
+    # Re-learning counts the opted-in cuts only.
+    summary = relearn()
+    assert summary["types"] >= 1
+    with session_scope() as session:
+        single = list(session.scalars(select(PoseType).where(PoseType.people_count == 1)))
+        assert sum(t.cuts for t in single) >= 4 and all(t.description for t in single)
+
+    # Withdrawing pose analysis erases the poses at once.
+    allow(user, poses=False)
+    assert cut_poses(photo["id"]) == []
