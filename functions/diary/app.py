@@ -16,6 +16,7 @@ from functions.diary.errors import (
     InvitationAnswered,
     NotCommentAuthor,
     OwnerCannotLeave,
+    TooManyInvitations,
     VideoTooLarge,
 )
 from functions.diary.schemas import (
@@ -48,6 +49,7 @@ ERRORS: ProblemMap = {
     NotCommentAuthor: 403,
     OwnerCannotLeave: 409,
     InvitationAnswered: 409,
+    TooManyInvitations: 429,
 }
 
 app = create_app(
@@ -69,6 +71,7 @@ PROBLEMS = {
         409: "Conflict",
         413: "Too large",
         422: "Validation failed",
+        429: "Too many invitations (see Retry-After)",
     }.items()
 }
 Limit = Annotated[int, Query(ge=1, le=100)]

@@ -152,6 +152,19 @@ class Channels:
             )
         ).first()
 
+    def invitations_sent_since(self, user_id: str, since: datetime, limit: int) -> list[datetime]:
+        """When the user's invitations after ``since`` were sent, newest first, at most ``limit``."""
+        return list(
+            self.session.scalars(
+                select(ChannelInvitation.created_at)
+                .where(
+                    ChannelInvitation.invited_by == user_id, ChannelInvitation.created_at > since
+                )
+                .order_by(ChannelInvitation.created_at.desc())
+                .limit(limit)
+            )
+        )
+
     def pending_invitations(
         self, email: str, after: tuple[datetime, str] | None, limit: int
     ) -> list[tuple[ChannelInvitation, Channel]]:

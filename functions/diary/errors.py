@@ -59,3 +59,16 @@ class NotCommentAuthor(DiaryError):
     default_detail = (
         "Only its author may edit a comment; its author or the channel's owner may delete it."
     )
+
+
+class TooManyInvitations(DiaryError):
+    """The owner sent too many invitations lately; ``retry_after`` says when one more fits."""
+
+    slug = "too-many-invitations"
+    title = "Too many invitations"
+    default_detail = "You have sent too many invitations lately; try again later."
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(retry_after=retry_after)
+        # Also in the body, for clients that do not read headers (as auth's too-many-attempts).
+        self.extensions["retry_after"] = retry_after

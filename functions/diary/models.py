@@ -64,6 +64,10 @@ class Diary(Base):
     emotion_summary: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     # The summary's dominant label, a column for the calendar's per-day counts.
     dominant_emotion: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    # Why an analysed diary has no timeline: "no-consent" (not granted when analysed),
+    # "no-face", "consent-withdrawn" (erased since, functions/diary/withdrawal.py).
+    # None while there is a timeline or before the first analysis.
+    emotion_skipped: Mapped[str | None] = mapped_column(String(32), nullable=True)
     # {language, text, words: [{word, start, end}]}
     transcript: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     # The transcript's text, casefolded and whitespace-normalised, for ``q`` search.
@@ -133,6 +137,8 @@ class ChannelInvitation(Base):
     __table_args__ = (
         UniqueConstraint("channel_id", "email"),
         Index("ix_diary_channel_invitations_email", "email", "status", "created_at"),
+        # The owner's recent invitations, counted by the invitation rate limit.
+        Index("ix_diary_channel_invitations_inviter", "invited_by", "created_at"),
     )
 
     id: Mapped[str] = mapped_column(UUIDString, primary_key=True, default=new_id)

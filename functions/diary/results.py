@@ -16,11 +16,13 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from cheese_runtime import consent
 from cheese_runtime.db.session import session_scope
 from cheese_runtime.db.types import utcnow
 from functions.diary.models import Diary, DiaryTag
@@ -28,6 +30,10 @@ from functions.diary.models import Diary, DiaryTag
 MAX_TAGS = 8
 MAX_KEY_SENTENCES = 3
 FAILURE_REASON_LENGTH = 300
+
+# Why an analysed diary has no emotion timeline (``Diary.emotion_skipped``).
+EmotionSkipped = Literal["no-consent", "no-face", "consent-withdrawn"]
+EMOTION_SKIPPED_REASONS: tuple[str, ...] = get_args(EmotionSkipped)
 
 
 class TranscriptWord(BaseModel):
@@ -158,13 +164,34 @@ def record_analysis(
     timeline: list[TimelinePoint] | None = None,
     emotion_summary: EmotionSummary | None = None,
     thumbnail_key: str | None = None,
+    emotion_skipped: EmotionSkipped | None = None,
 ) -> bool:
     """Store one analysis' results and mark the diary ``ready``; False if the diary is gone.
 
     ``timeline``/``emotion_summary`` are None when the user has not consented
-    to emotion analysis (``expression_analysis``) or no face was found.
+    to emotion analysis (``expression_analysis``) or no face was found;
+    ``emotion_skipped`` says which (``"no-face"`` when left unsaid).
+
+    The consent is checked again here, under the lock ``Consents.decide``
+    takes to withdraw it: a withdrawal that came while the video was being
+    analysed has erased the diarist's timelines already, and this late one is
+    dropped too (``consent-withdrawn``) rather than outliving the consent.
     """
+    if timeline is None or emotion_summary is None:
+        timeline, emotion_summary = None, None
+        emotion_skipped = emotion_skipped or "no-face"
+    else:
+        emotion_skipped = None
     with session_scope() as session:
+        user_id = session.scalar(select(Diary.user_id).where(Diary.id == diary_id))
+        # The consent record is locked before the diary, in the order a withdrawal takes
+        # them (the consent, then its hooks' rows), so the two cannot deadlock.
+        if (
+            user_id is not None
+            and timeline is not None
+            and not consent.Consents(session).lock(user_id, consent.EXPRESSION_ANALYSIS)
+        ):
+            timeline, emotion_summary, emotion_skipped = None, None, "consent-withdrawn"
         diary = _locked(session, diary_id)
         if diary is None:
             return False
@@ -178,6 +205,7 @@ def record_analysis(
             None if emotion_summary is None else emotion_summary.model_dump(mode="json")
         )
         diary.dominant_emotion = None if emotion_summary is None else emotion_summary.dominant
+        diary.emotion_skipped = emotion_skipped
         if thumbnail_key is not None:
             diary.thumbnail_key = thumbnail_key
         diary.status, diary.failure_reason, diary.analysed_at = "ready", None, utcnow()

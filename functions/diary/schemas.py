@@ -9,9 +9,11 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 
 from cheese_runtime.db.types import utcnow
 from cheese_runtime.inputs import Text
-from functions.diary.results import EmotionSummary, TimelinePoint, Transcript
+from functions.diary.results import EmotionSkipped, EmotionSummary, TimelinePoint, Transcript
 
 DiaryStatus = Literal["pending", "processing", "ready", "failed"]
+# "pending" until analysed; "skipped" (with a reason) when an analysed diary has no timeline.
+TimelineStatus = Literal["pending", "ready", "skipped", "failed"]
 VideoContentType = Literal["video/mp4", "video/webm", "video/quicktime"]
 MAX_TAG_LENGTH = 64
 MAX_USER_TAGS = 20
@@ -101,6 +103,12 @@ class DiarySummary(BaseModel):
 class DiaryOut(DiarySummary):
     video_url: str | None = None
     timeline: list[TimelinePoint] | None = None
+    # Why ``timeline`` is null: the analysis has not run (pending), failed with the diary,
+    # or skipped the emotion analysis (``timeline_skipped_reason``).
+    timeline_status: TimelineStatus
+    # "no-consent": expression_analysis was not granted when the diary was analysed;
+    # "no-face": no face was seen; "consent-withdrawn": erased when it was withdrawn.
+    timeline_skipped_reason: EmotionSkipped | None = None
     # None until analysed, and for channel members unless the author shares it.
     transcript: Transcript | None = None
     key_sentences: list[str] = []

@@ -75,14 +75,29 @@ def summary(diary: Diary, viewer_id: str) -> DiarySummary:
     )
 
 
+def timeline_status(diary: Diary) -> tuple[str, str | None]:
+    """(``timeline_status``, ``timeline_skipped_reason``) of a diary: why its timeline is null."""
+    if diary.timeline is not None:
+        return "ready", None
+    if diary.emotion_skipped is not None:
+        return "skipped", diary.emotion_skipped
+    if diary.status == "failed":
+        return "failed", None
+    # Analysed before reasons were recorded (migration 0014): skipped, reason unknown.
+    return ("skipped", None) if diary.analysed_at is not None else ("pending", None)
+
+
 def detail(diary: Diary, viewer_id: str) -> DiaryOut:
     """The whole diary; a channel member sees the transcript only if its author shares it."""
     mine = diary.user_id == viewer_id
     uploaded = diary.status in ("processing", "ready")
+    status, skipped = timeline_status(diary)
     return DiaryOut(
         **summary(diary, viewer_id).model_dump(),
         video_url=storage.presigned_get(diary.object_key) if uploaded else None,
         timeline=diary.timeline,  # type: ignore[arg-type]
+        timeline_status=status,  # type: ignore[arg-type]
+        timeline_skipped_reason=skipped,  # type: ignore[arg-type]
         transcript=diary.transcript if (mine or diary.share_transcript) else None,  # type: ignore[arg-type]
         key_sentences=diary.key_sentences or [],
         emotion_summary=diary.emotion_summary,  # type: ignore[arg-type]

@@ -7,18 +7,21 @@ or were removed), as missing channels do.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from cheese_runtime.accounts import ACTIVE, USERS, AccountGone, lock_active_user
 from cheese_runtime.db.session import session_scope
 from cheese_runtime.db.types import utcnow
 from cheese_runtime.errors import InvalidCursor
 from cheese_runtime.observability import logger
 from cheese_runtime.pagination import decode_cursor, encode_cursor
 from functions.diary import service
+from functions.diary.config import get_diary_settings
 from functions.diary.dal import Accounts, Channels, Comments, Diaries
 from functions.diary.errors import (
     ChannelNotFound,
@@ -30,6 +33,7 @@ from functions.diary.errors import (
     MemberNotFound,
     NotCommentAuthor,
     OwnerCannotLeave,
+    TooManyInvitations,
 )
 from functions.diary.models import (
     Channel,
@@ -150,12 +154,51 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
+def _lock_inviter(session: Session, user_id: str) -> None:
+    """One invitation of an owner at a time, so concurrent requests cannot overshoot the limit.
+
+    PostgreSQL: the account row ``FOR UPDATE`` (a share lock taken first and upgraded
+    later could deadlock two requests). SQLite: ``lock_active_user``'s no-op write
+    takes the database's write lock, which serialises every writer already."""
+    if session.get_bind().dialect.name == "sqlite":
+        lock_active_user(session, user_id)
+        return
+    status = session.execute(
+        select(USERS.c.status).where(USERS.c.id == user_id).with_for_update()
+    ).scalar_one_or_none()
+    if status != ACTIVE:
+        raise AccountGone()
+
+
+def _limit_invitations(session: Session, user_id: str) -> None:
+    """At most ``invitations_per_window`` invitations sent per sliding window (429 past it).
+
+    Counted from the invitations themselves (``created_at`` is the last time each was
+    sent: a re-opened one counts again), so there is no counter to keep in step; the
+    ``(invited_by, created_at)`` index reads only the owner's recent ones. Refused
+    requests write nothing, so they do not push the wait further."""
+    settings = get_diary_settings()
+    window = timedelta(seconds=settings.invitation_window_seconds)
+    _lock_inviter(session, user_id)
+    now = utcnow()
+    recent = Channels(session).invitations_sent_since(
+        user_id, now - window, settings.invitations_per_window
+    )
+    if len(recent) < settings.invitations_per_window:
+        return
+    # The oldest of the last ``limit`` leaves the window first; then one more fits.
+    retry_after = max(1, math.ceil((recent[-1] + window - now).total_seconds()))
+    logger.info("channel invitations rate limited", extra={"retry_after": retry_after})
+    raise TooManyInvitations(retry_after)
+
+
 def invite(user_id: str, channel_id: str, email: str) -> InvitationSent:
     """Invite an exact email. Nothing in the answer (or its timing: no account is looked
     up) tells whether the email has an account; the invitee sees it when they sign in."""
     address = normalise_email(email)
     with session_scope() as session:
         _owned_channel(session, user_id, channel_id)
+        _limit_invitations(session, user_id)
         invitation = Channels(session).invitation_to(channel_id, address)
         if invitation is None:
             session.add(ChannelInvitation(channel_id=channel_id, email=address, invited_by=user_id))

@@ -3,7 +3,8 @@
 Imported by the photos service, which serves ``PUT /v1/me/consent``: the hooks
 run in the transaction that records the withdrawal (cheese_runtime.consent).
 Other functions' hooks for the same scopes are imported here too, so that they
-are registered in the process that serves the withdrawal.
+are registered in the process that serves the withdrawal: the photos function
+runs in the ML image, which carries every ``functions/`` package.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from cheese_runtime import consent
 from cheese_runtime.observability import logger
+from functions.diary import withdrawal as _diary  # noqa: F401  (diary emotion timelines)
 from functions.emotion import withdrawal as _emotion  # noqa: F401  (emoji results: expressions)
 from functions.photos import poses_dal, storage
 from functions.photos.dal import FaceRepository, PersonRepository

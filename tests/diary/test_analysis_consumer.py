@@ -10,6 +10,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from cheese_local.events import (
     received_message,
     s3_notification,
@@ -84,6 +86,12 @@ def test_uploaded_diary_is_analysed_once_with_its_timeline(db: Any) -> None:
     assert diary.duration_s is not None and abs(diary.duration_s - 2.4) < 0.1
     assert diary.timeline and diary.timeline[-1]["expression"]["happy"] > 0.5
     assert diary.emotion_summary is not None and diary.dominant_emotion == "happy"
+    assert diary.emotion_skipped is None
+    assert diary.thumbnail_key == f"derived/{user.id}/diary/{diary_id}/thumbnail.jpg"
+    shown = user.call("GET", f"/v1/diaries/{diary_id}").json()
+    thumbnail = httpx.get(shown["thumbnail_url"])
+    assert thumbnail.status_code == 200 and thumbnail.content[:3] == b"\xff\xd8\xff"
+    assert shown["timeline_status"] == "ready"
     assert diary.transcript is not None and diary.key_sentences is not None
     analysed_at = diary.analysed_at
 
@@ -102,7 +110,9 @@ def test_without_emotion_consent_there_is_no_timeline(db: Any) -> None:
     diary = _settled(diary_id)
     assert diary.status == "ready", diary.failure_reason
     assert diary.timeline is None and diary.emotion_summary is None
-    assert diary.dominant_emotion is None
+    assert diary.dominant_emotion is None and diary.emotion_skipped == "no-consent"
+    shown = user.call("GET", f"/v1/diaries/{diary_id}").json()
+    assert (shown["timeline_status"], shown["timeline_skipped_reason"]) == ("skipped", "no-consent")
 
 
 def test_a_truncated_video_fails_with_its_reason_and_keeps_failing(db: Any) -> None:

@@ -11,6 +11,7 @@ import pytest
 from cheese_ml.fixtures import fixture_path
 from functions.diary.analysis.audio import SAMPLE_RATE, AudioError, extract_audio
 from functions.diary.analysis.speech import LocalWhisperEngine
+from functions.diary.analysis.thumbnail import MAX_SIDE, thumbnail_jpeg
 from functions.diary.analysis.timeline import analyse_emotion
 from functions.diary.analysis.wer import word_error_rate
 
@@ -36,6 +37,27 @@ def test_single_face_video_timeline_turns_happy() -> None:
 
 def test_video_without_a_face_has_no_timeline() -> None:
     assert analyse_emotion(fixture_path("no_face.mp4"), duration_s=2.0) is None
+
+
+def test_the_thumbnail_is_a_small_jpeg_of_a_frame_of_the_video() -> None:
+    import cv2
+    import numpy as np
+
+    from cheese_ml.video_io import probe, read_frames
+
+    path = fixture_path("single_face.mp4")
+    info = probe(path)
+    jpeg = thumbnail_jpeg(path, info.duration)
+    assert jpeg is not None and jpeg[:3] == b"\xff\xd8\xff"
+    image = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
+    height, width = image.shape[:2]
+    assert max(height, width) <= MAX_SIDE
+    assert abs(width / height - info.width / info.height) < 0.02
+    # The frame one second in, not a blank or a made-up picture.
+    frame = next(f.rgb for f in read_frames(path) if f.time >= 1.0)
+    expected = cv2.resize(frame, (width, height), interpolation=cv2.INTER_AREA)
+    difference = np.abs(cv2.cvtColor(image, cv2.COLOR_BGR2RGB).astype(int) - expected.astype(int))
+    assert difference.mean() < 6 and image.std() > 20
 
 
 def test_audio_of_a_video_is_16khz_mono(tmp_path: Path) -> None:

@@ -12,7 +12,8 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from cheese_runtime import aws
+from cheese_runtime import aws, consent
+from cheese_runtime.consent import Consents
 from cheese_runtime.db.session import session_scope
 from cheese_runtime.settings import get_settings
 from functions.diary import results
@@ -60,6 +61,12 @@ def analysed(
     dominant: str = "happy",
     language: str = "en-US",
 ) -> None:
+    """Record an analysis with a timeline, the diarist having granted emotion analysis
+    (``record_analysis`` drops a timeline the diarist has not consented to)."""
+    with session_scope() as session:
+        diary = session.get(Diary, diary_id)
+        assert diary is not None
+        Consents(session).decide(diary.user_id, {consent.EXPRESSION_ANALYSIS: True})
     words = [
         results.TranscriptWord(word=w, start=i * 0.5, end=i * 0.5 + 0.4)
         for i, w in enumerate(text.split())

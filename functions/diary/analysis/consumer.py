@@ -26,6 +26,7 @@ from cheese_runtime import storage as files
 from cheese_runtime.consumers import StoredObject, s3_object_consumer
 from cheese_runtime.observability import logger, metrics, tracer
 from functions.diary import results, storage
+from functions.diary.analysis import thumbnail
 from functions.diary.analysis.pipeline import DiaryAnalysis, VideoUnreadable, analyse_video
 from functions.diary.analysis.speech import LocalWhisperEngine
 
@@ -46,7 +47,18 @@ def _fail(diary_id: str, reason: str) -> DiaryFailed:
     return DiaryFailed(reason)
 
 
-def _record(diary_id: str, analysis: DiaryAnalysis) -> None:
+def _store_thumbnail(user_id: str, diary_id: str, jpeg: bytes | None) -> str | None:
+    """Put the thumbnail under the diary's derived prefix (the same key on a re-analysis)."""
+    if jpeg is None:
+        return None
+    key = f"{storage.derived_prefix(user_id, diary_id)}thumbnail.jpg"
+    aws.client("s3").put_object(
+        Bucket=storage.bucket(), Key=key, Body=jpeg, ContentType=thumbnail.CONTENT_TYPE
+    )
+    return key
+
+
+def _record(user_id: str, diary_id: str, analysis: DiaryAnalysis) -> None:
     emotion = analysis.emotion
     results.record_analysis(
         diary_id,
@@ -76,6 +88,8 @@ def _record(diary_id: str, analysis: DiaryAnalysis) -> None:
                 for s in emotion.stretches
             ],
         ),
+        emotion_skipped=analysis.emotion_skipped,
+        thumbnail_key=_store_thumbnail(user_id, diary_id, analysis.thumbnail),
     )
 
 
@@ -113,7 +127,7 @@ def analyse_diary(user_id: str, diary_id: str) -> None:
             )
         except VideoUnreadable as error:
             raise _fail(diary_id, error.reason) from error
-    _record(diary_id, analysis)
+    _record(user_id, diary_id, analysis)
     metrics.add_metric(name="DiariesAnalysed", unit=MetricUnit.Count, value=1)
     logger.info(
         "diary analysed",

@@ -17,7 +17,9 @@ from cheese_ml.video_io import VideoInputError, probe
 from functions.diary.analysis.audio import AudioError, extract_audio
 from functions.diary.analysis.ranking import TextSummary, summarise
 from functions.diary.analysis.speech import SpeechEngine, SpeechResult
+from functions.diary.analysis.thumbnail import thumbnail_jpeg
 from functions.diary.analysis.timeline import EmotionAnalysis, analyse_emotion
+from functions.diary.results import EmotionSkipped
 
 
 class VideoUnreadable(ValueError):
@@ -32,9 +34,10 @@ class VideoUnreadable(ValueError):
 class DiaryAnalysis:
     duration_s: float
     emotion: EmotionAnalysis | None
-    emotion_skipped: str | None  # "no-consent" | "no-face" | None
+    emotion_skipped: EmotionSkipped | None  # "no-consent" | "no-face" | None
     speech: SpeechResult | None  # None for a video without sound
     summary: TextSummary
+    thumbnail: bytes | None = None  # JPEG (functions.diary.analysis.thumbnail)
 
 
 def analyse_video(
@@ -51,7 +54,7 @@ def analyse_video(
     except VideoInputError as error:
         raise VideoUnreadable(f"video-{error.code}", str(error)) from error
     emotion: EmotionAnalysis | None = None
-    skipped: str | None = "no-consent"
+    skipped: EmotionSkipped | None = "no-consent"
     if emotion_consent:
         emotion = analyse_emotion(path, duration, analyzer=analyzer)
         skipped = None if emotion is not None else "no-face"
@@ -62,4 +65,5 @@ def analyse_video(
         except AudioError:
             speech = None  # a silent video: no transcript, the rest stands
     summary = summarise(speech.text) if speech is not None else TextSummary([], [])
-    return DiaryAnalysis(duration, emotion, skipped, speech, summary)
+    thumbnail = thumbnail_jpeg(path, duration)
+    return DiaryAnalysis(duration, emotion, skipped, speech, summary, thumbnail)
