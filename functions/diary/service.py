@@ -83,7 +83,7 @@ def timeline_status(diary: Diary) -> tuple[str, str | None]:
         return "skipped", diary.emotion_skipped
     if diary.status == "failed":
         return "failed", None
-    # Analysed before reasons were recorded (migration 0014): skipped, reason unknown.
+    # Analysed before reasons were recorded (migration 0015): skipped, reason unknown.
     return ("skipped", None) if diary.analysed_at is not None else ("pending", None)
 
 

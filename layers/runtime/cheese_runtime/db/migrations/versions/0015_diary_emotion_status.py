@@ -1,14 +1,14 @@
 """diaries: why a diary has no emotion timeline; invitations indexed by inviter (rate limit)
 
-Revision ID: 0014_diary_emotion_status
-Revises: 0013_live
+Revision ID: 0015_diary_emotion_status
+Revises: 0014_poses
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0014_diary_emotion_status"
-down_revision = "0013_live"
+revision = "0015_diary_emotion_status"
+down_revision = "0014_poses"
 branch_labels = None
 depends_on = None
 
