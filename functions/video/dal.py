@@ -9,7 +9,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from functions.photos.models import Face, Person
-from functions.video.models import LiveSegment, LiveStream, Video, VideoAnonymisation
+from functions.video.models import LiveSegment, LiveStream, Video, VideoAnonymisation, VideoChunk
 
 if TYPE_CHECKING:
     import numpy as np
@@ -62,7 +62,18 @@ class VideoRepository:
             query = query.with_for_update()
         return self.session.scalars(query).first()
 
+    def chunks(self, anonymisation_id: str, for_update: bool = False) -> list[VideoChunk]:
+        query = (
+            select(VideoChunk)
+            .where(VideoChunk.anonymisation_id == anonymisation_id)
+            .order_by(VideoChunk.number)
+        )
+        if for_update:
+            query = query.with_for_update()
+        return list(self.session.scalars(query))
+
     def delete_user(self, user_id: str) -> None:
+        self.session.execute(delete(VideoChunk).where(VideoChunk.user_id == user_id))
         self.session.execute(
             delete(VideoAnonymisation).where(VideoAnonymisation.user_id == user_id)
         )

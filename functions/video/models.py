@@ -94,3 +94,25 @@ class LiveSegment(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     announced_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class VideoChunk(Base):
+    """One chunk of a long video's anonymisation (functions/video/chunk_worker.py)."""
+
+    __tablename__ = "video_chunks"
+
+    anonymisation_id: Mapped[str] = mapped_column(
+        UUIDString, ForeignKey("video_anonymisations.id", ondelete="CASCADE"), primary_key=True
+    )
+    number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[str] = mapped_column(UUIDString, references_user(), index=True)
+    # The frames [first_frame, first_frame + frames): timestamps [start_pts, end_pts).
+    first_frame: Mapped[int] = mapped_column(Integer)
+    frames: Mapped[int] = mapped_column(Integer)
+    start_pts: Mapped[int] = mapped_column(BigInteger)
+    end_pts: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    # detecting -> detected -> encoding -> encoded | failed (failure_reason)
+    status: Mapped[str] = mapped_column(String(16), default="detecting")
+    failure_reason: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    frames_detected: Mapped[int] = mapped_column(Integer, default=0)
+    frames_encoded: Mapped[int] = mapped_column(Integer, default=0)

@@ -112,11 +112,16 @@ def delete_video(user_id: str, video_id: str) -> None:
         video = videos.get(user_id, video_id, for_update=True)
         if video is None:
             raise VideoNotFound()
+        anonymisations = videos.anonymisations([video_id])[video_id]
         keys = [storage.original_key(user_id, video_id)] + [
-            storage.result_key(user_id, a.id) for a in videos.anonymisations([video_id])[video_id]
+            storage.result_key(user_id, a.id) for a in anonymisations
         ]
         session.delete(video)
     runtime_storage.delete_keys(storage.bucket(), keys)
+    for anonymisation in anonymisations:  # a long video's chunk work, if it was cut
+        runtime_storage.delete_prefix(
+            storage.bucket(), storage.chunk_prefix(user_id, anonymisation.id)
+        )
 
 
 def create_anonymisation(

@@ -11,7 +11,10 @@
 
 from __future__ import annotations
 
+import gzip
+import json
 from pathlib import Path
+from typing import Any
 
 from cheese_runtime import aws
 from cheese_runtime import storage as runtime_storage
@@ -96,3 +99,33 @@ def segment_spec(
 
 def upload_segment(path: Path, key: str) -> None:
     aws.client("s3").upload_file(str(path), bucket(), key, ExtraArgs={"ContentType": "video/mp2t"})
+
+
+def chunk_prefix(user_id: str, anonymisation_id: str) -> str:
+    """A long video's chunk work (detections, plans, encoded segments); removed once joined."""
+    return result_prefix(user_id) + f"chunks/{anonymisation_id}/"
+
+
+def chunk_key(user_id: str, anonymisation_id: str, number: int, kind: str) -> str:
+    """kind: "detections.json", "plan.json" or "mp4"."""
+    return chunk_prefix(user_id, anonymisation_id) + f"{number}.{kind}"
+
+
+def put_json(key: str, data: object) -> None:
+    body = json.dumps(data, separators=(",", ":")).encode()
+    aws.client("s3").put_object(
+        Bucket=bucket(),
+        Key=key,
+        Body=gzip.compress(body),
+        ContentType="application/json",
+        ContentEncoding="gzip",
+    )
+
+
+def get_json(key: str) -> Any:
+    body = aws.client("s3").get_object(Bucket=bucket(), Key=key)["Body"].read()
+    return json.loads(gzip.decompress(body))
+
+
+def upload_chunk(path: Path, key: str) -> None:
+    aws.client("s3").upload_file(str(path), bucket(), key, ExtraArgs={"ContentType": "video/mp4"})

@@ -7,7 +7,9 @@ For one anonymisation: the original is downloaded to /tmp, checked
 ends ``failed`` with the reason, and the video too), the kept people's
 reference embeddings are read from the photos function's faces, and
 `cheese_ml.video_anonymise` writes the result (H.264, the audio copied), which
-goes to S3; progress (frames done/total) is saved as it goes. At least once: an
+goes to S3; progress (frames done/total) is saved as it goes. A video longer than
+``video_chunk_after_seconds`` is instead cut into chunks done in parallel
+(`functions.video.chunk_worker`). At least once: an
 anonymisation already done or failed is left alone, so a duplicate message gives
 one result. Other errors are retried; on the last delivery the anonymisation
 shows ``failed`` ("processing-error") before the message moves to the DLQ.
@@ -28,6 +30,7 @@ from cheese_runtime.db.session import session_scope
 from cheese_runtime.db.types import utcnow
 from cheese_runtime.observability import logger
 from functions.video import storage
+from functions.video.chunk_worker import fan_out
 from functions.video.dal import PeopleDirectory, VideoRepository
 from functions.video.live_worker import process_stream
 
@@ -105,6 +108,8 @@ def run(anonymisation_id: str, user_id: str) -> None:
                     info.width,
                     info.height,
                 )
+        if fan_out(anonymisation_id, user_id, source, info):
+            return  # a long video: its chunks go on in functions.video.chunk_worker
         last_saved = [0.0]
         counts = {"analyse": 0, "render": 0}
 

@@ -224,3 +224,46 @@ def test_a_photo_without_a_face_is_refused(analyzer) -> None:
         people_from_photos(
             {"me": [fixture_path("free-mountain-vector-01.jpg").read_bytes()]}, analyzer
         )
+
+
+def test_chunks_detected_apart_and_planned_together_match_the_one_go_plans(
+    two_people, franck, analyzer, tmp_path: Path
+) -> None:
+    """Chunks detected separately (through JSON, as workers hand them over), tracked in
+    order, encoded separately and joined: the same plans as in one go, every frame."""
+    from cheese_ml.video_chunks import (
+        ChunkDetections,
+        ChunkPlan,
+        detect_chunk,
+        encode_chunk,
+        plan_chunks,
+        split,
+    )
+    from cheese_ml.video_io import frame_pts, join_segments, probe
+
+    source, truth = two_people
+    info = probe(source)
+    spans = split(frame_pts(source), info.fps, 1.0)
+    assert [(s.first_frame, s.frames) for s in spans] == [(0, 24), (24, 24), (48, 24)]
+    found = [
+        ChunkDetections.from_dict(
+            json.loads(json.dumps(detect_chunk(source, s, franck, info.fps, analyzer).to_dict()))
+        )
+        for s in spans
+    ]
+    plan = plan_chunks(found, info.fps, truth.size)
+    state = EngineState()
+    whole = SegmentAnalyser(franck, truth.fps, analyzer).analyse(read_frames(source), state)
+    whole_plans = plan_frames(whole, state, truth.fps, truth.size)
+    flat = [p for chunk in plan.chunks for p in chunk.frames]
+    assert flat == [whole_plans[i] for i in range(truth.frames)]
+    assert sorted(t.person_id or "" for t in plan.tracks) == ["", "franck"]
+    segments = []
+    for span, chunk_plan in zip(spans, plan.chunks, strict=True):
+        segment = tmp_path / f"{span.index}.mp4"
+        again = ChunkPlan.from_dict(json.loads(json.dumps(chunk_plan.to_dict())))
+        assert encode_chunk(source, span, again, segment, "mosaic") == span.frames
+        segments.append(segment)
+    joined = tmp_path / "joined.mp4"
+    assert join_segments(source, segments, joined) == truth.frames
+    assert len(list(read_frames(joined))) == truth.frames

@@ -233,30 +233,37 @@ class SegmentAnalyser:
         progress: Callable[[int], None] | None = None,
     ) -> SegmentAnalysis:
         """Consume the frames (indices continue `state.frames_done`), updating `state`."""
-        tracker = FaceTracker(
-            state.tracker, max_age=max(1, round(TRACK_MAX_AGE_SECONDS * self.fps))
-        )
+        tracker = self.tracker(state)
         before = {t.track_id: (t.last_frame, t.last_box) for t in state.tracker.tracks}
         observations: dict[int, dict[int, Xyxy]] = {}
         first = state.frames_done
         for offset, frame in enumerate(frames):
             index = first + offset
-            detections = self.analyzer.detect(frame.rgb, threshold=self.threshold)
-            ids = tracker.update(index, [tuple(d.box_xyxy) for d in detections])
-            for track_id, detection in zip(ids, detections, strict=True):
-                observations.setdefault(track_id, {})[index] = tuple(detection.box_xyxy)
-                record = state.tracks.setdefault(track_id, TrackRecord(track_id, index, index))
-                record.last_frame = index
-            if self.people and index % EMBED_EVERY == 0 and detections:
-                self._vote(frame.rgb, detections, ids, state)
-            state.frames_done = index + 1
+            boxes, votes = self.detect(index, frame.rgb)
+            observe(tracker, state, observations, index, boxes, votes)
             if progress is not None:
                 progress(offset + 1)
         return SegmentAnalysis(first, state.frames_done - 1, observations, before)
 
-    def _vote(
-        self, rgb: np.ndarray, detections: list[Detection], ids: list[int], state: EngineState
-    ) -> None:
+    def tracker(self, state: EngineState) -> FaceTracker:
+        return FaceTracker(state.tracker, max_age=max(1, round(TRACK_MAX_AGE_SECONDS * self.fps)))
+
+    def detect(self, index: int, rgb: np.ndarray) -> tuple[list[Xyxy], list[Sample | None]]:
+        """One frame's face boxes and, every EMBED_EVERY-th frame, each usable face's vote.
+
+        This is all the costly work (the detector and the embedder), and it needs no
+        track: chunks of a long video are detected in parallel, then tracked in order
+        (`observe`) by whoever joins them.
+        """
+        detections = self.analyzer.detect(rgb, threshold=self.threshold)
+        boxes = [tuple(d.box_xyxy) for d in detections]
+        votes: list[Sample | None] = [None] * len(detections)
+        if self.people and index % EMBED_EVERY == 0 and detections:
+            votes = self._votes(rgb, detections)
+        return boxes, votes
+
+    def _votes(self, rgb: np.ndarray, detections: list[Detection]) -> list[Sample | None]:
+        votes: list[Sample | None] = [None] * len(detections)
         identity_crops, _ = self.analyzer.align(rgb, detections)
         usable = [
             i
@@ -264,13 +271,33 @@ class SegmentAnalyser:
             if self.analyzer.quality(detection, identity_crops[i]).usable_for_clustering
         ]
         if not usable:
-            return
+            return votes
         embeddings = self.analyzer.embed(identity_crops[usable])
         for i, embedding in zip(usable, embeddings, strict=True):
             person_id, similarity = _best_match(embedding, self.people)
             x1, y1, x2, y2 = detections[i].box_xyxy
             rank = detections[i].score * min(x2 - x1, y2 - y1)
-            state.tracks[ids[i]].add_sample(Sample(float(rank), person_id, similarity))
+            votes[i] = Sample(float(rank), person_id, similarity)
+        return votes
+
+
+def observe(
+    tracker: FaceTracker,
+    state: EngineState,
+    observations: dict[int, dict[int, Xyxy]],
+    index: int,
+    boxes: Sequence[Xyxy],
+    votes: Sequence[Sample | None],
+) -> None:
+    """Frame `index`'s boxes (and votes) into the tracks: the cheap, strictly ordered step."""
+    ids = tracker.update(index, list(boxes))
+    for track_id, box, vote in zip(ids, boxes, votes, strict=True):
+        observations.setdefault(track_id, {})[index] = tuple(box)  # type: ignore[assignment]
+        record = state.tracks.setdefault(track_id, TrackRecord(track_id, index, index))
+        record.last_frame = index
+        if vote is not None:
+            record.add_sample(vote)
+    state.frames_done = index + 1
 
 
 def plan_frames(

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import av
 import av.error
@@ -178,6 +179,221 @@ def read_frames(path: str | Path) -> Iterator[DecodedFrame]:
         container.close()
 
 
+def frame_pts(path: str | Path) -> list[int]:
+    """Every video frame's presentation timestamp, in order, from the packets (no decoding).
+
+    Cutting a video into chunks by frame needs this: a chunk is the frames whose
+    timestamp falls in [start, end), which a worker reaches by seeking, so
+    chunks of a long video are read in parallel without decoding what is before.
+    """
+    container = _open(path)
+    try:
+        _probe(container, Path(path).name)
+        stream = container.streams.video[0]
+        stamps = [p.pts for p in container.demux(stream) if p.size and p.pts is not None]
+    except av.error.FFmpegError as error:
+        raise VideoInputError("corrupt", f"{Path(path).name}: unreadable packets") from error
+    finally:
+        container.close()
+    return sorted(stamps)
+
+
+def _frames_between(
+    container: av.container.InputContainer,
+    info: VideoInfo,
+    name: str,
+    start_pts: int,
+    end_pts: int | None,
+) -> Iterator[tuple[av.VideoFrame, np.ndarray]]:
+    """The frames with start_pts <= pts < end_pts (None: to the end), upright RGB.
+
+    Seeks to the keyframe at or before `start_pts` and decodes from there: the
+    frames before the chunk are decoded (a GOP at most) but not converted.
+    """
+    stream = container.streams.video[0]
+    if start_pts > 0:
+        container.seek(start_pts, stream=stream, backward=True, any_frame=False)
+    count = 0
+    try:
+        for packet in container.demux(stream):
+            for frame in packet.decode():
+                if not isinstance(frame, av.VideoFrame) or frame.pts is None:
+                    continue
+                if frame.pts < start_pts:
+                    continue
+                if end_pts is not None and frame.pts >= end_pts:
+                    return  # frames come out in presentation order: the chunk is over
+                count += 1
+                yield frame, _upright(frame.to_ndarray(format="rgb24"), info.rotation)
+    except av.error.FFmpegError as error:
+        raise VideoInputError(
+            "corrupt", f"{name}: decoding failed after {count} frames of a chunk ({error.strerror})"
+        ) from error
+    if count == 0:
+        raise VideoInputError("corrupt", f"{name} has no decodable frames in a chunk")
+
+
+def read_frames_between(
+    path: str | Path, start_pts: int, end_pts: int | None, first_index: int = 0
+) -> Iterator[DecodedFrame]:
+    """The frames of one chunk (`frame_pts` bounds), numbered on from `first_index`."""
+    container = _open(path)
+    try:
+        info = _probe(container, Path(path).name)
+        frames = _frames_between(container, info, Path(path).name, start_pts, end_pts)
+        for offset, (frame, rgb) in enumerate(frames):
+            yield DecodedFrame(first_index + offset, float(frame.time or 0.0), rgb)
+    finally:
+        container.close()
+
+
+def _h264_stream(
+    output: av.container.OutputContainer, in_video: av.video.stream.VideoStream, info: VideoInfo
+) -> av.video.stream.VideoStream:
+    out_video = output.add_stream("libx264", rate=Fraction(in_video.average_rate or 30))
+    out_video.width, out_video.height, out_video.pix_fmt = (
+        info.width & ~1,
+        info.height & ~1,
+        "yuv420p",
+    )
+    if in_video.time_base is None:
+        raise VideoInputError("corrupt", "the video stream has no time base")
+    out_video.time_base = in_video.time_base
+    out_video.codec_context.time_base = in_video.time_base
+    out_video.options = dict(X264_OPTIONS)
+    out_video.codec_context.thread_count = _threads()
+    return out_video
+
+
+def encode_between(
+    path: str | Path,
+    out_path: str | Path,
+    start_pts: int,
+    end_pts: int | None,
+    render: Callable[[int, np.ndarray], np.ndarray],
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """One chunk's frames through `render(offset, rgb)` to an H.264 MP4 without audio.
+
+    The frames keep the input's timestamps, so `join_segments` can put the chunks
+    back together by copying their packets (and the audio of the original, once).
+    Returns the number of frames written.
+    """
+    name = Path(path).name
+    container = _open(path)
+    try:
+        info = _probe(container, name)
+        in_video = container.streams.video[0]
+        if in_video.time_base is None:
+            raise VideoInputError("corrupt", f"{name} has no time base")
+        count = 0
+        with av.open(str(out_path), "w", format="mp4") as output:
+            out_video = _h264_stream(output, in_video, info)
+            width, height = out_video.width, out_video.height
+            for frame, rgb in _frames_between(container, info, name, start_pts, end_pts):
+                painted = render(count, rgb)[:height, :width]
+                new = av.VideoFrame.from_ndarray(np.ascontiguousarray(painted), format="rgb24")
+                new.pts, new.time_base = frame.pts, in_video.time_base
+                for packet in out_video.encode(new):
+                    output.mux(packet)
+                count += 1
+                if progress is not None:
+                    progress(count)
+            for packet in out_video.encode(None):
+                output.mux(packet)
+        return count
+    finally:
+        container.close()
+
+
+def join_segments(original: str | Path, segments: list[Path], out_path: str | Path) -> int:
+    """The chunks' H.264 segments (`encode_between`, in order) and the original's audio in one MP4.
+
+    Video packets are copied (no re-encoding) and keep their timestamps; the audio
+    of the original is copied once (re-encoded to AAC only if MP4 cannot hold it),
+    the two interleaved by time. Returns the number of video frames.
+    """
+    name = Path(original).name
+    source = _open(original)
+    inputs = [av.open(str(s), "r") for s in segments]
+    try:
+        info = _probe(source, name)
+        in_audio = source.streams.audio[0] if source.streams.audio else None
+        copy = in_audio is not None and info.audio_codec in COPYABLE_AUDIO_CODECS
+        template = inputs[0].streams.video[0]
+        with av.open(str(out_path), "w", format="mp4", options={"movflags": "+faststart"}) as out:
+            out_video = out.add_stream_from_template(template)
+            out_audio = None
+            if in_audio is not None:
+                out_audio = (
+                    out.add_stream_from_template(in_audio)
+                    if copy
+                    else out.add_stream("aac", rate=in_audio.codec_context.sample_rate)
+                )
+
+            def video_packets() -> Iterator[av.Packet[Any]]:
+                last_dts: int | None = None
+                for segment in inputs:
+                    for packet in segment.demux(segment.streams.video[0]):
+                        if not packet.size or packet.dts is None:
+                            continue
+                        # Each segment's decode timestamps start the encoder's delay
+                        # before its first frame; they never go back, but guard it.
+                        if last_dts is not None and packet.dts <= last_dts:
+                            packet.dts = last_dts + 1
+                        last_dts = packet.dts
+                        yield packet
+
+            def audio_packets() -> Iterator[av.Packet[Any]]:
+                if in_audio is None:
+                    return
+                for packet in source.demux(in_audio):
+                    if packet.size and packet.dts is not None:
+                        yield packet
+
+            frames = 0
+            pending_video, pending_audio = video_packets(), audio_packets()
+            video_next, audio_next = next(pending_video, None), next(pending_audio, None)
+            while video_next is not None or audio_next is not None:
+                take_video = audio_next is None or (
+                    video_next is not None and _seconds(video_next) <= _seconds(audio_next)
+                )
+                if take_video:
+                    assert video_next is not None
+                    video_next.stream = out_video
+                    out.mux(video_next)
+                    frames += 1
+                    video_next = next(pending_video, None)
+                    continue
+                assert audio_next is not None and out_audio is not None
+                if copy:
+                    audio_next.stream = out_audio
+                    out.mux(audio_next)
+                elif isinstance(out_audio, av.audio.stream.AudioStream):
+                    for audio_frame in audio_next.decode():
+                        if isinstance(audio_frame, av.AudioFrame):
+                            audio_frame.pts = None
+                            for encoded in out_audio.encode(audio_frame):
+                                out.mux(encoded)
+                audio_next = next(pending_audio, None)
+            if out_audio is not None and not copy:
+                for encoded in out_audio.encode(None):
+                    out.mux(encoded)
+        return frames
+    except av.error.FFmpegError as error:
+        raise VideoInputError(
+            "corrupt", f"joining the chunks of {name} failed ({error})"
+        ) from error
+    finally:
+        for segment in inputs:
+            segment.close()
+        source.close()
+
+
+def _seconds(packet: av.Packet[Any]) -> float:
+    return float((packet.dts or 0) * packet.time_base) if packet.time_base else 0.0
+
+
 def transcode(
     path: str | Path,
     out_path: str | Path,
@@ -213,12 +429,7 @@ def transcode(
             else {"output_ts_offset": str(round(start_seconds * 1_000_000))}
         )
         with av.open(str(out_path), "w", format=container_format, options=options) as output:
-            out_video = output.add_stream("libx264", rate=Fraction(in_video.average_rate or 30))
-            out_video.width, out_video.height, out_video.pix_fmt = width, height, "yuv420p"
-            out_video.time_base = in_video.time_base
-            out_video.codec_context.time_base = in_video.time_base
-            out_video.options = dict(X264_OPTIONS)
-            out_video.codec_context.thread_count = _threads()
+            out_video = _h264_stream(output, in_video, info)
             copyable = COPYABLE_AUDIO_CODECS if container_format == "mp4" else TS_AUDIO_CODECS
             audio_copy = in_audio is not None and info.audio_codec in copyable
             out_audio = None

@@ -114,6 +114,17 @@ class VideoAnonymisationRequested(EventDetail):
     user_id: str
 
 
+class VideoChunkRequested(EventDetail):
+    """One chunk of a long video's anonymisation: detect its faces, or encode it by its plan."""
+
+    detail_type: ClassVar[str] = "VideoChunkRequested"
+
+    anonymisation_id: str
+    user_id: str
+    chunk: int
+    stage: Literal["detect", "encode"]
+
+
 class LiveSegmentAnnounced(EventDetail):
     """A live stream's segment arrived (or the stream ended): anonymise what is next in order."""
 
@@ -141,6 +152,7 @@ REGISTRY: dict[str, type[EventDetail]] = _registry(
     AnonymisedViewRequested,
     EmojiTaskRequested,
     VideoAnonymisationRequested,
+    VideoChunkRequested,
     LiveSegmentAnnounced,
 )
 

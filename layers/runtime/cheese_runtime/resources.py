@@ -466,7 +466,8 @@ EVENT_SUBSCRIPTIONS: tuple[EventSubscription, ...] = (
         timeout_seconds=300,
     ),
     # Video anonymisation in the ML image, one video per invocation (Lambda's 15 minutes
-    # hold about 9 minutes of 720p video at the one-core rate in functions/video/README.md),
+    # hold about 9 minutes of 720p video at the one-core rate in functions/video/README.md;
+    # longer videos are cut into chunks for the video-chunks consumer),
     # and live segments in order (the same consumer: no new queue, function or role).
     EventSubscription(
         consumer="video-anonymise",
@@ -475,7 +476,22 @@ EVENT_SUBSCRIPTIONS: tuple[EventSubscription, ...] = (
             events.LiveSegmentAnnounced.detail_type,
         ),
         module="functions.video.worker",
-        grants=("database", "photos_bucket"),
+        # event_bus: a long video is fanned out as VideoChunkRequested events.
+        grants=("database", "photos_bucket", "event_bus"),
+        max_receive_count=3,
+        timeout_seconds=900,
+        memory_mb=3008,
+        batch_size=1,
+        ml_image=True,
+    ),
+    # The chunks of a video too long for one invocation (functions/video/README.md, "Long
+    # videos"): each chunk's faces detected, then each chunk encoded by the plan, in parallel
+    # (one chunk per invocation); the last one of each stage plans, or joins the result.
+    EventSubscription(
+        consumer="video-chunks",
+        detail_types=(events.VideoChunkRequested.detail_type,),
+        module="functions.video.chunk_worker",
+        grants=("database", "photos_bucket", "event_bus"),
         max_receive_count=3,
         timeout_seconds=900,
         memory_mb=3008,

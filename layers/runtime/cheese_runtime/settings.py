@@ -90,6 +90,11 @@ class Settings(BaseSettings):
     face_index_backend: str = Field(default="local", pattern="^(local|rekognition)$")
     rekognition_collection_id: str = "cheese-faces"
 
+    # Videos (functions/video): longer than this are cut into chunks of about
+    # video_chunk_seconds, anonymised in parallel (one Lambda does ~9 min of 720p in 15).
+    video_chunk_after_seconds: float = Field(default=120.0, gt=0)
+    video_chunk_seconds: float = Field(default=60.0, gt=0)
+
     @property
     def sqlalchemy_url(self) -> str:
         if self.database_url:
