@@ -132,3 +132,42 @@ def test_a_truncated_video_fails_with_its_reason_and_keeps_failing(db: Any) -> N
     )
     assert {"itemIdentifier": MESSAGE_ID} in response["batchItemFailures"]
     assert _row(diary_id).failure_reason == "video-truncated"
+
+
+def test_a_diary_uploaded_through_the_api_ends_ready_with_timeline_transcript_and_thumbnail(
+    db: Any,
+) -> None:
+    """End to end through the local stack: POST /v1/diaries, the presigned POST to the
+    stack's S3, its ObjectCreated notification → SQS → the analysis consumer, then GET."""
+    user = signup("diarist-e2e")
+    consent(user, face_grouping=False, expression_analysis=True)
+    data = Path(fixture_path("single_face.mp4")).read_bytes()
+    created = user.call(
+        "POST",
+        "/v1/diaries",
+        json_body={
+            "recorded_on": "2026-12-01",
+            "content_type": "video/mp4",
+            "size_bytes": len(data),
+        },
+    )
+    assert created.status == 201, created.body
+    diary_id, form = created.json()["diary_id"], created.json()["upload"]
+    posted = httpx.post(
+        form["url"], data=form["fields"], files={"file": ("diary.mp4", data, "video/mp4")}
+    )
+    assert posted.status_code in (200, 201, 204), posted.text
+
+    def shown() -> dict[str, Any]:
+        return dict(user.call("GET", f"/v1/diaries/{diary_id}").json())
+
+    assert wait_until(lambda: shown()["status"] in ("ready", "failed"), timeout=240)
+    diary = shown()
+    assert diary["status"] == "ready", diary["failure_reason"]
+    assert diary["timeline_status"] == "ready" and len(diary["timeline"]) == 5
+    assert diary["emotion_summary"]["dominant"] == "happy"
+    assert diary["transcript"] is not None and diary["transcript"]["language"] in ("en-US", "ko-KR")
+    assert httpx.get(diary["thumbnail_url"]).content[:3] == b"\xff\xd8\xff"
+    assert httpx.get(diary["video_url"]).content == data
+    day = user.call("GET", "/v1/diaries/calendar", query="year=2026").json()["days"]
+    assert day == [{"date": "2026-12-01", "count": 1, "dominant_emotion": "happy"}]

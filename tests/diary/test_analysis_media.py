@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from cheese_ml.fixtures import fixture_path
+from cheese_ml.fixtures import SPEECH_TRANSCRIPTS, fixture_path
 from functions.diary.analysis.audio import SAMPLE_RATE, AudioError, extract_audio
 from functions.diary.analysis.speech import LocalWhisperEngine
 from functions.diary.analysis.thumbnail import MAX_SIDE, thumbnail_jpeg
 from functions.diary.analysis.timeline import analyse_emotion
-from functions.diary.analysis.wer import word_error_rate
+from functions.diary.analysis.wer import word_error_rate, words
 
 
 @pytest.fixture(scope="module")
@@ -73,6 +73,7 @@ def test_audio_of_a_video_is_16khz_mono(tmp_path: Path) -> None:
 # Korean is not tested here: espeak-ng's Korean voice is not heard as Korean by
 # whisper-base (detected as Thai, or as English when held to ko/en), and no real
 # Korean recording ships in a registry package we found (functions/diary/analysis/README.md).
+# Real English speech: the LibriVox clips below.
 def _spoken(tmp_path: Path, voice: str, text: str) -> Path:
     if shutil.which("espeak-ng") is None:
         pytest.skip("espeak-ng is not installed (apt-get install espeak-ng)")
@@ -88,3 +89,36 @@ def test_english_speech_is_transcribed(tmp_path: Path, engine: LocalWhisperEngin
     assert word_error_rate(said, result.text) <= 0.3, result.text
     assert result.words and all(w.start <= w.end for w in result.words)
     assert [w.start for w in result.words] == sorted(w.start for w in result.words)
+
+
+@pytest.mark.parametrize(
+    "clip",
+    [
+        "sense_and_sensibility_01_austen_64kb-0870.wav",
+        "sense_and_sensibility_01_austen_64kb-0890.wav",
+    ],
+)
+def test_a_real_recording_is_transcribed_with_wer_at_most_0_3(
+    clip: str, engine: LocalWhisperEngine
+) -> None:
+    """A real reader (LibriVox, shipped in pocketsphinx's sdist), not synthetic speech."""
+    said = SPEECH_TRANSCRIPTS[clip]
+    result = engine.transcribe(extract_audio(fixture_path(clip)))
+    assert result.language == "en-US"
+    assert word_error_rate(said, result.text) <= 0.3, result.text
+    # The words are there, timed in order within the clip.
+    assert {"dashwood", "selfish"} & set(words(result.text))
+    assert result.words and [w.start for w in result.words] == sorted(w.start for w in result.words)
+    assert result.words[-1].end <= extract_audio(fixture_path(clip)).size / SAMPLE_RATE + 0.5
+
+
+def test_word_error_rate_counts_edits_over_reference_words() -> None:
+    assert (
+        word_error_rate(
+            "he was not an ill disposed young man", "He was not an ill-disposed young man."
+        )
+        == 0
+    )
+    assert word_error_rate("and mister john", "And Mr. John") == 0
+    assert word_error_rate("a b c d", "a x c") == 0.5  # one substitution, one deletion
+    assert word_error_rate("a b", "a b c d") == 1.0  # two insertions

@@ -8,13 +8,15 @@ consent (and withdrawing ``expression_analysis`` keeps it).
 
 from __future__ import annotations
 
+from collections.abc import Generator
 from pathlib import Path
+from typing import cast
 
 import cv2
 import numpy as np
 
 from cheese_ml.images import encode_jpeg
-from cheese_ml.video_io import VideoInputError, read_frames
+from cheese_ml.video_io import DecodedFrame, VideoInputError, read_frames
 
 THUMBNAIL_AT_S = 1.0
 MAX_SIDE = 480  # px, the longer side: a list cell or a calendar tile on a phone
@@ -35,7 +37,8 @@ def thumbnail_jpeg(path: str | Path, duration_s: float) -> bytes | None:
     """The JPEG of the frame at ``min(1 s, duration / 2)``; None if no frame decodes."""
     at = min(THUMBNAIL_AT_S, duration_s / 2)
     chosen: np.ndarray | None = None
-    frames = read_frames(path)
+    # A generator (typed as an Iterator): closing it closes the container at once.
+    frames = cast(Generator[DecodedFrame, None, None], read_frames(path))
     try:
         for frame in frames:
             chosen = frame.rgb

@@ -8,8 +8,14 @@ import unicodedata
 WORD = re.compile(r"[\w']+")
 
 
+# Spellings that say the same words (the references spell out what was read aloud).
+SAME_WORDS = {"mr": "mister", "mrs": "missus", "dr": "doctor"}
+
+
 def words(text: str) -> list[str]:
-    return WORD.findall(unicodedata.normalize("NFKC", text).casefold())
+    """Casefolded words; hyphens split ("ill-disposed" is "ill disposed"), titles spelt out."""
+    text = unicodedata.normalize("NFKC", text).casefold().replace("-", " ")
+    return [SAME_WORDS.get(w, w) for w in WORD.findall(text)]
 
 
 def word_error_rate(reference: str, hypothesis: str) -> float:

