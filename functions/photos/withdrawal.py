@@ -15,7 +15,7 @@ from cheese_runtime import consent
 from cheese_runtime.observability import logger
 from functions.diary import withdrawal as _diary  # noqa: F401  (diary emotion timelines)
 from functions.emotion import withdrawal as _emotion  # noqa: F401  (emoji results: expressions)
-from functions.photos import poses_dal, storage
+from functions.photos import storage
 from functions.photos.dal import FaceRepository, PersonRepository
 from functions.photos.face_index import external_index
 
@@ -44,6 +44,9 @@ def erase_expressions(session: Session, user_id: str) -> None:
 @consent.on_withdrawal(consent.POSE_ANALYSIS)
 def erase_poses(session: Session, user_id: str) -> None:
     """Keypoints and moods of every cut go, and with them the user's shared examples."""
+    # Imported here: poses_dal pulls numpy and cheese_ml, which no API cold start may load.
+    from functions.photos import poses_dal
+
     keys = poses_dal.forget_poses(session, user_id)
     storage.delete_keys(keys)
     logger.info("pose analysis consent withdrawn: poses erased", extra={"examples": len(keys)})
@@ -52,6 +55,8 @@ def erase_poses(session: Session, user_id: str) -> None:
 @consent.on_withdrawal(consent.POSE_EXAMPLES)
 def erase_pose_examples(session: Session, user_id: str) -> None:
     """The user's de-identified examples stop being shown and their images are deleted."""
+    from functions.photos import poses_dal
+
     keys = poses_dal.forget_examples(session, user_id)
     storage.delete_keys(keys)
     logger.info("pose examples consent withdrawn: examples erased", extra={"examples": len(keys)})
