@@ -366,15 +366,7 @@ def join_segments(original: str | Path, segments: list[Path], out_path: str | Pa
                     video_next = next(pending_video, None)
                     continue
                 assert audio_next is not None and out_audio is not None
-                if copy:
-                    audio_next.stream = out_audio
-                    out.mux(audio_next)
-                elif isinstance(out_audio, av.audio.stream.AudioStream):
-                    for audio_frame in audio_next.decode():
-                        if isinstance(audio_frame, av.AudioFrame):
-                            audio_frame.pts = None
-                            for encoded in out_audio.encode(audio_frame):
-                                out.mux(encoded)
+                _mux_audio(out, out_audio, audio_next, copy)
                 audio_next = next(pending_audio, None)
             if out_audio is not None and not copy:
                 for encoded in out_audio.encode(None):
@@ -479,15 +471,7 @@ def _decoded_with_audio(
                 # Audio is demuxed only when it goes out (in_audio and out_audio together).
                 if packet.dts is None or out_audio is None or output is None:
                     continue  # None dts: the demuxer's flush packet
-                if copy:
-                    packet.stream = out_audio
-                    output.mux(packet)
-                elif isinstance(out_audio, av.audio.stream.AudioStream):
-                    for audio_frame in packet.decode():
-                        if isinstance(audio_frame, av.AudioFrame):
-                            audio_frame.pts = None
-                            for encoded in out_audio.encode(audio_frame):
-                                output.mux(encoded)
+                _mux_audio(output, out_audio, packet, copy)
                 continue
             for frame in packet.decode():
                 if isinstance(frame, av.VideoFrame):  # the other demuxed stream is the video
@@ -507,3 +491,16 @@ def _decoded_with_audio(
         raise VideoInputError(
             "truncated", f"{name} ends after {count} of its {in_video.frames} frames (cut off?)"
         )
+
+
+def _mux_audio(output: Any, out_audio: Any, packet: Any, copy: bool) -> None:
+    """One audio packet into ``output``: copied when its codec fits, else re-encoded."""
+    if copy:
+        packet.stream = out_audio
+        output.mux(packet)
+    elif isinstance(out_audio, av.audio.stream.AudioStream):
+        for audio_frame in packet.decode():
+            if isinstance(audio_frame, av.AudioFrame):
+                audio_frame.pts = None
+                for encoded in out_audio.encode(audio_frame):
+                    output.mux(encoded)
