@@ -10,6 +10,7 @@ from fastapi import Query, Response
 from cheese_runtime import resources
 from cheese_runtime.errors import PROBLEM_CONTENT_TYPE, ProblemMap
 from cheese_runtime.http import CurrentPrincipal, create_app, declared_routes
+from cheese_runtime.inputs import Text
 from functions.diary import service, sharing
 from functions.diary.errors import (
     ChannelOwnerOnly,
@@ -94,8 +95,8 @@ async def list_diaries(
     principal: CurrentPrincipal,
     recorded_from: Annotated[date | None, Query(alias="from")] = None,
     recorded_to: Annotated[date | None, Query(alias="to")] = None,
-    tag: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
-    q: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
+    tag: Annotated[Text | None, Query(min_length=1, max_length=64)] = None,
+    q: Annotated[Text | None, Query(min_length=1, max_length=200)] = None,
     cursor: Cursor = None,
     limit: Limit = 30,
 ) -> DiaryPage:

@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 
 from cheese_runtime.db.types import utcnow
-from cheese_runtime.inputs import Text
+from cheese_runtime.inputs import MultilineText, Text
 from functions.diary.results import EmotionSkipped, EmotionSummary, TimelinePoint, Transcript
 
 DiaryStatus = Literal["pending", "processing", "ready", "failed"]
@@ -40,7 +40,7 @@ def _recorded_on(value: date) -> date:
 
 class DiaryIn(StrictModel):
     recorded_on: date
-    title: str | None = Field(default=None, max_length=200)
+    title: Text | None = Field(default=None, max_length=200)
     content_type: VideoContentType
     size_bytes: int = Field(gt=0, le=2**53)
 
@@ -66,8 +66,8 @@ class DiaryCreated(BaseModel):
 
 
 class DiaryPatch(StrictModel):
-    title: str | None = Field(default=None, max_length=200)
-    tags: list[str] | None = Field(default=None, max_length=MAX_USER_TAGS)
+    title: Text | None = Field(default=None, max_length=200)
+    tags: list[Text] | None = Field(default=None, max_length=MAX_USER_TAGS)
     share_transcript: bool | None = None
 
     _title = field_validator("title")(
@@ -204,7 +204,7 @@ class ShareOut(BaseModel):
 
 
 class CommentIn(StrictModel):
-    body: str = Field(min_length=1, max_length=2000)
+    body: MultilineText = Field(min_length=1, max_length=2000)
     # The channel the comment is made in; defaults to the first the commenter shares with the diary.
     channel_id: str | None = Field(default=None, max_length=64)
 
@@ -212,7 +212,7 @@ class CommentIn(StrictModel):
 
 
 class CommentPatch(StrictModel):
-    body: str = Field(min_length=1, max_length=2000)
+    body: MultilineText = Field(min_length=1, max_length=2000)
 
     _body = field_validator("body")(classmethod(lambda cls, v: _clean_body(v)))
 

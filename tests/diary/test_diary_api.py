@@ -544,3 +544,21 @@ def test_account_deletion_erases_diaries_videos_derived_objects_and_comments(db)
 def test_recording_day_is_a_date(db) -> None:  # noqa: ANN001
     user = signup("dates")
     assert new_diary(user, date(2024, 2, 29).isoformat())
+
+
+def test_text_with_nul_or_control_characters_is_refused_everywhere(db) -> None:  # noqa: ANN001
+    # PostgreSQL text cannot hold NUL: stored, it was a 500 there (and kept as-is on SQLite).
+    user = signup("nul")
+    body = {"recorded_on": "2026-01-02", "content_type": "video/mp4", "size_bytes": 10}
+    diary_id = new_diary(user, upload=False)
+    refused = [
+        user.call("POST", "/v1/diaries", json_body=body | {"title": "a\x00b"}),
+        user.call("PATCH", f"/v1/diaries/{diary_id}", json_body={"title": "a\x1bb"}),
+        user.call("PATCH", f"/v1/diaries/{diary_id}", json_body={"tags": ["ok", "a\x00"]}),
+        user.call("GET", "/v1/diaries", query="q=a%00b"),
+        user.call("GET", "/v1/diaries", query="tag=a%00"),
+        user.call("POST", f"/v1/diaries/{diary_id}/comments", json_body={"body": "hi\x00"}),
+    ]
+    assert [r.status for r in refused] == [422] * len(refused), [r.body for r in refused]
+    assert {r.json()["type"] for r in refused} == {"https://cheese.dev/problems/validation-error"}
+    assert user.call("GET", f"/v1/diaries/{diary_id}").json()["title"] is None
