@@ -27,6 +27,8 @@ class Declaration(Protocol):
     def memory_mb(self) -> int: ...
     @property
     def ml_image(self) -> bool: ...
+    @property
+    def shared_modules(self) -> tuple[str, ...]: ...
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,8 @@ class FunctionSpec:
     memory_mb: int = 512
     # In the ML container image rather than a zip with the runtime layer.
     ml_image: bool = False
+    # Other functions' table modules shipped in this one's zip (see resources).
+    shared_modules: tuple[str, ...] = ()
 
     @classmethod
     def declared(cls, name: str, declaration: Declaration) -> FunctionSpec:
@@ -50,6 +54,7 @@ class FunctionSpec:
             declaration.timeout_seconds,
             declaration.memory_mb,
             declaration.ml_image,
+            declaration.shared_modules,
         )
 
     @property

@@ -30,17 +30,19 @@ from infra.declarations import FunctionSpec, all_function_specs
 # The project's own packages that no zip function carries.
 PROJECT_PACKAGES_NOT_SHIPPED = {"cheese_ml", "cheese_local", "infra", "tests", "bench"}
 
-# Runs in the child interpreter: argv = module, then the refused top-level
-# names. Of functions/, only the module's own package is shipped.
+# Runs in the child interpreter: argv = module, the shared modules joined by
+# commas, then the refused top-level names. Of functions/, only the module's own
+# package is shipped, and each shared module with its package's __init__.
 _IMPORT_WITHOUT = """
 import importlib, importlib.abc, sys
-module, refused = sys.argv[1], set(sys.argv[2:])
+module, shared, refused = sys.argv[1], sys.argv[2], set(sys.argv[3:])
 own_package = ".".join(module.split(".")[:2])
+shipped = {name for m in filter(None, shared.split(",")) for name in (m, m.rpartition(".")[0])}
 class Refuse(importlib.abc.MetaPathFinder):
     def find_spec(self, name, path, target=None):
         top = name.partition(".")[0]
         other_function = top == "functions" and name.count(".") and not (
-            name == own_package or name.startswith(own_package + "."))
+            name == own_package or name.startswith(own_package + ".") or name in shipped)
         if top in refused or other_function:
             raise ModuleNotFoundError(f"{name} is not in the Lambda package", name=name)
 sys.meta_path.insert(0, Refuse())
@@ -104,7 +106,14 @@ def import_problems(specs: list[FunctionSpec], root: Path = REPO_ROOT) -> list[I
         if spec.ml_image:
             continue
         result = subprocess.run(
-            [sys.executable, "-c", _IMPORT_WITHOUT, spec.module, *refused],
+            [
+                sys.executable,
+                "-c",
+                _IMPORT_WITHOUT,
+                spec.module,
+                ",".join(spec.shared_modules),
+                *refused,
+            ],
             cwd=root,
             capture_output=True,
             text=True,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from aws_cdk import Duration, IgnoreMode, RemovalPolicy, Stack
@@ -23,11 +24,18 @@ from infra.settings_env import setting_env
 ML_DOCKERFILE = "layers/ml/Dockerfile"
 
 
-def package_code(package: str) -> lambda_.Code:
-    """The repository root reduced to ``functions/__init__.py`` and ``functions/<package>/``.
+def package_code(package: str, shared_modules: tuple[str, ...] = ()) -> lambda_.Code:
+    """The repository root reduced to ``functions/__init__.py``, ``functions/<package>/``
+    and the ``shared_modules`` of other functions (each with its package's ``__init__.py``).
 
     Everything else (the runtime package, dependencies) comes from the layer.
     """
+    shared: list[str] = []
+    for module in shared_modules:
+        path = Path(*module.split("."))
+        if not (REPO_ROOT / path).with_suffix(".py").is_file():
+            raise ValueError(f"shared module {module!r} is not a file of functions/")
+        shared += [f"!{path.parent}", f"!{path.parent}/__init__.py", f"!{path}.py"]
     return lambda_.Code.from_asset(
         str(REPO_ROOT),
         ignore_mode=IgnoreMode.GLOB,
@@ -40,6 +48,7 @@ def package_code(package: str) -> lambda_.Code:
             "!functions/__init__.py",
             f"!functions/{package}",
             f"!functions/{package}/**",
+            *shared,
             "__pycache__",
             "*.pyc",
         ],
@@ -95,12 +104,13 @@ class FunctionFactory(Construct):
         self._config = config
         self._monitoring = monitoring
         self.layer = runtime_layer(self, "RuntimeLayer")
-        self._code: dict[str, lambda_.Code] = {}
+        self._code: dict[tuple[str, tuple[str, ...]], lambda_.Code] = {}
 
-    def _code_of(self, package: str) -> lambda_.Code:
-        if package not in self._code:
-            self._code[package] = package_code(package)
-        return self._code[package]
+    def _code_of(self, spec: FunctionSpec) -> lambda_.Code:
+        key = (spec.package, spec.shared_modules)
+        if key not in self._code:
+            self._code[key] = package_code(*key)
+        return self._code[key]
 
     def create(self, scope: Construct, construct_id: str, spec: FunctionSpec) -> lambda_.Function:
         check_grants(spec)
@@ -139,7 +149,7 @@ class FunctionFactory(Construct):
                 construct_id,
                 runtime=RUNTIME,
                 handler=handler,
-                code=self._code_of(spec.package),
+                code=self._code_of(spec),
                 layers=[self.layer],
                 **common,
             )

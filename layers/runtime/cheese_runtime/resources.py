@@ -184,6 +184,9 @@ class ApiFunction:
     # The HTTP API gives up on an integration after 30 s.
     timeout_seconds: int = 15
     memory_mb: int = 512
+    # Modules of other functions shipped with this one: their table models, which it
+    # reads, never their logic ("functions.photos.models").
+    shared_modules: tuple[str, ...] = ()
     ml_image: bool = False
 
     def route(self, operation_id: str) -> Route:
@@ -204,6 +207,9 @@ class EventSubscription:
     grants: tuple[str, ...] = ()
     timeout_seconds: int = 30
     memory_mb: int = 512
+    # Modules of other functions shipped with this one: their table models, which it
+    # reads, never their logic ("functions.photos.models").
+    shared_modules: tuple[str, ...] = ()
     ml_image: bool = False
     batch_size: int = 10
 
@@ -400,6 +406,8 @@ VIDEO = ApiFunction(
         Route("POST", "/v1/live/{stream_id}/end", "endLiveStream"),
     ),
     grants=("database", "photos_bucket", "event_bus", "jwks"),
+    # The kept people ("me", person ids) are the photos function's.
+    shared_modules=("functions.photos.models",),
 )
 
 API_FUNCTIONS: tuple[ApiFunction, ...] = (AUTH, POOL, SMILE_RANK, PHOTOS, EMOTION, DIARY, VIDEO)
@@ -505,6 +513,7 @@ EVENT_SUBSCRIPTIONS: tuple[EventSubscription, ...] = (
         module="functions.video.erasure",
         grants=("database", "photos_bucket"),
         timeout_seconds=300,
+        shared_modules=("functions.photos.models",),
     ),
     # A leaving user's seat, connections, grants, owned pools, focus history and avatars.
     EventSubscription(
@@ -620,6 +629,9 @@ class WebSocketApi:
     grants: tuple[str, ...] = ()
     timeout_seconds: int = 10
     memory_mb: int = 512
+    # Modules of other functions shipped with this one: their table models, which it
+    # reads, never their logic ("functions.photos.models").
+    shared_modules: tuple[str, ...] = ()
     ml_image: bool = False
 
     @property
@@ -661,6 +673,9 @@ class BucketNotification:
     grants: tuple[str, ...] = ()
     timeout_seconds: int = 30
     memory_mb: int = 512
+    # Modules of other functions shipped with this one: their table models, which it
+    # reads, never their logic ("functions.photos.models").
+    shared_modules: tuple[str, ...] = ()
     ml_image: bool = False
     batch_size: int = 10
 
@@ -744,6 +759,9 @@ class ScheduledJob:
     grants: tuple[str, ...] = ()
     timeout_seconds: int = 60
     memory_mb: int = 512
+    # Modules of other functions shipped with this one: their table models, which it
+    # reads, never their logic ("functions.photos.models").
+    shared_modules: tuple[str, ...] = ()
     ml_image: bool = False
     # The local stack also runs it once when it starts (work a stopped stack left behind).
     run_at_start: bool = False
