@@ -233,7 +233,7 @@ class LocalStack:
             seed_demo_charities()
         for sub in resources.EVENT_SUBSCRIPTIONS:
             url, arn = queues[sub.consumer]
-            poller = SqsPoller(sub.consumer, url, arn, sub.module)
+            poller = SqsPoller(sub.consumer, url, arn, sub.module, sub.batch_size)
             poller.start()
             self.pollers.append(poller)
         for notification in resources.BUCKET_NOTIFICATIONS:
