@@ -24,6 +24,7 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_ssm as ssm
 
 from cheese_runtime import resources
+from functions.diary.config import DiarySettings
 from infra.components.database import Database
 from infra.components.network import Endpoint, Network, VpcNeeds
 from infra.components.websocket_api import WebSocketApi
@@ -38,6 +39,7 @@ SECRETS_MANAGER = ("SecretsManager", ec2.InterfaceVpcEndpointAwsService.SECRETS_
 SSM = ("Ssm", ec2.InterfaceVpcEndpointAwsService.SSM)
 EVENTBRIDGE = ("EventBridge", ec2.InterfaceVpcEndpointAwsService.EVENTBRIDGE)
 REKOGNITION = ("Rekognition", ec2.InterfaceVpcEndpointAwsService.REKOGNITION)
+TRANSCRIBE = ("Transcribe", ec2.InterfaceVpcEndpointAwsService.TRANSCRIBE)
 
 # Item-level access only: no Scan, no table management.
 TABLE_ITEM_ACTIONS = (
@@ -214,6 +216,39 @@ def _rekognition(function: lambda_.Function, targets: GrantTargets) -> None:
     )
 
 
+def _transcribe(function: lambda_.Function, _targets: GrantTargets) -> None:
+    """Diary speech by Amazon Transcribe: the jobs of the diary prefix, nothing else
+    (a re-analysis finds its diary's finished job, deletes it and starts it again).
+
+        The job reads the video and writes its output with the caller's S3 access
+        ("photos_bucket"); its completion reaches the diary-transcribed consumer
+        as an EventBridge event, so no function polls or reads jobs.
+    """
+    function.add_environment(setting_env("speech_engine", DiarySettings), "transcribe")
+    function.add_to_role_policy(
+        iam.PolicyStatement(
+            actions=[
+                "transcribe:StartTranscriptionJob",
+                "transcribe:GetTranscriptionJob",
+                "transcribe:DeleteTranscriptionJob",
+            ],
+            resources=[
+                Stack.of(function).format_arn(
+                    service="transcribe",
+                    resource="transcription-job",
+                    resource_name=f"{resources.TRANSCRIBE_JOB_PREFIX}*",
+                )
+            ],
+        )
+    )
+    acknowledge(
+        function,
+        "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:transcribe:<AWS::Region>:"
+        f"<AWS::AccountId>:transcription-job/{resources.TRANSCRIBE_JOB_PREFIX}*]",
+        "One job per diary, named by its id: the prefix is the narrowest resource.",
+    )
+
+
 def _websocket_management(function: lambda_.Function, targets: GrantTargets) -> None:
     if targets.websocket_api is None:
         raise ValueError("'websocket_management' needs exactly one declared WebSocket API")
@@ -246,6 +281,7 @@ GRANTS: dict[str, Grant] = {
     # with private DNS would serve private APIs only.
     "websocket_management": Grant(_websocket_management, reachable_from_vpc=False),
     "rekognition": Grant(_rekognition, endpoints=_rekognition_endpoints),
+    "transcribe": Grant(_transcribe, endpoints=_always(TRANSCRIBE)),
     "internet": Grant(_internet),
 }
 

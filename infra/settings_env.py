@@ -1,24 +1,26 @@
-"""Environment variable names of the runtime settings (``cheese_runtime.settings``)."""
+"""Environment variable names of the settings the functions read (``cheese_runtime.settings``
+and a function's own ``FunctionSettings``)."""
 
 from __future__ import annotations
 
 from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings
 
 from cheese_runtime.settings import Settings
 
 PREFIX = Settings.model_config["env_prefix"]
 
 
-def _field(name: str) -> FieldInfo:
-    if name not in Settings.model_fields:
-        raise KeyError(f"cheese_runtime.settings.Settings has no field {name!r}")
-    return Settings.model_fields[name]
+def _field(name: str, settings: type[BaseSettings] = Settings) -> FieldInfo:
+    if name not in settings.model_fields:
+        raise KeyError(f"{settings.__module__}.{settings.__name__} has no field {name!r}")
+    return settings.model_fields[name]
 
 
-def setting_env(field: str) -> str:
-    """``CHEESE_<FIELD>``, refusing a field the functions would not read."""
-    _field(field)
-    return f"{PREFIX}{field.upper()}"
+def setting_env(field: str, settings: type[BaseSettings] = Settings) -> str:
+    """``CHEESE_<FIELD>`` (or the function's prefix), refusing a field nobody would read."""
+    _field(field, settings)
+    return f"{settings.model_config.get('env_prefix', '')}{field}".upper()
 
 
 def default_setting(field: str) -> str:

@@ -27,7 +27,8 @@ from cheese_runtime.db.base import Base
 from cheese_runtime.db.types import UTCDateTime, UUIDString, new_id, utcnow
 from cheese_runtime.db.users import references_user
 
-DIARY_STATUSES = ("pending", "processing", "ready", "failed")
+# "transcribing": analysed but for its Amazon Transcribe job (the API shows "processing").
+DIARY_STATUSES = ("pending", "processing", "transcribing", "ready", "failed")
 
 
 class Diary(Base):

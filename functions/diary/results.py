@@ -9,6 +9,11 @@ and recording the same results twice leaves the same row.
 
 What the analysis writes replaces the previous analysis (re-analysis); the
 user's title and tag edits are columns it never writes, so they survive.
+
+With Amazon Transcribe the speech comes later than the rest: the analysis
+records everything else with ``transcript_pending=True`` (the diary waits in
+:data:`TRANSCRIBING`, which the API shows as ``processing``), and the job's
+completion consumer finishes it with :func:`record_transcript`.
 """
 
 from __future__ import annotations
@@ -30,6 +35,14 @@ from functions.diary.models import Diary, DiaryTag
 MAX_TAGS = 8
 MAX_KEY_SENTENCES = 3
 FAILURE_REASON_LENGTH = 300
+# The stored status of a diary analysed but for its Transcribe job (shown as "processing").
+TRANSCRIBING = "transcribing"
+
+
+def public_status(status: str) -> str:
+    """The status a client sees: pending → processing → ready | failed."""
+    return "processing" if status == TRANSCRIBING else status
+
 
 # Why an analysed diary has no emotion timeline (``Diary.emotion_skipped``).
 EmotionSkipped = Literal["no-consent", "no-face", "consent-withdrawn"]
@@ -91,6 +104,7 @@ class DiaryToAnalyse:
     object_key: str
     content_type: str
     size_bytes: int
+    status: str
 
 
 def search_text(text: str) -> str:
@@ -121,6 +135,7 @@ def _to_analyse(diary: Diary) -> DiaryToAnalyse:
         object_key=diary.object_key,
         content_type=diary.content_type,
         size_bytes=diary.size_bytes,
+        status=diary.status,
     )
 
 
@@ -148,10 +163,25 @@ def start_analysis(diary_id: str) -> DiaryToAnalyse | None:
 
 
 def already_analysed(diary_id: str) -> bool:
-    """True if the diary is ``ready`` (a duplicate event must not analyse it again)."""
+    """True if the diary is ``ready`` or waits for its transcript only (a duplicate event
+    must not analyse it again)."""
     with session_scope() as session:
         status = session.scalar(select(Diary.status).where(Diary.id == diary_id))
-    return status == "ready"
+    return status in ("ready", TRANSCRIBING)
+
+
+def _store_transcript(
+    session: Session,
+    diary: Diary,
+    transcript: Transcript | None,
+    key_sentences: list[str],
+    tags: list[str],
+) -> None:
+    diary.transcript = None if transcript is None else transcript.model_dump(mode="json")
+    diary.search_text = None if transcript is None else search_text(transcript.text)
+    diary.key_sentences = list(key_sentences[:MAX_KEY_SENTENCES])
+    diary.auto_tags = list(dict.fromkeys(t.strip() for t in tags if t.strip()))[:MAX_TAGS]
+    replace_tag_index(session, diary)
 
 
 def record_analysis(
@@ -165,8 +195,13 @@ def record_analysis(
     emotion_summary: EmotionSummary | None = None,
     thumbnail_key: str | None = None,
     emotion_skipped: EmotionSkipped | None = None,
+    transcript_pending: bool = False,
 ) -> bool:
     """Store one analysis' results and mark the diary ``ready``; False if the diary is gone.
+
+    ``transcript_pending``: the speech is with Amazon Transcribe; everything else
+    is stored and the diary waits in :data:`TRANSCRIBING` for
+    :func:`record_transcript`.
 
     ``timeline``/``emotion_summary`` are None when the user has not consented
     to emotion analysis (``expression_analysis``) or no face was found;
@@ -196,10 +231,7 @@ def record_analysis(
         if diary is None:
             return False
         diary.duration_s = duration_s
-        diary.transcript = None if transcript is None else transcript.model_dump(mode="json")
-        diary.search_text = None if transcript is None else search_text(transcript.text)
-        diary.key_sentences = list(key_sentences[:MAX_KEY_SENTENCES])
-        diary.auto_tags = list(dict.fromkeys(t.strip() for t in tags if t.strip()))[:MAX_TAGS]
+        _store_transcript(session, diary, transcript, key_sentences, tags)
         diary.timeline = None if timeline is None else [p.model_dump(mode="json") for p in timeline]
         diary.emotion_summary = (
             None if emotion_summary is None else emotion_summary.model_dump(mode="json")
@@ -208,8 +240,22 @@ def record_analysis(
         diary.emotion_skipped = emotion_skipped
         if thumbnail_key is not None:
             diary.thumbnail_key = thumbnail_key
+        diary.status = TRANSCRIBING if transcript_pending else "ready"
+        diary.failure_reason, diary.analysed_at = None, utcnow()
+    return True
+
+
+def record_transcript(
+    diary_id: str, transcript: Transcript, key_sentences: list[str], tags: list[str]
+) -> bool:
+    """Finish a diary waiting for its Transcribe job; False unless it was waiting (a
+    duplicate completion event, a diary deleted or failed since)."""
+    with session_scope() as session:
+        diary = _locked(session, diary_id)
+        if diary is None or diary.status != TRANSCRIBING:
+            return False
+        _store_transcript(session, diary, transcript, key_sentences, tags)
         diary.status, diary.failure_reason, diary.analysed_at = "ready", None, utcnow()
-        replace_tag_index(session, diary)
     return True
 
 

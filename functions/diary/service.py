@@ -14,7 +14,13 @@ from functions.diary import storage
 from functions.diary.dal import Diaries
 from functions.diary.errors import DiaryNotFound, VideoTooLarge
 from functions.diary.models import Diary
-from functions.diary.results import normalise_tag, replace_tag_index, search_text
+from functions.diary.results import (
+    TRANSCRIBING,
+    normalise_tag,
+    public_status,
+    replace_tag_index,
+    search_text,
+)
 from functions.diary.schemas import (
     CalendarDay,
     CalendarOut,
@@ -64,7 +70,7 @@ def summary(diary: Diary, viewer_id: str) -> DiarySummary:
         diary_id=diary.id,
         recorded_on=diary.recorded_on,
         title=diary.title,
-        status=diary.status,  # type: ignore[arg-type]
+        status=public_status(diary.status),  # type: ignore[arg-type]
         failure_reason=diary.failure_reason,
         duration_s=diary.duration_s,
         thumbnail_url=storage.presigned_get(diary.thumbnail_key) if diary.thumbnail_key else None,
@@ -90,7 +96,7 @@ def timeline_status(diary: Diary) -> tuple[str, str | None]:
 def detail(diary: Diary, viewer_id: str) -> DiaryOut:
     """The whole diary; a channel member sees the transcript only if its author shares it."""
     mine = diary.user_id == viewer_id
-    uploaded = diary.status in ("processing", "ready")
+    uploaded = diary.status in ("processing", TRANSCRIBING, "ready")
     status, skipped = timeline_status(diary)
     return DiaryOut(
         **summary(diary, viewer_id).model_dump(),

@@ -1,5 +1,8 @@
 """An event subscription of ``resources.EVENT_SUBSCRIPTIONS``: EventBridge rule ->
-SQS queue (with DLQ) -> Lambda with partial batch responses."""
+SQS queue (with DLQ) -> Lambda with partial batch responses.
+
+The rule is on Cheese's bus, or on the account's default bus for the events
+AWS services send (``subscription.on_default_bus``: Transcribe's)."""
 
 from __future__ import annotations
 
@@ -34,13 +37,18 @@ class EventConsumer(Construct):
             consumer_timeout_seconds=subscription.timeout_seconds,
             config=config,
         )
+        bus = (
+            events.EventBus.from_event_bus_name(self, "DefaultBus", "default")
+            if subscription.on_default_bus
+            else event_bus
+        )
         self.rule = events.Rule(
             self,
             "Rule",
-            event_bus=event_bus,
+            event_bus=bus,
             description=f"{', '.join(subscription.detail_types)} to {self.queue.definition.name}",
             event_pattern=events.EventPattern(
-                source=[resources.EVENT_SOURCE], detail_type=list(subscription.detail_types)
+                source=[subscription.source], detail_type=list(subscription.detail_types)
             ),
             # Events EventBridge cannot deliver land in the same DLQ as poison messages.
             targets=[

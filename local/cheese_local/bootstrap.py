@@ -86,16 +86,16 @@ def create_event_routing(settings: Settings) -> dict[str, tuple[str, str]]:
     for sub in resources.EVENT_SUBSCRIPTIONS:
         url, arn = create_queue(resources.subscription_queue(sub))
         rule = f"cheese-{sub.consumer}"
+        # AWS services (Transcribe) send to the account's default bus, as in the CDK app.
+        bus = "default" if sub.on_default_bus else settings.event_bus_name
         events.put_rule(
             Name=rule,
-            EventBusName=settings.event_bus_name,
+            EventBusName=bus,
             EventPattern=json.dumps(
-                {"source": [resources.EVENT_SOURCE], "detail-type": list(sub.detail_types)}
+                {"source": [sub.source], "detail-type": list(sub.detail_types)}
             ),
         )
-        events.put_targets(
-            Rule=rule, EventBusName=settings.event_bus_name, Targets=[{"Id": "queue", "Arn": arn}]
-        )
+        events.put_targets(Rule=rule, EventBusName=bus, Targets=[{"Id": "queue", "Arn": arn}])
         queues[sub.consumer] = (url, arn)
     return queues
 

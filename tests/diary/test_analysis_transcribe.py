@@ -9,7 +9,9 @@ import boto3
 import pytest
 from botocore.response import StreamingBody
 from botocore.stub import Stubber
+from pydantic import ValidationError
 
+from cheese_runtime import events
 from functions.diary.analysis import transcribe
 
 DIARY_ID = "7f1d3a52-2c1e-4c9a-9a8e-5d0a1f6b2c11"
@@ -94,6 +96,11 @@ def test_a_redelivered_upload_starts_no_second_job(client: object) -> None:
     stubber.add_client_error(
         "start_transcription_job", service_error_code="ConflictException", http_status_code=400
     )
+    stubber.add_response(
+        "get_transcription_job",
+        {"TranscriptionJob": {"TranscriptionJobStatus": "IN_PROGRESS"}},
+        {"TranscriptionJobName": f"cheese-diary-{DIARY_ID}"},
+    )
     with stubber:
         name = transcribe.start_job(
             client,
@@ -103,29 +110,67 @@ def test_a_redelivered_upload_starts_no_second_job(client: object) -> None:
             content_type="video/mp4",
             derived_prefix="derived/u/diary/x/",
         )
+    stubber.assert_no_pending_responses()
     assert name == f"cheese-diary-{DIARY_ID}"
 
 
-def test_completion_event_and_output_json_give_the_transcript() -> None:
-    event = {
-        "version": "0",
-        "id": "1a2b3c4d-0000-0000-0000-000000000000",
-        "detail-type": "Transcribe Job State Change",
-        "source": "aws.transcribe",
-        "account": "123456789012",
-        "time": "2026-12-01T22:00:00Z",
-        "region": "ap-northeast-2",
-        "resources": [],
-        "detail": {
-            "TranscriptionJobName": f"cheese-diary-{DIARY_ID}",
-            "TranscriptionJobStatus": "COMPLETED",
-        },
-    }
-    change = transcribe.parse_state_change(event)
-    assert change is not None and change.status == "COMPLETED"
-    assert transcribe.diary_id_of(change.job_name) == DIARY_ID
-    assert transcribe.parse_state_change({**event, "source": "aws.s3"}) is None
+def test_a_reanalysis_replaces_the_finished_job_of_the_earlier_analysis(client: object) -> None:
+    """A job name is unique: the diary's earlier, finished job is deleted and started again
+    (its completion event has gone, and the video may be another upload)."""
+    name = f"cheese-diary-{DIARY_ID}"
+    stubber = Stubber(client)
+    stubber.add_client_error(
+        "start_transcription_job", service_error_code="ConflictException", http_status_code=400
+    )
+    stubber.add_response(
+        "get_transcription_job",
+        {"TranscriptionJob": {"TranscriptionJobStatus": "COMPLETED"}},
+        {"TranscriptionJobName": name},
+    )
+    stubber.add_response("delete_transcription_job", {}, {"TranscriptionJobName": name})
+    stubber.add_response(
+        "start_transcription_job", {"TranscriptionJob": {"TranscriptionJobName": name}}
+    )
+    with stubber:
+        transcribe.start_job(
+            client,
+            diary_id=DIARY_ID,
+            bucket="b",
+            object_key="k.mp4",
+            content_type="video/webm",
+            derived_prefix="derived/u/diary/x/",
+        )
+    stubber.assert_no_pending_responses()
 
+
+def test_completion_event_validates_against_its_registered_model() -> None:
+    model = events.model_of("Transcribe Job State Change")
+    assert model is events.TranscribeJobStateChange and model.source == "aws.transcribe"
+    change = model.model_validate(
+        {
+            "TranscriptionJobName": f"cheese-diary-{DIARY_ID}",
+            "TranscriptionJobStatus": "FAILED",
+            "FailureReason": "The media file has no audio.",
+            "ExtraFieldAwsMayAdd": 1,
+        }
+    )
+    assert transcribe.diary_id_of(change.TranscriptionJobName) == DIARY_ID
+    assert transcribe.diary_id_of("someone-elses-job") is None
+    assert transcribe.diary_id_of("cheese-diary-") is None
+    with pytest.raises(ValidationError):  # only the two final states are events
+        model.model_validate({"TranscriptionJobName": "x", "TranscriptionJobStatus": "QUEUED"})
+
+
+def test_cheese_never_publishes_an_aws_event() -> None:
+    with pytest.raises(TypeError, match=r"aws\.transcribe"):
+        events.publish(
+            events.TranscribeJobStateChange(
+                TranscriptionJobName="cheese-diary-x", TranscriptionJobStatus="COMPLETED"
+            )
+        )
+
+
+def test_output_json_gives_the_transcript() -> None:
     s3 = boto3.client(
         "s3", region_name="ap-northeast-2", aws_access_key_id="t", aws_secret_access_key="t"
     )
@@ -147,20 +192,3 @@ def test_completion_event_and_output_json_give_the_transcript() -> None:
         ("공원에", 0.61, 1.12),
         ("갔다", 1.12, 1.58),
     ]
-
-
-def test_failed_job_event_carries_its_reason() -> None:
-    change = transcribe.parse_state_change(
-        {
-            "source": "aws.transcribe",
-            "detail-type": "Transcribe Job State Change",
-            "detail": {
-                "TranscriptionJobName": "cheese-diary-x",
-                "TranscriptionJobStatus": "FAILED",
-                "FailureReason": "The media file has no audio.",
-            },
-        }
-    )
-    assert change is not None and change.status == "FAILED"
-    assert change.failure_reason == "The media file has no audio."
-    assert transcribe.diary_id_of("someone-elses-job") is None

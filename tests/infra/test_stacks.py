@@ -7,6 +7,7 @@ and reliability settings the stacks promise, and cdk-nag finds nothing.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from aws_cdk.assertions import Match, Template
 
 from cheese_runtime import resources
 from cheese_runtime.settings import Settings
+from functions.diary.config import DiarySettings
 from infra.app import build
 from infra.components.queues import VISIBILITY_TO_TIMEOUT_RATIO
 from infra.config import StageConfig
@@ -354,14 +356,53 @@ def test_functions_are_traced_python_311_with_the_layer_and_powertools_env(synth
         assert variables["CHEESE_STAGE"] == STAGE, handler
 
 
+# The settings classes the app sets variables of: the runtime's and the functions' own.
+SETTINGS_CLASSES = (DiarySettings, Settings)
+
+
+def _is_setting(name: str) -> bool:
+    """A variable some settings class reads: its prefix (the longest first) and a field."""
+    for settings in SETTINGS_CLASSES:
+        prefix = settings.model_config["env_prefix"]
+        if name.startswith(prefix):
+            return name.removeprefix(prefix).lower() in settings.model_fields
+    return False
+
+
 def test_function_environment_names_only_real_settings(synth: Synth) -> None:
     for handler, (_, props) in functions_by_handler(synth.compute).items():
         for name in props["Environment"]["Variables"]:
             if name.startswith("CHEESE_"):
-                assert name.removeprefix("CHEESE_").lower() in Settings.model_fields, (
-                    handler,
-                    name,
-                )
+                assert _is_setting(name), (handler, name)
+
+
+def test_diary_analysis_speaks_to_transcribe_and_its_completion_reaches_the_consumer(
+    synth: Synth,
+) -> None:
+    by_handler = functions_by_handler(synth.compute)
+    _, analysis = by_handler["functions.diary.analysis.consumer.handler"]
+    assert analysis["Environment"]["Variables"]["CHEESE_DIARY_SPEECH_ENGINE"] == "transcribe"
+    policies = resources_of(synth.compute, "AWS::IAM::Policy")
+    statements = [
+        statement
+        for policy in policies.values()
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if "transcribe:StartTranscriptionJob" in json.dumps(statement)
+    ]
+    assert len(statements) == 1
+    assert "transcription-job/cheese-diary-*" in json.dumps(statements[0]["Resource"])
+    # Only the analysis starts jobs; the completion consumer reads S3 and the database.
+    completion = by_handler["functions.diary.analysis.transcribed.handler"][1]
+    assert "CHEESE_DIARY_SPEECH_ENGINE" not in completion["Environment"]["Variables"]
+    rules = resources_of(
+        synth.compute,
+        "AWS::Events::Rule",
+        {"EventPattern": {"source": ["aws.transcribe"]}},
+    )
+    assert len(rules) == 1
+    (rule,) = rules.values()
+    assert rule["Properties"]["EventBusName"] == "default"
+    assert rule["Properties"]["EventPattern"]["detail-type"] == ["Transcribe Job State Change"]
 
 
 def test_database_functions_run_in_the_vpc_and_others_do_not(synth: Synth) -> None:
@@ -475,10 +516,12 @@ def test_subscription_rule_queue_dlq_and_consumer(
         "AWS::Events::Rule",
         {
             "EventPattern": {
-                "source": [resources.EVENT_SOURCE],
+                "source": [subscription.source],
                 "detail-type": list(subscription.detail_types),
             },
             "Targets": [Match.object_like({"Arn": {"Fn::GetAtt": [queue_id, "Arn"]}})],
+            # Cheese's events are on its bus; AWS services send to the default one.
+            "EventBusName": "default" if subscription.on_default_bus else Match.any_value(),
         },
     )
     for queue_logical_id in (queue_id, dlq_id):

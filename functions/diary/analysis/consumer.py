@@ -6,8 +6,13 @@ the diary (``results.start_analysis``), download it, analyse it
 the diarist's ``expression_analysis`` consent) and write everything through
 ``results.record_analysis``.
 
-At least once: a diary already ``ready`` is not analysed again, so duplicate
-S3 events give one analysis. A video that can never be analysed (not the
+Speech: with the ``local`` engine (``DiarySettings.speech_engine``) the
+transcript is part of this analysis; with ``transcribe`` this consumer starts
+the diary's Amazon Transcribe job, records the rest and leaves the diary
+waiting for the job's completion event (``analysis/transcribed.py``).
+
+At least once: a diary already ``ready`` (or waiting for its transcript) is
+not analysed again, so duplicate S3 events give one analysis. A video that can never be analysed (not the
 declared upload, undecodable) ends ``failed`` with its reason at once and
 its message fails every delivery until SQS moves it to the DLQ; any other
 error is retried, and on the last delivery the diary shows
@@ -26,9 +31,10 @@ from cheese_runtime import storage as files
 from cheese_runtime.consumers import StoredObject, s3_object_consumer
 from cheese_runtime.observability import logger, metrics, tracer
 from functions.diary import results, storage
-from functions.diary.analysis import thumbnail
+from functions.diary.analysis import thumbnail, transcribe
 from functions.diary.analysis.pipeline import DiaryAnalysis, VideoUnreadable, analyse_video
-from functions.diary.analysis.speech import LocalWhisperEngine
+from functions.diary.analysis.speech import LocalWhisperEngine, SpeechResult
+from functions.diary.config import get_diary_settings
 
 CONSUMER = "diary-analysis"
 MAX_RECEIVES = next(
@@ -58,21 +64,26 @@ def _store_thumbnail(user_id: str, diary_id: str, jpeg: bytes | None) -> str | N
     return key
 
 
-def _record(user_id: str, diary_id: str, analysis: DiaryAnalysis) -> None:
+def transcript_of(speech: SpeechResult) -> results.Transcript:
+    """What an engine heard, as the diary stores it (a word never ends before it starts)."""
+    return results.Transcript(
+        language=speech.language,
+        text=speech.text,
+        words=[
+            results.TranscriptWord(word=w.word, start=w.start, end=max(w.start, w.end))
+            for w in speech.words
+        ],
+    )
+
+
+def _record(
+    user_id: str, diary_id: str, analysis: DiaryAnalysis, *, transcript_pending: bool
+) -> None:
     emotion = analysis.emotion
     results.record_analysis(
         diary_id,
         duration_s=analysis.duration_s,
-        transcript=None
-        if analysis.speech is None
-        else results.Transcript(
-            language=analysis.speech.language,
-            text=analysis.speech.text,
-            words=[
-                results.TranscriptWord(word=w.word, start=w.start, end=max(w.start, w.end))
-                for w in analysis.speech.words
-            ],
-        ),
+        transcript=None if analysis.speech is None else transcript_of(analysis.speech),
         key_sentences=analysis.summary.key_sentences,
         tags=analysis.summary.tags,
         timeline=None
@@ -90,6 +101,7 @@ def _record(user_id: str, diary_id: str, analysis: DiaryAnalysis) -> None:
         ),
         emotion_skipped=analysis.emotion_skipped,
         thumbnail_key=_store_thumbnail(user_id, diary_id, analysis.thumbnail),
+        transcript_pending=transcript_pending,
     )
 
 
@@ -118,16 +130,30 @@ def analyse_diary(user_id: str, diary_id: str) -> None:
         logger.info("diary deleted before its analysis", extra={"diary_id": diary_id})
         return
     with_emotion = consent.has_consent(user_id, consent.EXPRESSION_ANALYSIS)
+    by_transcribe = get_diary_settings().speech_engine == "transcribe"
     with tempfile.TemporaryDirectory(prefix="cheese-diary-") as scratch:
         video = Path(scratch) / "video"
         aws.client("s3").download_file(bucket, claimed.object_key, str(video))
         try:
             analysis = analyse_video(
-                video, emotion_consent=with_emotion, engine=LocalWhisperEngine()
+                video,
+                emotion_consent=with_emotion,
+                engine=None if by_transcribe else LocalWhisperEngine(),
             )
         except VideoUnreadable as error:
             raise _fail(diary_id, error.reason) from error
-    _record(user_id, diary_id, analysis)
+    if by_transcribe:
+        # Started before the diary is recorded as waiting: if this fails, the message is
+        # retried with the diary still "processing", never waiting for a job that is not there.
+        transcribe.start_job(
+            aws.client("transcribe"),
+            diary_id=diary_id,
+            bucket=bucket,
+            object_key=claimed.object_key,
+            content_type=claimed.content_type,
+            derived_prefix=storage.derived_prefix(user_id, diary_id),
+        )
+    _record(user_id, diary_id, analysis, transcript_pending=by_transcribe)
     metrics.add_metric(name="DiariesAnalysed", unit=MetricUnit.Count, value=1)
     logger.info(
         "diary analysed",

@@ -2,43 +2,41 @@
 
 :func:`start_job` asks Transcribe to transcribe the video in place, identifying
 the language among Korean and English, and to write its output JSON to the
-diary bucket. Nothing waits: Transcribe's completion arrives as the
-EventBridge ``Transcribe Job State Change`` event (source ``aws.transcribe``)
-through SQS, and :func:`read_output` turns the output JSON into the same
-:class:`SpeechResult` the local engine gives. The job name is derived from
-the diary id, so a duplicate upload event starts no second job.
+diary's derived prefix. Nothing waits: Transcribe's completion arrives as the
+EventBridge ``Transcribe Job State Change`` event
+(``events.TranscribeJobStateChange``) through SQS to
+:mod:`functions.diary.analysis.transcribed`, and :func:`read_output` turns the
+output JSON into the same :class:`SpeechResult` the local engine gives. The
+job name is derived from the diary id, so a duplicate upload event starts no
+second job.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
-from dataclasses import dataclass
 from typing import Any
 
+from cheese_runtime import resources
 from functions.diary.analysis.speech import SpeechResult, Word
 
 LANGUAGE_OPTIONS = ("ko-KR", "en-US")
-JOB_PREFIX = "cheese-diary-"
-EVENT_SOURCE = "aws.transcribe"
-EVENT_DETAIL_TYPE = "Transcribe Job State Change"
+RUNNING = ("QUEUED", "IN_PROGRESS")
+MEDIA_FORMATS = {"video/mp4": "mp4", "video/webm": "webm", "video/quicktime": "mp4"}
 
 
 def job_name(diary_id: str) -> str:
-    return f"{JOB_PREFIX}{diary_id}"
+    return f"{resources.TRANSCRIBE_JOB_PREFIX}{diary_id}"
 
 
 def diary_id_of(job: str) -> str | None:
-    """The diary a job belongs to; None for jobs that are not ours."""
-    return job[len(JOB_PREFIX) :] if job.startswith(JOB_PREFIX) else None
+    """The diary a job belongs to; None for the account's other jobs."""
+    prefix = resources.TRANSCRIBE_JOB_PREFIX
+    return job[len(prefix) :] if job.startswith(prefix) and len(job) > len(prefix) else None
 
 
 def output_key(derived_prefix: str) -> str:
     """Transcribe's output JSON beside the diary's other derived objects (never a trigger)."""
     return f"{derived_prefix}transcribe.json"
-
-
-MEDIA_FORMATS = {"video/mp4": "mp4", "video/webm": "webm", "video/quicktime": "mp4"}
 
 
 def start_job(
@@ -50,38 +48,27 @@ def start_job(
     content_type: str,
     derived_prefix: str,
 ) -> str:
-    """Start (or find already started) the diary's transcription job; return its name."""
+    """Start the diary's transcription job (or find it running); return its name."""
     name = job_name(diary_id)
-    # A redelivered upload event finds the job already there: its completion event will come.
-    with contextlib.suppress(client.exceptions.ConflictException):
-        client.start_transcription_job(
-            TranscriptionJobName=name,
-            Media={"MediaFileUri": f"s3://{bucket}/{object_key}"},
-            MediaFormat=MEDIA_FORMATS.get(content_type, "mp4"),
-            IdentifyLanguage=True,
-            LanguageOptions=list(LANGUAGE_OPTIONS),
-            OutputBucketName=bucket,
-            OutputKey=output_key(derived_prefix),
-        )
+    request = {
+        "TranscriptionJobName": name,
+        "Media": {"MediaFileUri": f"s3://{bucket}/{object_key}"},
+        "MediaFormat": MEDIA_FORMATS.get(content_type, "mp4"),
+        "IdentifyLanguage": True,
+        "LanguageOptions": list(LANGUAGE_OPTIONS),
+        "OutputBucketName": bucket,
+        "OutputKey": output_key(derived_prefix),
+    }
+    try:
+        client.start_transcription_job(**request)
+    except client.exceptions.ConflictException:
+        job = client.get_transcription_job(TranscriptionJobName=name)["TranscriptionJob"]
+        if job["TranscriptionJobStatus"] in RUNNING:
+            return name  # a redelivered upload event: the running job's completion will come
+        # A finished job of this diary's earlier analysis: its event has gone, start afresh.
+        client.delete_transcription_job(TranscriptionJobName=name)
+        client.start_transcription_job(**request)
     return name
-
-
-@dataclass(frozen=True)
-class JobStateChange:
-    job_name: str
-    status: str  # COMPLETED | FAILED
-    failure_reason: str | None
-
-
-def parse_state_change(event: dict[str, Any]) -> JobStateChange | None:
-    """The job and status of an EventBridge Transcribe event; None for any other event."""
-    if event.get("source") != EVENT_SOURCE or event.get("detail-type") != EVENT_DETAIL_TYPE:
-        return None
-    detail = event.get("detail") or {}
-    name, status = detail.get("TranscriptionJobName"), detail.get("TranscriptionJobStatus")
-    if not isinstance(name, str) or not isinstance(status, str):
-        return None
-    return JobStateChange(name, status, detail.get("FailureReason"))
 
 
 def parse_output(document: dict[str, Any]) -> SpeechResult:

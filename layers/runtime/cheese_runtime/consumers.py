@@ -144,6 +144,9 @@ def event_consumer(
         if envelope.detail_type not in by_type:
             raise UnexpectedEventType(envelope.detail_type)
         model, handle = by_type[envelope.detail_type]
+        if envelope.source != model.source:
+            # Only AWS sends aws.* sources; a Cheese event claiming one (or the reverse) is forged.
+            raise UnexpectedEventType(f"{envelope.detail_type} from {envelope.source}")
         handle(model.model_validate(envelope.detail))
 
     return sqs_batch_handler(consume, EventBridgeSqsRecord)

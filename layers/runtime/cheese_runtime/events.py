@@ -25,9 +25,11 @@ EVENT_SOURCE = "cheese"
 
 
 class EventDetail(BaseModel):
-    """The ``detail`` of a Cheese event. Fields a consumer does not know are ignored."""
+    """The ``detail`` of an event. Fields a consumer does not know are ignored."""
 
     detail_type: ClassVar[str]
+    # Who sends it: Cheese on its own bus, or an AWS service on the account's default bus.
+    source: ClassVar[str] = EVENT_SOURCE
 
 
 class UserDeletionRequested(EventDetail):
@@ -135,6 +137,21 @@ class LiveSegmentAnnounced(EventDetail):
     sequence: int
 
 
+class TranscribeJobStateChange(EventDetail):
+    """Amazon Transcribe finished a job (sent by AWS to the default bus, never published by us).
+
+    The diary's Transcribe engine starts jobs named ``resources.TRANSCRIBE_JOB_PREFIX`` + the
+    diary id; the completion consumer ignores every other job of the account.
+    """
+
+    detail_type: ClassVar[str] = "Transcribe Job State Change"
+    source: ClassVar[str] = "aws.transcribe"
+
+    TranscriptionJobName: str
+    TranscriptionJobStatus: Literal["COMPLETED", "FAILED"]
+    FailureReason: str | None = None
+
+
 def _registry(*models: type[EventDetail]) -> dict[str, type[EventDetail]]:
     registry = {model.detail_type: model for model in models}
     if len(registry) != len(models):
@@ -154,6 +171,7 @@ REGISTRY: dict[str, type[EventDetail]] = _registry(
     VideoAnonymisationRequested,
     VideoChunkRequested,
     LiveSegmentAnnounced,
+    TranscribeJobStateChange,
 )
 
 
@@ -181,6 +199,8 @@ def publish(detail: EventDetail) -> None:
     model = model_of(detail.detail_type)
     if type(detail) is not model:
         raise TypeError(f"{type(detail).__name__} is not the model of {detail.detail_type}")
+    if model.source != EVENT_SOURCE:
+        raise TypeError(f"{detail.detail_type} is sent by {model.source}, not published by Cheese")
     body = model.model_validate(detail.model_dump()).model_dump_json()
     response = aws.client("events").put_events(
         Entries=[

@@ -213,6 +213,19 @@ class EventSubscription:
     ml_image: bool = False
     batch_size: int = 10
 
+    @property
+    def source(self) -> str:
+        """The one source its events come from (``cheese``, or an AWS service's)."""
+        sources = {events.model_of(detail_type).source for detail_type in self.detail_types}
+        if len(sources) != 1:
+            raise ValueError(f"{self.consumer} mixes event sources {sorted(sources)}")
+        return sources.pop()
+
+    @property
+    def on_default_bus(self) -> bool:
+        """AWS services send their events to the account's default bus, not to Cheese's."""
+        return self.source != EVENT_SOURCE
+
 
 AUTH = ApiFunction(
     name="auth",
@@ -456,6 +469,20 @@ EVENT_SUBSCRIPTIONS: tuple[EventSubscription, ...] = (
         batch_size=1,
         ml_image=True,
     ),
+    # Amazon Transcribe finished a diary's job (speech_engine "transcribe"): the transcript,
+    # its key sentences and tags complete the diary (functions/diary/analysis/transcribed.py).
+    EventSubscription(
+        consumer="diary-transcribed",
+        detail_types=(events.TranscribeJobStateChange.detail_type,),
+        module="functions.diary.analysis.transcribed",
+        grants=("database", "photos_bucket"),
+        max_receive_count=3,
+        timeout_seconds=120,
+        memory_mb=1024,
+        batch_size=1,
+        # The text ranking (kiwipiepy, textrankr) lives in the ML image beside the analysis.
+        ml_image=True,
+    ),
     # A leaving user's templates, tasks, results and avatar choice.
     EventSubscription(
         consumer="emotion-erasure",
@@ -688,6 +715,8 @@ PHOTOS_DERIVED_PREFIX = "derived/"
 EMOJI_TEMPLATES_PREFIX = "emoji-templates/"
 # Uploaded diary videos, diaries/{user}/{diary_id}/video (functions/diary/storage.py).
 DIARIES_PREFIX = "diaries/"
+# Amazon Transcribe jobs of diaries are named this + the diary id; the IAM grant is scoped to it.
+TRANSCRIBE_JOB_PREFIX = "cheese-diary-"
 
 BUCKET_NOTIFICATIONS: tuple[BucketNotification, ...] = (
     BucketNotification(
@@ -720,7 +749,8 @@ BUCKET_NOTIFICATIONS: tuple[BucketNotification, ...] = (
         bucket_setting="photos_bucket",
         prefix=DIARIES_PREFIX,
         module="functions.diary.analysis.consumer",
-        grants=("database", "photos_bucket"),
+        # "transcribe": in AWS the speech goes to Amazon Transcribe (functions/diary/README.md).
+        grants=("database", "photos_bucket", "transcribe"),
         max_receive_count=3,
         # A 60-second diary takes under 30 s on one core (bench/diary_bench.py).
         timeout_seconds=300,
