@@ -29,6 +29,8 @@ class Declaration(Protocol):
     def ml_image(self) -> bool: ...
     @property
     def shared_modules(self) -> tuple[str, ...]: ...
+    @property
+    def ephemeral_storage_mb(self) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,7 @@ class FunctionSpec:
     ml_image: bool = False
     # Other functions' table modules shipped in this one's zip (see resources).
     shared_modules: tuple[str, ...] = ()
+    ephemeral_storage_mb: int = 512
 
     @classmethod
     def declared(cls, name: str, declaration: Declaration) -> FunctionSpec:
@@ -55,6 +58,7 @@ class FunctionSpec:
             declaration.memory_mb,
             declaration.ml_image,
             declaration.shared_modules,
+            declaration.ephemeral_storage_mb,
         )
 
     @property

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import Duration, IgnoreMode, RemovalPolicy, Stack
+from aws_cdk import Duration, IgnoreMode, RemovalPolicy, Size, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ecr_assets as ecr_assets
 from aws_cdk import aws_lambda as lambda_
@@ -121,6 +121,7 @@ class FunctionFactory(Construct):
             "architecture": ARCHITECTURE,
             "timeout": Duration.seconds(spec.timeout_seconds),
             "memory_size": spec.memory_mb,
+            "ephemeral_storage_size": Size.mebibytes(spec.ephemeral_storage_mb),
             "tracing": lambda_.Tracing.ACTIVE,
             "log_group": logs.LogGroup(
                 scope,

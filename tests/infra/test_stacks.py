@@ -776,3 +776,13 @@ def test_workers_deploy_after_the_service_stack(synth: Synth) -> None:
     assert background - posting <= functions_by_handler(synth.workers).keys()
     assert posting <= functions_by_handler(synth.service).keys()
     assert not posting & functions_by_handler(synth.workers).keys()
+
+
+def test_video_workers_get_the_tmp_their_videos_need(synth: Synth) -> None:
+    by_handler = functions_by_handler(synth.compute)
+    for handler, (_, props) in by_handler.items():
+        assert 512 <= props["EphemeralStorage"]["Size"] <= 10240, handler
+    for module in ("functions.video.worker", "functions.video.chunk_worker"):
+        size = by_handler[f"{module}.handler"][1]["EphemeralStorage"]["Size"]
+        # A 500 MB upload, its result and a long video's encoded chunks fit.
+        assert size == resources.VIDEO_WORKER_TMP_MB >= 3 * 500, module

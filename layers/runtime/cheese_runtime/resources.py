@@ -187,6 +187,9 @@ class ApiFunction:
     # Modules of other functions shipped with this one: their table models, which it
     # reads, never their logic ("functions.photos.models").
     shared_modules: tuple[str, ...] = ()
+    # Lambda's /tmp (512 MB by default, up to 10,240 MB): what a video worker downloads,
+    # cuts and encodes lives there.
+    ephemeral_storage_mb: int = 512
     ml_image: bool = False
 
     def route(self, operation_id: str) -> Route:
@@ -210,6 +213,7 @@ class EventSubscription:
     # Modules of other functions shipped with this one: their table models, which it
     # reads, never their logic ("functions.photos.models").
     shared_modules: tuple[str, ...] = ()
+    ephemeral_storage_mb: int = 512
     ml_image: bool = False
     batch_size: int = 10
 
@@ -425,6 +429,11 @@ VIDEO = ApiFunction(
 
 API_FUNCTIONS: tuple[ApiFunction, ...] = (AUTH, POOL, SMILE_RANK, PHOTOS, EMOTION, DIARY, VIDEO)
 
+# A video worker's /tmp holds the original (≤ 500 MB), the encoded result, and for a long
+# video's join its encoded chunks too: about three times the upload, more where an encode
+# comes out larger than a low-bitrate source.
+VIDEO_WORKER_TMP_MB = 4096
+
 EVENT_SUBSCRIPTIONS: tuple[EventSubscription, ...] = (
     # A leaving user's photos, faces, people, objects and face-index entries.
     EventSubscription(
@@ -517,6 +526,7 @@ EVENT_SUBSCRIPTIONS: tuple[EventSubscription, ...] = (
         timeout_seconds=900,
         memory_mb=3008,
         batch_size=1,
+        ephemeral_storage_mb=VIDEO_WORKER_TMP_MB,
         ml_image=True,
     ),
     # The chunks of a video too long for one invocation (functions/video/README.md, "Long
@@ -531,6 +541,7 @@ EVENT_SUBSCRIPTIONS: tuple[EventSubscription, ...] = (
         timeout_seconds=900,
         memory_mb=3008,
         batch_size=1,
+        ephemeral_storage_mb=VIDEO_WORKER_TMP_MB,
         ml_image=True,
     ),
     # A leaving user's videos, anonymisations and their objects.
@@ -659,6 +670,7 @@ class WebSocketApi:
     # Modules of other functions shipped with this one: their table models, which it
     # reads, never their logic ("functions.photos.models").
     shared_modules: tuple[str, ...] = ()
+    ephemeral_storage_mb: int = 512
     ml_image: bool = False
 
     @property
@@ -703,6 +715,7 @@ class BucketNotification:
     # Modules of other functions shipped with this one: their table models, which it
     # reads, never their logic ("functions.photos.models").
     shared_modules: tuple[str, ...] = ()
+    ephemeral_storage_mb: int = 512
     ml_image: bool = False
     batch_size: int = 10
 
@@ -792,6 +805,7 @@ class ScheduledJob:
     # Modules of other functions shipped with this one: their table models, which it
     # reads, never their logic ("functions.photos.models").
     shared_modules: tuple[str, ...] = ()
+    ephemeral_storage_mb: int = 512
     ml_image: bool = False
     # The local stack also runs it once when it starts (work a stopped stack left behind).
     run_at_start: bool = False
