@@ -267,3 +267,51 @@ def test_chunks_detected_apart_and_planned_together_match_the_one_go_plans(
     joined = tmp_path / "joined.mp4"
     assert join_segments(source, segments, joined) == truth.frames
     assert len(list(read_frames(joined))) == truth.frames
+
+
+def rotated_like_a_phone(upright: Path, out: Path) -> None:
+    """The clip stored sideways (each frame turned 90° counter-clockwise) with the MP4 track
+    matrix a phone writes for portrait video: "turn 90° clockwise to display"."""
+    import struct
+
+    from cheese_ml.video_clips import write_clip
+
+    write_clip(out, (np.rot90(f.rgb, k=1) for f in read_frames(upright)), 24)
+    data = bytearray(out.read_bytes())
+    start = 0
+    while (at := data.find(b"tkhd", start)) != -1:
+        start = at + 4
+        matrix = at + 4 + (52 if data[at + 4] == 1 else 40)
+        width = struct.unpack(">I", data[matrix + 36 : matrix + 40])[0] >> 16
+        height = struct.unpack(">I", data[matrix + 40 : matrix + 44])[0] >> 16
+        if width == 0:
+            continue  # the audio track
+        values = (0, 0x10000, 0, -0x10000, 0, 0, height << 16, 0, 0x40000000)
+        data[matrix : matrix + 36] = struct.pack(">9i", *values)
+    out.write_bytes(bytes(data))
+
+
+def test_a_portrait_phone_video_is_anonymised_upright(
+    two_people, franck, analyzer, judge_model, tmp_path: Path
+) -> None:
+    from cheese_ml.video_io import probe
+
+    source, truth = two_people
+    phone = tmp_path / "phone.mp4"
+    rotated_like_a_phone(source, phone)
+    info = probe(phone)
+    assert (info.rotation, info.width, info.height) == (90, 960, 360)
+    # Decoded upright: the frames are the composed clip's, not a sideways picture.
+    first_upright = next(iter(read_frames(phone))).rgb
+    first_source = next(iter(read_frames(source))).rgb
+    assert first_upright.shape == first_source.shape
+    assert np.abs(first_upright.astype(int) - first_source.astype(int)).mean() < 3
+
+    out = tmp_path / "anonymised.mp4"
+    report = anonymise_video(phone, out, franck, "mosaic", analyzer)
+    assert sorted((t.person_id or "") for t in report.tracks) == ["", "franck"]
+    assert probe(out).rotation == 0 and (probe(out).width, probe(out).height) == (960, 360)
+    verdict = judge(phone, out, truth, hidden={"right"}, kept={"left"}, judge_model=judge_model)
+    assert verdict.labels["right"].visible_frames >= 0.9 * truth.frames
+    assert verdict.leak_frames == 0 and verdict.flicker_frames == 0
+    assert verdict.kept_untouched is not None and verdict.kept_untouched >= 0.98
