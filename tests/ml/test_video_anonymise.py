@@ -157,8 +157,8 @@ def test_fast_moving_faces_never_show(moving, analyzer, judge_model, tmp_path: P
     assert verdict.labels["biden"].visible_frames > 15
     assert verdict.labels["background"].visible_frames > 30
     assert verdict.leak_frames == 0 and verdict.flicker_frames == 0
-    # obama crosses both strangers: where he overlaps one, hiding the stranger wins
-    assert verdict.kept_untouched is not None and verdict.kept_untouched >= 0.9
+    # obama crosses both strangers: their paint stays off him all the same
+    assert verdict.kept_untouched is not None and verdict.kept_untouched >= 0.98
 
 
 class MissingDetections:
