@@ -149,7 +149,9 @@ def _claim_content(user_id: str, photo_id: str, sha256: str) -> None:
 
 
 @tracer.capture_method(capture_response=False)
-def analyse_photo(user_id: str, photo_id: str) -> None:
+def analyse_photo(user_id: str, photo_id: str, data: bytes | None = None) -> None:
+    """Analyse the uploaded original, or ``data``: the bytes of a photo whose original is
+    stored only after its analysis (``registration``: its S3 event then finds it done)."""
     with session_scope() as session:
         photo = PhotoRepository(session).get_for_update(photo_id)
         if photo is None or photo.user_id != user_id:
@@ -179,15 +181,16 @@ def analyse_photo(user_id: str, photo_id: str) -> None:
         _publish_analyzed(photo_id)
         return
 
-    try:
-        files.verify_arrival(storage.bucket(), spec)
-    except files.UploadRejected as rejected:
-        if rejected.reason == "missing":
-            raise  # transient until the last delivery (the object may still be on its way)
-        reason = arrival_failure(rejected, spec)
-        _mark_failed(photo_id, reason)
-        raise PhotoFailed(reason) from rejected
-    data = aws.client("s3").get_object(Bucket=storage.bucket(), Key=spec.key)["Body"].read()
+    if data is None:
+        try:
+            files.verify_arrival(storage.bucket(), spec)
+        except files.UploadRejected as rejected:
+            if rejected.reason == "missing":
+                raise  # transient until the last delivery (the object may still be on its way)
+            reason = arrival_failure(rejected, spec)
+            _mark_failed(photo_id, reason)
+            raise PhotoFailed(reason) from rejected
+        data = aws.client("s3").get_object(Bucket=storage.bucket(), Key=spec.key)["Body"].read()
     sha256 = hashlib.sha256(data).hexdigest()
     if declared_sha256 is not None and declared_sha256 != sha256:
         _mark_failed(photo_id, "upload-hash-mismatch")

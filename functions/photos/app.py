@@ -5,24 +5,29 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import File, Query, Response, UploadFile, status
+from fastapi import File, Form, Query, Response, UploadFile, status
 
 from cheese_runtime import resources
 from cheese_runtime.errors import PROBLEM_CONTENT_TYPE, Problem, ProblemMap
 from cheese_runtime.http import CurrentPrincipal, create_app, declared_routes
-from cheese_runtime.inputs import ID_LIST, IdsQuery, PathId, split_ids
+from cheese_runtime.inputs import ID_LIST, IdsQuery, PathId, Text, split_ids
 from functions.photos import service
 from functions.photos.errors import (
     AnonymisedViewFailed,
     BoxOutsidePhoto,
+    FacesDisagree,
     MeNotSet,
     MergeAlreadyUndone,
     MergeOutdated,
+    NoFaceFound,
     NothingToMerge,
     NothingToSplit,
     PeopleAppearTogether,
     PhotoNotAnalysed,
     PhotoTooLarge,
+    RegistrationPhotoCount,
+    RegistrationPhotoUnreadable,
+    SeveralFaces,
 )
 from functions.photos.models import AnonymiseStyle
 from functions.photos.schemas import (
@@ -62,6 +67,11 @@ ERRORS: ProblemMap = {
     PhotoNotAnalysed: 409,
     AnonymisedViewFailed: 409,
     MeNotSet: 422,
+    RegistrationPhotoCount: 422,
+    RegistrationPhotoUnreadable: 422,
+    NoFaceFound: 422,
+    SeveralFaces: 422,
+    FacesDisagree: 422,
     # The import engine's ImportRefused, by slug (importing/README.md), so that
     # the engine (QR decoding, OpenCV) is imported only by the import routes.
     "url-not-allowed": 422,
@@ -258,6 +268,39 @@ async def list_people(
         group=group,
         include_background=all,
     )
+
+
+@route(
+    "registerPerson",
+    status_code=201,
+    response_model=PersonOut,
+    responses={**PROBLEMS, 200: {"description": "The photos show a person already known"}},
+    tags=["people"],
+)
+async def register_person(
+    principal: CurrentPrincipal,
+    response: Response,
+    photos: Annotated[
+        list[UploadFile], File(description="1 to 5 photos of the person (JPEG, PNG or WebP)")
+    ],
+    name: Annotated[Text | None, Form(max_length=64)] = None,
+) -> PersonOut:
+    """Register a person from photos of them, at once (for a user with no gallery yet)."""
+    # numpy and the face models: loaded by this route only (the photos API's cold start).
+    from functions.photos.registration import (
+        MAX_PHOTOS,
+        MAX_TOTAL_BYTES,
+        RegistrationPhoto,
+        register_person,
+    )
+
+    if len(photos) > MAX_PHOTOS:
+        raise RegistrationPhotoCount()
+    sent = [RegistrationPhoto(photo.file.read(MAX_TOTAL_BYTES + 1)) for photo in photos]
+    person, created = register_person(principal.user_id, sent, name or None)
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    return person
 
 
 @route("getPerson", response_model=PersonOut, responses=PROBLEMS, tags=["people"])

@@ -92,3 +92,33 @@ class BoxOutsidePhoto(PhotosError):
     slug = "box-outside-photo"
     title = "The box is not inside the photo"
     default_detail = "Draw the face inside the photo (pixels of the upright photo)."
+
+
+class RegistrationRefused(PhotosError):
+    """Photos that cannot register a person (POST /v1/people); ``photo`` is the 1-based one."""
+
+
+class RegistrationPhotoCount(RegistrationRefused):
+    slug = "photo-count"
+    title = "Send 1 to 5 photos"
+    default_detail = "Register a person from 1 to 5 photos of them, in the 'photos' fields."
+
+
+class RegistrationPhotoUnreadable(RegistrationRefused):
+    slug = "photo-unreadable"
+    title = "A photo cannot be read"
+
+
+class NoFaceFound(RegistrationRefused):
+    slug = "no-face-found"
+    title = "No face found"
+
+
+class SeveralFaces(RegistrationRefused):
+    slug = "several-faces"
+    title = "Whose face is it?"
+
+
+class FacesDisagree(RegistrationRefused):
+    slug = "faces-disagree"
+    title = "These photos show different people"

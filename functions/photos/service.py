@@ -406,7 +406,7 @@ def _person_or_404(session: Session, user_id: str, person_id: str) -> Person:
     return person
 
 
-def _one_person(session: Session, user_id: str, person: Person) -> PersonOut:
+def one_person(session: Session, user_id: str, person: Person) -> PersonOut:
     repo = PersonRepository(session)
     counts = repo.counts(user_id)
     scores = _importances(repo.for_user(user_id), _people_faces(session, user_id))
@@ -426,7 +426,7 @@ def publish_me_faces(user_id: str) -> None:
 
 def get_person(user_id: str, person_id: str) -> PersonOut:
     with session_scope() as session:
-        return _one_person(session, user_id, _person_or_404(session, user_id, person_id))
+        return one_person(session, user_id, _person_or_404(session, user_id, person_id))
 
 
 def _photos_together(faces_by_person: dict[str, list[Face]]) -> list[str]:
@@ -478,7 +478,7 @@ def patch_person(user_id: str, person_id: str, patch: PersonPatch) -> PersonOut:
             # Trimmed, without repeats, in the order given.
             person.groups = list(dict.fromkeys(g.strip() for g in patch.groups if g.strip()))
         session.flush()
-        result = _one_person(session, user_id, person)
+        result = one_person(session, user_id, person)
     if "is_me" in patch.model_fields_set and patch.is_me is not None:
         publish_me_faces(user_id)
     return result
@@ -541,7 +541,7 @@ def merge_people(user_id: str, person_id: str, source_ids: list[str]) -> MergedP
         session.flush()
         repo.delete_empty(user_id)
         refresh_covers(session, user_id)
-        result = _one_person(session, user_id, target)
+        result = one_person(session, user_id, target)
     if result.is_me:
         publish_me_faces(user_id)
     return MergedPersonOut(**result.model_dump(), merge_id=record.id)
@@ -589,7 +589,7 @@ def undo_merge(user_id: str, merge_id: str) -> UndoneMerge:
         with_faces = repo.counts(user_id)
         # A person none of whose faces were left to give back is not restored.
         people = [
-            _one_person(session, user_id, p) for p in (target, *restored) if p.id in with_faces
+            one_person(session, user_id, p) for p in (target, *restored) if p.id in with_faces
         ]
     if me_involved:
         publish_me_faces(user_id)
@@ -618,7 +618,7 @@ def split_person(user_id: str, person_id: str, face_ids: list[str]) -> PersonOut
                 face.person_id = new_person.id
         session.flush()
         refresh_covers(session, user_id)
-        result = _one_person(session, user_id, new_person)
+        result = one_person(session, user_id, new_person)
         me_changed = person.is_me
     if me_changed:
         publish_me_faces(user_id)
@@ -697,7 +697,7 @@ def assign_face(user_id: str, face_id: str, person_id: str | None) -> PersonOut:
         session.flush()
         repo.delete_empty(user_id)
         refresh_covers(session, user_id)
-        result = _one_person(session, user_id, target)
+        result = one_person(session, user_id, target)
     if me_changed:
         publish_me_faces(user_id)
     return result

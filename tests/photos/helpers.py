@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -60,3 +61,31 @@ def consent(user: TestUser, face_grouping: bool = True, expression_analysis: boo
         json_body={"face_grouping": face_grouping, "expression_analysis": expression_analysis},
     )
     assert response.status == 200, response.body
+
+
+def multipart(parts: list[tuple[str, str | None, bytes]]) -> tuple[bytes, dict[str, str]]:
+    """A multipart/form-data body of (field, filename or None for a plain field, content)."""
+    import uuid
+
+    boundary = uuid.uuid4().hex
+    body = b""
+    for field, filename, content in parts:
+        disposition = f'form-data; name="{field}"' + (
+            f'; filename="{filename}"' if filename else ""
+        )
+        kind = "Content-Type: image/jpeg\r\n" if filename else ""
+        body += f"--{boundary}\r\nContent-Disposition: {disposition}\r\n{kind}\r\n".encode()
+        body += content + b"\r\n"
+    body += f"--{boundary}--\r\n".encode()
+    return body, {"content-type": f"multipart/form-data; boundary={boundary}"}
+
+
+def register_person(user: TestUser, names: list[str], name: str | None = None) -> Any:
+    """POST /v1/people with the named fixture photos."""
+    parts: list[tuple[str, str | None, bytes]] = [
+        ("photos", photo_name, photo_bytes(photo_name)) for photo_name in names
+    ]
+    if name is not None:
+        parts.append(("name", None, name.encode()))
+    body, headers = multipart(parts)
+    return user.call("POST", "/v1/people", body=body, headers=headers)

@@ -13,7 +13,7 @@ from cheese_runtime import aws
 from cheese_runtime.settings import get_settings
 from tests.conftest import TestUser, signup, wait_until
 from tests.idor import Attempt, assert_others_get_404, assert_owner_still_sees
-from tests.photos.helpers import consent, photo_bytes, upload, wait_status
+from tests.photos.helpers import consent, register_person
 
 FRANCK_PHOTOS = ("franck_01829.jpg", "franck_02888.jpg", "franck_04117.jpg")
 
@@ -59,16 +59,11 @@ def wait_anonymisation(user: TestUser, video_id: str, timeout: float = 240) -> d
 
 
 def a_person_of(user: TestUser) -> str:
+    """A new user registers the person to keep from three photos (POST /v1/people)."""
     consent(user, face_grouping=True, expression_analysis=False)
-    for name in FRANCK_PHOTOS:
-        assert wait_status(user, upload(user, photo_bytes(name)))["status"] == "analyzed"
-    people: list = []
-    assert wait_until(
-        lambda: bool(people.extend(user.call("GET", "/v1/people").json()["items"]) or people),
-        timeout=60,
-        interval=0.5,
-    )
-    return people[0]["id"] if "id" in people[0] else people[0]["person_id"]
+    registered = register_person(user, list(FRANCK_PHOTOS), name="Franck")
+    assert registered.status == 201, registered.body
+    return str(registered.json()["id"])
 
 
 def test_a_video_comes_back_with_the_stranger_hidden_and_the_person_kept(

@@ -319,6 +319,7 @@ PHOTOS = ApiFunction(
         Route("PUT", "/v1/me/consent", "setConsent"),
         Route("GET", "/v1/me/consent", "getConsent"),
         Route("GET", "/v1/people", "listPeople"),
+        Route("POST", "/v1/people", "registerPerson"),
         Route("GET", "/v1/people/{person_id}", "getPerson"),
         Route("PATCH", "/v1/people/{person_id}", "updatePerson"),
         Route("POST", "/v1/people/{person_id}/merge", "mergePerson"),
