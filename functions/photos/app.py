@@ -47,6 +47,7 @@ from functions.photos.schemas import (
     PersonPatch,
     PhotoOut,
     PhotoPage,
+    PhotoPoseOut,
     SplitRequest,
     Suggestion,
     UndoneMerge,
@@ -231,6 +232,15 @@ async def draw_face(
     photo_id: PathId, body: DrawFaceRequest, principal: CurrentPrincipal
 ) -> FaceOut:
     return service.draw_face(principal.user_id, photo_id, body.box)
+
+
+@route("getPhotoPose", response_model=PhotoPoseOut, responses=PROBLEMS, tags=["photos"])
+async def get_photo_pose(photo_id: PathId, principal: CurrentPrincipal) -> PhotoPoseOut:
+    """Keypoints per person per cut, each cut's pose type and mood (pose_analysis consent)."""
+    # numpy and MoveNet's names: loaded by this route only (the photos API's cold start).
+    from functions.photos.pose_view import photo_pose
+
+    return photo_pose(principal.user_id, photo_id)
 
 
 @route("getConsent", response_model=ConsentOut, responses=PROBLEMS, tags=["consent"])

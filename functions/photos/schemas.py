@@ -186,3 +186,53 @@ class AnonymisedOut(BaseModel):
 
 class Accepted(BaseModel):
     status: Literal["accepted"] = "accepted"
+
+
+class Keypoint(BaseModel):
+    """A MoveNet keypoint in photo pixels (COCO order and names), with its score (0–1)."""
+
+    name: str
+    x: float
+    y: float
+    score: float
+
+
+class Rect(BaseModel):
+    x: int
+    y: int
+    w: int
+    h: int
+
+
+class PosePerson(BaseModel):
+    """One person of a cut, left to right: the face they were found from and their pose."""
+
+    face_id: str
+    body_box: Rect
+    keypoints: list[Keypoint]
+    # The pose was mirrored to the canonical side before it was compared with others.
+    mirrored: bool
+
+
+class PoseTypeRef(BaseModel):
+    id: str
+    description: list[str]
+
+
+class CutPoseOut(BaseModel):
+    cut: int  # 0-3 on a four-cut print, 0 for a single photo
+    rect: Rect
+    people: list[PosePerson]
+    description: list[str]  # "both arms raised", "heads together", ...
+    # The learned pose type this cut is nearest to (None before any type is learned).
+    pose_type: PoseTypeRef | None
+    mood: list[str]
+    colour: dict[str, float]  # brightness, warmth, saturation
+    smile: float | None  # the mean smile (0–100) of its faces, with expression consent
+
+
+class PhotoPoseOut(BaseModel):
+    photo_id: str
+    # "pending" until the photo is analysed; "skipped" without the pose_analysis consent.
+    pose_status: Literal["ready", "pending", "skipped"]
+    cuts: list[CutPoseOut]

@@ -19,6 +19,7 @@ from cheese_ml.analysis import Analyzer
 from cheese_ml.fixtures import fixture_path
 from cheese_ml.images import decode_image
 from cheese_ml.video_anonymise import (
+    LIVE_DETECT_EVERY,
     EngineState,
     KeptPerson,
     NoFaceInPhotoError,
@@ -158,6 +159,27 @@ def test_fast_moving_faces_never_show(moving, analyzer, judge_model, tmp_path: P
     assert verdict.labels["background"].visible_frames > 30
     assert verdict.leak_frames == 0 and verdict.flicker_frames == 0
     # obama crosses both strangers: their paint stays off him all the same
+    assert verdict.kept_untouched is not None and verdict.kept_untouched >= 0.98
+
+
+@pytest.mark.parametrize("clip", ["moving", "two_people"])
+def test_live_detection_on_every_other_frame_still_hides_every_stranger(
+    clip, request, analyzer, judge_model, tmp_path: Path
+) -> None:
+    """Live segments are detected on every other frame (LIVE_DETECT_EVERY) to keep up;
+    the boxes in between are interpolated, so no stranger shows even moving fast."""
+    source, truth = request.getfixturevalue(clip)
+    names = ("obama2.jpg", "obama3.jpg") if clip == "moving" else FRANCK_PHOTOS
+    person = "obama" if clip == "moving" else "franck"
+    kept = people_from_photos({person: [fixture_path(n).read_bytes() for n in names]}, analyzer)
+    out = tmp_path / "live.mp4"
+    anonymise_video(source, out, kept, "mosaic", analyzer, detect_every=LIVE_DETECT_EVERY)
+    hidden, keep = (
+        ({"biden", "background"}, {"obama"}) if clip == "moving" else ({"right"}, {"left"})
+    )
+    verdict = judge(source, out, truth, hidden=hidden, kept=keep, judge_model=judge_model)
+    assert LIVE_DETECT_EVERY == 2
+    assert verdict.leak_frames == 0 and verdict.flicker_frames == 0
     assert verdict.kept_untouched is not None and verdict.kept_untouched >= 0.98
 
 

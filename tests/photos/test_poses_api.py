@@ -106,3 +106,45 @@ def test_each_cut_gets_its_pose_and_mood_with_consent_only(db) -> None:  # noqa:
     # Withdrawing pose analysis erases the poses at once.
     allow(user, poses=False)
     assert cut_poses(photo["id"]) == []
+
+
+def test_the_pose_of_a_photo_shows_each_cuts_people_type_and_mood(db) -> None:  # noqa: ANN001
+    user, other = signup("pose-viewer"), signup("pose-snooper")
+    allow(user)
+    allow(other)
+    photo = wait_status(user, upload(user, four_cut_print(PRINT)))
+    relearn()
+    response = user.call("GET", f"/v1/photos/{photo['id']}/pose")
+    assert response.status == 200, response.body
+    pose = response.json()
+    assert pose["photo_id"] == photo["id"] and pose["pose_status"] == "ready"
+    assert [c["cut"] for c in pose["cuts"]] == [0, 1, 2, 3]
+    faces = {f["id"] for f in photo["faces"]}
+    with session_scope() as session:
+        single = {
+            t.id: t.description
+            for t in session.scalars(select(PoseType).where(PoseType.people_count == 1))
+        }
+    for cut in pose["cuts"]:
+        [person] = cut["people"]
+        assert person["face_id"] in faces
+        assert [k["name"] for k in person["keypoints"]][:3] == ["nose", "left_eye", "right_eye"]
+        assert len(person["keypoints"]) == 17
+        nose, rect = person["keypoints"][0], cut["rect"]
+        assert rect["x"] <= nose["x"] <= rect["x"] + rect["w"]
+        assert cut["mood"] and cut["description"] and cut["smile"] is not None
+        assert set(cut["colour"]) == {"brightness", "warmth", "saturation"}
+        # Matched to a learned type of one person, with that type's description.
+        assert cut["pose_type"]["id"] in single
+        assert cut["pose_type"]["description"] == single[cut["pose_type"]["id"]]
+
+    # Another user's photo does not exist for them; a photo still uploading is pending.
+    assert other.call("GET", f"/v1/photos/{photo['id']}/pose").status == 404
+    pending = user.call(
+        "POST", "/v1/photos/uploads", json_body={"content_type": "image/jpeg", "size_bytes": 1000}
+    ).json()["photo_id"]
+    assert user.call("GET", f"/v1/photos/{pending}/pose").json()["pose_status"] == "pending"
+    # Without (or after withdrawing) the consent there is nothing to show.
+    allow(user, poses=False)
+    skipped = user.call("GET", f"/v1/photos/{photo['id']}/pose").json()
+    assert (skipped["pose_status"], skipped["cuts"]) == ("skipped", [])

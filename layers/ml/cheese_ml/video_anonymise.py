@@ -46,7 +46,12 @@ VIDEO_DETECT_THRESHOLD = 0.3
 # Same person = cosine similarity of at least 1 - 0.35, the grouping threshold of
 # functions/photos (CLUSTERING.md: max_distance 0.35).
 SAME_PERSON_SIMILARITY = 0.65
-EMBED_EVERY = 5  # frames between identity samples of a track
+EMBED_EVERY = 5  # detected frames between identity samples of a track
+# A live stream's segments are detected on every other frame and the boxes between are
+# interpolated (``covered_boxes``): the detector is two thirds of the work, and one core
+# must anonymise a 2-second segment in less than 2 seconds to keep up
+# (bench/live_bench.py, functions/video/README.md).
+LIVE_DETECT_EVERY = 2
 BEST_SAMPLES = 15  # a track's identity is voted by its this-many best samples
 HOLD_SECONDS = 0.5  # a lost face's box stays painted this long (and is interpolated if it returns)
 PREROLL_SECONDS = 0.2  # and is painted this long before it is first detected
@@ -222,11 +227,13 @@ class SegmentAnalyser:
         fps: float,
         analyzer: Analyzer | None = None,
         threshold: float = VIDEO_DETECT_THRESHOLD,
+        detect_every: int = 1,
     ) -> None:
         self.people = list(people)
         self.fps = fps
         self.analyzer = analyzer or default_analyzer()
         self.threshold = threshold
+        self.detect_every = max(1, detect_every)
 
     def analyse(
         self,
@@ -241,8 +248,11 @@ class SegmentAnalyser:
         first = state.frames_done
         for offset, frame in enumerate(frames):
             index = first + offset
-            boxes, votes = self.detect(index, frame.rgb)
-            observe(tracker, state, observations, index, boxes, votes)
+            if index % self.detect_every == 0:
+                boxes, votes = self.detect(index, frame.rgb)
+                observe(tracker, state, observations, index, boxes, votes)
+            else:
+                state.frames_done = index + 1  # painted from the detections around it
             if progress is not None:
                 progress(offset + 1)
         return SegmentAnalysis(first, state.frames_done - 1, observations, before)
@@ -260,7 +270,7 @@ class SegmentAnalyser:
         detections = self.analyzer.detect(rgb, threshold=self.threshold)
         boxes = [tuple(d.box_xyxy) for d in detections]
         votes: list[Sample | None] = [None] * len(detections)
-        if self.people and index % EMBED_EVERY == 0 and detections:
+        if self.people and (index // self.detect_every) % EMBED_EVERY == 0 and detections:
             votes = self._votes(rgb, detections)
         return boxes, votes
 
@@ -370,15 +380,17 @@ def anonymise_video(
     style: Style = "mosaic",
     analyzer: Analyzer | None = None,
     progress: Callable[[str, int, int], None] | None = None,
+    detect_every: int = 1,
 ) -> AnonymisationReport:
     """Write `out_path` (MP4, H.264 + the input's audio) with every stranger's face hidden.
 
     `progress(stage, done, total)` is called per frame with stage "analyse" then
-    "render". Raises `VideoInputError` (with a `code`) for unusable input.
+    "render"; `detect_every` > 1 detects on every n-th frame only (live's
+    LIVE_DETECT_EVERY). Raises `VideoInputError` (with a `code`) for unusable input.
     """
     info = probe(video)
     state = EngineState()
-    analyser = SegmentAnalyser(people, info.fps, analyzer)
+    analyser = SegmentAnalyser(people, info.fps, analyzer, detect_every=detect_every)
     analysis = analyser.analyse(
         read_frames(video),
         state,
@@ -411,6 +423,7 @@ def anonymise_segment(
     people: Sequence[KeptPerson] = (),
     style: Style = "mosaic",
     analyzer: Analyzer | None = None,
+    detect_every: int = LIVE_DETECT_EVERY,
 ) -> SegmentReport:
     """One segment of a live stream to an MPEG-TS HLS segment, continuing `state`.
 
@@ -422,7 +435,7 @@ def anonymise_segment(
     then be half-advanced, so the caller saves it only after a success.
     """
     info = probe(segment)
-    analyser = SegmentAnalyser(people, info.fps, analyzer)
+    analyser = SegmentAnalyser(people, info.fps, analyzer, detect_every=detect_every)
     analysis = analyser.analyse(read_frames(segment), state)
     plans = plan_frames(analysis, state, info.fps, (info.width, info.height))
     first = analysis.first_frame

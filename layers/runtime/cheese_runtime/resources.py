@@ -316,6 +316,7 @@ PHOTOS = ApiFunction(
         Route("DELETE", "/v1/photos/{photo_id}", "deletePhoto"),
         Route("GET", "/v1/photos/{photo_id}/anonymised", "getAnonymisedPhoto"),
         Route("POST", "/v1/photos/{photo_id}/faces", "drawFace"),
+        Route("GET", "/v1/photos/{photo_id}/pose", "getPhotoPose"),
         Route("PUT", "/v1/me/consent", "setConsent"),
         Route("GET", "/v1/me/consent", "getConsent"),
         Route("GET", "/v1/people", "listPeople"),
