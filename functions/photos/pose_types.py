@@ -4,9 +4,9 @@ For each number of people, k-means over the group vectors of the cuts whose owne
 allows pose analysis now (``cheese_ml.poses.learn_pose_types``); each type gets its
 popularity (cuts, distinct users), the mean smile of its cuts, and the description of
 its most central cut. All types are replaced in one transaction, so readers see the
-old set or the new one. Then each type's examples are chosen and verified
-(``pose_examples``): only cuts of users who allow pose_examples, de-identified and
-checked before they can be served.
+old set or the new one. Re-learning drops the types' examples with them; choosing new
+examples (cuts of users who allow pose_examples, de-identified and verified by
+``cheese_ml.deidentify``) is not built yet.
 """
 
 from __future__ import annotations
