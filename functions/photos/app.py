@@ -42,12 +42,14 @@ from functions.photos.schemas import (
     ImportResponse,
     MergedPersonOut,
     MergeRequest,
+    MoodRecommendations,
     PersonOut,
     PersonPage,
     PersonPatch,
     PhotoOut,
     PhotoPage,
     PhotoPoseOut,
+    PoseRecommendations,
     SplitRequest,
     Suggestion,
     UndoneMerge,
@@ -385,3 +387,35 @@ async def assign_face(
     face_id: PathId, body: AssignRequest, principal: CurrentPrincipal
 ) -> PersonOut:
     return service.assign_face(principal.user_id, face_id, body.person_id)
+
+
+@route(
+    "listPoseRecommendations",
+    response_model=PoseRecommendations,
+    responses=PROBLEMS,
+    tags=["recommendations"],
+)
+async def pose_recommendations(
+    principal: CurrentPrincipal,
+    people: Annotated[int, Query(ge=1, le=6, description="People in the pose")] = 1,
+    limit: Annotated[int, Query(ge=1, le=40)] = 10,
+) -> PoseRecommendations:
+    """Pose types the user has not tried, most popular first, with de-identified examples."""
+    from functions.photos import recommendations  # numpy: this route only
+
+    return recommendations.poses(principal.user_id, people, limit)
+
+
+@route(
+    "listMoodRecommendations",
+    response_model=MoodRecommendations,
+    responses=PROBLEMS,
+    tags=["recommendations"],
+)
+async def mood_recommendations(
+    principal: CurrentPrincipal, limit: Annotated[int, Query(ge=1, le=40)] = 10
+) -> MoodRecommendations:
+    """Moods of other users' cuts that none of the user's cuts has, most popular first."""
+    from functions.photos import recommendations
+
+    return recommendations.moods(principal.user_id, limit)

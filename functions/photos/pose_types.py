@@ -4,9 +4,8 @@ For each number of people, k-means over the group vectors of the cuts whose owne
 allows pose analysis now (``cheese_ml.poses.learn_pose_types``); each type gets its
 popularity (cuts, distinct users), the mean smile of its cuts, and the description of
 its most central cut. All types are replaced in one transaction, so readers see the
-old set or the new one. Re-learning drops the types' examples with them; choosing new
-examples (cuts of users who allow pose_examples, de-identified and verified by
-``cheese_ml.deidentify``) is not built yet.
+old set or the new one. Then each type's examples are chosen, de-identified and
+verified (``pose_examples``); the previous examples' images are deleted.
 """
 
 from __future__ import annotations
@@ -21,7 +20,7 @@ from cheese_ml.poses import learn_pose_types
 from cheese_runtime.db.session import session_scope
 from cheese_runtime.handlers import NoPayload, scheduled_handler
 from cheese_runtime.observability import logger
-from functions.photos import poses_dal
+from functions.photos import pose_examples, poses_dal, storage
 from functions.photos.models import CutPose, PoseExample, PoseType
 
 # A type's "tried" radius is at least this (group-vector distance): with few members the
@@ -79,10 +78,19 @@ def learn(session: Session) -> dict[int, list[PoseType]]:
 def run(_: NoPayload) -> dict[str, float]:
     started = time.perf_counter()
     with session_scope() as session:
+        stale = [key for key in session.scalars(select(PoseExample.object_key)) if key]
         learned = learn(session)
+    learning = time.perf_counter() - started
+    # The old examples went with their types; their images go once the new set is in.
+    storage.delete_keys(stale)
+    with session_scope() as session:
+        examples = pose_examples.choose_examples(session, poses_dal.all_types(session))
     summary = {
         "people_counts": float(len(learned)),
         "types": float(sum(len(rows) for rows in learned.values())),
+        "examples_verified": float(examples["verified"]),
+        "examples_failed": float(examples["failed"]),
+        "learning_seconds": round(learning, 3),
         "seconds": round(time.perf_counter() - started, 3),
     }
     logger.info("pose types re-learned", extra=summary)

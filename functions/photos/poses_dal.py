@@ -69,7 +69,7 @@ def user_vectors(session: Session, user_id: str, people_count: int) -> np.ndarra
     return np.stack([vector_from_bytes(v) for v in rows])
 
 
-def _granted(scope: consent.Scope) -> Select[str]:
+def granted(scope: consent.Scope) -> Select[str]:
     """The ids of users who allow ``scope`` now (a subquery)."""
     return select(ConsentRecord.user_id).where(
         ConsentRecord.scope == scope.name, ConsentRecord.granted.is_(True)
@@ -86,7 +86,7 @@ def opted_in_cuts(
     rows = session.execute(
         select(CutPose.id, CutPose.user_id, CutPose.vector, CutPose.smile).where(
             CutPose.people_count == people_count,
-            CutPose.user_id.in_(_granted(consent.POSE_ANALYSIS)),
+            CutPose.user_id.in_(granted(consent.POSE_ANALYSIS)),
         )
     ).all()
     d = 34 * people_count
@@ -101,7 +101,7 @@ def people_counts(session: Session) -> list[int]:
     return sorted(
         session.scalars(
             select(CutPose.people_count)
-            .where(CutPose.user_id.in_(_granted(consent.POSE_ANALYSIS)))
+            .where(CutPose.user_id.in_(granted(consent.POSE_ANALYSIS)))
             .distinct()
         ).all()
     )
@@ -119,6 +119,10 @@ def all_types(session: Session) -> list[PoseType]:
     return list(session.scalars(select(PoseType)))
 
 
+def all_type_ids(session: Session) -> list[str]:
+    return list(session.scalars(select(PoseType.id)))
+
+
 def served_examples(session: Session, type_ids: Sequence[str]) -> dict[str, list[PoseExample]]:
     """Verified examples of the types, only of owners who allow pose_examples right now."""
     if not type_ids:
@@ -129,7 +133,7 @@ def served_examples(session: Session, type_ids: Sequence[str]) -> dict[str, list
             PoseExample.pose_type_id.in_(list(type_ids)),
             PoseExample.verified.is_(True),
             PoseExample.object_key.is_not(None),
-            PoseExample.user_id.in_(_granted(consent.POSE_EXAMPLES)),
+            PoseExample.user_id.in_(granted(consent.POSE_EXAMPLES)),
         )
         .order_by(PoseExample.pose_type_id, PoseExample.id)
     )

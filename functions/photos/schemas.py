@@ -236,3 +236,36 @@ class PhotoPoseOut(BaseModel):
     # "pending" until the photo is analysed; "skipped" without the pose_analysis consent.
     pose_status: Literal["ready", "pending", "skipped"]
     cuts: list[CutPoseOut]
+
+
+class PoseExampleOut(BaseModel):
+    id: str
+    # A de-identified cut of another user who allows it (short-lived URL).
+    image_url: str
+
+
+class PoseRecommendation(BaseModel):
+    pose_type_id: str
+    people: int
+    description: list[str]
+    # Distinct users with a cut of this type, and its cuts.
+    popularity: int
+    cuts: int
+    smile: float | None  # the mean smile of its cuts (0–100)
+    examples: list[PoseExampleOut]
+
+
+class PoseRecommendations(BaseModel):
+    items: list[PoseRecommendation]
+
+
+class MoodRecommendation(BaseModel):
+    mood: str
+    popularity: int  # distinct users with a cut of this mood
+    cuts: int
+    smile: float | None
+    examples: list[PoseExampleOut]
+
+
+class MoodRecommendations(BaseModel):
+    items: list[MoodRecommendation]

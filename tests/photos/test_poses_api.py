@@ -148,3 +148,75 @@ def test_the_pose_of_a_photo_shows_each_cuts_people_type_and_mood(db) -> None:  
     allow(user, poses=False)
     skipped = user.call("GET", f"/v1/photos/{photo['id']}/pose").json()
     assert (skipped["pose_status"], skipped["cuts"]) == ("skipped", [])
+
+
+def test_untried_poses_and_moods_are_recommended_with_verified_de_identified_examples(
+    db,  # noqa: ANN001
+) -> None:
+    import httpx
+
+    from cheese_ml.images import decode_image
+    from functions.photos.models import PoseExample
+
+    sharer, learner, private = signup("pose-sharer"), signup("pose-learner"), signup("pose-private")
+    allow(sharer, examples=True)
+    allow(learner)
+    allow(private)
+    for user in (sharer, private):
+        assert wait_status(user, upload(user, four_cut_print(PRINT)))["status"] == "analyzed"
+    summary = relearn()
+    assert summary["examples_verified"] >= 1
+
+    listed = learner.call("GET", "/v1/recommendations/poses", query="people=1&limit=40")
+    assert listed.status == 200, listed.body
+    items = listed.json()["items"]
+    assert items, "the learner has tried nothing: every type with an example is recommended"
+    with session_scope() as session:
+        examples = {e.id: e for e in session.scalars(select(PoseExample))}
+        session.expunge_all()
+    for item in items:
+        assert 1 <= len(item["examples"]) <= 3 and item["people"] == 1 and item["popularity"] >= 1
+        for example in item["examples"]:
+            row = examples[example["id"]]
+            # Only from the user who allows examples, and only verified ones.
+            assert row.user_id == sharer.id and row.verified and row.identity_similarity < 0.65
+            image = httpx.get(example["image_url"])
+            assert image.status_code == 200 and decode_image(image.content).ndim == 3
+    popularity = [i["popularity"] for i in items]
+    assert popularity == sorted(popularity, reverse=True)
+
+    # The sharer has tried the types their cuts are in: fewer are left for them.
+    theirs = sharer.call("GET", "/v1/recommendations/poses", query="people=1&limit=40").json()
+    assert len(theirs["items"]) < len(items)
+
+    moods = learner.call("GET", "/v1/recommendations/moods").json()["items"]
+    with session_scope() as session:
+        sharer_moods = {
+            m
+            for labels in session.scalars(select(CutPose.mood).where(CutPose.user_id == sharer.id))
+            for m in labels
+        }
+    assert moods and {m["mood"] for m in moods} >= sharer_moods
+    assert (
+        not {m["mood"] for m in sharer.call("GET", "/v1/recommendations/moods").json()["items"]}
+        & sharer_moods
+    )
+
+    # Without pose analysis there is nothing "not tried" to read; bad input is a problem.
+    nobody = signup("pose-nobody")
+    allow(nobody, poses=False)
+    refused = nobody.call("GET", "/v1/recommendations/poses")
+    assert refused.status == 409 and refused.json()["type"].endswith("/consent-required")
+    for query in ("people=0", "people=7", "people=x", "limit=1000"):
+        assert learner.call("GET", "/v1/recommendations/poses", query=query).status == 422
+
+    # The sharer withdraws examples: none of theirs is served any more, their images go.
+    allow(sharer, examples=False)
+    after = learner.call("GET", "/v1/recommendations/poses", query="people=1&limit=40").json()
+    assert all(
+        examples[e["id"]].user_id != sharer.id
+        for i in after["items"]
+        for e in i["examples"]
+        if e["id"] in examples
+    )
+    assert all(httpx.get(e["image_url"]).status_code == 404 for i in items for e in i["examples"])

@@ -330,6 +330,8 @@ PHOTOS = ApiFunction(
         Route("GET", "/v1/people/{person_id}/photos", "listPersonPhotos"),
         Route("POST", "/v1/people/recluster", "reclusterPeople"),
         Route("POST", "/v1/faces/{face_id}/assign", "assignFace"),
+        Route("GET", "/v1/recommendations/poses", "listPoseRecommendations"),
+        Route("GET", "/v1/recommendations/moods", "listMoodRecommendations"),
     ),
     # "internet": booth imports fetch vendors' pages (through the VPC's NAT gateway).
     grants=("database", "photos_bucket", "event_bus", "jwks", "rekognition", "internet"),
