@@ -222,6 +222,19 @@ class PoseType(Base):
     learned_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class MoodStat(Base):
+    """How popular a mood label is among opted-in cuts, re-learned with the pose types
+    (revision 0017_mood_stats), so that mood recommendations read a few rows, not every cut."""
+
+    __tablename__ = "mood_stats"
+
+    mood: Mapped[str] = mapped_column(String(32), primary_key=True)
+    users: Mapped[int] = mapped_column(Integer)
+    cuts: Mapped[int] = mapped_column(Integer)
+    smile: Mapped[float | None] = mapped_column(Float, nullable=True)
+    learned_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class PoseExample(Base):
     """A de-identified cut shown as an example of a pose type, with its verification.
 

@@ -11,17 +11,19 @@ verified (``pose_examples``); the previous examples' images are deleted.
 from __future__ import annotations
 
 import time
+from collections import defaultdict
 
 import numpy as np
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from cheese_ml.poses import learn_pose_types
+from cheese_runtime import consent
 from cheese_runtime.db.session import session_scope
 from cheese_runtime.handlers import NoPayload, scheduled_handler
 from cheese_runtime.observability import logger
 from functions.photos import pose_examples, poses_dal, storage
-from functions.photos.models import CutPose, PoseExample, PoseType
+from functions.photos.models import CutPose, MoodStat, PoseExample, PoseType
 
 # A type's "tried" radius is at least this (group-vector distance): with few members the
 # quantile radius can be ~0, and then only an identical cut would count as tried. Two
@@ -75,11 +77,41 @@ def learn(session: Session) -> dict[int, list[PoseType]]:
     return learned
 
 
+def learn_moods(session: Session) -> int:
+    """Replace the mood statistics with those of every opted-in cut now; returns the moods."""
+    users: dict[str, set[str]] = defaultdict(set)
+    cuts: dict[str, int] = defaultdict(int)
+    smiles: dict[str, list[float]] = defaultdict(list)
+    for user_id, labels, smile in session.execute(
+        select(CutPose.user_id, CutPose.mood, CutPose.smile).where(
+            CutPose.user_id.in_(poses_dal.granted(consent.POSE_ANALYSIS))
+        )
+    ):
+        for label in labels:
+            users[label].add(user_id)
+            cuts[label] += 1
+            if smile is not None:
+                smiles[label].append(smile)
+    session.execute(delete(MoodStat))
+    session.add_all(
+        MoodStat(
+            mood=label,
+            users=len(users[label]),
+            cuts=cuts[label],
+            smile=round(float(np.mean(smiles[label])), 2) if smiles[label] else None,
+        )
+        for label in users
+    )
+    session.flush()
+    return len(users)
+
+
 def run(_: NoPayload) -> dict[str, float]:
     started = time.perf_counter()
     with session_scope() as session:
         stale = [key for key in session.scalars(select(PoseExample.object_key)) if key]
         learned = learn(session)
+        moods = learn_moods(session)
     learning = time.perf_counter() - started
     # The old examples went with their types; their images go once the new set is in.
     storage.delete_keys(stale)
@@ -88,6 +120,7 @@ def run(_: NoPayload) -> dict[str, float]:
     summary = {
         "people_counts": float(len(learned)),
         "types": float(sum(len(rows) for rows in learned.values())),
+        "moods": float(moods),
         "examples_verified": float(examples["verified"]),
         "examples_failed": float(examples["failed"]),
         "learning_seconds": round(learning, 3),

@@ -4,8 +4,9 @@
   N people lies within (the type's "tried" radius), ranked by popularity (distinct
   users), then by the mean smile of their cuts; only types with a verified example,
   each with 1–3 de-identified example images (``pose_examples``).
-- Moods: the mood labels of opted-in users' cuts that none of the user's cuts has,
-  ranked the same way, with verified examples whose cut has that mood.
+- Moods: the mood labels of opted-in users' cuts that none of the user's cuts has
+  (``MoodStat``, counted at the re-learn), ranked the same way, with verified examples
+  whose cut has that mood.
 
 Both need the user's ``pose_analysis`` consent: "not tried" is read from their cuts.
 """
@@ -20,7 +21,7 @@ from sqlalchemy import select
 from cheese_runtime import consent
 from cheese_runtime.db.session import session_scope
 from functions.photos import poses_dal, storage
-from functions.photos.models import CutPose, PoseExample
+from functions.photos.models import CutPose, MoodStat, PoseExample
 from functions.photos.schemas import (
     MoodRecommendation,
     MoodRecommendations,
@@ -88,39 +89,30 @@ def moods(user_id: str, limit: int) -> MoodRecommendations:
             for labels in session.scalars(select(CutPose.mood).where(CutPose.user_id == user_id))
             for label in labels
         }
-        users: dict[str, set[str]] = defaultdict(set)
-        smiles: dict[str, list[float]] = defaultdict(list)
-        cuts: dict[str, int] = defaultdict(int)
-        rows = session.execute(
-            select(CutPose.id, CutPose.user_id, CutPose.mood, CutPose.smile).where(
-                CutPose.user_id.in_(poses_dal.granted(consent.POSE_ANALYSIS))
-            )
-        ).all()
-        cut_moods = {}
-        for row in rows:
-            cut_moods[row.id] = row.mood
-            for label in row.mood:
-                users[label].add(row.user_id)
-                cuts[label] += 1
-                if row.smile is not None:
-                    smiles[label].append(row.smile)
-        by_mood: dict[str, list[PoseExample]] = defaultdict(list)
+        stats = [s for s in session.scalars(select(MoodStat)) if s.mood not in tried]
+        ranked = sorted(stats, key=lambda s: _rank(s.users, s.smile))[:limit]
         served = poses_dal.served_examples(session, poses_dal.all_type_ids(session))
-        for example in (e for group in served.values() for e in group):
-            for label in cut_moods.get(example.cut_pose_id, []):
+        examples = [e for group in served.values() for e in group]
+        cut_moods = dict(
+            session.execute(
+                select(CutPose.id, CutPose.mood).where(
+                    CutPose.id.in_([e.cut_pose_id for e in examples])
+                )
+            ).all()
+        )
+        by_mood: dict[str, list[PoseExample]] = defaultdict(list)
+        for example in examples:
+            for label in cut_moods.get(example.cut_pose_id) or []:
                 by_mood[label].append(example)
-        labels = [label for label in users if label not in tried]
-        average = {m: round(float(np.mean(s)), 2) if s else None for m, s in smiles.items()}
-        ranked = sorted(labels, key=lambda m: _rank(len(users[m]), average.get(m)))
         return MoodRecommendations(
             items=[
                 MoodRecommendation(
-                    mood=label,
-                    popularity=len(users[label]),
-                    cuts=cuts[label],
-                    smile=average.get(label),
-                    examples=_examples(by_mood[label]),
+                    mood=stat.mood,
+                    popularity=stat.users,
+                    cuts=stat.cuts,
+                    smile=stat.smile,
+                    examples=_examples(by_mood[stat.mood]),
                 )
-                for label in ranked[:limit]
+                for stat in ranked
             ]
         )
