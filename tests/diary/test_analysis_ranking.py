@@ -51,3 +51,10 @@ def test_short_or_empty_transcripts_keep_what_they_have() -> None:
 def test_a_sentence_said_again_is_one_key_sentence() -> None:
     summary = summarise(ENGLISH + " " + ENGLISH)
     assert len(summary.key_sentences) == 3 == len(set(summary.key_sentences))
+
+
+def test_a_sentence_said_again_in_other_case_is_still_one_key_sentence() -> None:
+    # As whisper wrote it in the 60-second bench diary: the repeat began mid-sentence.
+    summary = summarise(ENGLISH + " " + ENGLISH[0].lower() + ENGLISH[1:])
+    said = [" ".join(s.casefold().split()) for s in summary.key_sentences]
+    assert len(said) == 3 == len(set(said))

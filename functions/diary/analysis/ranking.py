@@ -290,7 +290,11 @@ def summarise(
 ) -> TextSummary:
     """The transcript's key sentences (in spoken order) and tags (best first)."""
     korean = is_korean(text)
-    # A sentence said twice is one candidate: key sentences are three different ones.
-    sentences = list(dict.fromkeys(split_sentences(text, korean)))
+    # A sentence said twice is one candidate: key sentences are three different ones
+    # (told apart casefolded: a repeat at the start of a new sentence is capitalised).
+    first_said: dict[str, str] = {}
+    for sentence in split_sentences(text, korean):
+        first_said.setdefault(" ".join(sentence.casefold().split()), sentence)
+    sentences = list(first_said.values())
     words = [content_words(s, korean) for s in sentences]
     return TextSummary(key_sentences(sentences, words, sentence_count), tags(words, tag_count))
