@@ -773,7 +773,32 @@ def draw_face(user_id: str, photo_id: str, box: DrawnBox) -> FaceOut:
             # In a person now: a manual face there, which no re-cluster takes out.
             face.assigned_manually = face.person_id is not None
         session.flush()
-        return face_out(face)
+        drawn = face_out(face)
+    if decisions[consent.POSE_ANALYSIS.name].granted:
+        _reanalyse_poses(user_id, photo_id, rgb)
+    return drawn
+
+
+def _reanalyse_poses(user_id: str, photo_id: str, rgb: Any) -> None:
+    """The photo's cut poses again, now with the drawn face's person in its cut."""
+    from cheese_ml.analysis import Box
+    from functions.photos.pose_analysis import FaceInput, analyse_cuts
+    from functions.photos.poses_dal import replace_cut_poses
+
+    with session_scope() as session:
+        faces = [
+            FaceInput(f.id, Box(f.box_x, f.box_y, f.box_w, f.box_h), f.cut, f.expression, f.smile)
+            for f in FaceRepository(session).for_photo(photo_id)
+        ]
+    # MoveNet runs outside the transaction, as in the analysis.
+    cuts = analyse_cuts(rgb, faces)
+    with session_scope() as session:
+        if PhotoRepository(session).owned(user_id, photo_id) is None:
+            return  # deleted meanwhile
+        # Locked as a withdrawal locks it: one withdrawn meanwhile has erased the poses.
+        if not Consents(session).lock(user_id, consent.POSE_ANALYSIS):
+            return
+        replace_cut_poses(session, user_id, photo_id, cuts)
 
 
 def request_recluster(user_id: str) -> None:

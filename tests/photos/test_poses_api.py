@@ -220,3 +220,19 @@ def test_untried_poses_and_moods_are_recommended_with_verified_de_identified_exa
         if e["id"] in examples
     )
     assert all(httpx.get(e["image_url"]).status_code == 404 for i in items for e in i["examples"])
+
+
+def test_a_drawn_face_gets_its_pose_in_its_cut(db) -> None:  # noqa: ANN001
+    from tests.photos.test_people_beyond import far_away_in_a_large_photo
+
+    user = signup("pose-drawer")
+    allow(user)
+    data, box = far_away_in_a_large_photo("obama.jpg", (130, 100, 260, 340))
+    photo = wait_status(user, upload(user, data))
+    assert photo["status"] == "analyzed" and photo["faces"] == [] and cut_poses(photo["id"]) == []
+    drawn = user.call("POST", f"/v1/photos/{photo['id']}/faces", json_body={"box": box})
+    assert drawn.status == 201, drawn.body
+    [row] = cut_poses(photo["id"])
+    assert [p["face_id"] for p in row.people] == [drawn.json()["id"]]
+    pose = user.call("GET", f"/v1/photos/{photo['id']}/pose").json()
+    assert pose["cuts"][0]["people"][0]["face_id"] == drawn.json()["id"]
