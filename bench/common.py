@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import statistics
 import subprocess
@@ -10,7 +11,9 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -65,22 +68,28 @@ def free_port() -> int:
 
 
 @contextmanager
-def local_stack_process(data_dir: Path, env: dict[str, str] | None = None) -> Iterator[str]:
-    """`cheese run` in its own process on a free port; yields its base URL."""
+def local_stack_process(
+    data_dir: Path, env: dict[str, str] | None = None, cores: str | None = None
+) -> Iterator[str]:
+    """`cheese run` in its own process on a free port (pinned to `cores`, a taskset list,
+    when given and taskset is there); yields its base URL."""
     port = free_port()
     # A fresh stack: nothing inherited from a stack this process ran before.
     inherited = {
         k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "AWS_ENDPOINT_URL")
     }
+    command = [
+        str(ROOT / ".venv" / "bin" / "cheese"),
+        "run",
+        "--port",
+        str(port),
+        "--data-dir",
+        str(data_dir),
+    ]
+    if cores and shutil.which("taskset"):
+        command = ["taskset", "-c", cores, *command]
     proc = subprocess.Popen(
-        [
-            str(ROOT / ".venv" / "bin" / "cheese"),
-            "run",
-            "--port",
-            str(port),
-            "--data-dir",
-            str(data_dir),
-        ],
+        command,
         cwd=ROOT,
         env={**inherited, **(env or {})},
         stdout=subprocess.DEVNULL,
@@ -101,3 +110,15 @@ def local_stack_process(data_dir: Path, env: dict[str, str] | None = None) -> It
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+def copy_users(conn: Any, ids: list[str], label: str, now: datetime) -> None:
+    """Active accounts with these ids (``<label><n>@bench.example``) by COPY: what the
+    benchmarks' tables reference, without argon2 signups."""
+    with conn.cursor().copy(
+        "COPY users (id, email, email_normalized, display_name, password_hash, status, roles, "
+        "created_at, updated_at) FROM STDIN"
+    ) as copy:
+        for n, uid in enumerate(ids):
+            email = f"{label}{n}@bench.example"
+            copy.write_row((uid, email, email, f"{label} {n}", "x", "active", "", now, now))

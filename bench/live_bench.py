@@ -24,8 +24,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import shutil
 import statistics
 import sys
 import tempfile
@@ -38,7 +36,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import free_port, log
+from bench.common import local_stack_process, log
 
 ROOT = Path(__file__).resolve().parent.parent
 SEGMENT_SECONDS = 2.0
@@ -72,40 +70,6 @@ def cut_take(folder: Path, segments: int, size: tuple[int, int]) -> list[bytes]:
         write_clip(path, frames[number * per_segment : (number + 1) * per_segment], FPS)
         out.append(path.read_bytes())
     return out
-
-
-def start_stack(data_dir: Path, cores: str | None) -> tuple[object, str]:
-    """`cheese run` (on `cores`, a taskset list, when given); returns the process and its URL."""
-    import subprocess
-
-    port = free_port()
-    command = [str(ROOT / ".venv" / "bin" / "cheese"), "run", "--port", str(port)]
-    command += ["--data-dir", str(data_dir)]
-    if cores and shutil.which("taskset"):
-        command = ["taskset", "-c", cores, *command]
-    env = {
-        **{k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "AWS_ENDPOINT_URL")},
-        "OMP_NUM_THREADS": "1",
-        "CHEESE_ML_THREADS": "1",
-        "POWERTOOLS_LOG_LEVEL": "WARNING",
-    }
-    proc = subprocess.Popen(
-        command,
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=(data_dir / "server.log").open("w"),
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                return proc, base
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    proc.terminate()
-    raise RuntimeError("the local stack did not start")
 
 
 def broadcaster(http: httpx.Client) -> str:
@@ -219,12 +183,9 @@ def main() -> int:
         log(f"[live-bench] composing {args.segments} segments at {width}x{height}")
         segments = cut_take(folder, args.segments, (width, height))
         (folder / "data").mkdir()
-        proc, base = start_stack(folder / "data", args.stack_cores)
-        try:
+        env = {"OMP_NUM_THREADS": "1", "CHEESE_ML_THREADS": "1", "POWERTOOLS_LOG_LEVEL": "WARNING"}
+        with local_stack_process(folder / "data", env, args.stack_cores) as base:
             figures = stream(base, segments)
-        finally:
-            proc.terminate()  # type: ignore[attr-defined]
-            proc.wait(timeout=30)  # type: ignore[attr-defined]
     limit = 3 * SEGMENT_SECONDS
     steady = figures["steady_glass_to_glass_s"]
     result = {

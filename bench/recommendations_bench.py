@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np
 
-from bench.common import log, scratch_postgres, summary_ms
+from bench.common import copy_users, log, scratch_postgres, summary_ms
 from cheese_ml.poses import MOODS
 
 PEOPLE_SHARES = ((1, 0.6), (2, 0.3), (3, 0.1))
@@ -51,13 +51,7 @@ def load(url: str, users: int, cuts: int) -> list[str]:
     ids = [str(uuid.UUID(int=rng.getrandbits(128), version=4)) for _ in range(users)]
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute("SET TIME ZONE 'UTC'")
-        with conn.cursor().copy(
-            "COPY users (id, email, email_normalized, display_name, password_hash, status, "
-            "roles, created_at, updated_at) FROM STDIN"
-        ) as copy:
-            for n, uid in enumerate(ids):
-                email = f"poser{n}@bench.cheese.dev"
-                copy.write_row((uid, email, email, f"Poser {n}", "x", "active", "", now, now))
+        copy_users(conn, ids, "poser", now)
         with conn.cursor().copy(
             "COPY consent_records (user_id, scope, granted, changed_at) FROM STDIN"
         ) as copy:

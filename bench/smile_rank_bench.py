@@ -32,7 +32,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import log, scratch_postgres, summary_ms
+from bench.common import copy_users, log, scratch_postgres, summary_ms
 
 USERS = int(os.environ.get("BENCH_SMILE_USERS", 100_000))
 EVENTS = int(os.environ.get("BENCH_SMILE_EVENTS", 1_000_000))
@@ -64,25 +64,8 @@ def load(url: str, now: datetime) -> dict:
     started = time.monotonic()
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute("SET TIME ZONE 'UTC'")
-        with conn.cursor().copy(
-            "COPY users (id, email, email_normalized, display_name, password_hash, status, roles, "
-            "created_at, updated_at) FROM STDIN"
-        ) as copy:
-            for n in range(USERS):
-                uid = str(uuid.UUID(int=rng.getrandbits(128), version=4))
-                copy.write_row(
-                    (
-                        uid,
-                        f"u{n}@bench.example",
-                        f"u{n}@bench.example",
-                        f"Smiler {n}",
-                        "x",
-                        "active",
-                        "",
-                        now,
-                        now,
-                    )
-                )
+        ids = [str(uuid.UUID(int=rng.getrandbits(128), version=4)) for _ in range(USERS)]
+        copy_users(conn, ids, "u", now)
         conn.execute(
             "CREATE TABLE bench_users AS SELECT row_number() OVER (ORDER BY id) - 1 AS n, id FROM users"
         )

@@ -176,8 +176,7 @@ def _person_ids(user_id: str) -> set[str]:
 
 def _assign(user_id: str, face_ids: list[str], name: str | None) -> PersonOut:
     """The chosen faces as manual faces of one person."""
-    from functions.photos.grouping import refresh_covers
-    from functions.photos.service import one_person
+    from functions.photos.service import move_faces, one_person, publish_me_faces
 
     with session_scope() as session:
         faces = [
@@ -189,21 +188,11 @@ def _assign(user_id: str, face_ids: list[str], name: str | None) -> PersonOut:
         held = Counter(f.person_id for f in faces if f.person_id is not None)
         existing = repo.owned(user_id, held.most_common(1)[0][0]) if held else None
         person = existing or repo.add(user_id, new_id())
-        previous = set(held) - {person.id}
-        me_changed = person.is_me or any(
-            (p := repo.owned(user_id, pid)) is not None and p.is_me for pid in previous
-        )
-        for face in faces:
-            face.person_id, face.assigned_manually = person.id, True
         if name is not None:
             person.name = name
-        session.flush()
-        repo.delete_empty(user_id)
-        refresh_covers(session, user_id)
+        me_changed = move_faces(session, user_id, faces, person)
         result = one_person(session, user_id, person)
     if me_changed:
-        from functions.photos.service import publish_me_faces
-
         publish_me_faces(user_id)
     return result
 

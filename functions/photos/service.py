@@ -676,9 +676,26 @@ def person_photos(user_id: str, person_id: str, *, limit: int, cursor: str | Non
     )
 
 
-def assign_face(user_id: str, face_id: str, person_id: str | None) -> PersonOut:
+def move_faces(session: Session, user_id: str, faces: Sequence[Face], target: Person) -> bool:
+    """Make ``faces`` manual faces of ``target`` (no re-cluster moves them again); people
+    left empty go, covers follow. True if the "me" person's faces changed: the caller
+    publishes them once the transaction is committed (``publish_me_faces``)."""
     from functions.photos.grouping import refresh_covers  # numpy: only when faces move
 
+    repo = PersonRepository(session)
+    previous = {f.person_id for f in faces if f.person_id not in (None, target.id)}
+    me_changed = target.is_me or any(
+        (person := repo.owned(user_id, pid)) is not None and person.is_me for pid in previous
+    )
+    for face in faces:
+        face.person_id, face.assigned_manually = target.id, True
+    session.flush()
+    repo.delete_empty(user_id)
+    refresh_covers(session, user_id)
+    return me_changed
+
+
+def assign_face(user_id: str, face_id: str, person_id: str | None) -> PersonOut:
     with session_scope() as session:
         face = FaceRepository(session).owned(user_id, face_id)
         if face is None:
@@ -691,12 +708,7 @@ def assign_face(user_id: str, face_id: str, person_id: str | None) -> PersonOut:
             if person_id
             else repo.add(user_id, new_id())
         )
-        previous = repo.owned(user_id, face.person_id) if face.person_id else None
-        me_changed = target.is_me or (previous is not None and previous.is_me)
-        face.person_id, face.assigned_manually = target.id, True
-        session.flush()
-        repo.delete_empty(user_id)
-        refresh_covers(session, user_id)
+        me_changed = move_faces(session, user_id, [face], target)
         result = one_person(session, user_id, target)
     if me_changed:
         publish_me_faces(user_id)
