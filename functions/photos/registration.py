@@ -1,6 +1,7 @@
 """A person registered from 1–5 photos of them (``POST /v1/people``), for a user with no gallery yet.
 
-Grouping needs three faces of a person before it makes one (``ClusterParams.min_faces``), and
+Grouping needs three faces of a person before it makes one (``ClusterParams.min_faces``; two
+only when they are very close, ``pair_max_distance``), and
 the video anonymisation keeps people by id: a new user would have nobody to keep. Here the
 photos become ordinary photos of the user's library, analysed and indexed at once by the
 upload's own analysis on the bytes at hand (a photo already there is that photo). Each

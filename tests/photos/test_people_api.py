@@ -39,6 +39,37 @@ def test_the_same_man_in_three_photos_becomes_one_person_and_nobody_else_joins(d
     assert sorted(p["id"] for p in listed) == sorted(photos[name]["id"] for name in SAME_MAN)
 
 
+def test_a_man_seen_in_only_two_photos_is_a_person_a_look_apart_pair_is_not(db) -> None:  # noqa: ANN001
+    """Two photos of bieber (0.23 apart) are a person at the second upload; walter's two
+    photos (0.41 apart, years between them) are not; the re-cluster agrees."""
+    user = signup("two-photos")
+    consent(user)
+    bieber = ("Justin-Bieber2_crop.jpg", "bieber_small.jpg")
+    walter = ("walter2_crop.jpg", "breakingbad.jpg")
+    photos = upload_all(user, bieber + walter)
+
+    def persons() -> tuple[set, set]:
+        read = {
+            name: user.call("GET", f"/v1/photos/{p['id']}").json() for name, p in photos.items()
+        }
+        his = {read[name]["faces"][0]["person_id"] for name in bieber}
+        walter_faces = [read["walter2_crop.jpg"]["faces"][0]] + [
+            f
+            for f in read["breakingbad.jpg"]["faces"]
+            if f["box"]["x"] > 1000  # jesse is left
+        ]
+        assert len(walter_faces) == 2
+        return his, {f["person_id"] for f in walter_faces}
+
+    his, walters = persons()
+    assert len(his) == 1 and None not in his
+    [him] = [p for p in people(user) if p["id"] in his]
+    assert him["face_count"] == 2 and him["photo_count"] == 2
+    assert walters == {None}
+    assert user.call("POST", "/v1/people/recluster").status == 202
+    assert wait_until(lambda: persons() == (his, {None}))
+
+
 def test_users_fix_people_and_reclustering_keeps_their_fixes(db) -> None:  # noqa: ANN001
     user = signup("fixer")
     consent(user)

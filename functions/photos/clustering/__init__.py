@@ -11,7 +11,9 @@ DBSCAN on cosine distance (1 - dot of L2-normalised embeddings):
 - `assign` (a new face, incremental): join the person of the nearest core
   neighbour (never a person that already has a face in the same photo); a core
   face with no assigned neighbour proposes a new person; anything else is
-  deferred to the next `recluster`;
+  deferred to the next `recluster`. A lone face (not core) joins only a very close
+  neighbour (`pair_max_distance`), and two very close lone faces that are each other's
+  nearest become a person of two;
 - `recluster` (one user's faces, from scratch): constrained single linkage over
   the core graph. Core-core edges are merged in ascending distance order unless
   the merge would put two faces of one photo in one person (cannot-link), merge
@@ -19,8 +21,11 @@ DBSCAN on cosine distance (1 - dot of L2-normalised embeddings):
   distance between the two groups must stay within `max_mean_distance`, which
   stops a chain of look-alikes from gluing two people together). Border faces
   (non-core, within `max_distance` of a core face) join the group of their
-  nearest admissible core neighbour. Groups smaller than `min_faces` without a
-  manual face stay unclustered (strangers, junk). Existing person ids are kept.
+  nearest admissible core neighbour when the group as a whole agrees (mean
+  distance within `lone_max_mean_distance`). Two left-over faces of two photos,
+  each the other's nearest and within `pair_max_distance`, are a person of two.
+  Other groups smaller than `min_faces` without a manual face stay unclustered
+  (strangers, junk). Existing person ids are kept.
 
 Modules: ``faces`` (records, parameters), ``gallery`` (the in-memory index),
 ``assign`` (incremental), ``recluster`` (full), ``people`` (centroids,

@@ -41,13 +41,16 @@ def assign(face: FaceRecord, gallery: Gallery, params: ClusterParams) -> Assignm
     """Place one new face incrementally (DBSCAN-derived, over the gallery plus this face).
 
     1. Join the person of the nearest *core* neighbour within max_distance whose person has
-       no face in the same photo yet.
+       no face in the same photo yet. A lone face (not core itself) joins only when that
+       neighbour is within pair_max_distance; otherwise it is deferred.
     2. Otherwise, if some neighbour belongs to an admissible person (but none of them is
        core), defer: the re-cluster decides, instead of starting a duplicate person.
     3. Otherwise, if the face is core, propose a new person: the face plus its unassigned,
        non-manual neighbours, nearest first, at most one face per photo; if that leaves
        fewer than min_faces faces, defer.
-    4. Otherwise defer.
+    4. Otherwise, a lone face whose one neighbour is unassigned, of another photo, within
+       pair_max_distance and has no face closer than this one: propose a person of two.
+    5. Otherwise defer.
     A manual face keeps its person. The face may already be in the gallery (it is not
     counted twice) or not (it is counted as everyone's neighbour-to-be).
     """
@@ -61,7 +64,8 @@ def assign(face: FaceRecord, gallery: Gallery, params: ClusterParams) -> Assignm
     if self_index is not None:
         keep = near != self_index
         near, similarities = near[keep], similarities[keep]
-    near = near[np.argsort(-similarities, kind="stable")]  # nearest first
+    nearest_first = np.argsort(-similarities, kind="stable")
+    near, similarities = near[nearest_first], similarities[nearest_first]
     records, photos, rows = gallery.records, gallery.photos, gallery.rows
 
     forbidden = gallery.persons_in_photo(face.photo_id, excluding=face.face_id)
@@ -72,6 +76,11 @@ def assign(face: FaceRecord, gallery: Gallery, params: ClusterParams) -> Assignm
     local_vectors = rows[local] if len(local) else None
     local_set = set(local.tolist())
     order = near.tolist()
+    # A lone face (not core itself) joins on a very close neighbour only; otherwise the
+    # re-cluster decides, where the whole person must agree (lone_max_mean_distance).
+    lone = 1 + len(order) < params.min_faces
+    pair_threshold = similarity_threshold(params.pair_max_distance)
+    near_similarity = dict(zip(near.tolist(), similarities.tolist(), strict=True))
     person_near = False
     for position, index in enumerate(order):
         person = records[index].person_id
@@ -99,12 +108,14 @@ def assign(face: FaceRecord, gallery: Gallery, params: ClusterParams) -> Assignm
                 counts[other] = value
                 exact[other] = True
         if counts[index] >= needed:
+            if lone and near_similarity[index] < pair_threshold:
+                return Assignment(None, ())
             return Assignment(person, ())
     if person_near:
         return Assignment(None, ())  # a person is near, but not through a core face: wait
 
-    if 1 + len(order) < params.min_faces:
-        return Assignment(None, ())
+    if lone:
+        return _pair_person(face, order, near_similarity, gallery, pair_threshold)
     members = [face.face_id]
     used_photos = {face.photo_id}
     for index in order:
@@ -116,3 +127,34 @@ def assign(face: FaceRecord, gallery: Gallery, params: ClusterParams) -> Assignm
     if len(members) < params.min_faces:
         return Assignment(None, ())
     return Assignment(None, tuple(members))
+
+
+def _pair_person(
+    face: FaceRecord,
+    order: list[int],
+    near_similarity: dict[int, float],
+    gallery: Gallery,
+    pair_threshold: np.float32,
+) -> Assignment:
+    """A face with one unassigned neighbour, very close, each the other's nearest face: a
+    person of two (recluster's pair rule, incrementally); anything else waits."""
+    if len(order) != 1:
+        return Assignment(None, ())
+    (index,) = order
+    record = gallery.records[index]
+    similarity = near_similarity[index]
+    if (
+        similarity < pair_threshold
+        or record.person_id is not None
+        or record.manual
+        or gallery.photos[index] == face.photo_id
+    ):
+        return Assignment(None, ())
+    # Mutual: nobody in the gallery is closer to the neighbour than this face.
+    rivals, _ = gallery.near(gallery.rows[index], np.float32(similarity))
+    if any(
+        other != index and gallery.records[other].face_id != face.face_id
+        for other in rivals.tolist()
+    ):
+        return Assignment(None, ())
+    return Assignment(None, (face.face_id, record.face_id))

@@ -18,11 +18,20 @@ class ClusterParams:
         lie within max_distance; also the smallest person recluster creates.
     max_mean_distance: average-linkage guard of recluster: two groups merge only when
         the mean distance over all their cross pairs is at most this.
+    lone_max_mean_distance: a lone face (not core: one neighbour at most) joins a person
+        only when the person as a whole agrees, its mean distance to all the person's faces
+        at most this; `assign` leaves such a face to the re-cluster unless it is within
+        pair_max_distance of its neighbour.
+    pair_max_distance: two faces seen in only two photos form a person of their own when
+        they are each other's nearest face and at most this far apart (below every
+        look-alike pair measured); min_faces does not apply to them.
     """
 
     max_distance: float = 0.35
     min_faces: int = 3
     max_mean_distance: float = 0.55
+    lone_max_mean_distance: float = 0.48
+    pair_max_distance: float = 0.25
 
     def __post_init__(self) -> None:
         if not 0.0 < self.max_distance < 2.0:
@@ -31,6 +40,10 @@ class ClusterParams:
             raise ValueError("min_faces must be >= 1")
         if not 0.0 < self.max_mean_distance <= 2.0:
             raise ValueError("max_mean_distance must be in (0, 2]")
+        if not 0.0 < self.lone_max_mean_distance <= 2.0:
+            raise ValueError("lone_max_mean_distance must be in (0, 2]")
+        if not 0.0 <= self.pair_max_distance <= self.max_distance:
+            raise ValueError("pair_max_distance must be in [0, max_distance]")
 
 
 @dataclass

