@@ -1,7 +1,7 @@
 """Erases a leaving user's videos (``UserDeletionRequested`` → SQS → here).
 
-Videos, anonymisations, originals and results; live streams, their segments and results. Idempotent: a second delivery
-finds nothing left.
+Videos, anonymisations, originals and results; live streams, their segments, results and
+engine states (DynamoDB). Idempotent: a second delivery finds nothing left.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from cheese_runtime.events import UserDeletionRequested
 from cheese_runtime.observability import logger
 from functions.video import storage
 from functions.video.dal import VideoRepository
+from functions.video.live_state import LiveStateStore
 
 
 def erase_user(user_id: str) -> None:
@@ -22,7 +23,8 @@ def erase_user(user_id: str) -> None:
     objects += runtime_storage.delete_prefix(storage.bucket(), storage.result_prefix(user_id))
     objects += runtime_storage.delete_prefix(storage.bucket(), storage.live_prefix(user_id))
     objects += runtime_storage.delete_prefix(storage.bucket(), storage.live_result_prefix(user_id))
-    logger.info("video data erased", extra={"objects": objects})
+    states = LiveStateStore().erase_user(user_id)
+    logger.info("video data erased", extra={"objects": objects, "live_states": states})
 
 
 def erase(event: UserDeletionRequested) -> None:

@@ -3,9 +3,10 @@
 Every announcement wakes the stream: with its row locked (one worker per stream
 at a time; a second delivery waits, then finds the work done), the segments
 from ``next_sequence`` on are anonymised while they are there, each continuing
-the engine state the one before left (tracks, identity votes, last boxes), and
-each committed with that state and the new ``next_sequence`` in one transaction.
-A segment that cannot be read ends ``failed`` (the state is not advanced: the
+the engine state the one before left (tracks, identity votes, last boxes; in
+DynamoDB, ``live_state``: written before the segment and the new
+``next_sequence`` are committed, so a redo finds the state it started from).
+A segment that cannot be read ends ``failed`` (no state is written: the
 next segment continues from the last good one); a segment still missing while
 ``LATE_AFTER`` later ones wait, or when the stream has ended, ends ``failed``
 (``segment-not-announced``) so the stream does not stall. At least once and
@@ -25,6 +26,7 @@ from cheese_runtime.db.types import utcnow
 from cheese_runtime.observability import logger
 from functions.video import storage
 from functions.video.dal import LiveRepository, PeopleDirectory
+from functions.video.live_state import LiveStateStore
 from functions.video.models import LiveSegment, LiveStream
 
 # A missing segment is given up once this many later ones are waiting (2 s each: the
@@ -48,9 +50,13 @@ def _fail(row: LiveSegment, reason: str) -> None:
     logger.warning("live segment failed", extra={"sequence": row.sequence, "reason": reason})
 
 
-def _anonymise(stream: LiveStream, row: LiveSegment, people: list[KeptPerson]) -> None:
-    """Anonymise one queued segment into S3 and advance the stream (in the caller's transaction)."""
-    state = EngineState.from_dict(stream.engine_state) if stream.engine_state else EngineState()
+def _anonymise(
+    stream: LiveStream, row: LiveSegment, people: list[KeptPerson], states: LiveStateStore
+) -> bool:
+    """Anonymise one queued segment into S3, store the engine state it leaves and advance
+    the stream (in the caller's transaction); False when the segment failed."""
+    stored = states.latest_before(stream.user_id, stream.id, row.sequence)
+    state = EngineState.from_dict(stored) if stored is not None else EngineState()
     with tempfile.TemporaryDirectory(prefix="cheese-live-") as work:
         source, result = Path(work) / "segment", Path(work) / "segment.ts"
         storage.download(storage.segment_key(stream.user_id, stream.id, row.sequence), source)
@@ -65,13 +71,15 @@ def _anonymise(stream: LiveStream, row: LiveSegment, people: list[KeptPerson]) -
             )
         except VideoInputError as error:
             _fail(row, f"video-{error.code}: {error}")
-            return
+            return False
         key = storage.live_result_key(stream.user_id, stream.id, row.sequence)
         storage.upload_segment(result, key)
-    stream.engine_state = state.to_dict()
+    state_bytes = states.save(stream.user_id, stream.id, row.sequence, state.live_only().to_dict())
     stream.seconds_done += report.duration
     row.status, row.failure_reason, row.result_key = "done", None, key
     row.duration_seconds, row.finished_at = round(report.duration, 3), utcnow()
+    logger.info("live segment done", extra={"sequence": row.sequence, "state_bytes": state_bytes})
+    return True
 
 
 def _next(live: LiveRepository, stream: LiveStream) -> LiveSegment | None:
@@ -100,7 +108,9 @@ def _next(live: LiveRepository, stream: LiveStream) -> LiveSegment | None:
 def process_stream(stream_id: str, user_id: str) -> int:
     """Anonymise every segment that is next in order; returns how many were finished."""
     finished = 0
+    states = LiveStateStore()
     while True:
+        saved: int | None = None
         with session_scope() as session:
             live = LiveRepository(session)
             stream = live.stream(stream_id, for_update=True)
@@ -113,6 +123,10 @@ def process_stream(stream_id: str, user_id: str) -> int:
                 if stream.keep and not has_consent(user_id, FACE_GROUPING):
                     _fail(row, "consent-withdrawn")
                 else:
-                    _anonymise(stream, row, _people(session, stream) if stream.keep else [])
+                    people = _people(session, stream) if stream.keep else []
+                    if _anonymise(stream, row, people, states):
+                        saved = row.sequence
             stream.next_sequence += 1
             finished += 1
+        if saved is not None:  # committed: the states before it are superseded
+            states.forget_before(user_id, stream_id, saved)

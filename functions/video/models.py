@@ -65,12 +65,10 @@ class LiveStream(Base):
     viewers: Mapped[list[str]] = mapped_column(JSON)  # invited user ids
     # live -> ended (no segment is accepted after)
     status: Mapped[str] = mapped_column(String(16), default="live")
-    # The next sequence number to anonymise, and the engine state after the one before it
-    # (tracker, tracks and identity votes: EngineState.to_dict). In this row, not DynamoDB:
-    # the worker locks the row for the segment it works on, so the state, the order and the
-    # segment's status change in one transaction (and no table is added to the stack).
+    # The next sequence number to anonymise: the order, kept here because the worker locks
+    # this row for the segment it works on (one worker per stream). The engine state between
+    # segments is in DynamoDB (functions/video/live_state.py).
     next_sequence: Mapped[int] = mapped_column(Integer, default=0)
-    engine_state: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     seconds_done: Mapped[float] = mapped_column(Float, default=0.0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

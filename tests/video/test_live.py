@@ -91,11 +91,24 @@ def first_frame(data: bytes, tmp: Path) -> np.ndarray:
     return next(iter(read_frames(tmp))).rgb
 
 
+def stored_states(user_id: str) -> list[str]:
+    """The sort keys of the user's live engine states in DynamoDB."""
+    from cheese_runtime import aws
+    from cheese_runtime.settings import get_settings
+
+    items = aws.client("dynamodb").query(
+        TableName=get_settings().live_state_table,
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": user_id}},
+    )["Items"]
+    return [item["sk"]["S"] for item in items]
+
+
 def test_segments_play_in_order_with_the_tracks_carried_over(
     db, segments: list[Path], tmp_path: Path
 ) -> None:  # noqa: ANN001
-    from cheese_runtime.db.session import session_scope
-    from functions.video.dal import LiveRepository
+    from cheese_ml.video_anonymise import EngineState
+    from functions.video.live_state import LiveStateStore
 
     broadcaster, friend, other = signup("broadcaster"), signup("friend"), signup("other")
     person_id = a_person_of(broadcaster)
@@ -128,12 +141,14 @@ def test_segments_play_in_order_with_the_tracks_carried_over(
     assert difference[:, half:].max() > 60  # the mosaic over the stranger's face
     assert difference[:, :half].mean() < 3  # franck untouched, but for the re-encoding
     # The same two tracks all along: segment 2 continued segment 1's, it did not start anew.
-    with session_scope() as session:
-        live_stream = LiveRepository(session).stream(stream_id)
-        assert live_stream is not None and live_stream.engine_state is not None
-        tracks = live_stream.engine_state["tracks"]
-    assert len(tracks) == 2 and all(t["first_frame"] < SEGMENT_FRAMES for t in tracks)
-    assert all(t["last_frame"] >= 2 * SEGMENT_FRAMES - 2 for t in tracks)
+    # The state is in DynamoDB: one item, the one segment 1 left (segment 0's is superseded).
+    stored = LiveStateStore().latest_before(broadcaster.id, stream_id, 2)
+    assert stored is not None
+    tracks = list(EngineState.from_dict(stored).tracks.values())
+    assert len(tracks) == 2 and all(t.first_frame < SEGMENT_FRAMES for t in tracks)
+    assert all(t.last_frame >= 2 * SEGMENT_FRAMES - 2 for t in tracks)
+    assert {t.person_id() for t in tracks} == {person_id, None}
+    assert stored_states(broadcaster.id) == [f"{stream_id}#{1:010d}"]
 
     ended = broadcaster.call("POST", f"/v1/live/{stream_id}/end")
     assert ended.status == 200 and ended.json()["status"] == "ended"
@@ -165,6 +180,8 @@ def test_a_failed_segment_is_skipped_with_a_discontinuity_and_erasure_removes_th
     statuses = {s["sequence"]: s for s in stream["segments"]}
     assert [statuses[n]["status"] for n in (0, 1, 2)] == ["done", "failed", "done"]
     assert statuses[1]["failure_reason"].startswith("video-")
+    # The failed segment left no state: segment 2 continued segment 0's, which it superseded.
+    assert stored_states(user.id) == [f"{stream_id}#{2:010d}"]
     lines = playlist_of(viewer, stream_id)  # public: any signed-in user
     names = [line.split("?")[0].rsplit("/", 1)[-1] for line in lines if not line.startswith("#E")]
     assert names == ["0.ts", "2.ts"]
@@ -203,6 +220,7 @@ def test_a_failed_segment_is_skipped_with_a_discontinuity_and_erasure_removes_th
     erased = erasure.handler(sqs_event([deletion], queue), LocalLambdaContext("video-erasure"))
     assert erased == {"batchItemFailures": []}
     assert not objects_under(f"live/{user.id}/") and not objects_under(f"derived/{user.id}/live/")
+    assert stored_states(user.id) == []
 
 
 def test_a_segment_that_never_comes_is_given_up_and_bad_requests_get_problems(

@@ -138,6 +138,17 @@ class EngineState:
             ],
         }
 
+    def live_only(self) -> EngineState:
+        """This state without the tracks the tracker no longer follows: what a live stream
+        carries to its next segment (an ended track never continues; a recorded video's
+        report needs them all, a live stream's state would grow without them gone)."""
+        following = {track.track_id for track in self.tracker.tracks}
+        return EngineState(
+            tracker=self.tracker,
+            tracks={k: t for k, t in self.tracks.items() if k in following},
+            frames_done=self.frames_done,
+        )
+
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> EngineState:
         return cls(

@@ -86,12 +86,25 @@ FOCUS_TABLE = Table(
     setting="focus_table",
 )
 
+# Live anonymisation (functions/video/live_state.py): the engine state (tracks, identity
+# votes, last boxes) after each good segment, "pk" = the user, "sk" = "<stream>#<sequence,
+# zero-padded>", so the next segment reads the latest one before it and erasure queries
+# the user's partition. Expires a day after it was written.
+LIVE_STATE_TABLE = Table(
+    name="cheese-live-state",
+    partition_key="pk",
+    sort_key="sk",
+    ttl_attribute="expires_at",
+    setting="live_state_table",
+)
+
 TABLES: tuple[Table, ...] = (
     THROTTLE_TABLE,
     REVOCATIONS_TABLE,
     POOLS_TABLE,
     POOL_CONNECTIONS_TABLE,
     FOCUS_TABLE,
+    LIVE_STATE_TABLE,
 )
 
 EVENT_BUS = "cheese-events"
@@ -525,7 +538,7 @@ EVENT_SUBSCRIPTIONS: tuple[EventSubscription, ...] = (
         ),
         module="functions.video.worker",
         # event_bus: a long video is fanned out as VideoChunkRequested events.
-        grants=("database", "photos_bucket", "event_bus"),
+        grants=("database", "photos_bucket", "event_bus", "live_state_table"),
         max_receive_count=3,
         timeout_seconds=900,
         memory_mb=3008,
@@ -553,7 +566,7 @@ EVENT_SUBSCRIPTIONS: tuple[EventSubscription, ...] = (
         consumer="video-erasure",
         detail_types=(events.UserDeletionRequested.detail_type,),
         module="functions.video.erasure",
-        grants=("database", "photos_bucket"),
+        grants=("database", "photos_bucket", "live_state_table"),
         timeout_seconds=300,
         shared_modules=("functions.photos.models",),
     ),

@@ -67,6 +67,8 @@ class Settings(BaseSettings):
     pools_table: str = resources.POOLS_TABLE.name
     pool_connections_table: str = resources.POOL_CONNECTIONS_TABLE.name
     focus_table: str = resources.FOCUS_TABLE.name
+    # Live anonymisation's engine state (functions/video/live_state.py).
+    live_state_table: str = resources.LIVE_STATE_TABLE.name
     # The WebSocket API's @connections endpoint:
     # https://{api-id}.execute-api.{region}.amazonaws.com/{stage} (locally the stack's base URL).
     websocket_endpoint: str | None = None
