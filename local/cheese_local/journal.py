@@ -22,6 +22,7 @@ lose the last commits, as it may for the SQLite database beside it.
 
 from __future__ import annotations
 
+import base64
 import functools
 import json
 import sqlite3
@@ -143,7 +144,7 @@ class MotoJournal:
                             "INSERT INTO dynamodb_items VALUES (?, ?, ?) ON CONFLICT "
                             "(table_name, item_key) DO UPDATE SET item = excluded.item"
                         ),
-                        (table, item_key, json.dumps(item)),
+                        (table, item_key, json.dumps(item, default=_encode_binary)),
                     )
                 )
         if statements:
@@ -186,9 +187,26 @@ class MotoJournal:
             table = dynamodb.tables.get(table_name)
             if table is None:
                 continue
-            table.put_item(json.loads(item))
+            table.put_item(json.loads(item, object_hook=_decode_binary))
             restored_items += 1
         return {"messages": restored_messages, "items": restored_items}
+
+
+# Binary attributes ("B", and inside maps and lists) are bytes in moto's items: journaled
+# as tagged base64, put back as bytes.
+_BINARY_TAG = "__cheese_binary__"
+
+
+def _encode_binary(value: object) -> object:
+    if isinstance(value, bytes | bytearray):
+        return {_BINARY_TAG: base64.b64encode(value).decode()}
+    raise TypeError(f"cannot journal a {type(value).__name__}")
+
+
+def _decode_binary(value: dict[str, Any]) -> object:
+    if len(value) == 1 and _BINARY_TAG in value:
+        return base64.b64decode(value[_BINARY_TAG])
+    return value
 
 
 # --- moto patches (process-wide; they journal only while a journal is active) -----------

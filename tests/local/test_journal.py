@@ -102,6 +102,12 @@ def test_acknowledged_messages_and_items_come_back_in_a_fresh_moto(
         dynamodb.batch_write_item(
             RequestItems={table: [{"PutRequest": {"Item": {**key("b"), "v": {"S": "batch"}}}}]}
         )
+        # Binary attributes (the live engine state is zlib bytes), alone and inside a map.
+        blob = bytes(range(256))
+        dynamodb.put_item(
+            TableName=table,
+            Item={**key("bin"), "v": {"B": blob}, "m": {"M": {"inner": {"B": blob[:3]}}}},
+        )
     finally:
         journal.close()
 
@@ -146,4 +152,8 @@ def test_acknowledged_messages_and_items_come_back_in_a_fresh_moto(
         ("t", "1"): {"S": "x"},
         ("t", "2"): {"S": "y"},
         ("b", "#"): {"S": "batch"},
+        ("bin", "#"): {"B": bytes(range(256))},
     }
+    restored = fresh_dynamodb.get_item(table, key("bin"))
+    assert restored is not None
+    assert restored.to_regular_json()["m"] == {"inner": bytes(range(3))}
