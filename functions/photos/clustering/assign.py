@@ -80,7 +80,6 @@ def assign(face: FaceRecord, gallery: Gallery, params: ClusterParams) -> Assignm
     # re-cluster decides, where the whole person must agree (lone_max_mean_distance).
     lone = 1 + len(order) < params.min_faces
     pair_threshold = similarity_threshold(params.pair_max_distance)
-    near_similarity = dict(zip(near.tolist(), similarities.tolist(), strict=True))
     person_near = False
     for position, index in enumerate(order):
         person = records[index].person_id
@@ -108,14 +107,14 @@ def assign(face: FaceRecord, gallery: Gallery, params: ClusterParams) -> Assignm
                 counts[other] = value
                 exact[other] = True
         if counts[index] >= needed:
-            if lone and near_similarity[index] < pair_threshold:
+            if lone and similarities[position] < pair_threshold:
                 return Assignment(None, ())
             return Assignment(person, ())
     if person_near:
         return Assignment(None, ())  # a person is near, but not through a core face: wait
 
     if lone:
-        return _pair_person(face, order, near_similarity, gallery, pair_threshold)
+        return _pair_person(face, order, similarities, gallery, pair_threshold)
     members = [face.face_id]
     used_photos = {face.photo_id}
     for index in order:
@@ -132,7 +131,7 @@ def assign(face: FaceRecord, gallery: Gallery, params: ClusterParams) -> Assignm
 def _pair_person(
     face: FaceRecord,
     order: list[int],
-    near_similarity: dict[int, float],
+    similarities: np.ndarray,  # of `order`, nearest first
     gallery: Gallery,
     pair_threshold: np.float32,
 ) -> Assignment:
@@ -142,7 +141,7 @@ def _pair_person(
         return Assignment(None, ())
     (index,) = order
     record = gallery.records[index]
-    similarity = near_similarity[index]
+    similarity = float(similarities[0])
     if (
         similarity < pair_threshold
         or record.person_id is not None
