@@ -79,11 +79,12 @@ KEY_ROTATION = FunctionSpec(
 MIGRATIONS = FunctionSpec(
     "migrations", "functions.auth.migrations", grants=("database",), timeout_seconds=300
 )
-# The $connect authorizer of every WebSocket API: it verifies access tokens.
+# The $connect authorizer of every WebSocket API: it verifies access tokens
+# (the revoked sessions it checks are in the database).
 WEBSOCKET_AUTHORIZER = FunctionSpec(
     resources.WEBSOCKET_AUTHORIZER_FUNCTION,
     "functions.auth.authorizer",
-    grants=("jwks",),
+    grants=("database", "jwks"),
     timeout_seconds=10,
 )
 

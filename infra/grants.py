@@ -145,17 +145,12 @@ def _signing_keys_write(function: lambda_.Function, targets: GrantTargets) -> No
 
 
 def _jwks(function: lambda_.Function, targets: GrantTargets) -> None:
-    """What the shared token verifier reads: the public keys and the revoked sessions."""
+    """What the shared token verifier reads besides the database's revoked sessions:
+    the public keys (check_grants makes "jwks" come with "database")."""
     targets.data.jwks_parameter.grant_read(function)
     function.add_environment(
         setting_env("jwks_parameter"), targets.data.jwks_parameter.parameter_name
     )
-    revocations = resources.REVOCATIONS_TABLE
-    table_name = targets.data.config.physical_name(revocations.name)
-    dynamodb.Table.from_table_attributes(function, "RevocationsRead", table_name=table_name).grant(
-        function, "dynamodb:GetItem", "dynamodb:BatchGetItem"
-    )
-    function.add_environment(setting_env(revocations.setting or ""), table_name)
 
 
 def _jwks_write(function: lambda_.Function, targets: GrantTargets) -> None:
@@ -296,6 +291,11 @@ def check_grants(spec: FunctionSpec) -> None:
         raise ValueError(
             f"function {spec.name!r} declares unknown grants {sorted(unknown)}; "
             f"known: {sorted(GRANTS)}"
+        )
+    if "jwks" in spec.grants and "database" not in spec.grants:
+        raise ValueError(
+            f"function {spec.name!r} verifies tokens ('jwks') and so reads the revoked sessions "
+            "in the database: declare 'database'"
         )
     if in_vpc(spec) and "internet" not in spec.grants:
         unreachable = [name for name in spec.grants if not GRANTS[name].reachable_from_vpc]

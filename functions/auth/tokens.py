@@ -34,11 +34,9 @@ from cheese_runtime.settings import Settings, get_settings
 
 
 def load_key_set(force: bool = False) -> KeySet:
-    from aws_lambda_powertools.utilities.parameters import get_secret
+    from cheese_runtime.parameters import get_secret
 
-    text = get_secret(get_settings().signing_keys_secret, max_age=300, force_fetch=force)
-    assert isinstance(text, str)
-    return KeySet.from_json(text)
+    return KeySet.from_json(get_secret(get_settings().signing_keys_secret, force=force))
 
 
 class AccessTokenIssuer:

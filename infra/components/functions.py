@@ -86,6 +86,27 @@ def ml_image_code(handler: str) -> lambda_.DockerImageCode:
     )
 
 
+# The grants whose parameters and secrets a function reads on its first request: the JWKS
+# (token verifier) and the database secret, through the extension (cheese_runtime.parameters).
+READS_THROUGH_EXTENSION = frozenset({"jwks", "database"})
+
+
+def parameters_extension(spec: FunctionSpec) -> lambda_.ParamsAndSecretsLayerVersion | None:
+    """The AWS Parameters and Secrets Lambda Extension for a zip function that reads any.
+
+    Container-image functions take no layers; they read through boto3 instead.
+    """
+    if not READS_THROUGH_EXTENSION & set(spec.grants):
+        return None
+    return lambda_.ParamsAndSecretsLayerVersion.from_version(
+        lambda_.ParamsAndSecretsVersions.V1_0_103,
+        cache_size=100,
+        parameter_store_ttl=Duration.minutes(5),
+        secrets_manager_ttl=Duration.minutes(5),
+        log_level=lambda_.ParamsAndSecretsLogLevel.WARN,
+    )
+
+
 class FunctionFactory(Construct):
     """Creates every zip function of the service stack the same way."""
 
@@ -152,6 +173,7 @@ class FunctionFactory(Construct):
                 handler=handler,
                 code=self._code_of(spec),
                 layers=[self.layer],
+                params_and_secrets=parameters_extension(spec),
                 **common,
             )
             acknowledge(

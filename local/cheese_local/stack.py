@@ -28,13 +28,14 @@ from cheese_local.datadir import (
     secure_data_dir,
 )
 from cheese_local.emulators import S3Server
+from cheese_local.extension import ParametersExtension
 from cheese_local.gateway import HttpGateway, docs_html, merged_openapi
 from cheese_local.journal import MotoJournal
 from cheese_local.moto_events import complete_moto_events
 from cheese_local.s3_front import NotificationTarget, PendingWrites, S3Front
 from cheese_local.websocket import WebSocketGateway
 from cheese_local.workers import ScheduledRunner, SqsPoller
-from cheese_runtime import aws, resources
+from cheese_runtime import aws, parameters, resources
 from cheese_runtime.db import migrate
 from cheese_runtime.db.session import reset_engine
 from cheese_runtime.settings import Settings, get_settings
@@ -182,6 +183,7 @@ class LocalStack:
     restored: dict[str, int] = field(default_factory=dict)
     _s3_front_server: uvicorn.Server | None = None
     _pending_writes: PendingWrites | None = None
+    _extension: ParametersExtension | None = None
     _lock: IO[str] | None = None
 
     def start(self) -> Settings:
@@ -212,7 +214,12 @@ class LocalStack:
             os.environ["DATABASE_URL"] = self.database_url
         get_settings.cache_clear()
         aws.reset_clients()
+        parameters.reset_providers()
         reset_engine()
+        # Every function reads its parameters and secrets through the extension's API, as in AWS.
+        self._extension = ParametersExtension()
+        self._extension.start()
+        os.environ[parameters.EXTENSION_PORT_ENV] = str(self._extension.port)
         settings = get_settings()
         create_sqlite_file(settings.sqlalchemy_url)
         migrate.upgrade(settings.sqlalchemy_url)
@@ -281,6 +288,9 @@ class LocalStack:
             poller.join(timeout=5)
         self.pollers.clear()
         reset_engine()
+        if self._extension is not None:
+            self._extension.stop()
+            self._extension = None
         if self._s3_front_server is not None:
             self._s3_front_server.should_exit = True
             self._s3_front_server = None

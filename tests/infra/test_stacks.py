@@ -20,7 +20,7 @@ os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
 
 from aws_cdk.assertions import Match, Template
 
-from cheese_runtime import resources
+from cheese_runtime import parameters, resources
 from cheese_runtime.settings import Settings
 from functions.diary.config import DiarySettings
 from infra.app import build
@@ -347,13 +347,39 @@ def test_functions_are_traced_python_311_with_the_layer_and_powertools_env(synth
             assert "Runtime" not in props and "Layers" not in props, handler
         else:
             assert props["Runtime"] == "python3.11", handler
-            assert len(props["Layers"]) == 1, handler
+            assert len([la for la in props["Layers"] if not is_extension_layer(la)]) == 1, handler
         assert props["Architectures"] == ["x86_64"], handler
         assert props["TracingConfig"] == {"Mode": "Active"}, handler
         variables = props["Environment"]["Variables"]
         assert variables["POWERTOOLS_METRICS_NAMESPACE"] == "Cheese", handler
         assert variables["POWERTOOLS_SERVICE_NAME"], handler
         assert variables["CHEESE_STAGE"] == STAGE, handler
+
+
+def is_extension_layer(layer: Any) -> bool:
+    """CDK picks the extension's ARN by region from a mapping of AWS's published layers."""
+    return "Paramsandsecretslayer" in json.dumps(layer)
+
+
+def test_functions_that_read_keys_or_the_database_secret_get_the_parameters_extension(
+    synth: Synth,
+) -> None:
+    """The JWKS and the database secret are read through the extension, not boto3
+    (cheese_runtime.parameters): every zip function that reads either has it."""
+    specs = {f"{spec.module}.handler": spec for spec in all_function_specs()}
+    checked = 0
+    for handler, (_, props) in functions_by_handler(synth.compute).items():
+        spec = specs[handler]
+        if props.get("PackageType") == "Image":
+            continue
+        reads = {"jwks", "database"} & set(spec.grants)
+        assert any(map(is_extension_layer, props["Layers"])) == bool(reads), handler
+        port = props["Environment"]["Variables"].get(parameters.EXTENSION_PORT_ENV)
+        assert (port == "2773") == bool(reads), handler
+        checked += bool(reads)
+    assert checked >= 8
+    mappings = json.dumps(synth.service.to_json()["Mappings"])
+    assert "layer:AWS-Parameters-and-Secrets-Lambda-Extension:" in mappings
 
 
 # The settings classes the app sets variables of: the runtime's and the functions' own.

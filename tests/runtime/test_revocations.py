@@ -1,4 +1,4 @@
-"""The revocation store and its per-container cache, against moto's DynamoDB with a fake clock."""
+"""The revocation store (the database's revoked_sessions) and its per-container cache, with a fake clock."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ def ids() -> tuple[str, str]:
 
 
 def test_a_revocation_reaches_another_container_within_the_cache_period(
-    backend,
+    db,
     clock: Clock,  # noqa: ANN001
 ) -> None:
     revoking, other = Revocations(get_settings(), clock), Revocations(get_settings(), clock)
@@ -47,7 +47,7 @@ def test_a_revocation_reaches_another_container_within_the_cache_period(
     assert not other.is_revoked(str(uuid.uuid4()), user, issued)  # other sessions are fine
 
 
-def test_a_deleted_account_revokes_tokens_issued_before_it(backend, clock: Clock) -> None:  # noqa: ANN001
+def test_a_deleted_account_revokes_tokens_issued_before_it(db, clock: Clock) -> None:  # noqa: ANN001
     revoking, other = Revocations(get_settings(), clock), Revocations(get_settings(), clock)
     session, user = ids()
     before = time.time() - 5
@@ -57,14 +57,51 @@ def test_a_deleted_account_revokes_tokens_issued_before_it(backend, clock: Clock
     assert not other.is_revoked(session, user, time.time() + 5)  # a later login of a kept account
 
 
-def test_records_expire_with_the_last_token_they_concern(backend) -> None:  # noqa: ANN001
-    from cheese_runtime import aws
+def stored_rows() -> dict[str, tuple[int, int]]:
+    from sqlalchemy import text
 
+    from cheese_runtime.db.session import read_scope
+
+    with read_scope() as connection:
+        rows = connection.execute(
+            text("SELECT revoked_key, revoked_at, expires_at FROM revoked_sessions")
+        ).all()
+    return {key: (revoked_at, expires_at) for key, revoked_at, expires_at in rows}
+
+
+def test_records_expire_with_the_last_token_they_concern(db) -> None:  # noqa: ANN001
     settings = get_settings()
     session, user = ids()
     Revocations(settings).revoke_session(session, user)
-    item = aws.client("dynamodb").get_item(
-        TableName=settings.revocations_table, Key={"pk": {"S": f"sid#{session}"}}
-    )["Item"]
-    lifetime = int(item["expires_at"]["N"]) - time.time()
+    _revoked_at, expires_at = stored_rows()[f"sid#{session}"]
+    lifetime = expires_at - time.time()
     assert settings.access_token_ttl_seconds < lifetime <= settings.access_token_ttl_seconds + 120
+
+
+def test_a_revocation_deletes_the_rows_no_token_can_concern_any_more(
+    db,  # noqa: ANN001
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings = get_settings()
+    old_session, user = ids()
+    Revocations(settings).revoke_session(old_session, user)
+    real_time = time.time
+    later = real_time() + settings.access_token_ttl_seconds + 3600
+    monkeypatch.setattr(time, "time", lambda: later)
+    new_session = str(uuid.uuid4())
+    Revocations(settings).revoke_session(new_session, user)
+    rows = stored_rows()
+    assert f"sid#{new_session}" in rows
+    assert f"sid#{old_session}" not in rows
+
+
+def test_revoking_twice_keeps_one_row_with_the_later_time(db, monkeypatch) -> None:  # noqa: ANN001
+    settings = get_settings()
+    _session, user = ids()
+    Revocations(settings).revoke_user(user)
+    first, _ = stored_rows()[f"user#{user}"]
+    later = time.time() + 60
+    monkeypatch.setattr(time, "time", lambda: later)
+    Revocations(settings).revoke_user(user)
+    second, _ = stored_rows()[f"user#{user}"]
+    assert second == int(later) + 1 > first

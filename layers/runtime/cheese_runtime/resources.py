@@ -40,15 +40,6 @@ THROTTLE_TABLE = Table(
     ttl_attribute="expires_at",
     setting="throttle_table",
 )
-# Revoked sessions ("sid#<family>") and accounts ("user#<id>"), read by every
-# token verifier (cheese_runtime/auth/revocation.py); they expire with the
-# last access token they can concern.
-REVOCATIONS_TABLE = Table(
-    name="cheese-auth-revocations",
-    partition_key="pk",
-    ttl_attribute="expires_at",
-    setting="revocations_table",
-)
 
 # Focus pools (functions/pool, see functions/pool/README.md). One partition per
 # pool: "#META" (name, capacity, member_count, seq), "M#<user>" (presence and
@@ -100,7 +91,6 @@ LIVE_STATE_TABLE = Table(
 
 TABLES: tuple[Table, ...] = (
     THROTTLE_TABLE,
-    REVOCATIONS_TABLE,
     POOLS_TABLE,
     POOL_CONNECTIONS_TABLE,
     FOCUS_TABLE,
@@ -259,7 +249,6 @@ AUTH = ApiFunction(
     grants=(
         "database",
         "throttle_table",
-        "revocations_table",
         "event_bus",
         "signing_keys_read",
         "jwks",
@@ -704,7 +693,17 @@ POOL_WEBSOCKET = WebSocketApi(
     module="functions.pool.ws",
     authorizer_module="functions.auth.authorizer",
     routes=("enter", "away", "back", "exit", "focus", "ping"),
-    grants=("pools_table", "pool_connections_table", "focus_table", "websocket_management", "jwks"),
+    # "database": the token verifier reads revoked sessions there; in the VPC, the
+    # @connections endpoint is reached through the NAT gateway ("internet").
+    grants=(
+        "pools_table",
+        "pool_connections_table",
+        "focus_table",
+        "websocket_management",
+        "database",
+        "internet",
+        "jwks",
+    ),
 )
 
 WEBSOCKET_APIS: tuple[WebSocketApi, ...] = (POOL_WEBSOCKET,)

@@ -58,7 +58,6 @@ class Settings(BaseSettings):
 
     # Names of AWS resources; the CDK stack passes the deployed names.
     throttle_table: str = resources.THROTTLE_TABLE.name
-    revocations_table: str = resources.REVOCATIONS_TABLE.name
     event_bus_name: str = resources.EVENT_BUS
     signing_keys_secret: str = resources.SIGNING_KEYS_SECRET
     jwks_parameter: str = resources.JWKS_PARAMETER

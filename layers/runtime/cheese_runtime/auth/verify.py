@@ -20,6 +20,7 @@ from typing import Any
 import jwt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from cheese_runtime import parameters
 from cheese_runtime.auth.keys import ALGORITHM, public_key_from_jwk
 from cheese_runtime.auth.revocation import Revocations, get_revocations
 from cheese_runtime.settings import Settings, get_settings
@@ -58,26 +59,18 @@ JwksLoader = Callable[[bool], dict[str, Any]]
 
 
 def ssm_jwks_loader(settings: Settings) -> JwksLoader:
-    """Read the JWKS parameter through Powertools Parameters (cached in memory).
+    """Read the JWKS parameter through the Parameters and Secrets extension.
 
-    The provider uses the process's shared SSM client (cheese_runtime.aws): a
-    cold start's first request builds one boto3 session, not one for the keys
-    and another for the route's own clients.
+    A forced read (after an unknown ``kid``: a key may have just been rotated
+    in) goes to SSM itself, past the extension's cache
+    (``cheese_runtime.parameters``).
     """
 
-    @cache
-    def provider() -> Any:
-        from aws_lambda_powertools.utilities.parameters import SSMProvider
-
-        from cheese_runtime import aws
-
-        return SSMProvider(boto3_client=aws.client("ssm"))
-
     def load(force: bool) -> dict[str, Any]:
-        value = provider().get(
-            settings.jwks_parameter, max_age=settings.jwks_cache_seconds, force_fetch=force
+        value = parameters.get_parameter(
+            settings.jwks_parameter, max_age=settings.jwks_cache_seconds, force=force
         )
-        jwks: dict[str, Any] = json.loads(value) if isinstance(value, str) else value
+        jwks: dict[str, Any] = json.loads(value)
         return jwks
 
     return load

@@ -21,11 +21,12 @@ from cheese_runtime.db.base import Base
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 # Every module that declares tables on Base.metadata: the runtime's own (the
-# users identity, consent), then each function's. A new function with tables
+# users identity, consent, revoked sessions), then each function's. A new function with tables
 # adds its functions/<name>/models.py here (a test checks none is missing).
 MODEL_MODULES = (
     "cheese_runtime.db.users",
     "cheese_runtime.db.consent",
+    "cheese_runtime.db.revocations",
     "functions.auth.models",
     "functions.smile_rank.models",
     "functions.photos.models",

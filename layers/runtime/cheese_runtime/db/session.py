@@ -24,10 +24,9 @@ def database_url(settings: Settings) -> str:
     """The URL from settings, or built from the RDS secret in AWS."""
     if settings.database_url or not settings.database_secret_arn:
         return settings.sqlalchemy_url
-    from aws_lambda_powertools.utilities.parameters import get_secret
+    from cheese_runtime.parameters import get_secret
 
-    secret = get_secret(settings.database_secret_arn, transform="json", max_age=3600)
-    assert isinstance(secret, dict)
+    secret = json.loads(get_secret(settings.database_secret_arn, max_age=3600))
     host = settings.database_proxy_host or secret["host"]
     return (
         f"postgresql+psycopg://{quote(secret['username'])}:{quote(secret['password'])}"
