@@ -138,6 +138,17 @@ def source_tree(ref: str) -> Iterator[Path]:
         yield Path(directory)
 
 
+def create_tables_of(tree: Path) -> None:
+    """The DynamoDB tables ``tree``'s code declares, in the running stack's moto (an older
+    revision may read a table the current one dropped, e.g. the revocations before 0019)."""
+    subprocess.run(
+        [sys.executable, "-c", "from cheese_local.bootstrap import create_tables; create_tables()"],
+        check=True,
+        cwd=tree,
+        env={**os.environ, "PYTHONPATH": python_path(tree)},
+    )
+
+
 def event_for(method: str, path: str, token: str | None = None) -> dict:
     from cheese_local.events import http_api_event
     from cheese_runtime import resources
@@ -166,6 +177,7 @@ def handler_figures(database_url: str | None, before: str | None, cold_only: boo
             trees = {"after": ROOT}
             if before:
                 trees[f"before_{before}"] = trees_stack.enter_context(source_tree(before))
+                create_tables_of(trees[f"before_{before}"])
             figures = {
                 "database": settings.sqlalchemy_url.split(":", 1)[0],
                 **cold_starts(trees, user.access_token),
