@@ -4,7 +4,9 @@ revision 0019_revocations_in_database).
 Every token verifier reads it, so the table is the runtime's, next to the
 ``users`` identity. No foreign key: a ``user#`` row must outlive the user it
 revokes (erasure deletes the account; its last tokens are refused until
-they expire).
+they expire). Rows hold identifiers only (no e-mail, no name). Each revocation
+deletes the rows past ``expires_at``: what stays is about the last quarter
+hour's revocations (in a quiet system, its last ones until the next).
 """
 
 from __future__ import annotations
