@@ -223,6 +223,28 @@ def test_a_failed_segment_is_skipped_with_a_discontinuity_and_erasure_removes_th
     assert stored_states(user.id) == []
 
 
+def test_withdrawing_face_grouping_fails_the_next_segment_and_forgets_the_tracks(
+    db, segments: list[Path]
+) -> None:  # noqa: ANN001
+    from tests.photos.helpers import consent
+
+    user = signup("withdrawer")
+    stream_id = start_stream(user, keep=[a_person_of(user)], style="blur")
+    upload_segment(user, stream_id, 0, segments[0].read_bytes())
+    announce(user, stream_id, 0)
+    wait_segments(user, stream_id, 1)
+    assert stored_states(user.id) == [f"{stream_id}#{0:010d}"]  # who the tracks were
+    consent(user, face_grouping=False, expression_analysis=False)
+    upload_segment(user, stream_id, 1, segments[1].read_bytes())
+    announce(user, stream_id, 1)
+    stream = wait_segments(user, stream_id, 2)
+    assert [(s["status"], s["failure_reason"]) for s in stream["segments"]] == [
+        ("done", None),
+        ("failed", "consent-withdrawn"),
+    ]
+    assert stored_states(user.id) == []
+
+
 def test_a_segment_that_never_comes_is_given_up_and_bad_requests_get_problems(
     db, segments: list[Path]
 ) -> None:  # noqa: ANN001
