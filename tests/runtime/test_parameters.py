@@ -93,3 +93,23 @@ def test_a_cold_starts_token_check_imports_no_botocore(backend) -> None:  # noqa
     assert not [
         m for m in answer["botocore"] if m.startswith(("botocore.client", "botocore.session"))
     ]
+
+
+def test_keys_that_cannot_be_read_answer_503_problem_not_500(
+    backend,  # noqa: ANN001
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from cheese_runtime.auth.verify import get_verifier
+
+    user = signup("keys-down")
+    get_verifier.cache_clear()  # a fresh container: no keys read yet
+    monkeypatch.setenv(parameters.EXTENSION_PORT_ENV, "1")  # the extension is not answering
+    try:
+        response = user.call("GET", "/v1/auth/me")
+        assert response.status == 503
+        assert response.json()["type"].endswith("/keys-unavailable")
+        assert response.headers["retry-after"] == "5"
+    finally:
+        monkeypatch.undo()
+        get_verifier.cache_clear()
+    assert user.call("GET", "/v1/auth/me").status == 200

@@ -35,6 +35,7 @@ from cheese_runtime.errors import Problem, ProblemMap, Unauthorized, install_pro
 from cheese_runtime.handlers import observed
 from cheese_runtime.inputs import reject_control_characters
 from cheese_runtime.observability import logger, metrics
+from cheese_runtime.parameters import ParameterUnavailable
 from cheese_runtime.settings import Settings, get_settings
 
 
@@ -101,6 +102,16 @@ async def _principal(
         metrics.add_metric(name="RejectedTokens", unit=MetricUnit.Count, value=1)
         slug = "token-expired" if exc.expired else "session-revoked" if exc.revoked else None
         raise Unauthorized(exc.reason, slug=slug or "invalid-token") from exc
+    except ParameterUnavailable as exc:
+        # The public keys could not be read (extension or SSM down): not the client's fault.
+        logger.exception("the JWKS could not be read")
+        raise Problem(
+            503,
+            "keys-unavailable",
+            "Service unavailable",
+            "The token could not be checked just now; try again shortly.",
+            headers={"Retry-After": "5"},
+        ) from exc
     logger.thread_safe_append_keys(user_id=principal.user_id)
     return principal
 
