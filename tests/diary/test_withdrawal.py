@@ -122,23 +122,45 @@ def test_an_analysis_finishing_after_the_withdrawal_stores_no_timeline(db: Any) 
     assert got["timeline_skipped_reason"] == "consent-withdrawn" and got["status"] == "ready"
 
 
-def test_the_hook_is_registered_where_the_consent_is_withdrawn_in_aws() -> None:
+WITHDRAWAL_IN_A_FRESH_PROCESS = r"""
+import importlib, json, sys
+from cheese_local.events import http_api_event
+from cheese_local.lambda_context import LocalLambdaContext
+from cheese_runtime import consent
+module, token = sys.argv[1], sys.argv[2]
+handler = importlib.import_module(module).handler
+event = http_api_event(
+    "PUT", "/v1/me/consent", route_key="PUT /v1/me/consent",
+    headers={"authorization": "Bearer " + token, "content-type": "application/json"},
+    body=json.dumps({"face_grouping": False, "expression_analysis": False}).encode(),
+)
+result = handler(event, LocalLambdaContext(function_name="consent"))
+print(json.dumps({
+    "status": result["statusCode"],
+    "hooks": [f"{h.__module__}.{h.__name__}" for h in consent._HOOKS["expression_analysis"]],
+}))
+"""
+
+
+def test_the_hook_runs_where_the_consent_is_withdrawn_in_aws(db) -> None:  # noqa: ANN001
     """The function serving PUT /v1/me/consent runs the diary's hook: in AWS its code is the
-    ML image (every functions/ package), and its handler module registers the hook on import."""
+    ML image (every functions/ package), and the consent decision registers every function's
+    hooks before it withdraws (a fresh process: nothing else imported them)."""
     serving = [
         f
         for f in resources.API_FUNCTIONS
         if any(r.method == "PUT" and r.path == "/v1/me/consent" for r in f.routes)
     ]
     assert len(serving) == 1 and serving[0].ml_image
-    probe = (
-        f"import {serving[0].module}, json\n"
-        "from cheese_runtime import consent\n"
-        "print(json.dumps([f'{h.__module__}.{h.__name__}' "
-        "for h in consent._HOOKS['expression_analysis']]))"
-    )
+    user = signup("fresh-withdrawal")
+    consent(user, face_grouping=False, expression_analysis=True)
     out = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=300
+        [sys.executable, "-c", WITHDRAWAL_IN_A_FRESH_PROCESS, serving[0].module, user.access_token],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
     )
-    hooks = json.loads(out.stdout.strip().splitlines()[-1])
-    assert "functions.diary.withdrawal.erase_emotion_analysis" in hooks
+    answer = json.loads(out.stdout.strip().splitlines()[-1])
+    assert answer["status"] == 200
+    assert "functions.diary.withdrawal.erase_emotion_analysis" in answer["hooks"]
