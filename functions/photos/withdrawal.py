@@ -18,6 +18,7 @@ from functions.emotion import withdrawal as _emotion  # noqa: F401  (emoji resul
 from functions.photos import storage
 from functions.photos.dal import FaceRepository, PersonRepository
 from functions.photos.face_index import external_index
+from functions.video import withdrawal as _video  # noqa: F401  (live streams' engine states)
 
 
 @consent.on_withdrawal(consent.FACE_GROUPING)

@@ -94,13 +94,6 @@ class LiveStateStore:
             },
         )
 
-    def forget_stream(self, user_id: str, stream_id: str) -> int:
-        """Delete every state of one stream (face-grouping consent withdrawn); how many."""
-        return self._delete(
-            "pk = :pk AND begins_with(sk, :stream)",
-            {":pk": {"S": user_id}, ":stream": {"S": f"{stream_id}#"}},
-        )
-
     def erase_user(self, user_id: str) -> int:
         """Delete every stream state of the user; returns how many items."""
         return self._delete("pk = :pk", {":pk": {"S": user_id}})

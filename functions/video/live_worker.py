@@ -111,7 +111,6 @@ def process_stream(stream_id: str, user_id: str) -> int:
     states = LiveStateStore()
     while True:
         saved: int | None = None
-        withdrawn = False
         with session_scope() as session:
             live = LiveRepository(session)
             stream = live.stream(stream_id, for_update=True)
@@ -123,7 +122,6 @@ def process_stream(stream_id: str, user_id: str) -> int:
             if row.status == "queued":
                 if stream.keep and not has_consent(user_id, FACE_GROUPING):
                     _fail(row, "consent-withdrawn")
-                    withdrawn = True
                 else:
                     people = _people(session, stream) if stream.keep else []
                     if _anonymise(stream, row, people, states):
@@ -132,5 +130,3 @@ def process_stream(stream_id: str, user_id: str) -> int:
             finished += 1
         if saved is not None:  # committed: the states before it are superseded
             states.forget_before(user_id, stream_id, saved)
-        if withdrawn:  # who the tracks were recognised as: not kept without consent
-            states.forget_stream(user_id, stream_id)

@@ -223,7 +223,7 @@ def test_a_failed_segment_is_skipped_with_a_discontinuity_and_erasure_removes_th
     assert stored_states(user.id) == []
 
 
-def test_withdrawing_face_grouping_fails_the_next_segment_and_forgets_the_tracks(
+def test_withdrawing_face_grouping_forgets_the_tracks_and_fails_the_next_segment(
     db, segments: list[Path]
 ) -> None:  # noqa: ANN001
     from tests.photos.helpers import consent
@@ -235,6 +235,7 @@ def test_withdrawing_face_grouping_fails_the_next_segment_and_forgets_the_tracks
     wait_segments(user, stream_id, 1)
     assert stored_states(user.id) == [f"{stream_id}#{0:010d}"]  # who the tracks were
     consent(user, face_grouping=False, expression_analysis=False)
+    assert stored_states(user.id) == []  # at once, whether or not another segment comes
     upload_segment(user, stream_id, 1, segments[1].read_bytes())
     announce(user, stream_id, 1)
     stream = wait_segments(user, stream_id, 2)

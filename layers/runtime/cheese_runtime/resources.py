@@ -336,7 +336,17 @@ PHOTOS = ApiFunction(
         Route("GET", "/v1/recommendations/moods", "listMoodRecommendations"),
     ),
     # "internet": booth imports fetch vendors' pages (through the VPC's NAT gateway).
-    grants=("database", "photos_bucket", "event_bus", "jwks", "rekognition", "internet"),
+    # "live_state_table": withdrawing face grouping (PUT /v1/me/consent) deletes live streams'
+    # engine states (functions/video/withdrawal.py).
+    grants=(
+        "database",
+        "photos_bucket",
+        "event_bus",
+        "jwks",
+        "rekognition",
+        "internet",
+        "live_state_table",
+    ),
     timeout_seconds=29,
     memory_mb=1024,
     # QR decoding (zxing-cpp, OpenCV) and people suggestions (numpy) need the ML image.
