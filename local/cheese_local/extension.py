@@ -24,6 +24,10 @@ from cheese_runtime import aws
 from cheese_runtime.parameters import TOKEN_HEADER
 
 
+class _UnknownPath(Exception):
+    """Not one of the extension's paths (a KeyError is a LookupError: kept apart)."""
+
+
 def _answer(path: str, query: dict[str, list[str]]) -> dict[str, Any]:
     if path == "/systemsmanager/parameters/get":
         response = aws.client("ssm").get_parameter(
@@ -34,7 +38,7 @@ def _answer(path: str, query: dict[str, list[str]]) -> dict[str, Any]:
     if path == "/secretsmanager/get":
         response = aws.client("secretsmanager").get_secret_value(SecretId=query["secretId"][0])
         return {k: v for k, v in response.items() if k != "ResponseMetadata"}
-    raise LookupError(path)
+    raise _UnknownPath(path)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -45,7 +49,7 @@ class _Handler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         try:
             body = _answer(url.path, parse_qs(url.query))
-        except LookupError:
+        except _UnknownPath:
             self._send(HTTPStatus.NOT_FOUND, {"message": "unknown path"})
         except KeyError as exc:
             self._send(HTTPStatus.BAD_REQUEST, {"message": f"missing query parameter {exc}"})

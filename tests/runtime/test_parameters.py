@@ -113,3 +113,16 @@ def test_keys_that_cannot_be_read_answer_503_problem_not_500(
         monkeypatch.undo()
         get_verifier.cache_clear()
     assert user.call("GET", "/v1/auth/me").status == 200
+
+
+def test_the_local_extension_answers_like_the_real_one_to_bad_requests(backend) -> None:  # noqa: ANN001
+    token = {parameters.TOKEN_HEADER: os.environ.get("AWS_SESSION_TOKEN", "")}
+    base = f"http://localhost:{parameters.extension_port()}"
+    for path, status in (
+        ("/systemsmanager/parameters/get", 400),  # no ?name=
+        ("/secretsmanager/get", 400),  # no ?secretId=
+        ("/nowhere?name=x", 404),
+    ):
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(urllib.request.Request(base + path, headers=token), timeout=5)
+        assert refused.value.code == status, path
