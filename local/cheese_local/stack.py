@@ -214,7 +214,7 @@ class LocalStack:
             os.environ["DATABASE_URL"] = self.database_url
         get_settings.cache_clear()
         aws.reset_clients()
-        parameters.reset_providers()
+        parameters.reset()
         reset_engine()
         # Every function reads its parameters and secrets through the extension's API, as in AWS.
         self._extension = ParametersExtension()

@@ -55,6 +55,7 @@ def test_without_the_extension_and_when_forced_reads_go_to_the_service(
     monkeypatch.setenv(parameters.EXTENSION_PORT_ENV, "1")
     assert parameters.get_parameter(get_settings().jwks_parameter, force=True) == published_jwks()
     monkeypatch.delenv(parameters.EXTENSION_PORT_ENV)
+    parameters.reset()  # nothing kept: the reads below go to the service
     assert parameters.get_parameter(get_settings().jwks_parameter) == published_jwks()
     assert json.loads(parameters.get_secret(get_settings().signing_keys_secret))["keys"]
 
@@ -103,6 +104,7 @@ def test_keys_that_cannot_be_read_answer_503_problem_not_500(
 
     user = signup("keys-down")
     get_verifier.cache_clear()  # a fresh container: no keys read yet
+    parameters.reset()
     monkeypatch.setenv(parameters.EXTENSION_PORT_ENV, "1")  # the extension is not answering
     try:
         response = user.call("GET", "/v1/auth/me")
@@ -113,6 +115,22 @@ def test_keys_that_cannot_be_read_answer_503_problem_not_500(
         monkeypatch.undo()
         get_verifier.cache_clear()
     assert user.call("GET", "/v1/auth/me").status == 200
+
+
+def test_values_are_kept_for_max_age_and_a_forced_read_refreshes_them(
+    backend,  # noqa: ANN001
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    name = get_settings().jwks_parameter
+    parameters.reset()
+    first = parameters.get_parameter(name, max_age=300)
+    monkeypatch.setenv(parameters.EXTENSION_PORT_ENV, "1")  # a read now would fail
+    assert parameters.get_parameter(name, max_age=300) == first  # kept, not read again
+    with pytest.raises(parameters.ParameterUnavailable):
+        parameters.get_parameter(name, max_age=0)  # too old: read again
+    assert parameters.get_parameter(name, force=True) == published_jwks()  # past the extension
+    monkeypatch.undo()
+    parameters.reset()
 
 
 def test_the_local_extension_answers_like_the_real_one_to_bad_requests(backend) -> None:  # noqa: ANN001

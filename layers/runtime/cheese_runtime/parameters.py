@@ -14,15 +14,20 @@ function that declares the ``jwks`` or ``database`` grant
 Where the extension's port is not in the environment (container-image
 functions, which take no layers) and for ``force`` reads (a just-rotated key:
 the extension would answer from its cache), reads go to the service through
-Powertools Parameters (boto3) instead.
+Powertools Parameters (boto3) instead. Either way the value is kept in the
+process for the caller's ``max_age``, one cache for both ways of reading (a
+forced read refreshes it).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import threading
+import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from functools import cache
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
@@ -34,6 +39,12 @@ TIMEOUT_SECONDS = 5
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.parameters import SecretsProvider, SSMProvider
+
+
+# Values kept in the process for their ``max_age``, whichever way they were read: the key
+# set is read on every token issue, the database secret once per engine.
+_read_at: dict[tuple[str, str], tuple[float, str]] = {}
+_read_lock = threading.Lock()
 
 
 class ParameterUnavailable(Exception):
@@ -61,30 +72,62 @@ def _from_extension(port: str, path: str, query: dict[str, str]) -> dict[str, An
     return body
 
 
+def _read(
+    key: tuple[str, str],
+    *,
+    max_age: int,
+    force: bool,
+    from_extension: Callable[[str], str],
+    from_service: Callable[[], str],
+) -> str:
+    """``key``'s value kept for ``max_age`` seconds; a forced read refreshes what is kept."""
+    now = time.monotonic()
+    if not force:
+        with _read_lock:
+            kept = _read_at.get(key)
+        if kept is not None and now - kept[0] < max_age:
+            return kept[1]
+    port = extension_port()
+    value = from_extension(port) if port and not force else from_service()
+    with _read_lock:
+        _read_at[key] = (now, value)
+    return value
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value)
+
+
 def get_parameter(name: str, *, max_age: int = 300, force: bool = False) -> str:
     """An SSM parameter's value (a String or a decrypted SecureString)."""
-    port = extension_port()
-    if port and not force:
-        body = _from_extension(
-            port, "/systemsmanager/parameters/get", {"name": name, "withDecryption": "true"}
-        )
-        return str(body["Parameter"]["Value"])
-    value = _ssm_provider().get(name, max_age=max_age, force_fetch=force, decrypt=True)
-    return value if isinstance(value, str) else json.dumps(value)
+    return _read(
+        ("parameter", name),
+        max_age=max_age,
+        force=force,
+        from_extension=lambda port: str(
+            _from_extension(
+                port, "/systemsmanager/parameters/get", {"name": name, "withDecryption": "true"}
+            )["Parameter"]["Value"]
+        ),
+        from_service=lambda: _text(_ssm_provider().get(name, force_fetch=True, decrypt=True)),
+    )
 
 
 def get_secret(secret_id: str, *, max_age: int = 300, force: bool = False) -> str:
     """A Secrets Manager secret's string."""
-    port = extension_port()
-    if port and not force:
-        body = _from_extension(port, "/secretsmanager/get", {"secretId": secret_id})
-        return str(body["SecretString"])
-    value = _secrets_provider().get(secret_id, max_age=max_age, force_fetch=force)
-    return value if isinstance(value, str) else json.dumps(value)
+    return _read(
+        ("secret", secret_id),
+        max_age=max_age,
+        force=force,
+        from_extension=lambda port: str(
+            _from_extension(port, "/secretsmanager/get", {"secretId": secret_id})["SecretString"]
+        ),
+        from_service=lambda: _text(_secrets_provider().get(secret_id, force_fetch=True)),
+    )
 
 
-# Powertools providers keep their cache per instance: one of each per process,
-# on the process's shared boto3 session (cheese_runtime.aws).
+# One provider of each per process, on the process's shared boto3 session
+# (cheese_runtime.aws); their reads are always fresh: _read keeps the values.
 @cache
 def _ssm_provider() -> SSMProvider:
     from aws_lambda_powertools.utilities.parameters import SSMProvider
@@ -103,7 +146,9 @@ def _secrets_provider() -> SecretsProvider:
     return SecretsProvider(boto3_client=aws.client("secretsmanager"))
 
 
-def reset_providers() -> None:
-    """Forget the providers and their caches (tests switch moto servers)."""
+def reset() -> None:
+    """Forget the providers and every kept value (a fresh process; tests switch moto servers)."""
     _ssm_provider.cache_clear()
     _secrets_provider.cache_clear()
+    with _read_lock:
+        _read_at.clear()
