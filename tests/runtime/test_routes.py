@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import re
 from collections import defaultdict
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -202,3 +203,11 @@ def test_a_public_route_cannot_ask_for_the_principal() -> None:
         @route("getOpen")
         async def open_(principal: CurrentPrincipal) -> dict:
             return {}
+
+
+def test_a_trailing_slash_is_a_not_found_problem_not_a_redirect(make_user: Any) -> None:
+    user = make_user("slash")
+    for path in ("/v1/photos/abc/", "/v1/photos/", "/v1/pools/"):
+        response = user.call("GET", path)
+        assert response.status == 404, path
+        assert response.headers["content-type"] == "application/problem+json", path

@@ -57,6 +57,9 @@ def create_app(title: str, description: str = "", errors: ProblemMap | None = No
         docs_url=None,
         redoc_url=None,
         dependencies=[Depends(reject_control_characters)],
+        # A trailing slash is a 404 problem, not a 307 to a URL the app cannot know
+        # (behind API Gateway, its scheme and host are the gateway's).
+        redirect_slashes=False,
     )
     install_problem_handlers(app, errors)
     _publish_bearer_scheme(app)
