@@ -61,6 +61,12 @@ def scratch_postgres(name: str) -> Iterator[str | None]:
             conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
+def libpq_dsn(url: str) -> str:
+    """A SQLAlchemy URL (``postgresql+psycopg2://...``) as the libpq DSN psycopg connects with."""
+    scheme, rest = url.split("://", 1)
+    return scheme.split("+", 1)[0] + "://" + rest
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

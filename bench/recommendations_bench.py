@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np
 
-from bench.common import copy_users, log, scratch_postgres, summary_ms
+from bench.common import copy_users, libpq_dsn, log, scratch_postgres, summary_ms
 from cheese_ml.poses import MOODS
 
 PEOPLE_SHARES = ((1, 0.6), (2, 0.3), (3, 0.1))
@@ -47,7 +47,7 @@ def load(url: str, users: int, cuts: int) -> list[str]:
     rng = random.Random(7)
     vectors = np.random.default_rng(7)
     now = datetime.now(UTC)
-    dsn = url.replace("postgresql+psycopg://", "postgresql://")
+    dsn = libpq_dsn(url)
     ids = [str(uuid.UUID(int=rng.getrandbits(128), version=4)) for _ in range(users)]
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute("SET TIME ZONE 'UTC'")

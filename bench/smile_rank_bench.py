@@ -32,7 +32,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import copy_users, log, scratch_postgres, summary_ms
+from bench.common import copy_users, libpq_dsn, log, scratch_postgres, summary_ms
 
 USERS = int(os.environ.get("BENCH_SMILE_USERS", 100_000))
 EVENTS = int(os.environ.get("BENCH_SMILE_EVENTS", 1_000_000))
@@ -60,7 +60,7 @@ def load(url: str, now: datetime) -> dict:
     import psycopg
 
     rng = random.Random(7)
-    dsn = url.replace("postgresql+psycopg://", "postgresql://")
+    dsn = libpq_dsn(url)
     started = time.monotonic()
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute("SET TIME ZONE 'UTC'")
@@ -131,7 +131,7 @@ def check_materialisation(url: str) -> None:
     """The totals and score counts equal a recomputation from the photos (after the sampled events too)."""
     import psycopg
 
-    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
+    with psycopg.connect(libpq_dsn(url)) as conn:
         wrong = conn.execute("""
             WITH truth AS (
                 SELECT 'week' AS scope, period_id AS period_key, user_id, sum(points) AS points FROM smile_photos
@@ -224,7 +224,7 @@ def measure_reads(url: str, now: datetime) -> dict:
     from functions.smile_rank.periods import month_key, period_id
 
     rng = random.Random(5)
-    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
+    with psycopg.connect(libpq_dsn(url)) as conn:
         user_ids = [r[0] for r in conn.execute("SELECT id FROM users ORDER BY random() LIMIT 2000")]
         keys = {"week": period_id(now), "month": month_key(now), "all": "all"}
         positions = {
@@ -275,7 +275,7 @@ def measure_baseline(url: str, now: datetime) -> dict:
     from functions.smile_rank.periods import period_id
 
     week = period_id(now)
-    dsn = url.replace("postgresql+psycopg://", "postgresql://")
+    dsn = libpq_dsn(url)
     with psycopg.connect(dsn) as conn:
         users = [r[0] for r in conn.execute("SELECT id FROM users ORDER BY random() LIMIT 10")]
         page, me = [], []
@@ -334,7 +334,7 @@ def measure_service(url: str, now: datetime) -> dict:
     from functions.smile_rank.config import get_smile_settings
     from functions.smile_rank.service import SmileService
 
-    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
+    with psycopg.connect(libpq_dsn(url)) as conn:
         users = [r[0] for r in conn.execute("SELECT id FROM users ORDER BY random() LIMIT 1000")]
     service = SmileService(get_smile_settings())
     me, ranking = [], []

@@ -1,7 +1,7 @@
 """Aurora PostgreSQL Serverless v2 behind RDS Proxy.
 
 Why RDS Proxy rather than the RDS Data API: the proxy keeps the standard
-psycopg driver and SQLAlchemy dialect, so the code that runs in Lambda is the
+psycopg2 driver and SQLAlchemy dialect, so the code that runs in Lambda is the
 same code that runs against local PostgreSQL (and SQLite) in the local stack
 and the tests; and it pools connections across Lambda concurrency, so a burst
 of cold starts does not exhaust the database's connection slots. The Data API

@@ -26,7 +26,7 @@ def test_layer_modules_are_the_main_dependencies_and_what_they_pull_in() -> None
         "jwt",
         "sqlalchemy",
         "alembic",
-        "psycopg",
+        "psycopg2",
         "argon2",
         "mangum",
         "aws_lambda_powertools",

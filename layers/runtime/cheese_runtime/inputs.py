@@ -6,7 +6,7 @@ or :data:`IdsQuery`. What the policy guarantees, at the edge, before any
 service or store sees a value:
 
 - **No control characters in text.** PostgreSQL text cannot hold NUL
-  (psycopg raises ``DataError``, a 500), SQLite stores it silently, and other
+  (the driver refuses it: a 500), SQLite stores it silently, and other
   C0/C1 controls and lone surrogates (which UTF-8 cannot encode) are never
   what a person typed. :data:`Text` refuses all of them; :data:`MultilineText`
   allows tab and newline, for text that is written in paragraphs.

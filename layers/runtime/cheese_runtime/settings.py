@@ -104,11 +104,11 @@ class Settings(BaseSettings):
 
 
 def normalise_database_url(url: str) -> str:
-    """Accept the libpq-style ``postgresql://`` URL and pick the psycopg 3 driver."""
+    """Accept the libpq-style ``postgresql://`` URL and pick the psycopg2 driver."""
     if url.startswith("postgres://"):
         url = "postgresql://" + url[len("postgres://") :]
     if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+        url = "postgresql+psycopg2://" + url[len("postgresql://") :]
     return url
 
 

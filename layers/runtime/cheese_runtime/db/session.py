@@ -29,7 +29,7 @@ def database_url(settings: Settings) -> str:
     secret = json.loads(get_secret(settings.database_secret_arn, max_age=3600))
     host = settings.database_proxy_host or secret["host"]
     return (
-        f"postgresql+psycopg://{quote(secret['username'])}:{quote(secret['password'])}"
+        f"postgresql+psycopg2://{quote(secret['username'])}:{quote(secret['password'])}"
         f"@{host}:{secret.get('port', 5432)}/{secret.get('dbname', 'cheese')}?sslmode=require"
     )
 
