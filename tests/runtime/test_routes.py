@@ -12,7 +12,13 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 from cheese_runtime import resources
-from cheese_runtime.http import CurrentPrincipal, create_app, declared_routes
+from cheese_runtime.http import (
+    CurrentPrincipal,
+    DeclaredRoute,
+    built_routes,
+    create_app,
+    declared_routes,
+)
 from cheese_runtime.resources import ApiFunction, Route, match_route
 
 
@@ -25,7 +31,7 @@ def test_every_app_serves_exactly_its_declared_routes(function: ApiFunction) -> 
     app = app_of(function)
     served = {
         (method, route.path, route.operation_id)
-        for route in app.routes
+        for route in built_routes(app)
         if isinstance(route, APIRoute)
         for method in route.methods
     }
@@ -188,21 +194,94 @@ def test_an_app_cannot_register_an_undeclared_or_repeated_operation() -> None:
 
 
 def test_a_handler_must_take_the_declared_path_variables() -> None:
-    route = declared_routes(create_app("demo"), DEMO)
-    with pytest.raises(TypeError, match="path parameters"):
+    app = create_app("demo")
+    route = declared_routes(app, DEMO)
 
-        @route("getThing")
-        async def get_thing(id: str, principal: CurrentPrincipal) -> dict:
-            return {}
+    @route("getThing")
+    async def get_thing(id: str, principal: CurrentPrincipal) -> dict:
+        return {}
+
+    with pytest.raises(TypeError, match="path parameters"):
+        built_routes(app)
 
 
 def test_a_public_route_cannot_ask_for_the_principal() -> None:
-    route = declared_routes(create_app("demo"), DEMO)
-    with pytest.raises(TypeError, match="public"):
+    app = create_app("demo")
+    route = declared_routes(app, DEMO)
 
-        @route("getOpen")
-        async def open_(principal: CurrentPrincipal) -> dict:
-            return {}
+    @route("getOpen")
+    async def open_(principal: CurrentPrincipal) -> dict:
+        return {}
+
+    with pytest.raises(TypeError, match="public"):
+        built_routes(app)
+
+
+LAZY = ApiFunction(
+    name="lazy",
+    module="unused",
+    routes=(
+        Route("GET", "/v1/things/mine", "getMine", authorized=False),
+        Route("GET", "/v1/things/{thing_id}", "getThing", authorized=False),
+        Route("DELETE", "/v1/things/{thing_id}", "deleteThing", authorized=False),
+        Route("GET", "/v1/other", "getOther", authorized=False),
+    ),
+)
+
+
+def lazy_app() -> FastAPI:
+    app = create_app("lazy")
+    route = declared_routes(app, LAZY)
+
+    @route("getMine")
+    async def get_mine() -> dict:
+        return {"thing": "mine"}
+
+    @route("getThing")
+    async def get_thing(thing_id: int) -> dict:
+        return {"thing": thing_id}
+
+    @route("deleteThing", status_code=204)
+    async def delete_thing(thing_id: int) -> None:
+        return None
+
+    @route("getOther")
+    async def get_other() -> dict:
+        return {"other": True}
+
+    return app
+
+
+def unbuilt(app: FastAPI) -> list[str]:
+    return [r.declared.operation_id for r in app.routes if isinstance(r, DeclaredRoute)]
+
+
+def test_a_request_builds_only_the_routes_of_its_path_and_keeps_their_order() -> None:
+    from fastapi.testclient import TestClient
+
+    app = lazy_app()
+    client = TestClient(app)
+    assert unbuilt(app) == ["getMine", "getThing", "deleteThing", "getOther"]
+    # The literal segment still wins over the variable declared after it.
+    assert client.get("/v1/things/mine").json() == {"thing": "mine"}
+    assert unbuilt(app) == ["getThing", "deleteThing", "getOther"]
+    assert client.get("/v1/things/7").json() == {"thing": 7}
+    assert unbuilt(app) == ["deleteThing", "getOther"]
+    # A built route validates as an eager one does, and a wrong method is still a 405.
+    assert client.get("/v1/things/seven").status_code == 422
+    assert client.post("/v1/things/7").status_code == 405
+    assert unbuilt(app) == ["getOther"]
+    assert client.get("/v1/nothing").status_code == 404
+    assert unbuilt(app) == ["getOther"]
+    operations = [r.operation_id for r in built_routes(app) if isinstance(r, APIRoute)]
+    assert operations == ["getMine", "getThing", "deleteThing", "getOther"]
+    assert client.get("/v1/other").json() == {"other": True}
+
+
+def test_the_openapi_document_describes_routes_no_request_has_built() -> None:
+    app = lazy_app()
+    assert set(app.openapi()["paths"]) == {"/v1/things/mine", "/v1/things/{thing_id}", "/v1/other"}
+    assert unbuilt(app) == []
 
 
 def test_a_trailing_slash_is_a_not_found_problem_not_a_redirect(make_user: Any) -> None:

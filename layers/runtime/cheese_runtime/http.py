@@ -14,10 +14,18 @@ invoke that handler with API Gateway HTTP API (v2) events::
 The method, path and authorization come from the function's declaration in
 ``cheese_runtime.resources`` (what API Gateway is deployed with), so an app
 cannot serve a route that is not deployed, nor under another path.
+
+A declared route is built (FastAPI's ``APIRoute``: its dependency tree, a
+pydantic field per parameter, its response model's validator) when a request
+first reaches its path, not at import: a function declares up to 24 routes,
+building one costs 1–5 ms, and a Lambda's cold start serves one of them.
+:func:`built_routes` builds them all (the OpenAPI document and the route
+tests need every one).
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from typing import Annotated, Any
 
@@ -28,6 +36,9 @@ from fastapi import Depends, FastAPI, Header
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from mangum import Mangum
+from starlette._utils import get_route_path
+from starlette.routing import BaseRoute, Match, compile_path
+from starlette.types import Receive, Scope, Send
 
 from cheese_runtime import resources
 from cheese_runtime.auth.verify import InvalidToken, Principal, bearer_token, get_verifier
@@ -75,6 +86,7 @@ def _publish_bearer_scheme(app: FastAPI) -> None:
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
+            built_routes(app)
             schema = generate()
             schema.setdefault("components", {}).setdefault("securitySchemes", {})["bearer"] = (
                 BEARER_SCHEME
@@ -144,9 +156,10 @@ def declared_routes(
     An authorized route checks the bearer token before anything else (so an
     anonymous request is a 401 whatever else is wrong with it) and carries the
     bearer ``security`` in the OpenAPI document. Registration fails, at import,
-    for an undeclared or already registered operation, a handler whose path
-    parameters are not the route's variables, and a public route whose handler
-    asks for the principal.
+    for an undeclared or already registered operation; building the route fails
+    for a handler whose path parameters are not the route's variables and for a
+    public route whose handler asks for the principal (``tests/runtime/test_routes.py``
+    builds every app's routes).
     """
     registered: set[str] = set()
 
@@ -162,19 +175,73 @@ def declared_routes(
                 options["openapi_extra"] = {"security": [{"bearer": []}]} | options.get(
                     "openapi_extra", {}
                 )
-            app.add_api_route(
-                declared.path,
-                endpoint,
-                methods=[declared.method],
-                operation_id=operation_id,
-                **options,
-            )
-            _check_handler(app.routes[-1], declared)  # type: ignore[arg-type]
+
+            def build() -> None:
+                app.add_api_route(
+                    declared.path,
+                    endpoint,
+                    methods=[declared.method],
+                    operation_id=operation_id,
+                    **options,
+                )
+
+            app.router.routes.append(DeclaredRoute(app, declared, build))
             return endpoint
 
         return register
 
     return route
+
+
+_BUILDING = threading.Lock()  # the local stack may serve an app from several threads
+
+
+class DeclaredRoute(BaseRoute):
+    """A declared route in its app's route list, built into its ``APIRoute`` on first use.
+
+    It keeps its place in the list (Starlette tries routes in order), answers
+    no match without building for a path that is not its own, and replaces
+    itself with the built route, so that later requests never see it.
+    """
+
+    def __init__(self, app: FastAPI, declared: resources.Route, build: Callable[[], None]) -> None:
+        self.declared = declared
+        self.path = declared.path
+        self.path_regex, self.path_format, _ = compile_path(declared.path)
+        self._app = app
+        self._build = build
+        self._route: APIRoute | None = None
+
+    def built(self) -> APIRoute:
+        with _BUILDING:
+            if self._route is None:
+                routes = self._app.router.routes
+                self._build()
+                route = routes.pop()
+                assert isinstance(route, APIRoute)
+                _check_handler(route, self.declared)
+                routes[routes.index(self)] = route
+                self._route = route
+        return self._route
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        if scope["type"] != "http" or not self.path_regex.match(get_route_path(scope)):
+            return Match.NONE, {}
+        return self.built().matches(scope)
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.built().handle(scope, receive, send)
+
+    def url_path_for(self, name: str, /, **path_params: Any) -> Any:
+        return self.built().url_path_for(name, **path_params)
+
+
+def built_routes(app: FastAPI) -> list[BaseRoute]:
+    """``app``'s routes with every declared route built."""
+    for route in list(app.router.routes):
+        if isinstance(route, DeclaredRoute):
+            route.built()
+    return app.router.routes
 
 
 def _check_handler(api_route: APIRoute, declared: resources.Route) -> None:
