@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+import hashlib
+import shutil
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import Duration, IgnoreMode, RemovalPolicy, Size, Stack
+import jsii
+from aws_cdk import (
+    AssetHashType,
+    BundlingOptions,
+    Duration,
+    IgnoreMode,
+    ILocalBundling,
+    RemovalPolicy,
+    Size,
+    Stack,
+)
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ecr_assets as ecr_assets
 from aws_cdk import aws_lambda as lambda_
@@ -13,7 +25,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from cheese_runtime.observability import METRICS_NAMESPACE
-from infra.bundling import ARCHITECTURE, RUNTIME, runtime_layer
+from infra.bundling import ARCHITECTURE, PYTHON_VERSION, RUNTIME, compile_bytecode, runtime_layer
 from infra.components.monitoring import ALARM_PERIOD, Monitoring
 from infra.config import REPO_ROOT, StageConfig
 from infra.declarations import FunctionSpec
@@ -24,34 +36,63 @@ from infra.settings_env import setting_env
 ML_DOCKERFILE = "layers/ml/Dockerfile"
 
 
-def package_code(package: str, shared_modules: tuple[str, ...] = ()) -> lambda_.Code:
-    """The repository root reduced to ``functions/__init__.py``, ``functions/<package>/``
-    and the ``shared_modules`` of other functions (each with its package's ``__init__.py``).
-
-    Everything else (the runtime package, dependencies) comes from the layer.
-    """
-    shared: list[str] = []
+def package_files(package: str, shared_modules: tuple[str, ...] = ()) -> list[Path]:
+    """What a zip function ships, relative to the repository: ``functions/__init__.py``,
+    ``functions/<package>/`` and the ``shared_modules`` of other functions (each with its
+    package's ``__init__.py``). Everything else (the runtime package, dependencies) comes
+    from the layer."""
+    files = [Path("functions/__init__.py")]
+    own = REPO_ROOT / "functions" / package
+    files += sorted(
+        path.relative_to(REPO_ROOT)
+        for path in own.rglob("*")
+        if path.is_file()
+        and "__pycache__" not in path.parts
+        and path.suffix != ".pyc"
+        and not path.name.startswith(".")
+    )
     for module in shared_modules:
         path = Path(*module.split("."))
         if not (REPO_ROOT / path).with_suffix(".py").is_file():
             raise ValueError(f"shared module {module!r} is not a file of functions/")
-        shared += [f"!{path.parent}", f"!{path.parent}/__init__.py", f"!{path}.py"]
+        files += [path.parent / "__init__.py", path.with_suffix(".py")]
+    return list(dict.fromkeys(files))
+
+
+@jsii.implements(ILocalBundling)
+class CompiledPackageBundling:
+    """Copies a function's files and byte-compiles them (see ``compile_bytecode``:
+    /var/task is read-only in Lambda, so source without bytecode is compiled on every
+    cold start)."""
+
+    def __init__(self, files: list[Path]) -> None:
+        self._files = files
+
+    def try_bundle(self, output_dir: str, options: BundlingOptions) -> bool:
+        for relative in self._files:
+            target = Path(output_dir) / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(REPO_ROOT / relative, target)
+        compile_bytecode(Path(output_dir))
+        return True
+
+
+def package_code(package: str, shared_modules: tuple[str, ...] = ()) -> lambda_.Code:
+    """The zip of :func:`package_files`, with their bytecode."""
+    files = package_files(package, shared_modules)
+    # Hashed from what goes in (a pyc's bytes need not be reproducible), like the layer.
+    digest = hashlib.sha256(PYTHON_VERSION.encode())
+    for relative in files:
+        digest.update(relative.as_posix().encode() + b"\0" + (REPO_ROOT / relative).read_bytes())
     return lambda_.Code.from_asset(
-        str(REPO_ROOT),
-        ignore_mode=IgnoreMode.GLOB,
-        # Later patterns win; "!" re-includes. A directory left excluded is not
-        # even walked, so the virtualenv and cdk.out cost nothing.
-        exclude=[
-            "*",
-            ".*",
-            "!functions",
-            "!functions/__init__.py",
-            f"!functions/{package}",
-            f"!functions/{package}/**",
-            *shared,
-            "__pycache__",
-            "*.pyc",
-        ],
+        str(REPO_ROOT / "functions" / package),
+        asset_hash_type=AssetHashType.CUSTOM,
+        asset_hash=digest.hexdigest(),
+        bundling=BundlingOptions(
+            # Required by the API; never pulled, the local bundling always succeeds or raises.
+            image=RUNTIME.bundling_image,
+            local=CompiledPackageBundling(files),  # type: ignore[arg-type]
+        ),
     )
 
 

@@ -105,3 +105,33 @@ def test_the_zip_asset_holds_the_package_and_the_shared_modules_only(tmp_path: P
         "functions/photos/models.py",
     }
     assert not any(p.startswith(("functions/diary/", "layers/", "infra/")) for p in shipped)
+    # With the bytecode of each module: /var/task is read-only, Lambda cannot write it.
+    compiled = {p.relative_to(asset).as_posix() for p in asset.rglob("*.pyc")}
+    assert "functions/video/__pycache__/handler.cpython-311.pyc" in compiled
+    assert len(compiled) == len(shipped)
+
+
+def test_the_layer_ships_bytecode_that_lambda_uses_without_checking_the_source(
+    tmp_path: Path,
+) -> None:
+    import subprocess
+    import sys
+
+    from infra.bundling import compile_bytecode
+
+    package = tmp_path / "python" / "shipped"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "module.py").write_text("ANSWER = 1\n")
+    compile_bytecode(tmp_path / "python")
+    # A zip keeps mtimes to two seconds: a pyc that checked them could go stale in Lambda.
+    (package / "module.py").write_text("ANSWER = 222\n")
+    out = subprocess.run(
+        [sys.executable, "-c", "import shipped.module as m; print(m.ANSWER)"],
+        cwd=tmp_path / "python",
+        env={"PYTHONPATH": str(tmp_path / "python"), "PYTHONDONTWRITEBYTECODE": "1"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stdout.strip() == "1"
