@@ -68,8 +68,10 @@ async def pool_service(
 Service = Annotated[PoolService, Depends(pool_service)]
 
 
+# Routes are ``async def`` although they block (see ``cheese_runtime.http.create_app``): a
+# Lambda serves one request at a time, and a sync route costs a worker thread per request.
 @route("listPools", response_model=Page[PoolOut], responses=PROBLEMS, tags=["pools"])
-def list_pools(
+async def list_pools(
     principal: CurrentPrincipal,
     service: Service,
     scope: Literal["public", "mine"] = "public",
@@ -89,12 +91,12 @@ def list_pools(
     responses=PROBLEMS,
     tags=["pools"],
 )
-def create_pool(body: PoolCreate, principal: CurrentPrincipal, service: Service) -> PoolOut:
+async def create_pool(body: PoolCreate, principal: CurrentPrincipal, service: Service) -> PoolOut:
     return service.create(principal.user_id, body)
 
 
 @route("getPool", response_model=PoolDetail, responses=PROBLEMS, tags=["pools"])
-def get_pool(pool_id: PoolId, principal: CurrentPrincipal, service: Service) -> PoolDetail:
+async def get_pool(pool_id: PoolId, principal: CurrentPrincipal, service: Service) -> PoolDetail:
     """Members, status, focus and avatar URLs, with the sequence number to re-sync the event stream."""
     return service.detail(principal.user_id, pool_id)
 
@@ -106,7 +108,7 @@ def get_pool(pool_id: PoolId, principal: CurrentPrincipal, service: Service) -> 
     responses=PROBLEMS,
     tags=["pools"],
 )
-def invite(
+async def invite(
     pool_id: PoolId, body: InviteRequest, principal: CurrentPrincipal, service: Service
 ) -> InviteOut:
     """Let a user see and enter a private pool (owner only)."""
@@ -119,7 +121,7 @@ def invite(
     responses=PROBLEMS,
     tags=["pools"],
 )
-def leaderboard(
+async def leaderboard(
     pool_id: PoolId,
     principal: CurrentPrincipal,
     service: Service,
@@ -136,7 +138,7 @@ def leaderboard(
     responses=PROBLEMS,
     tags=["pools"],
 )
-def avatar_upload(
+async def avatar_upload(
     pool_id: PoolId,
     principal: CurrentPrincipal,
     service: Service,
@@ -148,7 +150,7 @@ def avatar_upload(
 
 
 @route("listMyFocus", response_model=Page[FocusSession], responses=PROBLEMS, tags=["pools"])
-def my_focus(
+async def my_focus(
     principal: CurrentPrincipal, service: Service, limit: Limit = 20, cursor: Cursor = None
 ) -> Page[FocusSession]:
     """My focus sessions, newest first (the one in progress first)."""

@@ -21,7 +21,8 @@ import json, sys
 import importlib
 importlib.import_module(sys.argv[1])
 print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] in {
-    "aws_xray_sdk", "numpy", "cheese_ml", "boto3", "botocore", "PIL", "cv2", "onnxruntime"
+    "aws_xray_sdk", "numpy", "cheese_ml", "boto3", "botocore", "PIL", "cv2", "onnxruntime",
+    "sqlalchemy", "psycopg", "psycopg2",
 })))
 """
 
@@ -42,6 +43,21 @@ def test_api_handlers_import_no_tracing_sdk_and_no_ml(function: resources.ApiFun
     loaded = imported_by(function.module, POWERTOOLS_TRACE_DISABLED="true")
     assert "aws_xray_sdk.core" not in loaded
     assert not {m for m in loaded if m.split(".")[0] in {"numpy", "cheese_ml", "PIL", "cv2"}}
+
+
+def test_the_pool_api_keeps_its_data_in_dynamodb_and_imports_no_orm() -> None:
+    # Its only SQL is the token check's revocation read (core SQL); the ORM is ~30 ms.
+    loaded = imported_by("functions.pool.handler")
+    assert "sqlalchemy" in loaded
+    assert "sqlalchemy.orm" not in loaded
+
+
+@pytest.mark.parametrize("function", resources.API_FUNCTIONS, ids=lambda f: f.name)
+def test_the_database_driver_is_imported_by_the_first_connection(
+    function: resources.ApiFunction,
+) -> None:
+    loaded = imported_by(function.module)
+    assert not {m for m in loaded if m.split(".")[0] in {"psycopg", "psycopg2"}}
 
 
 def test_tracer_keeps_the_powertools_decorators_while_tracing_is_off() -> None:

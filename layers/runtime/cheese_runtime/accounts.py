@@ -19,11 +19,16 @@ behind the erasure.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sqlalchemy import column, select, table, update
-from sqlalchemy.orm import Session
 
 from cheese_runtime.db.session import read_scope, rowcount
 from cheese_runtime.errors import DomainError
+
+if TYPE_CHECKING:
+    # Only a type here: the pool function reads accounts without the ORM (cheese_runtime.db.session).
+    from sqlalchemy.orm import Session
 
 USERS = table("users", column("id"), column("status"))
 ACTIVE = "active"

@@ -11,13 +11,13 @@ from urllib.parse import quote
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine.interfaces import DBAPIConnection
-from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from cheese_runtime.settings import Settings, get_settings
 
 if TYPE_CHECKING:
     from sqlalchemy import CursorResult, Result
+    from sqlalchemy.orm import Session, sessionmaker
 
 
 def database_url(settings: Settings) -> str:
@@ -67,6 +67,11 @@ def get_engine() -> Engine:
 
 @cache
 def _session_factory() -> sessionmaker[Session]:
+    # The ORM is imported by the first unit of work, not with this module: the token
+    # check reads revocations in core SQL, and a function that needs no more (pool keeps
+    # its data in DynamoDB) should not pay the ~30 ms of importing the ORM.
+    from sqlalchemy.orm import sessionmaker
+
     return sessionmaker(get_engine(), expire_on_commit=False)
 
 
