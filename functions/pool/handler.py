@@ -1,8 +1,8 @@
 """Lambda entry point of the pool REST API (API Gateway HTTP API v2 events)."""
 
-from cheese_runtime.coldstart import imports_without_collection
+from cheese_runtime.coldstart import cold_imports
 
-with imports_without_collection():
+with cold_imports():
     from cheese_runtime.http import lambda_handler
     from functions.pool.app import app
 
