@@ -26,6 +26,7 @@ tests need every one).
 from __future__ import annotations
 
 import threading
+import warnings
 from collections.abc import Callable, Iterator
 from typing import Annotated, Any
 
@@ -36,6 +37,7 @@ from fastapi import Depends, FastAPI, Header
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from mangum import Mangum
+from pydantic.warnings import UnsupportedFieldAttributeWarning
 from starlette._utils import get_route_path
 from starlette.routing import BaseRoute, Match, compile_path
 from starlette.types import Receive, Scope, Send
@@ -192,6 +194,16 @@ def declared_routes(
 
     return route
 
+
+# FastAPI wraps a request body's model in a field aliased "body"; when the model's
+# schema was deferred (cheese_runtime.coldstart), pydantic builds it inside that field's
+# adapter and warns that the alias has no effect there. It has none either way (FastAPI
+# names the body in errors itself): the OpenAPI document and every 422 are the same.
+warnings.filterwarnings(
+    "ignore",
+    message="The 'alias' attribute with value 'body' was provided",
+    category=UnsupportedFieldAttributeWarning,
+)
 
 _BUILDING = threading.Lock()  # the local stack may serve an app from several threads
 
